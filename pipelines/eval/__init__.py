@@ -1,0 +1,1 @@
+"""Evaluation commands (newsflow eval ner|events)."""

@@ -1,0 +1,1 @@
+"""I/O connectors: the local broker, Kafka source and sinks, Avro files, archives, feeds."""

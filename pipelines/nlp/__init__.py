@@ -1,0 +1,1 @@
+"""NLP components: spaCy NER, entity resolution, geocoding, dates, the PLOVER event coder."""

