@@ -1,0 +1,164 @@
+"""The raw article: id derivation, parsing and validation of the contract's JSON form.
+
+Pure functions, no I/O: the same code validates what ``publish`` sends, what the stream
+reads from Kafka and what a replay reads from archives.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Mapping
+from urllib.parse import urlsplit, urlunsplit
+
+KNOWN_FIELDS = ("id", "url", "source", "title", "body", "published_at", "language")
+DEFAULT_MAX_BYTES = 1_000_000
+
+
+class InvalidArticle(ValueError):
+    """A raw input that cannot become an article; ``error_class`` names the reason."""
+
+    def __init__(self, error_class: str, message: str, stage: str = "validate"):
+        super().__init__(message)
+        self.error_class = error_class
+        self.stage = stage
+
+
+def canonical_url(url: str) -> str:
+    """Lower-case scheme and host, drop the fragment and a trailing slash, so one story has one URL."""
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+
+
+def article_id(url: str | None = None, title: str | None = None, body: str | None = None) -> str:
+    """Deterministic id: from the canonical URL when there is one, else from title + body."""
+    if url:
+        basis = "url:" + canonical_url(url)
+    else:
+        basis = "text:" + (title or "") + "\n" + (body or "")
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
+
+
+def parse_published_at(value: Any) -> datetime | None:
+    """ISO-8601 string or epoch milliseconds -> aware UTC datetime; None stays None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidArticle("BadDate", f"published_at must be ISO-8601 or epoch ms, got {value!r}")
+    if isinstance(value, (int, float)):
+        try:
+            return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise InvalidArticle("BadDate", f"published_at {value!r} is out of range") from exc
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return parse_published_at(int(text))
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise InvalidArticle("BadDate", f"published_at {value!r} is not ISO-8601") from exc
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return parsed.astimezone(timezone.utc)
+    raise InvalidArticle("BadDate", f"published_at must be ISO-8601 or epoch ms, got {type(value).__name__}")
+
+
+def to_epoch_ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def _looks_binary(text: str) -> bool:
+    if not text:
+        return False
+    controls = sum(1 for ch in text[:4000] if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t")
+    return controls / min(len(text), 4000) > 0.05
+
+
+@dataclass(frozen=True)
+class Article:
+    """A validated raw article (the contract's JSON object)."""
+
+    id: str
+    body: str
+    url: str | None = None
+    source: str | None = None
+    title: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def to_record(self) -> dict:
+        """As an ``Article`` Avro record (published_at in epoch ms)."""
+        return {"id": self.id, "url": self.url, "source": self.source, "title": self.title,
+                "body": self.body, "published_at": to_epoch_ms(self.published_at),
+                "language": self.language, "extra": dict(self.extra)}
+
+    def to_json_dict(self) -> dict:
+        """As the contract's JSON object (published_at ISO-8601)."""
+        record = self.to_record()
+        record["published_at"] = self.published_at.isoformat() if self.published_at else None
+        if not record["extra"]:
+            del record["extra"]
+        return {k: v for k, v in record.items() if v is not None}
+
+
+def _optional_str(obj: Mapping[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidArticle("WrongType", f"{name} must be a string, got {type(value).__name__}")
+    return value.strip() or None
+
+
+def article_from_mapping(obj: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+    """Validate a decoded JSON object (or Avro record) against the contract."""
+    if not isinstance(obj, Mapping):
+        raise InvalidArticle("WrongType", f"an article must be a JSON object, got {type(obj).__name__}", "parse")
+    body = obj.get("body")
+    if body is None:
+        raise InvalidArticle("MissingBody", "the article has no body")
+    if not isinstance(body, str):
+        raise InvalidArticle("WrongType", f"body must be a string, got {type(body).__name__}")
+    if not body.strip():
+        raise InvalidArticle("EmptyBody", "the article body is empty")
+    if _looks_binary(body):
+        raise InvalidArticle("BinaryBody", "the body is mostly control characters (binary data?)")
+    title = _optional_str(obj, "title")
+    size = len(body.encode("utf-8")) + len((title or "").encode("utf-8"))
+    if size > max_bytes:
+        raise InvalidArticle("TooLarge", f"the article is {size} bytes, over the limit of {max_bytes}")
+    url = _optional_str(obj, "url")
+    given_id = obj.get("id")
+    if given_id is not None and not isinstance(given_id, (str, int)):
+        raise InvalidArticle("WrongType", f"id must be a string, got {type(given_id).__name__}")
+    extra = {str(k): (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+             for k, v in obj.items() if k not in KNOWN_FIELDS and k != "extra"}
+    nested = obj.get("extra")
+    if isinstance(nested, Mapping):
+        extra.update({str(k): str(v) for k, v in nested.items()})
+    language = _optional_str(obj, "language")
+    return Article(
+        id=str(given_id).strip() if given_id not in (None, "") else article_id(url, title, body),
+        body=body, url=url, source=_optional_str(obj, "source"), title=title,
+        published_at=parse_published_at(obj.get("published_at")),
+        language=language.lower() if language else None, extra=extra)
+
+
+def article_from_json_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+    """Decode UTF-8 JSON bytes and validate them as an article."""
+    if len(data) > max_bytes * 2 + 65536:
+        raise InvalidArticle("TooLarge", f"the message is {len(data)} bytes, over the limit", "parse")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidArticle("NotUTF8", f"the message is not UTF-8: {exc}", "decode") from exc
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidArticle("MalformedJSON", f"the message is not valid JSON: {exc}", "parse") from exc
+    return article_from_mapping(obj, max_bytes)
