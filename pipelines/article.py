@@ -59,12 +59,24 @@ def parse_published_at(value: Any) -> datetime | None:
             return parse_published_at(int(text))
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise InvalidArticle("BadDate", f"published_at {value!r} is not ISO-8601") from exc
+        except ValueError:
+            parsed = _parse_loose_date(text, value)
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
         return parsed.astimezone(timezone.utc)
     raise InvalidArticle("BadDate", f"published_at must be ISO-8601 or epoch ms, got {type(value).__name__}")
+
+
+def _parse_loose_date(text: str, original: Any) -> datetime:
+    """Common non-ISO forms seen in archives ('2017/2/7', 'Tue, 07 Feb 2017 10:00:00 GMT')."""
+    from dateutil import parser as dateutil_parser
+
+    if not any(ch.isdigit() for ch in text):
+        raise InvalidArticle("BadDate", f"published_at {original!r} is not a date")
+    try:
+        return dateutil_parser.parse(text)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidArticle("BadDate", f"published_at {original!r} is not ISO-8601 or a recognisable date") from exc
 
 
 def to_epoch_ms(moment: datetime | None) -> int | None:

@@ -1,0 +1,86 @@
+"""Avro schemas of the contract and Avro single-object encoding for Kafka values.
+
+Single-object encoding (Avro spec): ``C3 01`` + the writer schema's 8-byte little-endian
+CRC-64-AVRO fingerprint + the binary body. Readers find the writer schema by fingerprint
+among the schemas shipped in ``schemas/`` and resolve it to their own reader schema.
+"""
+from __future__ import annotations
+
+import functools
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import fastavro
+from fastavro.schema import fingerprint, to_parsing_canonical_form
+
+MAGIC = b"\xc3\x01"
+SCHEMA_FILES = {"article": "article.avsc", "enriched": "enriched_article.avsc",
+                "dead_letter": "dead_letter.avsc"}
+
+
+class UnknownSchemaError(ValueError):
+    """A single-object-encoded message names a writer schema we do not have."""
+
+
+class NotSingleObjectError(ValueError):
+    """The bytes do not start with the single-object magic ``C3 01``."""
+
+
+def schema_dir() -> Path:
+    """Where the ``.avsc`` files are: packaged copy when installed, else the repo's ``schemas/``."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_schemas", here.parent / "schemas"):
+        if (candidate / SCHEMA_FILES["enriched"]).exists():
+            return candidate
+    raise FileNotFoundError(f"Avro schemas not found next to {here}")
+
+
+@functools.lru_cache(maxsize=None)
+def load_schema(name: str) -> dict:
+    """Parsed schema by short name (article, enriched, dead_letter) or file name."""
+    file_name = SCHEMA_FILES.get(name, name)
+    with open(schema_dir() / file_name, encoding="utf-8") as f:
+        return fastavro.parse_schema(json.load(f))
+
+
+def schema_fingerprint(schema: dict) -> bytes:
+    """The 8-byte little-endian CRC-64-AVRO fingerprint of the schema's canonical form."""
+    return bytes.fromhex(fingerprint(to_parsing_canonical_form(schema), "CRC-64-AVRO"))
+
+
+@functools.lru_cache(maxsize=None)
+def _known_schemas() -> dict[bytes, dict]:
+    return {schema_fingerprint(load_schema(n)): load_schema(n) for n in SCHEMA_FILES}
+
+
+def register_schema(schema: dict) -> None:
+    """Make an extra writer schema (e.g. an older version) resolvable by fingerprint."""
+    _known_schemas()[schema_fingerprint(schema)] = fastavro.parse_schema(schema)
+
+
+def encode(record: dict, schema: dict) -> bytes:
+    """Single-object encoding of one record."""
+    buf = io.BytesIO()
+    buf.write(MAGIC)
+    buf.write(schema_fingerprint(schema))
+    fastavro.schemaless_writer(buf, schema, record)
+    return buf.getvalue()
+
+
+def is_single_object(data: bytes) -> bool:
+    return len(data) >= 10 and data[:2] == MAGIC
+
+
+def decode(data: bytes, reader_schema: dict | None = None) -> dict[str, Any]:
+    """Decode a single-object message; the writer schema is found by its fingerprint."""
+    if not is_single_object(data):
+        raise NotSingleObjectError("not Avro single-object encoding (missing C3 01 magic)")
+    fp = data[2:10]
+    writer = _known_schemas().get(fp)
+    if writer is None:
+        raise UnknownSchemaError(
+            f"unknown Avro writer schema fingerprint {fp.hex()} (CRC-64-AVRO, little-endian); "
+            f"known: {', '.join(k.hex() for k in _known_schemas())}")
+    return fastavro.schemaless_reader(io.BytesIO(data[10:]), writer, reader_schema)

@@ -1,0 +1,199 @@
+"""The ``newsflow`` command: a thin launcher that parses flags and hands over.
+
+Environment variables are read here and only here (NEWSFLOW_BOOTSTRAP_SERVERS,
+NEWSFLOW_HOME); everything below receives explicit configuration.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from pipelines import __version__
+
+DEFAULT_BOOTSTRAP = "localhost:9092"
+
+
+class UsageError(Exception):
+    """A one-line reason for a non-zero exit."""
+
+
+def default_bootstrap() -> str:
+    return os.environ.get("NEWSFLOW_BOOTSTRAP_SERVERS") or DEFAULT_BOOTSTRAP
+
+
+def default_state_dir() -> Path:
+    return Path(os.environ.get("NEWSFLOW_HOME") or Path.home() / ".newsflow")
+
+
+def add_bootstrap(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bootstrap-servers", default=default_bootstrap(),
+                        help="Kafka bootstrap servers (default: $NEWSFLOW_BOOTSTRAP_SERVERS or localhost:9092)")
+
+
+def add_state_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state-dir", type=Path, default=default_state_dir(),
+                        help="folder for the local broker's jars, data, pid and log (default: $NEWSFLOW_HOME or ~/.newsflow)")
+
+
+# ---------------------------------------------------------------- kafka
+def cmd_kafka(args) -> int:
+    from pipelines.io import broker
+    from pipelines.io.topics import CONTRACT_TOPICS, TopicSettings, ensure_topics
+
+    cfg = broker.BrokerConfig(state_dir=args.state_dir, port=args.port)
+    if args.action == "up":
+        bootstrap = broker.up(cfg)
+        created = ensure_topics(bootstrap, CONTRACT_TOPICS,
+                                settings=TopicSettings(partitions=args.partitions,
+                                                       retention_ms=int(args.retention_hours * 3600 * 1000)))
+        if created:
+            print(f"kafka: created topics {', '.join(created)}")
+        return 0
+    if args.action == "down":
+        broker.down(cfg)
+        return 0
+    info = broker.status(cfg)
+    if args.json:
+        print(json.dumps(info))
+    else:
+        print(broker.main_status_line(info))
+    return 0 if info["running"] else 3
+
+
+# ---------------------------------------------------------------- publish / consume
+def cmd_publish(args) -> int:
+    from pipelines.io.archives import CsvMapping
+    from pipelines.io.kafka_client import make_producer
+    from pipelines.io.publish import publish_files
+    from pipelines.io.topics import ensure_topics
+
+    mapping = CsvMapping.parse(args.csv_columns)
+    ensure_topics(args.bootstrap_servers, [args.topic])
+    producer = make_producer(args.bootstrap_servers)
+    try:
+        report = publish_files(producer, args.topic, args.files, mapping=mapping,
+                               max_bytes=args.max_article_bytes, progress=not args.quiet)
+    finally:
+        producer.close()
+    print(report.line())
+    return 0
+
+
+def cmd_consume(args) -> int:
+    from pipelines.io.consume import consume_topic, read_avro_dir
+
+    if args.avro:
+        records = read_avro_dir(args.avro)
+        if args.max is not None:
+            records = (r for i, r in enumerate(records) if i < args.max)
+    else:
+        from pipelines.io.kafka_client import check_broker
+        check_broker(args.bootstrap_servers)
+        records = consume_topic(args.bootstrap_servers, args.topic, from_beginning=args.from_beginning,
+                                max_messages=args.max, timeout_s=args.timeout, group=args.group)
+    count = 0
+    for record in records:
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+        count += 1
+    print(f"consumed {count} record(s)", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------- delegated commands
+def _delegate(module: str, argv: list[str]) -> int:
+    return importlib.import_module(module).main(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsflow", description="Streaming news enrichment: entities and PLOVER events, on Beam and Kafka.")
+    parser.add_argument("--version", action="version", version=f"newsflow {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    kafka = sub.add_parser("kafka", help="manage a local single-node Kafka broker (KRaft) on 127.0.0.1")
+    kafka.add_argument("action", choices=("up", "down", "status"))
+    kafka.add_argument("--port", type=int, default=9092, help="broker port (controller: port+1; default 9092)")
+    kafka.add_argument("--partitions", type=int, default=3, help="partitions of the contract topics created by up")
+    kafka.add_argument("--retention-hours", type=float, default=168.0, help="retention of topics created by up")
+    kafka.add_argument("--json", action="store_true", help="status as JSON")
+    add_state_dir(kafka)
+    kafka.set_defaults(func=cmd_kafka)
+
+    publish = sub.add_parser("publish", help="publish raw articles (JSONL, CSV, folders of .txt) to articles.raw")
+    publish.add_argument("files", nargs="+", metavar="FILE", help="files, folders or globs")
+    publish.add_argument("--topic", default="articles.raw")
+    publish.add_argument("--csv-columns", action="append", metavar="FIELD=COLUMN[,...]",
+                         help="map CSV columns to article fields, e.g. body=text,published_at=publish_date")
+    publish.add_argument("--max-article-bytes", type=int, default=1_000_000)
+    publish.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_bootstrap(publish)
+    publish.set_defaults(func=cmd_publish)
+
+    consume = sub.add_parser("consume", help="read a topic (default articles.enriched) and print JSON lines")
+    consume.add_argument("--topic", default="articles.enriched")
+    consume.add_argument("--from-beginning", action="store_true")
+    consume.add_argument("--max", type=int, default=None, metavar="N", help="stop after N records")
+    consume.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                         help="stop after S seconds without a new record (default 10)")
+    consume.add_argument("--group", default=None, help="consumer group (commits offsets)")
+    consume.add_argument("--avro", metavar="DIR", default=None, help="read Avro files under DIR instead of Kafka")
+    add_bootstrap(consume)
+    consume.set_defaults(func=cmd_consume)
+
+    for name, module, help_text in (
+            ("run", "pipelines.pipeline.stream", "the streaming pipeline: articles.raw -> enrich -> articles.enriched + Avro + DLQ"),
+            ("replay", "pipelines.pipeline.replay", "the same enrichment as a bounded batch over archives or a topic range"),
+            ("demo", "pipelines.pipeline.demo", "the main job on the embedded default: broker, seeds, pipeline, summary"),
+            ("feeds", "pipelines.io.feeds", "poll RSS/Atom feeds and publish new articles"),
+            ("eval", None, "evaluate NER (eval ner) or the event coder (eval events)")):
+        p = sub.add_parser(name, help=help_text, add_help=False)
+        p.set_defaults(delegate=module)
+    return parser
+
+
+EVAL_MODULES = {"ner": "pipelines.eval.ner", "events": "pipelines.eval.events"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        # kafka-python logs every refused connection at ERROR; our own errors say it in one line.
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from pipelines.io.broker import BrokerError
+
+    try:
+        if hasattr(args, "delegate"):
+            index = argv.index(args.command)
+            tail = argv[index + 1:]
+            if args.command == "eval":
+                if not tail or tail[0] not in EVAL_MODULES:
+                    print("usage: newsflow eval {ner,events} [--help]", file=sys.stderr)
+                    return 2
+                return _delegate(EVAL_MODULES[tail[0]], tail[1:])
+            return _delegate(args.delegate, tail)
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        return args.func(args)
+    except (BrokerError, UsageError, FileNotFoundError, ValueError) as exc:
+        print(f"newsflow {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"newsflow {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

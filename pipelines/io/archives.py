@@ -1,0 +1,157 @@
+"""Reading raw articles from files: JSONL, CSV (with a column mapping), Avro, folders of .txt.
+
+Every input row comes out as an ``ArchiveRow``: either a decoded mapping ready for
+validation, or the error that made it unreadable, always with the original bytes and where
+it came from, so nothing is lost on the way to the dead-letter output.
+"""
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import fastavro
+
+from pipelines.article import InvalidArticle
+
+csv.field_size_limit(64 * 1024 * 1024)
+
+SUPPORTED = (".jsonl", ".json", ".ndjson", ".csv", ".avro", ".txt")
+
+
+@dataclass(frozen=True)
+class ArchiveRow:
+    """One input record: ``payload`` to validate, or ``error`` with the original bytes."""
+
+    location: str
+    original: bytes
+    payload: Any = None
+    error: InvalidArticle | None = None
+    enriched: bool = False  # an EnrichedArticle record (re-enrichment input)
+
+
+@dataclass(frozen=True)
+class CsvMapping:
+    """Maps the contract's field names to CSV column names (``title=headline``)."""
+
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, specs) -> "CsvMapping":
+        columns = {}
+        for spec in specs or ():
+            for part in spec.split(","):
+                if not part.strip():
+                    continue
+                name, sep, column = part.partition("=")
+                if not sep or not name.strip() or not column.strip():
+                    raise ValueError(f"bad column mapping {part!r}: expected FIELD=COLUMN")
+                columns[name.strip()] = column.strip()
+        return cls(columns)
+
+    def apply(self, row: Mapping[str, str]) -> dict:
+        mapped_columns = set(self.columns.values())
+        out = {name: row.get(column) for name, column in self.columns.items()}
+        for key, value in row.items():
+            if key is not None and key not in mapped_columns and key not in out:
+                out[key] = value
+        return {k: v for k, v in out.items() if v not in (None, "")}
+
+
+def expand_inputs(patterns) -> list[str]:
+    """Expand globs and folders into a sorted, de-duplicated list of readable files."""
+    files: list[str] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern, recursive=True)) or ([pattern] if os.path.exists(pattern) else [])
+        if not matches:
+            raise FileNotFoundError(f"no input matches {pattern!r}")
+        for match in matches:
+            if os.path.isdir(match):
+                files.extend(sorted(str(p) for p in Path(match).rglob("*")
+                                    if p.is_file() and p.suffix.lower() in SUPPORTED))
+            else:
+                files.append(match)
+    return list(dict.fromkeys(files))
+
+
+def read_jsonl(path: str) -> Iterator[ArchiveRow]:
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            original = line.rstrip(b"\r\n")
+            if not original.strip():
+                continue
+            location = f"{path}:{number}"
+            try:
+                text = original.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield ArchiveRow(location, original, error=InvalidArticle("NotUTF8", f"line is not UTF-8: {exc}", "decode"))
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield ArchiveRow(location, original, error=InvalidArticle("MalformedJSON", f"not valid JSON: {exc}", "parse"))
+                continue
+            # A non-object payload is kept: validation rejects it with WrongType.
+            yield ArchiveRow(location, original, payload=obj)
+
+
+def read_csv(path: str, mapping: CsvMapping = CsvMapping()) -> Iterator[ArchiveRow]:
+    with open(path, "r", encoding="utf-8", errors="surrogateescape", newline="") as f:
+        reader = csv.DictReader(f)
+        for number, row in enumerate(reader, 2):
+            location = f"{path}:{number}"
+            text = json.dumps(row, ensure_ascii=False)
+            original = text.encode("utf-8", errors="surrogateescape")
+            if any("\udc80" <= ch <= "\udcff" for v in row.values() if isinstance(v, str) for ch in v):
+                yield ArchiveRow(location, original, error=InvalidArticle("NotUTF8", "row is not UTF-8", "decode"))
+                continue
+            yield ArchiveRow(location, original, payload=mapping.apply(row))
+
+
+def read_txt(path: str) -> Iterator[ArchiveRow]:
+    """A .txt file is one article: the first non-empty line is the title, the rest the body."""
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        yield ArchiveRow(path, raw, error=InvalidArticle("NotUTF8", f"file is not UTF-8: {exc}", "decode"))
+        return
+    lines = text.strip().splitlines()
+    title = lines[0].strip() if lines else ""
+    body = "\n".join(lines[1:]).strip()
+    yield ArchiveRow(path, raw, payload={"title": title, "body": body, "extra": {"file": os.path.basename(path)}})
+
+
+def read_avro(path: str) -> Iterator[ArchiveRow]:
+    with open(path, "rb") as f:
+        try:
+            reader = fastavro.reader(f)
+        except (ValueError, fastavro.read.SchemaResolutionError) as exc:
+            yield ArchiveRow(path, b"", error=InvalidArticle("BadAvro", f"not an Avro container file: {exc}", "decode"))
+            return
+        enriched = reader.writer_schema.get("name", "").endswith("EnrichedArticle")
+        for number, record in enumerate(reader, 1):
+            original = json.dumps(record, default=str, ensure_ascii=False).encode("utf-8")
+            payload = dict(record)
+            if hasattr(payload.get("published_at"), "isoformat"):
+                payload["published_at"] = payload["published_at"].isoformat()
+            yield ArchiveRow(f"{path}#{number}", original, payload=payload, enriched=enriched)
+
+
+def read_file(path: str, mapping: CsvMapping = CsvMapping()) -> Iterator[ArchiveRow]:
+    """All rows of one input file, by its extension."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".jsonl", ".json", ".ndjson"):
+        return read_jsonl(path)
+    if suffix == ".csv":
+        return read_csv(path, mapping)
+    if suffix == ".avro":
+        return read_avro(path)
+    if suffix == ".txt":
+        return read_txt(path)
+    raise ValueError(f"unsupported input {path!r}: use .jsonl, .csv, .avro or .txt")

@@ -1,0 +1,47 @@
+"""Shared fixtures: a real Apache Kafka broker (KRaft) on 127.0.0.1, started once per session."""
+from __future__ import annotations
+
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+from pipelines.io import broker
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def free_port_pair() -> int:
+    """A port p with p and p+1 free on 127.0.0.1 (broker and controller)."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port < 65000 and not broker.port_open(port + 1) and not broker.port_open(port):
+            return port
+    raise RuntimeError("no free port pair on 127.0.0.1")
+
+
+@pytest.fixture(scope="session")
+def broker_config(tmp_path_factory) -> broker.BrokerConfig:
+    return broker.BrokerConfig(state_dir=tmp_path_factory.mktemp("newsflow-state"), port=free_port_pair())
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(broker_config) -> str:
+    """Bootstrap address of a real broker started for this test session."""
+    bootstrap = broker.up(broker_config, log=lambda *_: None)
+    yield bootstrap
+    broker.down(broker_config, log=lambda *_: None)
+
+
+@pytest.fixture
+def topic_name() -> str:
+    return f"test.{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    return SHARED
