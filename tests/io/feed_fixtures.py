@@ -118,6 +118,7 @@ class FixtureServer:
         self.not_modified: collections.Counter = collections.Counter()
         self.conditional: collections.Counter = collections.Counter()
         self.user_agents: list[str] = []
+        self.validators: list[tuple[str, str | None, str | None]] = []  # (path, If-None-Match, If-Modified-Since)
         self._lock = threading.Lock()
         server = self
 
@@ -174,6 +175,7 @@ class FixtureServer:
         if if_none_match or if_modified_since:
             with self._lock:
                 self.conditional[path] += 1
+                self.validators.append((path, if_none_match, if_modified_since))
         fresh = ((route.etag and if_none_match == route.etag)
                  or (not if_none_match and route.last_modified and if_modified_since == route.last_modified))
         if fresh:

@@ -139,6 +139,8 @@ def test_conditional_get_gets_304_and_publishes_nothing_again(server, records, t
         clock.advance(INTERVAL)
         poller.poll_pass()
         assert server.conditional["/rss.xml"] == 1 and server.not_modified["/rss.xml"] == 1
+        route = server.routes["/rss.xml"]
+        assert server.validators == [("/rss.xml", route.etag, route.last_modified)]
         assert poller.counts.not_modified == 1 and poller.counts.published == 2
         # A changed feed (new ETag) with one new item: only that one is fetched and published.
         links += serve_pages(server, records[2:3])
@@ -158,6 +160,18 @@ def test_last_modified_alone_is_used_for_a_conditional_get(server, records, tmp_
         poller.poll_pass()
         clock.advance(INTERVAL)
         poller.poll_pass()
+    assert server.not_modified["/rss.xml"] == 1 and poller.counts.not_modified == 1
+
+
+def test_etag_alone_is_used_for_a_conditional_get(server, records, tmp_path):
+    links = serve_pages(server, records[:1])
+    server.set_feed("/rss.xml", rss_feed("Fixture RSS", links), last_modified=None)
+    clock = Clock()
+    with poller_for(tmp_path, [server.url("/rss.xml")], clock) as (poller, _):
+        poller.poll_pass()
+        clock.advance(INTERVAL)
+        poller.poll_pass()
+    assert server.validators == [("/rss.xml", '"/rss.xml-v1"', None)]
     assert server.not_modified["/rss.xml"] == 1 and poller.counts.not_modified == 1
 
 
@@ -464,3 +478,60 @@ def test_sigterm_stops_the_poller_cleanly(server, records, tmp_path):
     assert proc.returncode == 0
     assert json.loads(first_line)["url"] == server.url(f"/news/{records[0]['id']}.html") and out == ""
     assert "SIGTERM received" in err and "published=1" in err and "not_modified=" in err
+
+
+# --- against a real Kafka broker ----------------------------------------------------------------------
+
+def read_topic(bootstrap: str, topic: str) -> list:
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                             enable_auto_commit=False, group_id=None, consumer_timeout_ms=4000)
+    try:
+        return list(consumer)
+    finally:
+        consumer.close()
+
+
+@pytest.mark.integration
+def test_feeds_publish_to_kafka_stop_restart_and_publish_nothing_twice(kafka_broker, topic_name, server,
+                                                                        records, tmp_path):
+    links = serve_pages(server, records[:4])
+    server.set_feed("/rss.xml", rss_feed("Fixture RSS", links[:2]))
+    # The Atom feed repeats story 1 (with a tracking parameter) next to story 2.
+    server.set_feed("/atom.xml", atom_feed("Fixture Atom", [(links[1][0], links[1][1] + "?utm_medium=atom"),
+                                                            links[2]]), content_type="application/atom+xml")
+    feeds = [server.url("/rss.xml"), server.url("/atom.xml")]
+    common = ["--topic", topic_name, "--bootstrap-servers", kafka_broker, "--state-dir", str(tmp_path / "state"),
+              "--allow-private-addresses"]
+    # Run 1: a long-running poller, stopped by SIGTERM once it is idling on 304s.
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pipelines.io.feeds import main; sys.exit(main(sys.argv[1:]))",
+         *feeds, "--interval", "0.3", *common], stderr=subprocess.PIPE, env=env, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while server.not_modified["/atom.xml"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "published=3" in err and "duplicates=1" in err
+    # Run 2: restarted after both feeds changed (new ETags), one new story among the old ones.
+    server.set_feed("/rss.xml", rss_feed("Fixture RSS", [links[3]] + links[:2]), version="2")
+    server.set_feed("/atom.xml", atom_feed("Fixture Atom", [links[3]] + links[1:3]), version="2",
+                    content_type="application/atom+xml")
+    assert main([*feeds, "--max-polls", "2", "--interval", "0.2", *common]) == 0
+    # Run 3: once more, unchanged feeds.
+    assert main([*feeds, "--once", *common]) == 0
+
+    messages = read_topic(kafka_broker, topic_name)
+    expected = {article_id(url=link) for _, link in links}
+    assert len(messages) == 4 and {m.key.decode("utf-8") for m in messages} == expected
+    for message in messages:
+        article = article_from_json_bytes(message.value)
+        assert article.id == message.key.decode("utf-8")
+        assert article.extra["text_source"] == "page" and article.extra["feed_url"] in feeds
