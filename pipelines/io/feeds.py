@@ -80,6 +80,7 @@ class HttpConfig:
     max_redirects: int = 5
     allow_private_addresses: bool = False
     user_agent: str = USER_AGENT
+    host_delay: float = 0.0  # least seconds between two requests to one host
 
 
 @dataclass(frozen=True)
@@ -168,9 +169,11 @@ class HttpClient:
     def __init__(self, config: HttpConfig = HttpConfig()):
         self.config = config
         self._tls = ssl.create_default_context()
+        self._last_request: dict[str, float] = {}
 
     def get(self, url: str, headers: Mapping[str, str] | None = None) -> FetchResult:
         """Fetch ``url``, following up to ``max_redirects`` redirects; raise ``FetchError``."""
+        self._be_polite(urlsplit(url).hostname or "")
         deadline = time.monotonic() + self.config.timeout
         visited = {url}
         current = url
@@ -233,6 +236,13 @@ class HttpClient:
             raise FetchError("connection_error", f"{url}: {exc}") from exc
         finally:
             conn.close()
+
+    def _be_polite(self, host: str) -> None:
+        if self.config.host_delay > 0:
+            wait = self._last_request.get(host, float("-inf")) + self.config.host_delay - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        self._last_request[host] = time.monotonic()
 
     def _read_capped(self, response: http.client.HTTPResponse, url: str, deadline: float) -> bytes:
         cap = self.config.max_bytes
@@ -429,7 +439,7 @@ class FeedPoller:
             if self.config.duration is not None and now - start >= self.config.duration:
                 break
             if now - last_report >= self.config.report_every:
-                log.info("feeds: %s", self.counts.line())
+                log.info("%s", self.counts.line())
                 last_report = now
             next_due = min((self.due_time(u) for u in self.config.feed_urls), default=now)
             delay = max(0.0, next_due - now)
@@ -675,6 +685,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="timeout of one request, body included (default 20)")
     parser.add_argument("--max-bytes", type=_positive(int), default=5_000_000, metavar="N",
                         help="size cap of a feed or page (default 5000000)")
+    parser.add_argument("--host-delay", type=float, default=1.0, metavar="S",
+                        help="least seconds between two requests to one host (default 1)")
     parser.add_argument("--max-backoff", type=_positive(float), default=6 * 3600.0, metavar="S",
                         help="longest wait before retrying a failing feed (default 21600)")
     parser.add_argument("--report-every", type=_positive(float), default=60.0, metavar="S",
@@ -717,7 +729,7 @@ class _StopOnSignals:
         return self
 
     def _handle(self, signum, frame):
-        log.info("feeds: %s received, stopping", signal.Signals(signum).name)
+        log.info("%s received, stopping", signal.Signals(signum).name)
         self.stop.set()
 
     def __exit__(self, *exc_info):
@@ -729,7 +741,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``newsflow feeds``: returns 0 after a clean stop, 2 on bad usage or a missing prerequisite."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+    # The root stays at WARNING (kafka-python is chatty at INFO); our own logger says what we do.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log.setLevel(args.log_level)
     try:
         urls = _feed_urls(args)
     except ValueError as exc:
@@ -742,7 +756,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                          max_polls=1 if args.once else args.max_polls, duration=args.duration,
                          report_every=args.report_every, forget_after_days=args.forget_after)
     http = HttpClient(HttpConfig(timeout=args.timeout, max_bytes=args.max_bytes,
-                                 allow_private_addresses=args.allow_private_addresses))
+                                 allow_private_addresses=args.allow_private_addresses,
+                                 host_delay=max(0.0, args.host_delay)))
     state = FeedState(state_dir)
     try:
         state.open()
@@ -764,14 +779,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
         stop = threading.Event()
         poller = FeedPoller(config, state, http, sink, stop=stop)
-        log.info("feeds: polling %d feed(s) every %.0fs, state in %s, publishing to %s", len(urls),
+        log.info("polling %d feed(s) every %.0fs, state in %s, publishing to %s", len(urls),
                  config.interval, state_dir, "stdout" if args.dry_run else f"{args.topic} at {bootstrap}")
         try:
             with _StopOnSignals(stop):
                 counts = poller.run()
         finally:
             sink.close()
-        log.info("feeds: done: %s", counts.line())
+        log.info("done: %s", counts.line())
         return 0
     finally:
         state.close()

@@ -423,6 +423,16 @@ def test_private_addresses_are_refused_without_the_flag(server, records, tmp_pat
         poller.poll_pass()
     assert poller.counts.errors == {"feed:private_address": 1} and sink.articles == []
     assert server.hits["/rss.xml"] == 0  # refused before connecting
+    with pytest.raises(FetchError) as err:
+        HttpClient(HttpConfig()).get(f"https://127.0.0.1:{port}/rss.xml")
+    assert err.value.reason == "private_address"
+
+
+def test_redirect_to_another_scheme_is_refused(server):
+    server.set("/to-file", status=302, headers={"Location": "file:///etc/passwd"})
+    with pytest.raises(FetchError) as err:
+        HttpClient(HttpConfig(allow_private_addresses=True)).get(server.url("/to-file"))
+    assert err.value.reason == "bad_url"
 
 
 # --- OPML and the command ---------------------------------------------------------------------------
@@ -441,7 +451,8 @@ def test_cli_once_dry_run_then_restart(server, records, tmp_path, capsys):
     server.set_feed("/rss.xml", rss_feed("Fixture RSS", links[:1]))
     opml = tmp_path / "feeds.opml"
     opml.write_text(f'<opml version="1.0"><body><outline xmlUrl="{server.url("/rss.xml")}"/></body></opml>')
-    args = ["--opml", str(opml), "--once", "--dry-run", "--allow-private-addresses", "--state-dir", str(tmp_path / "s")]
+    args = ["--opml", str(opml), "--once", "--dry-run", "--allow-private-addresses", "--host-delay", "0",
+            "--state-dir", str(tmp_path / "s")]
     assert main(args) == 0
     first = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [a["url"] for a in first] == [links[0][1]]
@@ -463,8 +474,8 @@ def test_sigterm_stops_the_poller_cleanly(server, records, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from pipelines.io.feeds import main; sys.exit(main(sys.argv[1:]))",
-         server.url("/rss.xml"), "--interval", "0.2", "--dry-run", "--allow-private-addresses",
-         "--state-dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+         server.url("/rss.xml"), "--interval", "0.2", "--dry-run", "--allow-private-addresses", "--host-delay", "0",
+         "--report-every", "0.3", "--state-dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:
         first_line = proc.stdout.readline()  # the one article, printed as it is published
         deadline = time.monotonic() + 20
@@ -477,7 +488,28 @@ def test_sigterm_stops_the_poller_cleanly(server, records, tmp_path):
             proc.kill()
     assert proc.returncode == 0
     assert json.loads(first_line)["url"] == server.url(f"/news/{records[0]['id']}.html") and out == ""
-    assert "SIGTERM received" in err and "published=1" in err and "not_modified=" in err
+    assert "SIGTERM received" in err and "done: passes=" in err and "published=1" in err
+    periodic = [line for line in err.splitlines() if " passes=" in line and "done:" not in line]
+    assert periodic, err  # count lines while running, not only at the end
+
+
+def test_duration_stops_the_poller(server, records, tmp_path, capsys):
+    server.set_feed("/rss.xml", rss_feed("Fixture RSS", serve_pages(server, records[:1])))
+    started = time.monotonic()
+    assert main([server.url("/rss.xml"), "--duration", "1", "--interval", "0.25", "--dry-run", "--host-delay", "0",
+                 "--allow-private-addresses", "--state-dir", str(tmp_path)]) == 0
+    assert 0.9 < time.monotonic() - started < 5
+    assert 3 <= server.hits["/rss.xml"] <= 6 and server.not_modified["/rss.xml"] == server.hits["/rss.xml"] - 1
+    assert len(capsys.readouterr().out.splitlines()) == 1
+
+
+def test_requests_to_one_host_are_spaced(server):
+    server.set("/a", "a", content_type="text/plain")
+    client = HttpClient(HttpConfig(allow_private_addresses=True, host_delay=0.3))
+    started = time.monotonic()
+    for _ in range(3):
+        client.get(server.url("/a"))
+    assert time.monotonic() - started >= 0.6
 
 
 # --- against a real Kafka broker ----------------------------------------------------------------------
@@ -502,7 +534,7 @@ def test_feeds_publish_to_kafka_stop_restart_and_publish_nothing_twice(kafka_bro
     server.set_feed("/atom.xml", atom_feed("Fixture Atom", [(links[1][0], links[1][1] + "?utm_medium=atom"),
                                                             links[2]]), content_type="application/atom+xml")
     feeds = [server.url("/rss.xml"), server.url("/atom.xml")]
-    common = ["--topic", topic_name, "--bootstrap-servers", kafka_broker, "--state-dir", str(tmp_path / "state"),
+    common = ["--host-delay", "0", "--topic", topic_name, "--bootstrap-servers", kafka_broker, "--state-dir", str(tmp_path / "state"),
               "--allow-private-addresses"]
     # Run 1: a long-running poller, stopped by SIGTERM once it is idling on 304s.
     env = {**os.environ, "PYTHONPATH": str(REPO)}
