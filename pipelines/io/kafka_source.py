@@ -1,0 +1,245 @@
+"""A Kafka source for Beam written with kafka-python: one splittable DoFn restriction per partition.
+
+Each topic-partition is read as an offset-range restriction: unbounded (``[start, 2**63-1)``)
+for ``newsflow run``, bounded when end offsets are given (replays of a topic range, the demo).
+The start is the consumer group's committed offset (so a restarted pipeline resumes where the
+last durable output ended), else the earliest or latest offset. When no record arrives the
+DoFn checkpoints with ``defer_remainder`` and the runner resumes it shortly after. Event time
+is the article's ``published_at`` when the value carries one, else the Kafka timestamp; the
+watermark follows the Kafka timestamps.
+
+Commits are not done here: offsets are committed by the delivery step once the outputs that
+depend on them are durable (see ``pipelines.io.sinks``).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterable, NamedTuple
+
+import apache_beam as beam
+from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTracker
+from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
+from apache_beam.transforms.core import RestrictionProvider
+from apache_beam.utils.timestamp import Duration, Timestamp
+
+from pipelines.article import InvalidArticle, parse_published_at
+
+LOG = logging.getLogger(__name__)
+UNBOUNDED_END = 2 ** 63 - 1
+
+# One stop signal per process: SIGINT/SIGTERM handlers set it and every reader finishes its
+# restriction at the next record boundary, so the pipeline drains and commits instead of dying.
+_STOP = threading.Event()
+
+
+def request_stop() -> None:
+    """Ask every Kafka reader in this process to finish cleanly."""
+    _STOP.set()
+
+
+def reset_stop() -> None:
+    _STOP.clear()
+
+
+class KafkaRecord(NamedTuple):
+    """One message as read: where it came from, its bytes and its timestamp."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp_ms: int
+
+
+@dataclass(frozen=True)
+class KafkaReadConfig:
+    """How the source connects, where it starts and where (if anywhere) it ends."""
+
+    bootstrap_servers: str
+    group_id: str = "newsflow"
+    start_from: str = "earliest"          # where to start without a committed offset: earliest | latest
+    bounded: bool = False                 # stop at the end offsets seen when the read starts
+    end_offsets: tuple = ()               # ((partition, offset), ...) explicit ends for a bounded read
+    start_offsets: tuple = ()             # ((partition, offset), ...) explicit starts (replay ranges)
+    start_time_ms: int | None = None      # start at the first offset at/after this time
+    end_time_ms: int | None = None        # end at the first offset at/after this time
+    poll_timeout_ms: int = 200
+    max_records_per_bundle: int = 500
+    max_bundle_seconds: float = 1.0
+    idle_resume_seconds: float = 0.25
+
+
+def event_time_of(value: bytes | None, fallback_ms: int) -> Timestamp:
+    """published_at from a JSON value when present and valid, else the Kafka timestamp."""
+    if value and value[:1] == b"{":
+        try:
+            moment = parse_published_at(json.loads(value).get("published_at"))
+            if moment is not None:
+                return Timestamp.of(moment.timestamp())
+        except (InvalidArticle, ValueError, AttributeError, UnicodeDecodeError):
+            pass  # invalid values are dead-lettered downstream; the Kafka time stands here
+    return Timestamp.of(max(fallback_ms, 0) / 1000.0)
+
+
+def _consumer(cfg: KafkaReadConfig):
+    from pipelines.io.kafka_client import make_consumer
+
+    return make_consumer(cfg.bootstrap_servers, group_id=cfg.group_id, enable_auto_commit=False,
+                         auto_offset_reset=cfg.start_from)
+
+
+class ListPartitionsFn(beam.DoFn):
+    """topic -> (topic, partition) for every partition that exists when the pipeline starts."""
+
+    def __init__(self, cfg: KafkaReadConfig):
+        self._cfg = cfg
+
+    def process(self, topic: str) -> Iterable[tuple[str, int]]:
+        consumer = _consumer(self._cfg)
+        try:
+            partitions = consumer.partitions_for_topic(topic)
+            deadline = time.monotonic() + 15
+            while not partitions and time.monotonic() < deadline:
+                time.sleep(0.5)
+                partitions = consumer.partitions_for_topic(topic)
+        finally:
+            consumer.close()
+        if not partitions:
+            raise RuntimeError(f"topic {topic!r} has no partitions (does it exist?)")
+        for partition in sorted(partitions):
+            yield topic, partition
+
+
+class ReadPartitionFn(beam.DoFn, RestrictionProvider):
+    """Reads one topic-partition's offset range in order; checkpoints when idle.
+
+    The DoFn is its own RestrictionProvider because the initial range depends on the config
+    (committed offsets of the group, explicit start/end offsets or times).
+    """
+
+    def __init__(self, cfg: KafkaReadConfig):
+        self._cfg = cfg
+        self._consumer = None
+
+    # ---- restriction provider
+    def initial_restriction(self, element: tuple[str, int]) -> OffsetRange:
+        from kafka import TopicPartition
+
+        topic, partition = element
+        tp = TopicPartition(topic, partition)
+        cfg = self._cfg
+        consumer = _consumer(cfg)
+        try:
+            consumer.assign([tp])
+            begin = consumer.beginning_offsets([tp])[tp]
+            latest = consumer.end_offsets([tp])[tp]
+            explicit = dict(cfg.start_offsets)
+            if partition in explicit:
+                start = max(begin, explicit[partition])
+            elif cfg.start_time_ms is not None:
+                found = consumer.offsets_for_times({tp: cfg.start_time_ms})[tp]
+                start = found.offset if found else latest
+            else:
+                committed = consumer.committed(tp)
+                start = committed if committed is not None else (begin if cfg.start_from == "earliest" else latest)
+            ends = dict(cfg.end_offsets)
+            if partition in ends:
+                end = min(ends[partition], latest)
+            elif cfg.end_time_ms is not None:
+                found = consumer.offsets_for_times({tp: cfg.end_time_ms})[tp]
+                end = found.offset if found else latest
+            elif cfg.bounded:
+                end = latest
+            else:
+                end = UNBOUNDED_END
+        finally:
+            consumer.close()
+        LOG.info("kafka source: %s-%d reads offsets [%d, %s)", topic, partition, start,
+                 "inf" if end == UNBOUNDED_END else end)
+        return OffsetRange(start, max(start, end))
+
+    def create_tracker(self, restriction: OffsetRange) -> OffsetRestrictionTracker:
+        return OffsetRestrictionTracker(restriction)
+
+    def restriction_size(self, element, restriction: OffsetRange) -> int:
+        return min(restriction.size(), 2 ** 31)
+
+    def split(self, element, restriction):
+        # A partition is read in offset order by one reader; the commit step relies on that order.
+        yield restriction
+
+    # ---- reading
+    def setup(self):
+        self._consumer = _consumer(self._cfg)
+
+    def teardown(self):
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
+
+    @beam.DoFn.unbounded_per_element()
+    def process(self, element: tuple[str, int],
+                tracker=beam.DoFn.RestrictionParam(),
+                watermark=beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider())
+                ) -> Iterable[beam.window.TimestampedValue]:
+        from kafka import TopicPartition
+
+        topic, partition = element
+        tp = TopicPartition(topic, partition)
+        restriction = tracker.current_restriction()
+        if _STOP.is_set():
+            tracker.try_claim(restriction.stop)  # finishes the restriction: the pipeline drains
+            return
+        consumer = self._consumer
+        if set(consumer.assignment()) != {tp}:
+            consumer.assign([tp])
+        consumer.seek(tp, restriction.start)
+        emitted = 0
+        started = time.monotonic()
+        while True:
+            batch = consumer.poll(timeout_ms=self._cfg.poll_timeout_ms, max_records=self._cfg.max_records_per_bundle)
+            records = batch.get(tp, [])
+            for msg in records:
+                if not tracker.try_claim(msg.offset):
+                    return  # past the end of a bounded range, or split off
+                ts_ms = msg.timestamp if msg.timestamp is not None and msg.timestamp >= 0 else int(time.time() * 1000)
+                yield beam.window.TimestampedValue(
+                    KafkaRecord(topic, partition, msg.offset, msg.key, msg.value, ts_ms),
+                    event_time_of(msg.value, ts_ms))
+                current = watermark.current_watermark()
+                candidate = Timestamp.of(ts_ms / 1000.0)
+                if current is None or candidate > current:
+                    watermark.set_watermark(candidate)
+                emitted += 1
+            position = consumer.position(tp)
+            if restriction.stop != UNBOUNDED_END and position >= restriction.stop:
+                tracker.try_claim(restriction.stop)  # every offset of the bounded range is read
+                return
+            if _STOP.is_set():
+                tracker.try_claim(restriction.stop)
+                return
+            if not records or emitted >= self._cfg.max_records_per_bundle \
+                    or time.monotonic() - started > self._cfg.max_bundle_seconds:
+                # Idle, or enough for one bundle: checkpoint so downstream flushes and commits.
+                tracker.defer_remainder(Duration.of(0 if records else self._cfg.idle_resume_seconds))
+                return
+
+
+class ReadFromKafka(beam.PTransform):
+    """Read topics as ``KafkaRecord`` elements with event timestamps (unbounded unless cfg bounds it)."""
+
+    def __init__(self, topics: Iterable[str], cfg: KafkaReadConfig):
+        super().__init__()
+        self._topics = list(topics)
+        self._cfg = cfg
+
+    def expand(self, pbegin):
+        return (pbegin
+                | "Topics" >> beam.Create(self._topics)
+                | "ListPartitions" >> beam.ParDo(ListPartitionsFn(self._cfg))
+                | "ReadPartitions" >> beam.ParDo(ReadPartitionFn(self._cfg)))

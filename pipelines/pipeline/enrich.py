@@ -1,0 +1,258 @@
+"""``EnrichArticles``: the one core composite, free of I/O, shared by ``run`` and ``replay``.
+
+raw input -> parse + validate (+ language) -> batch -> spaCy (title and body) -> entities ->
+events -> EnrichedArticle records. Every input leaves as either an enriched record (main
+output) or a ``DeadLetter`` record (tag ``dead_letter``) with the stage and reason.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, NamedTuple
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from pipelines import __version__, avro
+from pipelines.article import DEFAULT_MAX_BYTES, Article, InvalidArticle, article_from_json_bytes, \
+    article_from_mapping, to_epoch_ms
+
+LOG = logging.getLogger(__name__)
+DEAD_LETTER = "dead_letter"
+NAMESPACE = "newsflow"
+ARTICLE_FIELDS = ("id", "url", "source", "title", "body", "published_at", "language", "extra")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class EnrichConfig:
+    """Settings of the enrichment; the clock is injectable so tests and replays are deterministic."""
+
+    max_article_bytes: int = DEFAULT_MAX_BYTES
+    # Non-English articles are dead-lettered (stage 'language'): the models are English-only
+    # and would return confident nonsense. 'enrich' keeps them and enriches what it can.
+    non_english: str = "dead-letter"
+    min_language_confidence: float = 0.90
+    batch_size: int = 16
+    spacy_model: str | None = None
+    clock: Callable[[], datetime] = field(default=utc_now, compare=False)
+
+
+class RawInput(NamedTuple):
+    """One input as read from Kafka or an archive, before any decoding."""
+
+    original: bytes
+    key: bytes | None = None
+    kafka: tuple | None = None          # (topic, partition, offset)
+    location: str | None = None         # archive file:line for replays
+    payload: Any = None                 # already-decoded mapping (CSV, Avro archives)
+    error: InvalidArticle | None = None  # the archive reader could not decode the row
+
+
+class Parsed(NamedTuple):
+    raw: RawInput
+    article: Article
+
+
+def from_kafka_record(record) -> RawInput:
+    """A ``KafkaRecord`` from the source as a ``RawInput``."""
+    return RawInput(original=record.value or b"", key=record.key,
+                    kafka=(record.topic, record.partition, record.offset))
+
+
+def from_archive_row(row) -> RawInput:
+    """An ``ArchiveRow`` from the archive readers as a ``RawInput``."""
+    return RawInput(original=row.original, location=row.location, payload=row.payload, error=row.error)
+
+
+def dead_letter(raw: RawInput, stage: str, error_class: str, message: str, now: datetime) -> dict:
+    """A ``DeadLetter`` record: the original bytes, where they came from, and why."""
+    topic, partition, offset = raw.kafka or (None, None, None)
+    return {"original": raw.original, "key": raw.key, "topic": topic, "partition": partition,
+            "offset": offset, "input_path": raw.location, "stage": stage, "error_class": error_class,
+            "error_message": message[:2000], "failed_at": to_epoch_ms(now)}
+
+
+def decode_payload(raw: RawInput, max_bytes: int) -> Article:
+    """Bytes or a decoded mapping -> a validated Article (raises InvalidArticle)."""
+    if raw.error is not None:
+        raise raw.error
+    if raw.payload is not None:
+        return article_from_mapping(raw.payload, max_bytes)
+    if avro.is_single_object(raw.original):
+        try:
+            record = avro.decode(raw.original)
+        except avro.UnknownSchemaError as exc:
+            raise InvalidArticle("UnknownSchema", str(exc), "decode") from exc
+        except (ValueError, EOFError, IndexError, UnicodeDecodeError) as exc:
+            raise InvalidArticle("BadAvro", f"Avro body does not decode: {exc}", "decode") from exc
+        if record.get("published_at") is not None and hasattr(record["published_at"], "isoformat"):
+            record["published_at"] = record["published_at"].isoformat()
+        return article_from_mapping(record, max_bytes)
+    if not raw.original:
+        raise InvalidArticle("EmptyMessage", "the message has no value", "decode")
+    return article_from_json_bytes(raw.original, max_bytes)
+
+
+class ParseArticlesFn(beam.DoFn):
+    """Decode and validate; detect the language. Bad input -> ``dead_letter`` with a reason."""
+
+    def __init__(self, cfg: EnrichConfig):
+        self._cfg = cfg
+        self._read = Metrics.counter(NAMESPACE, "read")
+        self._dead = {}
+
+    def setup(self):
+        from langdetect import DetectorFactory
+
+        DetectorFactory.seed = 0  # langdetect is random otherwise: same text, same answer
+
+    def _count_dead(self, stage: str):
+        if stage not in self._dead:
+            self._dead[stage] = Metrics.counter(NAMESPACE, f"dead_lettered_{stage}")
+        self._dead[stage].inc()
+
+    def process(self, raw: RawInput) -> Iterable[Parsed]:
+        self._read.inc()
+        try:
+            article = decode_payload(raw, self._cfg.max_article_bytes)
+            article = self._check_language(article)
+        except InvalidArticle as exc:
+            self._count_dead(exc.stage)
+            yield beam.pvalue.TaggedOutput(DEAD_LETTER, dead_letter(
+                raw, exc.stage, exc.error_class, str(exc), self._cfg.clock()))
+            return
+        yield Parsed(raw, article)
+
+    def _check_language(self, article: Article) -> Article:
+        from dataclasses import replace
+
+        language = article.language
+        if language is None:
+            language = detect_language(article.title, article.body, self._cfg.min_language_confidence)
+            article = replace(article, language=language)
+        if language not in (None, "en") and self._cfg.non_english == "dead-letter":
+            raise InvalidArticle("NotEnglish", f"the article is in {language!r}; newsflow's models are "
+                                               f"English-only (run with --non-english=enrich to keep it)", "language")
+        return article
+
+
+def detect_language(title: str | None, body: str, min_confidence: float) -> str | None:
+    """ISO 639-1 code when langdetect is confident, else None (too short or mixed)."""
+    from langdetect import LangDetectException, detect_langs
+
+    text = ((title or "") + "\n" + body)[:2000]
+    if len(text.strip()) < 40:
+        return None
+    try:
+        best = detect_langs(text)[0]
+    except LangDetectException:
+        return None
+    return best.lang if best.prob >= min_confidence else None
+
+
+class AnnotateArticlesFn(beam.DoFn):
+    """spaCy over title and body in batches, then entities and events; models loaded once per worker."""
+
+    def __init__(self, cfg: EnrichConfig):
+        self._cfg = cfg
+        self._nlp = self._resolver = self._coder = None
+        self._provenance = None
+        self._enriched = Metrics.counter(NAMESPACE, "enriched")
+        self._entities = Metrics.counter(NAMESPACE, "entities")
+        self._events = Metrics.counter(NAMESPACE, "events")
+        self._dead = Metrics.counter(NAMESPACE, "dead_lettered_enrich")
+        self._event_types = {}
+
+    def setup(self):
+        from pipelines.nlp import events, ner
+        from pipelines.nlp.entities import EntityResolver
+
+        self._nlp = ner.load_nlp(self._cfg.spacy_model)
+        self._resolver = EntityResolver.load()
+        self._coder = events.EventCoder.load()
+        info = ner.model_info(self._nlp)
+        self._provenance = {"pipeline_version": __version__, "spacy_model": info.name,
+                            "spacy_model_version": info.version, "event_model_version": events.MODEL_VERSION}
+
+    def process(self, batch: list[Parsed]) -> Iterable[dict]:
+        articles = [p.article for p in batch]
+        try:
+            title_docs = list(self._nlp.pipe([a.title or "" for a in articles]))
+            body_docs = list(self._nlp.pipe([a.body for a in articles]))
+        except Exception as exc:  # noqa: BLE001 - one bad text must not take the batch down
+            LOG.warning("batch annotation failed (%s); retrying article by article", exc)
+            title_docs, body_docs = [], []
+            for article in articles:
+                title_docs.append(self._safe_doc(article.title or ""))
+                body_docs.append(self._safe_doc(article.body))
+        for parsed, title_doc, body_doc in zip(batch, title_docs, body_docs):
+            try:
+                if title_doc is None or body_doc is None:
+                    raise RuntimeError("spaCy failed on this article")
+                yield self._record(parsed, title_doc, body_doc)
+            except Exception as exc:  # noqa: BLE001 - dead-lettered with its class and counted
+                self._dead.inc()
+                yield beam.pvalue.TaggedOutput(DEAD_LETTER, dead_letter(
+                    parsed.raw, "enrich", type(exc).__name__, str(exc) or repr(exc), self._cfg.clock()))
+
+    def _safe_doc(self, text: str):
+        try:
+            return self._nlp(text)
+        except Exception:  # noqa: BLE001 - reported per article by process()
+            return None
+
+    def _record(self, parsed: Parsed, title_doc, body_doc) -> dict:
+        article = parsed.article
+        entities = self._resolver.resolve(title_doc, body_doc, article.published_at)
+        events, primary = self._coder.code(title_doc, body_doc, entities, article.published_at)
+        record = article.to_record()
+        record.update(entities=entities, events=events, primary_event_type=primary,
+                      provenance=dict(self._provenance, processed_at=to_epoch_ms(self._cfg.clock())),
+                      kafka=None)
+        if parsed.raw.kafka:
+            topic, partition, offset = parsed.raw.kafka
+            record["kafka"] = {"topic": topic, "partition": partition, "offset": offset}
+        self._enriched.inc()
+        self._entities.inc(len(entities))
+        self._events.inc(len(events))
+        for event in events:
+            counter = self._event_types.get(event["event_type"])
+            if counter is None:
+                counter = self._event_types[event["event_type"]] = Metrics.counter(
+                    NAMESPACE, f"events_{event['event_type']}")
+            counter.inc()
+        return record
+
+
+class EnrichArticles(beam.PTransform):
+    """RawInput -> EnrichedArticle dicts (main) and DeadLetter dicts (``dead_letter``)."""
+
+    def __init__(self, cfg: EnrichConfig = EnrichConfig()):
+        super().__init__()
+        self._cfg = cfg
+
+    def expand(self, raw_inputs):
+        parsed = raw_inputs | "ParseAndValidate" >> beam.ParDo(ParseArticlesFn(self._cfg)).with_outputs(
+            DEAD_LETTER, main="articles")
+        annotated = (parsed.articles
+                     | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._cfg.batch_size)
+                     | "Annotate" >> beam.ParDo(AnnotateArticlesFn(self._cfg)).with_outputs(
+                         DEAD_LETTER, main="enriched"))
+        dead = ((parsed[DEAD_LETTER], annotated[DEAD_LETTER]) | "AllDeadLetters" >> beam.Flatten())
+        return {"enriched": annotated.enriched, DEAD_LETTER: dead}
+
+
+def enriched_as_json(record: dict) -> str:
+    """An EnrichedArticle record as one JSON line (timestamps as ISO-8601)."""
+    from pipelines.io.consume import to_json_safe
+
+    out = dict(record)
+    if isinstance(out.get("published_at"), int):
+        out["published_at"] = datetime.fromtimestamp(out["published_at"] / 1000, timezone.utc)
+    return json.dumps(to_json_safe(out), ensure_ascii=False)
