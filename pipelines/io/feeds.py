@@ -413,10 +413,12 @@ class FeedPoller:
     def poll_pass(self) -> int:
         """Poll every feed that is due now; return how many were polled."""
         polled = 0
+        # One time for the whole pass keeps the feeds' due times aligned, so the next pass
+        # polls them all again instead of one pass per feed.
+        now = self.clock()
         for url in self.config.feed_urls:
             if self.stop.is_set():
                 break
-            now = self.clock()
             if self.due_time(url) > now:
                 self.counts.backed_off += 1
                 continue
@@ -451,7 +453,7 @@ class FeedPoller:
     def _feed_failed(self, feed: FeedHttpState, reason: str, message: str, now: float,
                      retry_after: float | None = None) -> None:
         feed.failures += 1
-        delay = min(self.config.interval * (2 ** feed.failures), self.config.max_backoff)
+        delay = min(self.config.interval * (2 ** min(feed.failures, 32)), self.config.max_backoff)
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.config.max_backoff))
         feed.next_due = now + delay

@@ -503,6 +503,16 @@ def test_duration_stops_the_poller(server, records, tmp_path, capsys):
     assert len(capsys.readouterr().out.splitlines()) == 1
 
 
+def test_every_pass_polls_every_due_feed_even_when_a_pass_is_slow(server, records, tmp_path, capsys):
+    server.set("/slow.html", article_html(records[0]), delay=0.4)
+    server.set_feed("/a.xml", rss_feed("Feed A", [(records[0], server.url("/slow.html"))]))
+    server.set_feed("/b.xml", rss_feed("Feed B", serve_pages(server, records[1:2])))
+    assert main([server.url("/a.xml"), server.url("/b.xml"), "--max-polls", "2", "--interval", "0.2", "--dry-run",
+                 "--host-delay", "0", "--allow-private-addresses", "--state-dir", str(tmp_path)]) == 0
+    assert server.hits["/a.xml"] == 2 and server.hits["/b.xml"] == 2
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+
 def test_requests_to_one_host_are_spaced(server):
     server.set("/a", "a", content_type="text/plain")
     client = HttpClient(HttpConfig(allow_private_addresses=True, host_delay=0.3))
