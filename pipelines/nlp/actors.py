@@ -1,0 +1,308 @@
+"""Event arguments from spaCy's dependency parse: source and target actors, place and date.
+
+The source is the event verb's subject (or the ``by`` agent of a passive), the target its
+object or the object of ``with``/``to``/``against``/... . An actor's phrase is the noun's
+left modifiers plus an ``of`` complement ("North Korean leader Kim Jong Un", "the leader of
+North Korea"). Its country comes from the entity resolver when it knows one, else from
+nationality and place words in the phrase, else from the Phoenix actor dictionary (date-ranged
+roles); its sector from agent words ("leader", "police", "rebels") or the actor dictionary.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pipelines.nlp.countries import country_for
+from pipelines.nlp.dates import resolve_date
+
+SUBJECTS = ("nsubj", "csubj")
+TARGET_PREPS = ("with", "to", "against", "on", "for", "into", "toward", "towards", "from", "at")
+PLACE_PREPS = ("in", "at", "near", "outside", "inside", "across", "from")
+PLACE_LABELS = ("GPE", "LOC", "FAC")
+ACTOR_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC", "FAC")
+REPORTING = {"say", "tell", "add", "state", "report", "note", "announce", "write", "quote"}
+MALE_FEMALE = {"he", "she", "him", "her"}
+
+
+@dataclass
+class ActorTables:
+    """Compact dictionaries built by scripts/build_event_resources.py."""
+
+    countries: dict[str, str]
+    agents: dict[str, str]
+    actors: dict[str, list]
+
+
+@dataclass
+class ArticleContext:
+    """Per-article state: publication day and the last person named (for 'he'/'she')."""
+
+    published_at: datetime | None
+    entities: list[dict]
+    last_person: dict | None = None
+    persons: dict[str, dict] = field(default_factory=dict)
+
+    def observe(self, sent, ents: list[dict]) -> None:
+        """Remember the last person entity of a sentence once it has been coded."""
+        for ent in _overlapping(ents, sent.start_char, sent.end_char):
+            if ent.get("label") == "PERSON":
+                self.last_person = ent
+
+
+def event_verb(sent, verbs: dict[str, list]):
+    """The token that carries the sentence's event: a dictionary verb nearest the root, else the root."""
+    root = sent.root
+    best, best_depth = None, 99
+    for tok in sent:
+        if tok.pos_ not in ("VERB", "NOUN", "PROPN", "AUX") and tok.tag_ not in ("VBZ", "VBD", "VBP"):
+            continue
+        hit = verbs.get(tok.lower_) or verbs.get(tok.lemma_.lower())
+        if not hit or tok.lemma_.lower() in REPORTING:
+            continue
+        depth, cur = 0, tok
+        while cur.i != cur.head.i and cur.i != root.i and depth < 20:
+            cur, depth = cur.head, depth + 1
+        # Verbs outrank nouns ("attack" the noun in a headline is weaker than a finite verb).
+        depth += 0 if tok.pos_ in ("VERB", "AUX") else 3
+        if depth < best_depth:
+            best, best_depth = tok, depth
+    if best is not None:
+        return best
+    if root.lemma_.lower() in REPORTING:
+        for child in root.children:
+            if child.dep_ in ("ccomp", "xcomp") and child.pos_ in ("VERB", "AUX"):
+                return child
+    return root
+
+
+def find_arguments(sent, verb):
+    """(source span, target span) of the event verb; either may be None."""
+    if verb is None:
+        return None, None
+    source = target = None
+    cur = verb
+    for _ in range(4):  # conjoined or embedded verbs share their head's subject
+        for child in cur.children:
+            if child.dep_ in SUBJECTS and source is None:
+                source = child
+            elif child.dep_ == "nsubjpass" and target is None:
+                target = child
+            elif child.dep_ == "agent":
+                pobj = [c for c in child.children if c.dep_ == "pobj"]
+                if pobj:
+                    source = pobj[0]
+        if source is not None or cur.dep_ not in ("conj", "xcomp") or cur.head is cur:
+            break
+        cur = cur.head
+    if target is None:
+        target = _object(verb)
+    if source is None and target is None and verb.pos_ not in ("VERB", "AUX"):
+        return _linear_arguments(sent, verb)
+    if source is not None and source.pos_ in ("NOUN", "PROPN", "PRON"):
+        source_span = noun_phrase(source)
+    else:
+        source_span = None
+    target_span = noun_phrase(target) if target is not None and target.pos_ in ("NOUN", "PROPN", "PRON") else None
+    if source is None and verb.pos_ not in ("VERB", "AUX"):
+        source_span = _left_phrase(sent, verb)
+    return source_span, target_span
+
+
+def _object(verb):
+    for child in verb.children:
+        if child.dep_ in ("dobj", "dative", "attr") and child.pos_ in ("NOUN", "PROPN", "PRON"):
+            return child
+    for prep_lemma in TARGET_PREPS:
+        for child in verb.children:
+            if child.dep_ == "prep" and child.lower_ == prep_lemma:
+                pobj = [c for c in child.children if c.dep_ == "pobj"]
+                if pobj and pobj[0].pos_ in ("NOUN", "PROPN", "PRON"):
+                    if prep_lemma in ("at", "from", "on") and pobj[0].ent_type_ in PLACE_LABELS + ("DATE",):
+                        continue
+                    return pobj[0]
+    return None
+
+
+def _linear_arguments(sent, verb):
+    """Headline fallback when the parse misses the verb: phrase before it, entity after it."""
+    source = _left_phrase(sent, verb)
+    target = None
+    for ent in sent.ents:
+        if ent.start > verb.i and ent.label_ in ACTOR_LABELS:
+            target = ent
+            break
+    return source, target
+
+
+def _left_phrase(sent, verb):
+    for ent in reversed(list(sent.ents)):
+        if ent.end <= verb.i and ent.label_ in ACTOR_LABELS:
+            start = ent.start
+            while start > sent.start and sent.doc[start - 1].pos_ in ("PROPN", "ADJ", "NOUN") \
+                    and sent.doc[start - 1].ent_type_ != "DATE":
+                start -= 1
+            return sent.doc[start:ent.end]
+    return None
+
+
+def noun_phrase(head):
+    """The actor phrase around a noun: left modifiers, 'of' complement, the whole entity."""
+    doc = head.doc
+    start, end = head.left_edge.i, head.i + 1
+    for child in head.rights:
+        if child.dep_ == "prep" and child.lower_ == "of":
+            end = max(end, child.right_edge.i + 1)
+        elif child.dep_ in ("compound", "flat", "appos") and child.i == end:
+            end = child.i + 1
+    if head.ent_iob_ in ("B", "I"):
+        for ent in doc.ents:
+            if ent.start <= head.i < ent.end:
+                start, end = min(start, ent.start), max(end, ent.end)
+    while start < end - 1 and doc[start].pos_ in ("DET", "PUNCT", "CCONJ"):
+        start += 1
+    return doc[start:end]
+
+
+def _overlapping(ents: list[dict], start: int, end: int) -> list[dict]:
+    return [e for e in ents if e["start_char"] < end and e["end_char"] > start]
+
+
+class ActorResolver:
+    """Turns argument spans into Actor dicts and finds the event's place and day."""
+
+    def __init__(self, tables: ActorTables):
+        self.tables = tables
+        self._max_agent_words = max((k.count(" ") + 1 for k in tables.agents), default=1)
+
+    def new_context(self, entities: list[dict], published_at: datetime | None) -> ArticleContext:
+        """Fresh per-article state."""
+        return ArticleContext(published_at=published_at, entities=entities)
+
+    def actor(self, span, ents: list[dict], context: ArticleContext) -> dict | None:
+        """Actor record {text, entity_id, country, sector} for a phrase, or None for 'it'/'they'."""
+        if len(span) == 1 and span[0].pos_ == "PRON":
+            if span[0].lower_ in MALE_FEMALE and context.last_person is not None:
+                person = context.last_person
+                country = person.get("country") or self._dictionary_actor(person, context)[0]
+                sector = self._dictionary_actor(person, context)[1]
+                return {"text": span.text, "entity_id": person.get("entity_id"), "country": country,
+                        "sector": sector}
+            return None
+        inside = [e for e in _overlapping(ents, span.start_char, span.end_char) if e.get("label") in ACTOR_LABELS]
+        head = self._head_entity(span, inside)
+        country = head.get("country") if head else None
+        if country is None:
+            country = self._country_in_phrase(span, inside)
+        sector = self._sector_in_phrase(span)
+        if head is not None and (country is None or sector is None):
+            dict_country, dict_sector = self._dictionary_actor(head, context)
+            country = country or dict_country
+            sector = sector or dict_sector
+        if country is None:
+            country, dict_sector = self._dictionary_name(span.text, context)
+            sector = sector or dict_sector
+        return {"text": span.text, "entity_id": head.get("entity_id") if head else None,
+                "country": country, "sector": sector}
+
+    def location(self, sent, verb, ents: list[dict], source_span, target_span):
+        """(place text, its ISO-3 country) where the event happened, or (None, None)."""
+        taken = [s for s in (source_span, target_span) if s is not None]
+        candidates = []
+        if verb is not None:
+            for child in list(verb.children) + [g for c in verb.children if c.dep_ in ("dobj", "pobj")
+                                                for g in c.children]:
+                if child.dep_ == "prep" and child.lower_ in PLACE_PREPS:
+                    for pobj in child.children:
+                        if pobj.dep_ == "pobj" and pobj.ent_type_ in PLACE_LABELS:
+                            candidates.append(pobj)
+        for tok in candidates:
+            for ent in sent.ents:
+                if ent.start <= tok.i < ent.end:
+                    return ent.text, self._place_country(ent, ents)
+        for ent in sent.ents:
+            if ent.label_ in PLACE_LABELS and not any(s.start <= ent.start < s.end for s in taken):
+                prev = sent.doc[ent.start - 1] if ent.start > sent.start else None
+                if prev is not None and prev.lower_ in PLACE_PREPS:
+                    return ent.text, self._place_country(ent, ents)
+        return None, None
+
+    def event_date(self, sent, verb, ents: list[dict], published_at: datetime | None) -> str | None:
+        """ISO day of the event: a DATE in the sentence (the verb's own first), else publication day."""
+        dates = [ent for ent in sent.ents if ent.label_ == "DATE"]
+        if verb is not None:
+            dates.sort(key=lambda ent: 0 if ent.root.head.i == verb.i or ent.root.head.head.i == verb.i else 1)
+        for ent in dates:
+            resolved = resolve_date(ent.text, published_at)
+            if resolved:
+                return resolved
+        return published_at.date().isoformat() if published_at else None
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _head_entity(self, span, inside: list[dict]) -> dict | None:
+        root = span.root
+        for ent in inside:
+            if ent["start_char"] <= root.idx < ent["end_char"]:
+                return ent
+        persons = [e for e in inside if e.get("label") in ("PERSON", "ORG")]
+        return max(persons, key=lambda e: e["end_char"] - e["start_char"]) if persons else None
+
+    def _country_in_phrase(self, span, inside: list[dict]) -> str | None:
+        for ent in inside:
+            if ent.get("label") in ("GPE", "NORP", "LOC", "ORG"):
+                country = ent.get("country") or country_for(ent["text"], ent.get("label"))
+                if country:
+                    return country
+        words = [t.lower_ for t in span]
+        for n in (3, 2, 1):
+            for i in range(len(words) - n + 1):
+                if any(span[j].ent_type_ == "PERSON" for j in range(i, i + n)):
+                    continue
+                hit = self.tables.countries.get(" ".join(words[i:i + n]))
+                if hit:
+                    return hit
+        return None
+
+    def _sector_in_phrase(self, span) -> str | None:
+        words = [t.lower_ for t in span]
+        lemmas = [t.lemma_.lower() for t in span]
+        # Leftmost agent word wins: it names the organisation ("opposition leader" -> OPP).
+        for i in range(len(words)):
+            if span[i].ent_type_ == "PERSON":
+                continue
+            for n in range(min(self._max_agent_words, len(words) - i), 0, -1):
+                for seq in (words, lemmas):
+                    hit = self.tables.agents.get(" ".join(seq[i:i + n]))
+                    if hit:
+                        return hit
+        return None
+
+    def _dictionary_actor(self, ent: dict, context: ArticleContext) -> tuple[str | None, str | None]:
+        for name in (ent.get("canonical"), ent.get("text")):
+            if name:
+                found = self._dictionary_name(name, context)
+                if found != (None, None):
+                    return found
+        return None, None
+
+    def _dictionary_name(self, name: str, context: ArticleContext) -> tuple[str | None, str | None]:
+        entries = self.tables.actors.get(" ".join(name.lower().replace("-", " ").split()))
+        if not entries:
+            return None, None
+        day = context.published_at.date().isoformat() if context.published_at else None
+        chosen = None
+        if day:
+            for country, sector, start, end in entries:
+                if (start is None or start <= day) and (end is None or day <= end) and start is not None:
+                    chosen = (country, sector)
+                    break
+        if chosen is None:
+            latest = max(entries, key=lambda e: (e[3] or "9999", e[2] or ""))
+            chosen = (latest[0], latest[1])
+        return chosen
+
+    def _place_country(self, ent, ents: list[dict]) -> str | None:
+        for e in _overlapping(ents, ent.start_char, ent.end_char):
+            if e.get("country"):
+                return e["country"]
+        return country_for(ent.text, ent.label_) or self.tables.countries.get(ent.text.lower())

@@ -1,0 +1,228 @@
+"""PLOVER event coding: who did what to whom, where and when, sentence by sentence.
+
+Each sentence of the title and body (spaCy-parsed by the shared pipeline) goes through a
+calibrated TF-IDF + logistic-regression classifier over 16 PLOVER types and a "no event" class
+(weights in ``resources/events/classifier.*``, trained by ``scripts/train_events.py``). The
+CAMEO verb dictionary adds evidence twice: as classifier features, and on the dependency
+parse, where the sentence's event verb nudges the type and supplies the CAMEO code and mode.
+Actors come from the parse (:mod:`pipelines.nlp.actors`), location from the place the verb is
+anchored to ("in Pyongyang"), date from the sentence's DATE entities resolved against
+``published_at``. The article's ``primary_event_type`` is the type with the highest weighted
+confidence, title and lead weighted up; it is None when no sentence carries an event.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from pipelines.nlp.countries import country_for
+from pipelines.nlp.actors import ActorResolver, ActorTables, event_verb, find_arguments
+from pipelines.nlp.event_features import FeatureExtractor
+
+MODEL_VERSION = "plover-tfidf-lr-1.0"
+
+NONE_CLASS = "NONE"
+EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
+               "ACCUSE", "REJECT", "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT")
+QUAD_CLASS = {"AGREE": 1, "CONSULT": 1, "SUPPORT": 1, "CONCEDE": 1, "COOPERATE": 2, "AID": 2,
+              "RETREAT": 2, "REQUEST": 3, "ACCUSE": 3, "REJECT": 3, "THREATEN": 3, "PROTEST": 4,
+              "SANCTION": 4, "MOBILIZE": 4, "COERCE": 4, "ASSAULT": 4}
+# CAMEO root used when the sentence's verb does not give one (PLOVER.md, "approx." column).
+DEFAULT_ROOT = {"AGREE": "03", "CONSULT": "04", "SUPPORT": "05", "CONCEDE": "08",
+                "COOPERATE": "06", "AID": "07", "RETREAT": "08", "REQUEST": "10", "ACCUSE": "11",
+                "REJECT": "12", "THREATEN": "13", "PROTEST": "14", "SANCTION": "16",
+                "MOBILIZE": "15", "COERCE": "17", "ASSAULT": "19"}
+# Mode cues by type, first match wins; phrases are matched against lower-cased lemmas/words.
+MODE_CUES = {
+    "CONSULT": (("phone", ("phone", "telephone", "call", "video call")),
+                ("visit", ("visit", "trip", "arrive", "host", "tour")),
+                ("multilateral", ("summit", "conference", "multilateral", "forum")),
+                ("third-party", ("mediate", "mediation", "broker"))),
+    "PROTEST": (("hunger", ("hunger strike",)), ("strike", ("strike", "walkout", "walk out")),
+                ("riot", ("riot", "unrest", "clash")), ("boycott", ("boycott",)),
+                ("obstruct", ("blockade", "block", "sit-in")),
+                ("demo", ("protest", "demonstrat", "rally", "march"))),
+    "ASSAULT": (("aerial", ("air strike", "airstrike", "air raid", "warplane", "bomber")),
+                ("drone", ("drone",)), ("suicide-attack", ("suicide",)),
+                ("explosives", ("bomb", "explosi", "blast", "ied")),
+                ("abduct", ("kidnap", "abduct", "hostage")),
+                ("assassinate", ("assassinat",)), ("torture", ("tortur",)),
+                ("execute", ("execut",)), ("sexual", ("rape", "sexual")),
+                ("crowd-control", ("tear gas", "rubber bullet", "water cannon")),
+                ("beat", ("beat",))),
+    "COERCE": (("arrest", ("arrest", "detain", "custody")), ("censor", ("censor",)),
+               ("curfew", ("curfew",)), ("martial-law", ("martial law", "state of emergency")),
+               ("seize", ("seize", "confiscat")), ("cyber", ("cyber", "hack")),
+               ("ban", ("ban",))),
+    "SANCTION": (("expel", ("expel", "expulsion")), ("convict", ("convict", "sentence")),
+                 ("withdraw", ("withdraw", "recall")), ("discontinue", ("suspend", "halt", "cut"))),
+    "RETREAT": (("release", ("release", "free")), ("resign", ("resign", "step down")),
+                ("withdraw", ("withdraw", "pull out", "pull back")), ("ceasefire", ("ceasefire", "truce")),
+                ("disarm", ("disarm", "surrender"))),
+    "MOBILIZE": (("police", ("police",)), ("weapons", ("missile", "weapon", "test")),
+                 ("militia", ("militia",))),
+    "ACCUSE": (("investigate", ("investigat", "probe", "inquiry")),
+               ("allege", ("allege", "accuse", "claim")),
+               ("disapprove", ("criticis", "criticiz", "condemn", "denounce"))),
+}
+# Weight of a sentence's vote for the article's primary type: headline and lead count more.
+TITLE_WEIGHT, LEAD_WEIGHT, LEAD_SENTENCES = 2.0, 1.5, 3
+
+
+@dataclass(frozen=True)
+class CoderConfig:
+    """Decision thresholds (chosen on training-pool data, see docs/eval-events.md)."""
+
+    sentence_threshold: float = 0.5   # min calibrated probability for a sentence event
+    verb_boost: float = 0.6           # relative boost of the type the event verb names
+    min_tokens: int = 4               # shorter sentences (datelines, bylines) are skipped
+
+
+class SentenceClassifier:
+    """Calibrated multinomial logistic regression over TF-IDF features, as plain arrays."""
+
+    def __init__(self, classes, vocabulary, idf, coef, intercept, temperature, extractor):
+        self.classes = list(classes)
+        self._vocab = vocabulary
+        self._idf = idf
+        self._coef_t = np.ascontiguousarray(coef.T)  # features x classes, row gathers are cheap
+        self._intercept = intercept
+        self._temperature = temperature
+        self._extractor = extractor
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Probabilities, one row per text, columns in ``self.classes`` order."""
+        out = np.empty((len(texts), len(self.classes)), dtype=np.float64)
+        for row, text in enumerate(texts):
+            counts = Counter(f for f in self._extractor(text) if f in self._vocab)
+            logits = self._intercept.astype(np.float64)
+            if counts:
+                idx = np.fromiter((self._vocab[f] for f in counts), dtype=np.int64, count=len(counts))
+                tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+                val = tf * self._idf[idx]
+                val /= np.linalg.norm(val)
+                logits = logits + val @ self._coef_t[idx]
+            z = logits / self._temperature
+            z = np.exp(z - z.max())
+            out[row] = z / z.sum()
+        return out
+
+
+class EventCoder:
+    """Codes PLOVER events and the primary event type of one parsed article."""
+
+    def __init__(self, classifier: SentenceClassifier, verbs: dict[str, list],
+                 actors: ActorResolver, config: CoderConfig = CoderConfig()):
+        self.classifier = classifier
+        self.verbs = verbs
+        self.actors = actors
+        self.config = config
+        self._none = classifier.classes.index(NONE_CLASS)
+        self._col = {c: i for i, c in enumerate(classifier.classes)}
+
+    @classmethod
+    def load(cls, resource_dir: str | Path | None = None, config: CoderConfig = CoderConfig()) -> "EventCoder":
+        """Read the shipped weights and dictionaries (once per worker)."""
+        base = Path(resource_dir) if resource_dir else Path(str(resources.files("pipelines") / "resources" / "events"))
+
+        def table(name):
+            return json.loads((base / f"{name}.json").read_text(encoding="utf-8"))
+
+        verbs, countries = table("verbs"), table("countries")
+        meta = table("classifier")
+        with np.load(base / "classifier.npz") as arrays:
+            coef, intercept, idf = arrays["coef"], arrays["intercept"], arrays["idf"]
+        classifier = SentenceClassifier(meta["classes"], meta["vocabulary"], idf.astype(np.float64),
+                                        coef.astype(np.float64), intercept, float(meta["temperature"]),
+                                        FeatureExtractor(verbs, countries))
+        tables = ActorTables(countries=countries, agents=table("agents"), actors=table("actors"))
+        return cls(classifier, verbs, ActorResolver(tables), config)
+
+    def code(self, title_doc, body_doc, entities: list[dict], published_at: datetime | None):
+        """Events of the article (dicts matching the Event record) and its primary type or None."""
+        units = []  # (field, span, weight)
+        if title_doc is not None and len(title_doc.text.strip()) > 0:
+            units.append(("title", title_doc[:], TITLE_WEIGHT))
+        if body_doc is not None:
+            for i, sent in enumerate(body_doc.sents):
+                units.append(("body", sent, LEAD_WEIGHT if i < LEAD_SENTENCES else 1.0))
+        units = [u for u in units if sum(1 for t in u[1] if t.is_alpha) >= self.config.min_tokens]
+        if not units:
+            return [], None
+        probs = self.classifier.predict_proba([u[1].text for u in units])
+        if not entities:
+            entities = entities_from_docs(title_doc, body_doc)
+        by_field = {"title": [e for e in entities if e.get("field") == "title"],
+                    "body": [e for e in entities if e.get("field") == "body"]}
+        events, votes = [], Counter()
+        context = self.actors.new_context(entities, published_at)
+        for (field, sent, weight), p in zip(units, probs):
+            verb = event_verb(sent, self.verbs)
+            verb_hit = self.verbs.get(verb.lower_) or self.verbs.get(verb.lemma_.lower()) if verb is not None else None
+            p = p.copy()
+            if verb_hit and verb_hit[1] in self._col:
+                p[self._col[verb_hit[1]]] *= 1.0 + self.config.verb_boost
+                p /= p.sum()
+            best = int(p.argmax())
+            if best == self._none or p[best] < self.config.sentence_threshold:
+                context.observe(sent, by_field[field])
+                continue
+            etype = self.classifier.classes[best]
+            events.append(self._event(etype, float(p[best]), field, sent, verb, verb_hit,
+                                      by_field[field], context, published_at))
+            votes[etype] += weight * float(p[best])
+            context.observe(sent, by_field[field])
+        primary = votes.most_common(1)[0][0] if votes else None
+        return events, primary
+
+    def _event(self, etype, confidence, field, sent, verb, verb_hit, ents, context, published_at) -> dict:
+        source_span, target_span = find_arguments(sent, verb)
+        source = self.actors.actor(source_span, ents, context) if source_span is not None else None
+        target = self.actors.actor(target_span, ents, context) if target_span is not None else None
+        location, location_country = self.actors.location(sent, verb, ents, source_span, target_span)
+        code = verb_hit[0] if verb_hit and verb_hit[1] == etype else None
+        mode = verb_hit[2] if code and verb_hit[2] else _mode_from_cues(etype, sent)
+        if (etype == "CONSULT" and mode is None and location_country and source and target
+                and source["country"] and location_country == target["country"] != source["country"]):
+            mode = "visit"  # meeting held in the target's country: the source travelled there
+        return {
+            "event_type": etype,
+            "mode": mode,
+            "cameo_root": code[:2] if code else DEFAULT_ROOT[etype],
+            "quad_class": QUAD_CLASS[etype],
+            "source_actor": source,
+            "target_actor": target,
+            "location": location,
+            "date": self.actors.event_date(sent, verb, ents, published_at),
+            "field": field,
+            "start_char": sent.start_char,
+            "end_char": sent.end_char,
+            "confidence": round(confidence, 4),
+        }
+
+
+def entities_from_docs(title_doc, body_doc) -> list[dict]:
+    """Minimal Entity dicts from spaCy's own entities, for callers without the entity resolver."""
+    out = []
+    for field_name, doc in (("title", title_doc), ("body", body_doc)):
+        if doc is None:
+            continue
+        for ent in doc.ents:
+            out.append({"text": ent.text, "label": ent.label_, "field": field_name,
+                        "start_char": ent.start_char, "end_char": ent.end_char, "canonical": ent.text,
+                        "entity_id": None, "country": country_for(ent.text, ent.label_), "geo": None})
+    return out
+
+
+def _mode_from_cues(etype: str, sent) -> str | None:
+    text = " ".join(t.lemma_.lower() for t in sent) + " " + sent.text.lower()
+    for mode, cues in MODE_CUES.get(etype, ()):
+        if any(cue in text for cue in cues):
+            return mode
+    return None
