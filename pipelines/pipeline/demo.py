@@ -1,0 +1,138 @@
+"""``newsflow demo``: the main job on the embedded default, end to end.
+
+Starts the local broker if none answers, creates the topics, publishes ``seeds/``, runs the
+enrichment over exactly the offsets it published, writes Avro under ``./out``, prints a
+readable summary (entities and events per article), and stops what it started.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipelines.io import broker
+from pipelines.io.kafka_source import KafkaReadConfig, reset_stop
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def seeds_path() -> Path:
+    for candidate in (Path.cwd() / "seeds", REPO / "seeds", Path(__file__).resolve().parents[1] / "_seeds"):
+        if (candidate / "articles.jsonl").exists():
+            return candidate / "articles.jsonl"
+    raise FileNotFoundError("seeds/articles.jsonl not found; run the demo from the newsflow checkout")
+
+
+def partition_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """Current end offset of every partition of ``topic``."""
+    from kafka import TopicPartition
+
+    from pipelines.io.kafka_client import make_consumer
+
+    consumer = make_consumer(bootstrap)
+    try:
+        deadline = time.monotonic() + 15
+        partitions = consumer.partitions_for_topic(topic)
+        while not partitions and time.monotonic() < deadline:
+            time.sleep(0.3)
+            partitions = consumer.partitions_for_topic(topic)
+        tps = [TopicPartition(topic, p) for p in sorted(partitions or ())]
+        return {tp.partition: offset for tp, offset in consumer.end_offsets(tps).items()}
+    finally:
+        consumer.close()
+
+
+def summarize(records: list[dict], dead: int, out=sys.stdout) -> None:
+    """Entities and events per article, in words a person reads."""
+    for record in sorted(records, key=lambda r: r["id"]):
+        print(f"\n== {record.get('title') or record['id']}  [{record['id']}]", file=out)
+        by_label = defaultdict(list)
+        for entity in record["entities"]:
+            name = " ".join((entity.get("canonical") or entity["text"]).split())
+            shown = name + (f" ({entity['country']})" if entity.get("country") else "")
+            if entity["label"] in ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC") and shown not in by_label[entity["label"]]:
+                by_label[entity["label"]].append(shown)
+        for label in ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"):
+            if by_label[label]:
+                print(f"   {label:<6} {', '.join(by_label[label][:8])}", file=out)
+        print(f"   primary event: {record.get('primary_event_type') or '- (no political event)'}", file=out)
+        for event in record["events"][:5]:
+            def actor(a):
+                return "?" if not a else f"{a['text']} [{a.get('country') or '-'} {a.get('sector') or '-'}]"
+            print(f"   event  {event['event_type']}{'/' + event['mode'] if event.get('mode') else ''} "
+                  f"(CAMEO {event.get('cameo_root')}, p={event['confidence']:.2f}): "
+                  f"{actor(event.get('source_actor'))} -> {actor(event.get('target_actor'))}"
+                  f"{' in ' + event['location'] if event.get('location') else ''}"
+                  f"{' on ' + event['date'] if event.get('date') else ''}", file=out)
+    entities = sum(len(r["entities"]) for r in records)
+    events = sum(len(r["events"]) for r in records)
+    print(f"\ndemo: {len(records)} enriched, {dead} dead-lettered, {entities} entities, {events} events", file=out)
+
+
+def run_demo(args) -> int:
+    from pipelines.io.consume import read_avro_dir
+    from pipelines.io.kafka_client import make_producer
+    from pipelines.io.publish import publish_files
+    from pipelines.io.topics import ensure_topics
+    from pipelines.pipeline.stream import build_pipeline, log_line
+
+    started_broker = None
+    bootstrap = args.bootstrap_servers
+    if not broker.broker_answers(bootstrap, timeout_s=3.0):
+        cfg = broker.BrokerConfig(state_dir=args.state_dir, port=args.port)
+        log_line(f"demo: no broker at {bootstrap}; starting a local one")
+        bootstrap = broker.up(cfg, log=log_line)
+        started_broker = cfg
+    try:
+        ensure_topics(bootstrap, [args.input_topic, args.output_topic, args.dlq_topic])
+        before = partition_offsets(bootstrap, args.input_topic)
+        producer = make_producer(bootstrap)
+        try:
+            report = publish_files(producer, args.input_topic, [str(p) for p in args.seeds], progress=False)
+        finally:
+            producer.close()
+        log_line(f"demo: {report.line()} to {args.input_topic}")
+        after = partition_offsets(bootstrap, args.input_topic)
+        out_dir = Path(args.avro_dir)
+        run_dir = out_dir / time.strftime("run-%Y%m%dT%H%M%S")
+        read_cfg = KafkaReadConfig(bootstrap_servers=bootstrap, group_id="newsflow-demo",
+                                   start_offsets=tuple(before.items()), end_offsets=tuple(after.items()),
+                                   bounded=True)
+        options = PipelineOptions([f"--bootstrap-servers={bootstrap}", f"--input-topic={args.input_topic}",
+                                   f"--output-topic={args.output_topic}", f"--dlq-topic={args.dlq_topic}",
+                                   f"--avro-dir={run_dir}"])
+        reset_stop()
+        t0 = time.monotonic()
+        log_line(f"demo: enriching {sum(after.values()) - sum(before.values())} article(s) with Beam "
+                 f"(first run loads spaCy and the event model) ...")
+        build_pipeline(options, read_cfg=read_cfg, commit=False).run().wait_until_finish()
+        elapsed = time.monotonic() - t0
+        records = list(read_avro_dir(str(run_dir)))
+        summarize(records, report.published - len(records))
+        print(f"demo: pipeline took {elapsed:.1f}s; Avro files under {run_dir}; "
+              f"enriched records also on topic {args.output_topic}")
+        return 0 if len(records) == report.published else 1
+    finally:
+        if started_broker:
+            broker.down(started_broker, log=log_line)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="newsflow demo", description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--bootstrap-servers", default=os.environ.get("NEWSFLOW_BOOTSTRAP_SERVERS") or "127.0.0.1:9092")
+    parser.add_argument("--state-dir", type=Path,
+                        default=Path(os.environ.get("NEWSFLOW_HOME") or Path.home() / ".newsflow"))
+    parser.add_argument("--port", type=int, default=9092, help="port of the broker the demo starts if none answers")
+    parser.add_argument("--input-topic", default="articles.raw")
+    parser.add_argument("--output-topic", default="articles.enriched")
+    parser.add_argument("--dlq-topic", default="articles.dlq")
+    parser.add_argument("--avro-dir", default="out", help="where Avro files go (default ./out)")
+    parser.add_argument("--seeds", nargs="+", type=Path, default=None, help="articles to publish (default seeds/)")
+    args = parser.parse_args(argv)
+    args.seeds = args.seeds or [seeds_path()]
+    return run_demo(args)

@@ -1,0 +1,104 @@
+"""EnrichArticles as a composite: TestPipeline in, assert_that out, no I/O."""
+import json
+import pickle
+from datetime import datetime, timezone
+from pathlib import Path
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from pipelines.pipeline.enrich import DEAD_LETTER, EnrichArticles, EnrichConfig, RawInput
+from tests.pipeline.bad_inputs import BAD_INPUTS, MAX_BYTES_FOR_TESTS, avro_article
+
+REPO = Path(__file__).resolve().parents[2]
+FIXED = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def fixed_clock():
+    return FIXED
+
+
+def seeds():
+    return [json.loads(line) for line in (REPO / "seeds" / "articles.jsonl").read_text().splitlines()]
+
+
+def _collect(path: Path):
+    """A matcher that saves the elements to a file: the runner pickles it, so no shared memory."""
+    def keep(elements):
+        path.write_bytes(pickle.dumps(list(elements)))
+    return keep
+
+
+def run_enrich(raw_inputs, tmp: Path):
+    cfg = EnrichConfig(max_article_bytes=MAX_BYTES_FOR_TESTS, clock=fixed_clock)
+    with TestPipeline() as p:
+        outputs = p | beam.Create(raw_inputs) | EnrichArticles(cfg)
+        assert_that(outputs["enriched"], _collect(tmp / "enriched.pkl"), label="KeepEnriched")
+        assert_that(outputs[DEAD_LETTER], _collect(tmp / "dead.pkl"), label="KeepDead")
+    return pickle.loads((tmp / "enriched.pkl").read_bytes()), pickle.loads((tmp / "dead.pkl").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def enriched_and_dead(tmp_path_factory):
+    inputs = [RawInput(original=json.dumps(s).encode(), kafka=("raw", 0, i)) for i, s in enumerate(seeds())]
+    inputs += [RawInput(original=data, key=b"k", kafka=("raw", 1, i)) for i, (data, _) in enumerate(BAD_INPUTS)]
+    inputs.append(RawInput(original=avro_article("avro-1", "The minister met the ambassador in Paris on Monday."),
+                           kafka=("raw", 2, 0)))
+    return run_enrich(inputs, tmp_path_factory.mktemp("enrich"))
+
+
+def test_every_input_is_accounted_for(enriched_and_dead):
+    enriched, dead = enriched_and_dead
+    assert len(enriched) + len(dead) == len(seeds()) + len(BAD_INPUTS) + 1
+    assert sorted(d["error_class"] for d in dead) == sorted(e for _, e in BAD_INPUTS)
+    assert {r["id"] for r in enriched} == {s["id"] for s in seeds()} | {"avro-1"}
+
+
+def test_dead_letters_keep_the_original_bytes_and_position(enriched_and_dead):
+    _, dead = enriched_and_dead
+    by_class = {d["error_class"]: d for d in dead}
+    assert by_class["MalformedJSON"]["original"] == b"{this is not json"
+    assert by_class["MalformedJSON"]["stage"] == "parse"
+    assert by_class["NotEnglish"]["stage"] == "language"
+    assert by_class["UnknownSchema"]["stage"] == "decode" and "0011223344556677" in by_class["UnknownSchema"]["error_message"]
+    assert all(d["topic"] == "raw" and d["partition"] == 1 and d["key"] == b"k" for d in dead)
+    assert all(d["failed_at"] == int(FIXED.timestamp() * 1000) for d in dead)
+
+
+def test_seed_article_entities_offsets_and_provenance(enriched_and_dead):
+    enriched, _ = enriched_and_dead
+    seed = next(r for r in enriched if r["id"].startswith("seed-"))
+    people = {e["canonical"] or e["text"] for e in seed["entities"] if e["label"] == "PERSON"}
+    places = {e["text"] for e in seed["entities"] if e["label"] == "GPE"}
+    assert {"Sergei Shoigu", "Kim Jong Un"} <= people
+    assert {"Pyongyang", "Russia"} <= places
+    for e in seed["entities"]:
+        text = seed["title"] if e["field"] == "title" else seed["body"]
+        assert text[e["start_char"]:e["end_char"]] == e["text"]
+    assert seed["kafka"] == {"topic": "raw", "partition": 0, "offset": 0}
+    assert seed["language"] == "en"
+    assert seed["published_at"] == int(datetime(2025, 6, 4, 13, 21, tzinfo=timezone.utc).timestamp() * 1000)
+    prov = seed["provenance"]
+    assert prov["spacy_model"].startswith("en_core_web_sm") and prov["spacy_model_version"] == "3.8.0"
+    assert prov["processed_at"] == int(FIXED.timestamp() * 1000) and prov["event_model_version"]
+
+
+def test_enriched_records_are_valid_avro(enriched_and_dead):
+    from pipelines import avro
+
+    enriched, _ = enriched_and_dead
+    schema = avro.load_schema("enriched")
+    for record in enriched:
+        assert avro.decode(avro.encode(record, schema))["id"] == record["id"]
+
+
+def test_non_english_can_be_kept_when_asked():
+    from tests.pipeline.bad_inputs import GERMAN
+
+    cfg = EnrichConfig(non_english="enrich", clock=fixed_clock)
+    with TestPipeline() as p:
+        outputs = p | beam.Create([RawInput(original=json.dumps({"id": "de", "body": GERMAN}).encode())]) \
+            | EnrichArticles(cfg)
+        assert_that(outputs["enriched"] | beam.Map(lambda r: (r["id"], r["language"])), equal_to([("de", "de")]))
