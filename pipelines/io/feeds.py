@@ -508,7 +508,10 @@ class FeedPoller:
             if self.stop.is_set():
                 failures += 1  # entries left unread: do not let a 304 hide them next time
                 break
-            failures += not self._process_entry(url, parsed, entry)
+            if not self._process_entry(url, parsed, entry):
+                # The sink is failing (broker down?): the rest would fail too; retry them all next poll.
+                failures += 1
+                break
         if failures == 0:
             feed.etag = result.headers.get("etag")
             feed.last_modified = result.headers.get("last-modified")
@@ -731,6 +734,8 @@ class _StopOnSignals:
         return self
 
     def _handle(self, signum, frame):
+        if self.stop.is_set():
+            raise KeyboardInterrupt  # a second signal: stop now, without finishing the entry
         log.info("%s received, stopping", signal.Signals(signum).name)
         self.stop.set()
 
@@ -775,7 +780,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from pipelines.io.topics import ensure_topics
             try:
                 ensure_topics(bootstrap, [args.topic])
-                sink = KafkaSink(make_producer(bootstrap), args.topic)
+                # A short max_block_ms: a broker that goes away must not stall the poller for minutes.
+                sink = KafkaSink(make_producer(bootstrap, max_block_ms=10_000), args.topic, timeout=10.0)
             except BrokerError as exc:
                 print(f"newsflow feeds: {exc}", file=sys.stderr)
                 return 2

@@ -387,7 +387,8 @@ def test_a_failed_publish_is_retried_and_the_etag_kept_back(server, records, tmp
                         HttpClient(HttpConfig(allow_private_addresses=True)), sink, clock=clock)
     try:
         poller.poll_pass()
-        assert len(sink.articles) == 1 and poller.counts.errors == {"publish:ConnectionError": 1}
+        # The rest of the feed is left for the next poll rather than failing entry by entry.
+        assert sink.articles == [] and poller.counts.errors == {"publish:ConnectionError": 1}
         clock.advance(INTERVAL)
         poller.poll_pass()
     finally:
@@ -577,3 +578,17 @@ def test_feeds_publish_to_kafka_stop_restart_and_publish_nothing_twice(kafka_bro
         article = article_from_json_bytes(message.value)
         assert article.id == message.key.decode("utf-8")
         assert article.extra["text_source"] == "page" and article.extra["feed_url"] in feeds
+
+
+def test_no_broker_is_a_one_line_error(server, tmp_path, capsys):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server.set_feed("/rss.xml", rss_feed("Fixture RSS", []))
+    assert main([server.url("/rss.xml"), "--once", "--bootstrap-servers", f"127.0.0.1:{port}",
+                 "--allow-private-addresses", "--state-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no Kafka broker answers" in err[0]
+    assert server.hits["/rss.xml"] == 0
