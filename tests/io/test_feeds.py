@@ -592,3 +592,38 @@ def test_no_broker_is_a_one_line_error(server, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no Kafka broker answers" in err[0]
     assert server.hits["/rss.xml"] == 0
+
+
+# --- state store and text helpers -------------------------------------------------------------------
+
+def test_one_poller_per_state_dir(tmp_path, capsys):
+    from pipelines.io.feed_state import StateLocked
+
+    with FeedState(tmp_path):
+        with pytest.raises(StateLocked):
+            FeedState(tmp_path).open()
+        assert main(["http://feeds.example/rss", "--dry-run", "--state-dir", str(tmp_path)]) == 2
+        assert "another newsflow feeds process" in capsys.readouterr().err
+    FeedState(tmp_path).open().close()  # released on close
+
+
+def test_seen_keys_are_forgotten_only_when_no_feed_lists_them(tmp_path):
+    from pipelines.io.feed_state import seen_key
+
+    old, listed = seen_key("url", "http://a.example/1"), seen_key("url", "http://a.example/2")
+    with FeedState(tmp_path) as state:
+        state.mark_seen([old, listed], "id", "http://a.example/rss", now=1000.0)
+        assert state.any_seen([listed], now=5000.0)  # still in the feed: refreshed
+        assert state.prune(older_than=2000.0) == 1
+        assert not state.any_seen([old], now=5000.0) and state.any_seen([listed], now=5000.0)
+    with FeedState(tmp_path) as state:
+        assert state.seen_count() == 1
+
+
+def test_summary_html_becomes_plain_text():
+    from pipelines.io.extract import html_to_text
+
+    assert html_to_text("<p>Profits <b>rose</b> 5% &amp; more.</p><p>Second</p><script>x()</script>") == \
+        "Profits rose 5% & more.\n\nSecond"
+    assert html_to_text("A &lt;b&gt; literal") == "A <b> literal"
+    assert html_to_text(None) == ""
