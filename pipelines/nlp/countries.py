@@ -21,14 +21,14 @@ CONTAINER_LABELS = frozenset({"ORG", "FAC", "EVENT", "PRODUCT", "LAW"})
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u2010": "-", "\u2011": "-",
                          "\u2013": "-", "\u2014": "-"})
-_POSSESSIVE = re.compile(r"'s?$")
+_POSSESSIVE = re.compile(r"(?<=\w)'s\b|(?<=s)'(?=\s|$)")
 
 
 def normalize_name(text: str) -> str:
     """Lookup key for a name: accents folded, lowercased, dots, possessive and 'the' dropped."""
     text = text.translate(_QUOTES).strip()
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = _POSSESSIVE.sub("", text)
+    text = _POSSESSIVE.sub("", text).strip("'")
     text = text.replace(".", "").replace("-", " ").lower()
     text = " ".join(text.split())
     if text.startswith("the "):

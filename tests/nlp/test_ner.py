@@ -1,0 +1,55 @@
+"""The shared spaCy pipeline and its news adaptations."""
+import pytest
+
+from pipelines.nlp.ner import ENTITY_RULES, load_nlp
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp()
+
+
+def ents(doc):
+    return [(e.text, e.label_) for e in doc.ents]
+
+
+def test_full_pipeline_is_kept(nlp):
+    for name in ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner", ENTITY_RULES):
+        assert name in nlp.pipe_names
+    assert nlp.pipe_names.index(ENTITY_RULES) == nlp.pipe_names.index("ner") + 1
+    doc = nlp("Sergei Shoigu met Kim Jong Un in Pyongyang on Wednesday.")
+    assert doc.has_annotation("DEP") and doc.has_annotation("TAG")
+
+
+def test_headline_verb_is_not_part_of_a_name(nlp):
+    doc = nlp("Russian Security Council Secretary Shoigu Meets With Kim Jong-Un")
+    people = [text for text, label in ents(doc) if label == "PERSON"]
+    assert "Shoigu Meets" not in people
+    assert not any("Meets" in text for text, _ in ents(doc))
+
+
+def test_ontonotes_labels_are_kept(nlp):
+    doc = nlp("On Wednesday, Russian Security Council Secretary Sergei Shoigu met North Korean "
+              "leader Kim Jong Un in Pyongyang.")
+    labels = {label for _, label in ents(doc)}
+    assert {"PERSON", "GPE", "NORP", "DATE"} <= labels
+    assert ("Pyongyang", "GPE") in ents(doc)
+
+
+def test_titles_and_possessive_tokens_are_trimmed(nlp):
+    from spacy.tokens import Doc, Span
+
+    from pipelines.nlp.ner import clean_entities
+
+    doc = nlp.make_doc("President Vladimir Putin 's plan")
+    for name, proc in nlp.pipeline:
+        if name not in ("ner", ENTITY_RULES):
+            doc = proc(doc)
+    doc.set_ents([Span(doc, 0, 4, label="PERSON")], default="outside")
+    assert ents(clean_entities(doc)) == [("Vladimir Putin", "PERSON")]
+
+
+def test_bare_model_has_no_adaptations():
+    bare = load_nlp(improved=False)
+    assert ENTITY_RULES not in bare.pipe_names
+    assert "newsflow_ner" not in bare.meta
