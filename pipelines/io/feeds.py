@@ -39,6 +39,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Callable, Mapping, Protocol, Sequence, TextIO
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.robotparser import RobotFileParser
 from xml.etree import ElementTree
 
 from pipelines import __version__
@@ -280,6 +281,39 @@ class HttpClient:
         return out
 
 
+class RobotsPolicy:
+    """robots.txt rules for article pages (feeds were subscribed to, pages are crawled), cached per site."""
+
+    def __init__(self, http: HttpClient, agent: str = "newsflow", ttl: float = 24 * 3600.0,
+                 retry_after_failure: float = 600.0, clock: Callable[[], float] = time.time):
+        self.http, self.agent, self.ttl, self.retry_after_failure, self.clock = \
+            http, agent, ttl, retry_after_failure, clock
+        self._rules: dict[str, tuple[RobotFileParser | bool, float]] = {}
+
+    def allowed(self, url: str) -> bool:
+        """May ``url`` be fetched? Rules per RFC 9309: a 4xx robots.txt allows all, an unreachable one none."""
+        parts = urlsplit(url)
+        site = f"{parts.scheme}://{parts.netloc}"
+        rules, expires = self._rules.get(site, (True, float("-inf")))
+        if expires < self.clock():
+            rules, expires = self._fetch(site)
+            self._rules[site] = (rules, expires)
+        return rules if isinstance(rules, bool) else rules.can_fetch(self.agent, url)
+
+    def _fetch(self, site: str) -> tuple[RobotFileParser | bool, float]:
+        now = self.clock()
+        try:
+            result = self.http.get(site + "/robots.txt", {"Accept": "text/plain"})
+        except FetchError as err:
+            if err.reason.startswith("http_4"):
+                return True, now + self.ttl
+            log.warning("robots.txt of %s unreachable (%s): no pages from there for now", site, err.reason)
+            return False, now + self.retry_after_failure
+        parser = RobotFileParser()
+        parser.parse(result.body.decode("utf-8", errors="replace").splitlines())
+        return parser, now + self.ttl
+
+
 # --- publishing ------------------------------------------------------------------------------
 
 class ArticleSink(Protocol):
@@ -392,8 +426,10 @@ class FeedPoller:
     """Polls feeds, publishes new entries once, backs off failing feeds; see the module docstring."""
 
     def __init__(self, config: FeedsConfig, state: FeedState, http: HttpClient, sink: ArticleSink,
-                 clock: Callable[[], float] = time.time, stop: threading.Event | None = None):
+                 clock: Callable[[], float] = time.time, stop: threading.Event | None = None,
+                 robots: RobotsPolicy | None = None):
         self.config = config
+        self.robots = robots
         self.state = state
         self.http = http
         self.sink = sink
@@ -587,6 +623,10 @@ class FeedPoller:
         return True
 
     def _fetch_page(self, url: str) -> tuple[PageText | None, str, str | None]:
+        if self.robots is not None and not self.robots.allowed(url):
+            self.counts.errors["page:robots_disallowed"] += 1
+            log.info("page %s is disallowed by robots.txt; using the feed summary", url)
+            return None, url, "robots_disallowed"
         try:
             result = self.http.get(url, {"Accept": PAGE_ACCEPT})
         except FetchError as err:
@@ -692,6 +732,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="size cap of a feed or page (default 5000000)")
     parser.add_argument("--host-delay", type=float, default=1.0, metavar="S",
                         help="least seconds between two requests to one host (default 1)")
+    parser.add_argument("--ignore-robots", action="store_true",
+                        help="fetch article pages even where robots.txt disallows it")
     parser.add_argument("--max-backoff", type=_positive(float), default=6 * 3600.0, metavar="S",
                         help="longest wait before retrying a failing feed (default 21600)")
     parser.add_argument("--report-every", type=_positive(float), default=60.0, metavar="S",
@@ -786,7 +828,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"newsflow feeds: {exc}", file=sys.stderr)
                 return 2
         stop = threading.Event()
-        poller = FeedPoller(config, state, http, sink, stop=stop)
+        robots = None if args.ignore_robots else RobotsPolicy(http)
+        poller = FeedPoller(config, state, http, sink, stop=stop, robots=robots)
         log.info("polling %d feed(s) every %.0fs, state in %s, publishing to %s", len(urls),
                  config.interval, state_dir, "stdout" if args.dry_run else f"{args.topic} at {bootstrap}")
         try:

@@ -17,7 +17,7 @@ from pipelines import __version__
 from pipelines.article import article_id, article_from_json_bytes
 from pipelines.io.feed_state import FeedState
 from pipelines.io.feeds import (FeedPoller, FeedsConfig, FetchError, HttpClient, HttpConfig, JsonLinesSink,
-                                address_allowed, clean_url, main, read_opml)
+                                RobotsPolicy, address_allowed, clean_url, main, read_opml)
 
 INTERVAL = 60.0
 REPO = Path(__file__).resolve().parents[2]
@@ -395,6 +395,29 @@ def test_a_failed_publish_is_retried_and_the_etag_kept_back(server, records, tmp
         state.close()
     assert server.not_modified["/rss.xml"] == 0  # the new ETag was not stored while an entry was missing
     assert len({a.id for a in sink.articles}) == 2 and poller.counts.published == 2
+
+
+def test_robots_txt_is_respected_for_pages(server, records, tmp_path):
+    server.set("/robots.txt", "User-agent: *\nDisallow: /members/\n", content_type="text/plain")
+    server.set("/members/1.html", article_html(records[0]))
+    links = [(records[0], server.url("/members/1.html"))] + serve_pages(server, records[1:2])
+    server.set_feed("/rss.xml", rss_feed("Fixture RSS", links))
+    state = FeedState(tmp_path).open()
+    http = HttpClient(HttpConfig(allow_private_addresses=True))
+    poller = FeedPoller(FeedsConfig((server.url("/rss.xml"),)), state, http, JsonLinesSink(), robots=RobotsPolicy(http))
+    try:
+        poller.poll_pass()
+    finally:
+        state.close()
+    sources = {a.url: (a.extra["text_source"], a.extra.get("page_error")) for a in poller.sink.articles}
+    assert sources == {links[0][1]: ("summary", "robots_disallowed"), links[1][1]: ("page", None)}
+    assert server.hits["/members/1.html"] == 0 and server.hits["/robots.txt"] == 1  # fetched once, cached
+    # A missing robots.txt (404) allows everything.
+    server.routes.pop("/robots.txt")
+    assert RobotsPolicy(http).allowed(server.url("/members/1.html")) is True
+    # An unreachable one (5xx) allows nothing until it is tried again.
+    server.set("/robots.txt", "down", status=503, content_type="text/plain")
+    assert RobotsPolicy(http).allowed(server.url("/news/x.html")) is False
 
 
 def test_clean_url_drops_tracking_parameters():
