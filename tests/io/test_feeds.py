@@ -238,6 +238,16 @@ def test_invalid_xml_is_an_error_and_the_poller_keeps_going(server, records, tmp
     assert poller.counts.published == 1
 
 
+def test_recoverable_xml_is_used_and_counted(server, records, tmp_path):
+    (record, link), = serve_pages(server, records[:1])
+    # A bare "&" makes the document not well-formed; feedparser's loose parser still reads the item.
+    server.set_feed("/rss.xml", rss_feed("Fixture RSS", [(record, link)]).replace("<title>Fixture RSS", "<title>A & B"))
+    with poller_for(tmp_path, [server.url("/rss.xml")]) as (poller, sink):
+        poller.poll_pass()
+    assert poller.counts.errors == {"feed:recovered_xml": 1}
+    assert [a.url for a in sink.articles] == [link] and sink.articles[0].source == "A & B"
+
+
 def test_html_page_given_as_a_feed_is_not_a_feed(server, records, tmp_path):
     server.set("/page.html", article_html(records[0]))
     with poller_for(tmp_path, [server.url("/page.html")]) as (poller, _):
