@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 WEEKDAYS = {name: i for i, name in enumerate(
     ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}
@@ -121,14 +122,21 @@ def _rules(text: str, base: date | None) -> date | None | bool:
 
 
 def _fallback(text: str, published_at: datetime | date | None) -> date | None:
+    # dateparser costs milliseconds a call; without a month name or a number there is no
+    # day it could find that the rules have not.
+    if not (re.search(r"\d", text) or re.search(rf"\b(?:{_MONTH_RE})\b", text, re.I)):
+        return None
+    return _parse_with_dateparser(text, _base_day(published_at))
+
+
+@lru_cache(maxsize=4096)
+def _parse_with_dateparser(text: str, base: date | None) -> date | None:
     import dateparser  # slow to import; only needed for the rare shapes the rules miss
 
     settings = {"PREFER_DATES_FROM": "past", "REQUIRE_PARTS": ["day", "month"],
                 "RETURN_AS_TIMEZONE_AWARE": False}
-    if published_at is not None:
-        base = published_at if isinstance(published_at, datetime) else datetime(
-            published_at.year, published_at.month, published_at.day)
-        settings["RELATIVE_BASE"] = base.replace(tzinfo=None)
+    if base is not None:
+        settings["RELATIVE_BASE"] = datetime(base.year, base.month, base.day, 12)
     elif not re.search(r"\d{4}", text):
         return None  # a relative or yearless date cannot be placed without a base
     parsed = dateparser.parse(text, languages=["en"], settings=settings)

@@ -110,6 +110,7 @@ class EntityResolver:
         """Entity records for the title's and the body's entities, in text order."""
         mentions = list(self._mentions(("title", title_doc), ("body", body_doc)))
         self._canonical_people(mentions)
+        self._acronyms(mentions, {"title": getattr(title_doc, "text", ""), "body": getattr(body_doc, "text", "")})
         self._places(mentions)
         for mention in mentions:
             if mention.label == "DATE":
@@ -126,9 +127,10 @@ class EntityResolver:
         for field_name, doc in fields:
             if doc is None:
                 continue
+            full_text = doc.text  # built from the tokens on every access: read once
             for ent in doc.ents:
-                start, end = _clean_span(doc.text, ent.start_char, ent.end_char)
-                text = doc.text[start:end]
+                start, end = _clean_span(full_text, ent.start_char, ent.end_char)
+                text = full_text[start:end]
                 if not text or _PUNCT_ONLY.match(text):
                     continue
                 mention = _Mention(text, ent.label_, field_name, start, end)
@@ -170,6 +172,30 @@ class EntityResolver:
                 mention.label = "PERSON"
             mention.key = match
 
+    @staticmethod
+    def _acronyms(mentions: list[_Mention], texts: dict[str, str]) -> None:
+        """"Security Service (SBU)": later "SBU" mentions take the spelled-out name."""
+        expansions: dict[str, _Mention] = {}
+        for mention in mentions:
+            if mention.label not in ("ORG", "FAC", "GPE"):
+                continue
+            match = re.match(r"\s*\(([A-Z][A-Za-z.&]{1,9})\)", texts[mention.field][mention.end:])
+            if match and len(mention.words) >= 2:
+                acronym = match.group(1)
+                initials = "".join(w[0] for w in mention.words if w not in ("of", "and", "for", "the"))
+                # Accept an acronym that shares its first letter with the name's initials (the
+                # name may be translated: "Security Service (SBU)").
+                if acronym[0].lower() in initials:
+                    expansions[normalize_name(acronym)] = mention
+        if not expansions:
+            return
+        for mention in mentions:
+            full = expansions.get(mention.key)
+            if full is not None and mention is not full and len(mention.words) == 1:
+                mention.key = full.key
+                mention.label = full.label
+                mention.canonical = full.text
+
     def _places(self, mentions: list[_Mention]) -> None:
         places = [m for m in mentions if m.label in PLACE_LABELS]
         for mention, place in zip(places, self.gazetteer.resolve((m.text, m.label) for m in places)):
@@ -191,7 +217,8 @@ class EntityResolver:
             if m.label in NUMERIC_LABELS or m.label == "DATE" or m.geo is not None:
                 continue
             group = (ID_TYPE.get(m.label, m.label), m.key)
-            surface = m.text if len(m.words) >= 2 or m.label != "PERSON" else None
+            # The canonical set so far: the text itself, or an acronym's spelled-out name.
+            surface = (m.canonical or m.text) if len(m.words) >= 2 or m.label != "PERSON" else None
             if surface is None:
                 continue
             spellings.setdefault(group, Counter())[surface] += 1

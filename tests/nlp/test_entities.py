@@ -109,3 +109,11 @@ def test_empty_title_and_no_publication_time(nlp, resolver):
     assert paris["geo"]["country"] == "FRA" and paris["country"] == "FRA"
     wednesday = next(e for e in entities if e["label"] == "DATE")
     assert wednesday["canonical"] == "Wednesday" and wednesday["entity_id"] is None
+
+
+def test_acronym_takes_the_spelled_out_name(nlp, resolver):
+    entities = resolve(nlp, resolver, "", "The International Atomic Energy Agency (IAEA) sent inspectors "
+                       "to Iran on Monday. The IAEA said access was denied.")
+    agency = [e for e in entities if e["label"] == "ORG"]
+    assert {e["canonical"] for e in agency} == {"International Atomic Energy Agency"}
+    assert len({e["entity_id"] for e in agency}) == 1

@@ -1,0 +1,91 @@
+"""Throughput of entity enrichment against spaCy NER alone, measured in the same run.
+
+    python scripts/bench_entities.py [--articles 150] [--rounds 3] [--shared ../shared]
+
+"NER alone" is the packaged en_core_web_sm pipeline through ``nlp.pipe`` (title and body of
+each article). "Enrichment" is what EnrichArticles does with this issue's steps: the adapted
+pipeline (fine-tuned NER weights plus the clean-up rule step) and ``EntityResolver.resolve``
+(canonical names, ids, countries, geocoding, dates). The two alternate for several rounds on
+the same BBC archive articles and the fastest round of each is kept, because the machine is
+shared and a slow round says more about the neighbours than about the code.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def read_articles(shared: Path, count: int) -> list[dict]:
+    """The first ``count`` BBC archive articles."""
+    articles = []
+    with (shared / "data" / "archive" / "bbc_news_2004_2005.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            articles.append(json.loads(line))
+            if len(articles) == count:
+                break
+    return articles
+
+
+def ner_alone(nlp, articles: list[dict]) -> float:
+    """Seconds to run the pipeline over every title and body."""
+    started = time.perf_counter()
+    texts = [t for a in articles for t in (a.get("title") or "", a["body"])]
+    for _ in nlp.pipe(texts, batch_size=32):
+        pass
+    return time.perf_counter() - started
+
+
+def enrichment(nlp, resolver, articles: list[dict]) -> float:
+    """Seconds to run the adapted pipeline and resolve every article's entities."""
+    from pipelines.nlp import dates
+
+    # Start cold as a stream of new articles would: no cached date parses from the last round.
+    dates._parse_with_dateparser.cache_clear()
+    started = time.perf_counter()
+    texts = [t for a in articles for t in (a.get("title") or "", a["body"])]
+    docs = iter(nlp.pipe(texts, batch_size=32))
+    for _ in articles:
+        title_doc, body_doc = next(docs), next(docs)
+        resolver.resolve(title_doc, body_doc, None)
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print both rates and their ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=REPO / ".." / "shared")
+    parser.add_argument("--articles", type=int, default=150)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    from pipelines.nlp.entities import EntityResolver
+    from pipelines.nlp.ner import load_nlp
+
+    articles = read_articles(args.shared, args.articles)
+    words = sum(len(a["body"].split()) for a in articles) / len(articles)
+    bare = load_nlp(improved=False)
+    adapted = load_nlp()
+    resolver = EntityResolver.load()
+    enrichment(adapted, resolver, articles[:5])  # warm-up: lazy tables, caches
+    ner_alone(bare, articles[:5])
+    alone, enriched = [], []
+    for _ in range(args.rounds):
+        alone.append(ner_alone(bare, articles))
+        enriched.append(enrichment(adapted, resolver, articles))
+    best_alone, best_enriched = min(alone), min(enriched)
+    print(f"{len(articles)} BBC articles, {words:.0f} body words on average, best of {args.rounds} rounds")
+    print(f"spaCy NER alone (en_core_web_sm, nlp.pipe): {len(articles) / best_alone:6.2f} articles/s")
+    print(f"enrichment (adapted NER + EntityResolver):   {len(articles) / best_enriched:6.2f} articles/s")
+    print(f"enrichment time / NER-alone time: {best_enriched / best_alone:.3f} "
+          f"(overhead {100 * (best_enriched / best_alone - 1):+.1f}%)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
