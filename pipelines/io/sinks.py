@@ -10,12 +10,14 @@ articles; their ids are unchanged, so consumers de-duplicate: at-least-once end 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
 import apache_beam as beam
+from apache_beam.utils.shared import Shared
 
 from pipelines import avro
 from pipelines.io.avro_files import PartitionedAvroWriter
@@ -39,32 +41,22 @@ class DeliveryConfig:
     progress_seconds: float = 10.0
 
 
-def tag_enriched(record: dict) -> tuple[str, dict]:
-    return ENRICHED, record
+class Delivery:
+    """The sinks of one pipeline in one worker process, shared by the enriched and dead-letter steps.
 
+    Both delivery DoFns sit at the end of the same fused stage, and Beam finishes a bundle's
+    operations in topological order, so when either ``flush_and_commit`` runs, every element
+    of the bundle has been written here: flushing and finalizing first, then committing the
+    highest offset seen per partition, never commits an article whose output is not durable.
+    """
 
-def tag_dead(record: dict) -> tuple[str, dict]:
-    return DEAD, record
-
-
-class DeliverFn(beam.DoFn):
-    """Writes (kind, record) to Kafka and Avro files; commits offsets once they are durable."""
-
-    def __init__(self, cfg: DeliveryConfig, log: Callable[[str], None] | None = None):
-        self._cfg = cfg
-        self._log = log
-        self._producer = self._committer = None
-        self._avro = self._dlq_files = None
-        self._schemas = {}
-        self._offsets: dict[tuple[str, int], int] = {}
-        self._counts = Counter()
-        self._last_progress = 0.0
-        self._started = 0.0
-
-    def setup(self):
+    def __init__(self, cfg: DeliveryConfig, log: Callable[[str], None] | None):
         from pipelines.io.kafka_client import make_consumer, make_producer
 
-        cfg = self._cfg
+        self._cfg = cfg
+        self._log = log
+        self._lock = threading.Lock()
+        self._producer = self._committer = self._avro = self._dlq_files = None
         if cfg.bootstrap_servers and (cfg.output_topic or cfg.dlq_topic):
             self._producer = make_producer(cfg.bootstrap_servers)
         if cfg.bootstrap_servers and cfg.commit_group:
@@ -74,50 +66,55 @@ class DeliverFn(beam.DoFn):
         if cfg.dlq_dir:
             self._dlq_files = PartitionedAvroWriter(cfg.dlq_dir, "dead_letter", prefix="dlq", by_hour=False)
         self._schemas = {ENRICHED: avro.load_schema("enriched"), DEAD: avro.load_schema("dead_letter")}
-        self._started = self._last_progress = time.monotonic()
+        self._offsets: dict[tuple[str, int], int] = {}
+        self._counts = Counter()
+        self._last_progress = self._last_progress_at = time.monotonic()
+        self._last_total = 0
 
-    def process(self, element: tuple[str, dict]) -> None:
-        kind, record = element
-        if kind == ENRICHED:
-            if self._producer and self._cfg.output_topic:
-                self._producer.send(self._cfg.output_topic, key=record["id"].encode("utf-8"),
-                                    value=avro.encode(record, self._schemas[ENRICHED]))
+    def write(self, kind: str, record: dict) -> None:
+        with self._lock:
+            if kind == ENRICHED:
+                if self._producer and self._cfg.output_topic:
+                    self._producer.send(self._cfg.output_topic, key=record["id"].encode("utf-8"),
+                                        value=avro.encode(record, self._schemas[ENRICHED]))
+                if self._avro:
+                    self._avro.write(record)
+                position = record.get("kafka")
+                position = (position["topic"], position["partition"], position["offset"]) if position else None
+            else:
+                if self._producer and self._cfg.dlq_topic:
+                    self._producer.send(self._cfg.dlq_topic, key=record.get("key"),
+                                        value=avro.encode(record, self._schemas[DEAD]))
+                if self._dlq_files:
+                    self._dlq_files.write(record)
+                position = (record["topic"], record["partition"], record["offset"]) if record.get("topic") else None
+            self._counts[kind] += 1
+            if position:
+                tp = position[:2]
+                self._offsets[tp] = max(self._offsets.get(tp, -1), position[2])
+
+    def flush_and_commit(self) -> None:
+        with self._lock:
+            if self._producer:
+                self._producer.flush()
             if self._avro:
-                self._avro.write(record)
-            position = record.get("kafka")
-            position = (position["topic"], position["partition"], position["offset"]) if position else None
-        else:
-            if self._producer and self._cfg.dlq_topic:
-                self._producer.send(self._cfg.dlq_topic, key=record.get("key"),
-                                    value=avro.encode(record, self._schemas[DEAD]))
+                self._avro.finalize()
             if self._dlq_files:
-                self._dlq_files.write(record)
-            position = (record["topic"], record["partition"], record["offset"]) if record.get("topic") else None
-        self._counts[kind] += 1
-        if position:
-            tp = position[:2]
-            self._offsets[tp] = max(self._offsets.get(tp, -1), position[2])
-
-    def finish_bundle(self):
-        if self._producer:
-            self._producer.flush()
-        if self._avro:
-            self._avro.finalize()
-        if self._dlq_files:
-            self._dlq_files.finalize()
-        self._commit()
-        now = time.monotonic()
-        if self._log and now - self._last_progress >= self._cfg.progress_seconds:
-            self._last_progress = now
-            self._log(self.progress_line(now))
+                self._dlq_files.finalize()
+            self._commit()
+            now = time.monotonic()
+            if self._log and now - self._last_progress >= self._cfg.progress_seconds:
+                self._last_progress = now
+                self._log(self.progress_line(now))
 
     def progress_line(self, now: float) -> str:
         total = self._counts[ENRICHED] + self._counts[DEAD]
-        rate = total / max(now - self._started, 1e-9)
+        rate = (total - self._last_total) / max(now - self._last_progress_at, 1e-9)
+        self._last_total, self._last_progress_at = total, now
         return (f"progress: {total} read, {self._counts[ENRICHED]} enriched, {self._counts[DEAD]} dead-lettered "
-                f"({rate:.1f} articles/s)")
+                f"({rate:.1f} articles/s since the last line)")
 
-    def _commit(self):
+    def _commit(self) -> None:
         if not self._committer or not self._offsets:
             return
         from kafka import OffsetAndMetadata, TopicPartition
@@ -127,15 +124,34 @@ class DeliverFn(beam.DoFn):
         self._committer.commit(offsets=offsets)
         self._offsets.clear()
 
+
+class DeliverFn(beam.DoFn):
+    """Hands records of one kind to the process-wide ``Delivery``; flushes and commits per bundle."""
+
+    def __init__(self, cfg: DeliveryConfig, kind: str, shared_handle: Shared, log=None):
+        self._cfg = cfg
+        self._kind = kind
+        self._shared = shared_handle
+        self._log = log
+        self._delivery = None
+
+    def setup(self):
+        cfg, log = self._cfg, self._log
+        self._delivery = self._shared.acquire(lambda: Delivery(cfg, log))
+
+    def process(self, record: dict) -> None:
+        self._delivery.write(self._kind, record)
+
+    def finish_bundle(self):
+        self._delivery.flush_and_commit()
+
     def teardown(self):
-        if self._producer:
-            self._producer.close()
-        if self._committer:
-            self._committer.close()
+        if self._delivery is not None:
+            self._delivery.flush_and_commit()
 
 
 class DeliverOutputs(beam.PTransform):
-    """Sends enriched records and dead letters to their sinks (see module doc for the commit order)."""
+    """Sends enriched records and dead letters to their sinks (see the module doc for the commit order)."""
 
     def __init__(self, cfg: DeliveryConfig, log: Callable[[str], None] | None = None):
         super().__init__()
@@ -143,6 +159,10 @@ class DeliverOutputs(beam.PTransform):
         self._log = log
 
     def expand(self, outputs):
-        tagged = ((outputs["enriched"] | "TagEnriched" >> beam.Map(tag_enriched)),
-                  (outputs["dead_letter"] | "TagDead" >> beam.Map(tag_dead)))
-        return tagged | "Merge" >> beam.Flatten() | "Deliver" >> beam.ParDo(DeliverFn(self._cfg, self._log))
+        # No Flatten here: two steps share one Delivery, so the whole stream stays one fused stage.
+        shared = Shared()
+        enriched = outputs["enriched"] | "DeliverEnriched" >> beam.ParDo(
+            DeliverFn(self._cfg, ENRICHED, shared, self._log))
+        dead = outputs["dead_letter"] | "DeliverDeadLetters" >> beam.ParDo(
+            DeliverFn(self._cfg, DEAD, shared, self._log))
+        return {"enriched": enriched, "dead_letter": dead}

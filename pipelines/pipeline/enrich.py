@@ -59,6 +59,16 @@ class Parsed(NamedTuple):
     article: Article
 
 
+class Rejected(NamedTuple):
+    """A dead letter travelling with the articles, so that the graph needs no Flatten.
+
+    Beam's FnApiRunner runs a streaming pipeline with real latency only while it is one fused
+    stage; a Flatten is materialized and its consumers wait for the end of the stream.
+    """
+
+    dead_letter: dict
+
+
 def from_kafka_record(record) -> RawInput:
     """A ``KafkaRecord`` from the source as a ``RawInput``."""
     return RawInput(original=record.value or b"", key=record.key,
@@ -100,7 +110,7 @@ def decode_payload(raw: RawInput, max_bytes: int) -> Article:
 
 
 class ParseArticlesFn(beam.DoFn):
-    """Decode and validate; detect the language. Bad input -> ``dead_letter`` with a reason."""
+    """Decode and validate; detect the language. Bad input -> a ``Rejected`` dead letter with a reason."""
 
     def __init__(self, cfg: EnrichConfig):
         self._cfg = cfg
@@ -117,15 +127,14 @@ class ParseArticlesFn(beam.DoFn):
             self._dead[stage] = Metrics.counter(NAMESPACE, f"dead_lettered_{stage}")
         self._dead[stage].inc()
 
-    def process(self, raw: RawInput) -> Iterable[Parsed]:
+    def process(self, raw: RawInput) -> Iterable[Parsed | Rejected]:
         self._read.inc()
         try:
             article = decode_payload(raw, self._cfg.max_article_bytes)
             article = self._check_language(article)
         except InvalidArticle as exc:
             self._count_dead(exc.stage)
-            yield beam.pvalue.TaggedOutput(DEAD_LETTER, dead_letter(
-                raw, exc.stage, exc.error_class, str(exc), self._cfg.clock()))
+            yield Rejected(dead_letter(raw, exc.stage, exc.error_class, str(exc), self._cfg.clock()))
             return
         yield Parsed(raw, article)
 
@@ -180,7 +189,15 @@ class AnnotateArticlesFn(beam.DoFn):
         self._provenance = {"pipeline_version": __version__, "spacy_model": info.name,
                             "spacy_model_version": info.version, "event_model_version": events.MODEL_VERSION}
 
-    def process(self, batch: list[Parsed]) -> Iterable[dict]:
+    def process(self, items: list[Parsed | Rejected]) -> Iterable[dict]:
+        batch = []
+        for item in items:
+            if isinstance(item, Rejected):
+                yield beam.pvalue.TaggedOutput(DEAD_LETTER, item.dead_letter)
+            else:
+                batch.append(item)
+        if not batch:
+            return
         articles = [p.article for p in batch]
         try:
             title_docs = list(self._nlp.pipe([a.title or "" for a in articles]))
@@ -238,14 +255,12 @@ class EnrichArticles(beam.PTransform):
         self._cfg = cfg
 
     def expand(self, raw_inputs):
-        parsed = raw_inputs | "ParseAndValidate" >> beam.ParDo(ParseArticlesFn(self._cfg)).with_outputs(
-            DEAD_LETTER, main="articles")
-        annotated = (parsed.articles
+        annotated = (raw_inputs
+                     | "ParseAndValidate" >> beam.ParDo(ParseArticlesFn(self._cfg))
                      | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._cfg.batch_size)
                      | "Annotate" >> beam.ParDo(AnnotateArticlesFn(self._cfg)).with_outputs(
                          DEAD_LETTER, main="enriched"))
-        dead = ((parsed[DEAD_LETTER], annotated[DEAD_LETTER]) | "AllDeadLetters" >> beam.Flatten())
-        return {"enriched": annotated.enriched, DEAD_LETTER: dead}
+        return {"enriched": annotated.enriched, DEAD_LETTER: annotated[DEAD_LETTER]}
 
 
 def enriched_as_json(record: dict) -> str:
