@@ -129,9 +129,42 @@ REGIONS = [
     ("Narita", 35.772, 140.3929, "JPN", "S"), ("Changi", 1.3644, 103.9915, "SGP", "S"),
 ]
 
+# Other names of countries that news uses as the country itself (beside GeoNames' name and
+# NGEC's). Indexed with the country so they compete with same-named towns (Holland, Michigan).
+COUNTRY_ALIASES = {
+    "Holland": "NLD", "The Netherlands": "NLD", "Britain": "GBR", "Great Britain": "GBR",
+    "UK": "GBR", "U.K.": "GBR", "US": "USA", "U.S.": "USA", "USA": "USA", "U.S.A.": "USA",
+    "America": "USA", "the States": "USA", "United States of America": "USA", "Burma": "MMR",
+    "Ivory Coast": "CIV", "Cote d'Ivoire": "CIV", "DPRK": "PRK", "ROK": "KOR", "Korea": "KOR",
+    "Republic of Korea": "KOR", "Czechia": "CZE", "Czech Republic": "CZE",
+    "Russian Federation": "RUS", "Vatican": "VAT", "Macedonia": "MKD", "Swaziland": "SWZ",
+    "East Timor": "TLS", "Cape Verde": "CPV", "Persia": "IRN", "Soviet Union": "RUS",
+    "USSR": "RUS", "Congo-Brazzaville": "COG", "DRC": "COD", "DR Congo": "COD",
+    "Democratic Republic of Congo": "COD", "UAE": "ARE", "Emirates": "ARE", "Taiwan": "TWN",
+    "Chinese Taipei": "TWN", "Palestine": "PSE", "Bosnia": "BIH", "Kyrgyzstan": "KGZ",
+}
+# Alternate names of smaller cities are mostly nicknames and historical names ("Park City" for
+# Bridgeport); only the exonyms of large cities (Kiev, Bombay, Peking) are worth matching.
+ALTERNATE_NAMES_MIN_POPULATION = 1_000_000
+
 CONTINENT_NAMES = {"Africa", "Asia", "Europe", "North America", "Oceania", "South America",
                    "Antarctica"}
 _ASCII_NAME = re.compile(r"^[A-Z][A-Za-z .'\-]{1,40}$")
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+
+
+def _useful_alternate(name: str, city: dict) -> bool:
+    """All exonyms of a big city; for a city of 100,000+ only variants of its own name
+    ("Newcastle" for "Newcastle upon Tyne", "Quebec City" for "Québec")."""
+    if city["population"] >= ALTERNATE_NAMES_MIN_POPULATION:
+        return True
+    if city["population"] < 100_000:
+        return False
+    first = _fold(city["name"]).replace("-", " ").split()[:1]
+    return bool(first) and _fold(name).replace("-", " ").split()[:1] == first
 
 
 def _is_latin(name: str) -> bool:
@@ -189,7 +222,7 @@ def build_countries(shared: Path, geonames) -> dict[str, str]:
     return {k: v for k, v in sorted(table.items()) if v}
 
 
-def build_gazetteer(geonames) -> list[list]:
+def build_gazetteer(shared: Path, geonames) -> list[list]:
     """Places as [names, lat, lon, iso3, feature_class, population, kind]."""
     countries = geonames.get_countries()
     cities = list(geonames.get_cities().values())
@@ -206,6 +239,10 @@ def build_gazetteer(geonames) -> list[list]:
         return (round(statistics.median(c["latitude"] for c in members), 4),
                 round(statistics.median(c["longitude"] for c in members), 4))
 
+    ngec_names = dict(COUNTRY_ALIASES)
+    with (shared / "data" / "events" / "ngec" / "countries.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            ngec_names.setdefault(row["Name"], row["CCA3"])
     capitals = {}
     for city in cities:
         country = countries.get(city["countrycode"])
@@ -222,7 +259,9 @@ def build_gazetteer(geonames) -> list[list]:
             lat, lon = members[0]["latitude"], members[0]["longitude"]
         else:
             continue
-        places.append([[country["name"]], lat, lon, country["iso3"], "A", country["population"], "country"])
+        names = [country["name"]] + sorted({n for n, code in ngec_names.items() if code == country["iso3"]}
+                                           - {country["name"]})
+        places.append([names, lat, lon, country["iso3"], "A", country["population"], "country"])
     for code, state in geonames.get_us_states().items():
         if by_state.get(code):
             lat, lon = centre(by_state[code])
@@ -236,10 +275,11 @@ def build_gazetteer(geonames) -> list[list]:
     for city in cities:
         iso3 = countries.get(city["countrycode"], {}).get("iso3")
         names = [city["name"]]
-        if city["population"] >= 100_000:
-            names += sorted({n for n in city["alternatenames"] if _is_latin(n)} - {city["name"]})
+        names += sorted({n for n in city["alternatenames"] if _is_latin(n) and _useful_alternate(n, city)}
+                        - {city["name"]})
+        is_capital = capitals.get(city["countrycode"]) is city
         places.append([names, round(city["latitude"], 4), round(city["longitude"], 4), iso3, "P",
-                       city["population"], "city"])
+                       city["population"], "capital" if is_capital else "city"])
     return places
 
 
@@ -256,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     countries = build_countries(args.shared, geonames)
     (args.out / "countries.json").write_text(
         json.dumps(countries, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
-    gazetteer = build_gazetteer(geonames)
+    gazetteer = build_gazetteer(args.shared, geonames)
     (args.out / "gazetteer.json").write_text(
         json.dumps(gazetteer, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     print(f"countries.json: {len(countries)} names; gazetteer.json: {len(gazetteer)} places")

@@ -201,7 +201,7 @@ class EntityResolver:
         for mention, place in zip(places, self.gazetteer.resolve((m.text, m.label) for m in places)):
             if place is None:
                 continue
-            if mention.label == "FAC" and place.kind == "city":
+            if mention.label == "FAC" and place.kind in ("city", "capital"):
                 continue  # "the Russian Embassy" is not a city; a FAC must match by its own name
             mention.geo = place.as_geo()
             mention.country = place.country or country_for(mention.text, mention.label)

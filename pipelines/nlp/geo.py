@@ -27,6 +27,8 @@ COUNTRY_CONTEXT_BONUS = 0.7
 COUNTRY_LEVEL_BONUS = 1.0
 COUNTRY_LEVEL_MIN = 3
 PRIMARY_NAME_BONUS = 0.3
+# A national capital outranks a provincial namesake (Athens, Greece vs Athens, Georgia).
+CAPITAL_BONUS = 1.0
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 
 
@@ -94,6 +96,8 @@ class Gazetteer:
     def _score(self, i: int, key: str, context: dict[str, float]) -> float:
         place = self.places[i]
         score = KIND_SCORE.get(place.kind, math.log10(max(place.population, 10)))
+        if place.kind == "capital":
+            score += CAPITAL_BONUS
         if place.country:
             score += context.get(place.country, 0.0)
         if self._primary[i] == key:
