@@ -6,8 +6,11 @@ Each line of the gold file is one place mention in an archive article (``article
 ``start_char``, ``end_char``, ``text``) with the right place, labelled by hand: ``kind`` "point"
 (a city, airport, district: ``latitude``/``longitude``) or "area" (a country, state, continent,
 sea: a representative point plus the accepted gazetteer ``names``). ``split`` "dev" mentions
-were looked at while the gazetteer was being built; "test" mentions were labelled afterwards,
-from other articles, and the code was not changed after scoring them.
+were looked at while the gazetteer was being built; "test" mentions were labelled afterwards
+from other articles, and their errors then led to three general fixes (country aliases,
+capitals, fewer nickname matches), so they are no longer unseen; "test2" mentions, from yet
+other articles, were labelled and committed after the last change to the geocoder and are the
+clean held-out figure.
 
 Two figures are printed:
 - end to end: the article goes through the project's NER and ``EntityResolver``; a mention is
@@ -113,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(gold)} hand-labelled place mentions in {len(by_article)} articles "
           f"({args.gold.relative_to(REPO) if args.gold.is_relative_to(REPO) else args.gold}); "
           f"right = within {THRESHOLD_KM:.0f} km, or the labelled area itself")
-    for split in ("all", "dev", "test"):
+    for split in ("all", "dev", "test", "test2"):
         keep = (lambda r: True) if split == "all" else (lambda r, s=split: r.get("split", "dev") == s)
         print(summarize(f"[{split}] end to end (NER + resolver)", [x for x in end_to_end if keep(x[0])]))
         print(summarize(f"[{split}] geocoder only (gold spans)", [x for x in geocoder_only if keep(x[0])]))
