@@ -25,6 +25,10 @@ class InvalidArticle(ValueError):
         self.error_class = error_class
         self.stage = stage
 
+    def __reduce__(self):
+        # Beam pickles elements between steps; the default reduce loses the extra arguments.
+        return type(self), (self.error_class, str(self), self.stage)
+
 
 def canonical_url(url: str) -> str:
     """Lower-case scheme and host, drop the fragment and a trailing slash, so one story has one URL."""

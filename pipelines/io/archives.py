@@ -21,6 +21,7 @@ from pipelines.article import InvalidArticle
 
 csv.field_size_limit(64 * 1024 * 1024)
 
+ARTICLE_FIELDS = ("id", "url", "source", "title", "body", "published_at", "language", "extra")
 SUPPORTED = (".jsonl", ".json", ".ndjson", ".csv", ".avro", ".txt")
 
 
@@ -137,7 +138,8 @@ def read_avro(path: str) -> Iterator[ArchiveRow]:
         enriched = reader.writer_schema.get("name", "").endswith("EnrichedArticle")
         for number, record in enumerate(reader, 1):
             original = json.dumps(record, default=str, ensure_ascii=False).encode("utf-8")
-            payload = dict(record)
+            # Re-enrichment starts from the article itself; old entities and events are replaced.
+            payload = {k: v for k, v in record.items() if k in ARTICLE_FIELDS} if enriched else dict(record)
             if hasattr(payload.get("published_at"), "isoformat"):
                 payload["published_at"] = payload["published_at"].isoformat()
             yield ArchiveRow(f"{path}#{number}", original, payload=payload, enriched=enriched)

@@ -187,6 +187,10 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):
                 tracker=beam.DoFn.RestrictionParam(),
                 watermark=beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider())
                 ) -> Iterable[beam.window.TimestampedValue]:
+        return self.read(element, tracker, watermark)
+
+    def read(self, element, tracker, watermark) -> Iterable[beam.window.TimestampedValue]:
+        """Claim and emit records of the partition from the restriction's start."""
         from kafka import TopicPartition
 
         topic, partition = element
@@ -230,6 +234,20 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):
                 return
 
 
+class ReadPartitionRangeFn(ReadPartitionFn):
+    """The bounded twin: the same reader, but its output is a bounded PCollection (batch replays)."""
+
+    def process(self, element: tuple[str, int],
+                tracker=beam.DoFn.RestrictionParam(),
+                watermark=beam.DoFn.WatermarkEstimatorParam(ManualWatermarkEstimator.default_provider())
+                ) -> Iterable[beam.window.TimestampedValue]:
+        return self.read(element, tracker, watermark)
+
+
+def is_bounded(cfg: KafkaReadConfig) -> bool:
+    return cfg.bounded or bool(cfg.end_offsets) or cfg.end_time_ms is not None
+
+
 class ReadFromKafka(beam.PTransform):
     """Read topics as ``KafkaRecord`` elements with event timestamps (unbounded unless cfg bounds it)."""
 
@@ -242,4 +260,5 @@ class ReadFromKafka(beam.PTransform):
         return (pbegin
                 | "Topics" >> beam.Create(self._topics)
                 | "ListPartitions" >> beam.ParDo(ListPartitionsFn(self._cfg))
-                | "ReadPartitions" >> beam.ParDo(ReadPartitionFn(self._cfg)))
+                | "ReadPartitions" >> beam.ParDo(
+                    ReadPartitionRangeFn(self._cfg) if is_bounded(self._cfg) else ReadPartitionFn(self._cfg)))

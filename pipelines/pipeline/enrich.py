@@ -22,7 +22,6 @@ from pipelines.article import DEFAULT_MAX_BYTES, Article, InvalidArticle, articl
 LOG = logging.getLogger(__name__)
 DEAD_LETTER = "dead_letter"
 NAMESPACE = "newsflow"
-ARTICLE_FIELDS = ("id", "url", "source", "title", "body", "published_at", "language", "extra")
 
 
 def utc_now() -> datetime:
