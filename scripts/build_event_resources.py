@@ -47,6 +47,107 @@ AGENT_SUPPLEMENT = {
 }
 
 
+# Verbs whose PLOVER type is reliable from the verb alone (the CAMEO dictionary needs its
+# phrase patterns for most verbs: bare "go", "take", "give" carry codes there). Ours, by hand
+# from the PLOVER definitions; value = (PLOVER type, CAMEO root, mode or None).
+STRONG_VERBS = {
+    "AGREE": ("03", None, "pledge promise vow offer agree"),
+    "CONSULT": ("04", None, "meet negotiate confer mediate"),
+    "CONSULT/visit": ("04", "visit", "visit host"),
+    "CONSULT/phone": ("04", "phone", "telephone phone"),
+    "SUPPORT": ("05", None, "praise welcome endorse back support congratulate commend hail applaud "
+                            "sign ratify recognise recognize"),
+    "CONCEDE": ("08", None, "apologise apologize concede"),
+    "COOPERATE": ("06", None, "cooperate collaborate"),
+    "AID": ("07", None, "donate"),
+    "RETREAT": ("08", None, "retreat surrender disarm"),
+    "RETREAT/release": ("08", "release", "release free"),
+    "RETREAT/resign": ("08", "resign", "resign quit"),
+    "RETREAT/withdraw": ("08", "withdraw", "withdraw"),
+    "REQUEST": ("10", None, "urge demand appeal request plead implore"),
+    "ACCUSE": ("11", None, "accuse criticise criticize condemn denounce blame allege slam lambast "
+                           "mock deride rebuke"),
+    "ACCUSE/investigate": ("09", "investigate", "investigate probe"),
+    "ACCUSE/sue": ("11", None, "sue"),
+    "REJECT": ("12", None, "reject refuse veto rebuff"),
+    "THREATEN": ("13", None, "threaten warn"),
+    "PROTEST": ("14", "demo", "protest demonstrate rally"),
+    "PROTEST/boycott": ("14", "boycott", "boycott"),
+    "PROTEST/riot": ("14", "riot", "riot"),
+    "SANCTION": ("16", None, "sanction embargo sever"),
+    "SANCTION/expel": ("16", "expel", "expel"),
+    "MOBILIZE": ("15", None, "deploy mobilise mobilize scramble"),
+    "COERCE": ("17", None, "censor seize confiscate deport prosecute"),
+    "COERCE/arrest": ("17", "arrest", "arrest detain jail imprison"),
+    "COERCE/ban": ("17", "ban", "ban outlaw"),
+    "ASSAULT": ("19", None, "kill shoot shell massacre invade stab wound"),
+    "ASSAULT/explosives": ("18", "explosives", "bomb"),
+    "ASSAULT/assassinate": ("18", "assassinate", "assassinate"),
+    "ASSAULT/abduct": ("18", "abduct", "abduct kidnap"),
+    "ASSAULT/execute": ("20", "execute", "execute behead"),
+    "ASSAULT/torture": ("18", "torture", "torture"),
+}
+IRREGULAR = {"meet": ["met"], "free": ["freed", "frees", "freeing"], "withdraw": ["withdrew", "withdrawn"],
+             "shoot": ["shot"], "quit": ["quits", "quitting"], "ban": ["banned", "banning", "bans"],
+             "stab": ["stabbed", "stabbing", "stabs"], "sue": ["sued", "sues", "suing"],
+             "slam": ["slammed", "slamming", "slams"], "jail": ["jailed"], "rebuff": ["rebuffed"],
+             "plead": ["pleaded", "pled"], "kidnap": ["kidnapped", "kidnapping"],
+             "outlaw": ["outlawed"], "sever": ["severed"], "rebuke": ["rebuked"]}
+
+
+def strong_verbs() -> dict[str, list]:
+    """Inflected form -> [PLOVER type, CAMEO root, mode] for the hand-picked reliable verbs."""
+    out: dict[str, list] = {}
+    for key, (root, mode, words) in STRONG_VERBS.items():
+        etype = key.split("/")[0]
+        for lemma in words.split():
+            forms = [lemma] + IRREGULAR.get(lemma, [f.lower() for f in _inflect(lemma)])
+            for form in forms:
+                out.setdefault(form, [etype, root, mode])
+    return out
+
+
+# Institutions news names without a country word, and office holders after the 2014 Phoenix
+# dictionaries; ours, from public knowledge. name -> [[country, sector, start, end], ...]
+ACTOR_SUPPLEMENT = {
+    "white house": [["USA", "GOV", None, None]], "pentagon": [["USA", "MIL", None, None]],
+    "state department": [["USA", "GOV", None, None]], "department of justice": [["USA", "GOV", None, None]],
+    "justice department": [["USA", "GOV", None, None]], "fbi": [["USA", "COP", None, None]],
+    "cia": [["USA", "SPY", None, None]], "congress": [["USA", "LEG", None, None]],
+    "senate": [["USA", "LEG", None, None]], "house of representatives": [["USA", "LEG", None, None]],
+    "supreme court": [["USA", "JUD", None, None]],
+    "downing street": [["GBR", "GOV", None, None]], "whitehall": [["GBR", "GOV", None, None]],
+    "home office": [["GBR", "GOV", None, None]], "foreign office": [["GBR", "GOV", None, None]],
+    "house of commons": [["GBR", "LEG", None, None]], "commons": [["GBR", "LEG", None, None]],
+    "house of lords": [["GBR", "LEG", None, None]], "lords": [["GBR", "LEG", None, None]],
+    "mps": [["GBR", "LEG", None, None]], "tories": [["GBR", "PTY", None, None]],
+    "tory": [["GBR", "PTY", None, None]], "conservatives": [["GBR", "PTY", None, None]],
+    "labour": [["GBR", "PTY", None, None]], "labour party": [["GBR", "PTY", None, None]],
+    "liberal democrats": [["GBR", "PTY", None, None]], "lib dems": [["GBR", "PTY", None, None]],
+    "ukip": [["GBR", "PTY", None, None]], "uk independence party": [["GBR", "PTY", None, None]],
+    "tuc": [["GBR", "LAB", None, None]], "scottish executive": [["GBR", "GOV", None, None]],
+    "kremlin": [["RUS", "GOV", None, None]], "european union": [["IGO", None, None, None]],
+    "eu": [["IGO", None, None, None]], "united nations": [["IGO", None, None, None]],
+    "nato": [["IGO", "MIL", None, None]],
+    "donald trump": [["USA", "BUS", None, "2017-01-19"], ["USA", "GOV", "2017-01-20", "2021-01-19"],
+                     ["USA", "ELI", "2021-01-20", "2025-01-19"], ["USA", "GOV", "2025-01-20", None]],
+    "trump": [["USA", "GOV", "2017-01-20", "2021-01-19"], ["USA", "GOV", "2025-01-20", None],
+              ["USA", "ELI", "2021-01-20", "2025-01-19"]],
+    "joe biden": [["USA", "GOV", "2009-01-20", "2017-01-19"], ["USA", "GOV", "2021-01-20", "2025-01-19"]],
+    "mike pence": [["USA", "GOV", "2017-01-20", "2021-01-19"]],
+    "barack obama": [["USA", "GOV", "2009-01-20", "2017-01-19"], ["USA", "ELI", "2017-01-20", None]],
+    "kim jong un": [["PRK", "GOV", "2011-12-17", None]], "kim jong-un": [["PRK", "GOV", "2011-12-17", None]],
+    "sergei shoigu": [["RUS", "GOV", "2012-11-06", None]], "shoigu": [["RUS", "GOV", "2012-11-06", None]],
+    "volodymyr zelensky": [["UKR", "GOV", "2019-05-20", None]],
+    "zelensky": [["UKR", "GOV", "2019-05-20", None]], "zelenskyy": [["UKR", "GOV", "2019-05-20", None]],
+    "emmanuel macron": [["FRA", "GOV", "2017-05-14", None]], "narendra modi": [["IND", "GOV", "2014-05-26", None]],
+    "recep tayyip erdogan": [["TUR", "GOV", "2003-03-14", None]],
+    "benjamin netanyahu": [["ISR", "GOV", "2009-03-31", None]],
+    "theresa may": [["GBR", "GOV", "2010-05-12", "2019-07-24"]],
+    "desmond tutu": [["ZAF", "REL", None, None]], "lee jae-myung": [["KOR", "GOV", "2025-06-04", None]],
+}
+
+
 def _words(token: str) -> str:
     """TABARI phrase (UNDERSCORE_JOINED_, trailing underscore) -> lower-case spaced phrase."""
     return re.sub(r"\s+", " ", token.replace("_", " ")).strip().lower()
@@ -256,9 +357,10 @@ def build(shared: Path, out: Path) -> dict[str, int]:
                     if "!" not in p:
                         agents.setdefault(_words(p), sector)
     agents.update(AGENT_SUPPLEMENT)
+    actors.update(ACTOR_SUPPLEMENT)
 
     out.mkdir(parents=True, exist_ok=True)
-    tables = {"cameo2plover": c2p, "verbs": verbs, "countries": countries,
+    tables = {"cameo2plover": c2p, "verbs": verbs, "strong_verbs": strong_verbs(), "countries": countries,
               "agents": agents, "actors": actors}
     for name, table in tables.items():
         with open(out / f"{name}.json", "w", encoding="utf-8") as f:

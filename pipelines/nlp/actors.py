@@ -17,7 +17,7 @@ from pipelines.nlp.dates import resolve_date
 
 SUBJECTS = ("nsubj", "csubj")
 TARGET_PREPS = ("with", "to", "against", "on", "for", "into", "toward", "towards", "from", "at")
-PLACE_PREPS = ("in", "at", "near", "outside", "inside", "across", "from")
+PLACE_PREPS = ("in", "at", "near", "outside", "inside", "across", "from", "through")
 PLACE_LABELS = ("GPE", "LOC", "FAC")
 ACTOR_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC", "FAC")
 REPORTING = {"say", "tell", "add", "state", "report", "note", "announce", "write", "quote"}
@@ -40,7 +40,20 @@ class ArticleContext:
     published_at: datetime | None
     entities: list[dict]
     last_person: dict | None = None
-    persons: dict[str, dict] = field(default_factory=dict)
+    known: dict[str, tuple] = field(default_factory=dict)   # entity_id -> (country, sector)
+    default_country: str | None = None
+
+    def __post_init__(self):
+        # The country most of the article's entities belong to: "MPs" in a story about
+        # Westminster are British. Only used for actors that name an agent but no country.
+        counts: dict[str, int] = {}
+        for ent in self.entities:
+            if ent.get("country") and ent.get("label") in ("GPE", "NORP", "ORG", "LOC", "FAC"):
+                counts[ent["country"]] = counts.get(ent["country"], 0) + 1
+        if counts:
+            best = max(counts, key=counts.get)
+            if counts[best] * 2 > sum(counts.values()):
+                self.default_country = best
 
     def observe(self, sent, ents: list[dict]) -> None:
         """Remember the last person entity of a sentence once it has been coded."""
@@ -49,15 +62,42 @@ class ArticleContext:
                 self.last_person = ent
 
 
-def event_verb(sent, verbs: dict[str, list]):
-    """The token that carries the sentence's event: a dictionary verb nearest the root, else the root."""
+def verb_entry(tok, strong: dict[str, list]) -> list | None:
+    """[PLOVER type, CAMEO root, mode] of a reliable event verb token, else None."""
+    if tok.lower_ in ("call", "calls", "called", "calling") and any(
+            c.dep_ == "prep" and c.lower_ == "for" for c in tok.children):
+        return ["REQUEST", "10", None]
+    return strong.get(tok.lower_) or strong.get(tok.lemma_.lower())
+
+
+def event_verb(sent, verbs: dict[str, list], strong: dict[str, list] | None = None):
+    """The token that carries the sentence's event.
+
+    A reliable event verb nearest the root, else any CAMEO dictionary verb nearest the root,
+    else the root (past a reporting verb such as "said").
+    """
+    if strong:
+        best = _nearest_root(sent, lambda tok: verb_entry(tok, strong) is not None)
+        if best is not None:
+            return best
+    best = _nearest_root(sent, lambda tok: bool(verbs.get(tok.lower_) or verbs.get(tok.lemma_.lower())))
+    if best is not None:
+        return best
+    root = sent.root
+    if root.lemma_.lower() in REPORTING:
+        for child in root.children:
+            if child.dep_ in ("ccomp", "xcomp") and child.pos_ in ("VERB", "AUX"):
+                return child
+    return root
+
+
+def _nearest_root(sent, accept):
     root = sent.root
     best, best_depth = None, 99
     for tok in sent:
         if tok.pos_ not in ("VERB", "NOUN", "PROPN", "AUX") and tok.tag_ not in ("VBZ", "VBD", "VBP"):
             continue
-        hit = verbs.get(tok.lower_) or verbs.get(tok.lemma_.lower())
-        if not hit or tok.lemma_.lower() in REPORTING:
+        if tok.lemma_.lower() in REPORTING or not accept(tok):
             continue
         depth, cur = 0, tok
         while cur.i != cur.head.i and cur.i != root.i and depth < 20:
@@ -66,13 +106,29 @@ def event_verb(sent, verbs: dict[str, list]):
         depth += 0 if tok.pos_ in ("VERB", "AUX") else 3
         if depth < best_depth:
             best, best_depth = tok, depth
-    if best is not None:
-        return best
-    if root.lemma_.lower() in REPORTING:
-        for child in root.children:
-            if child.dep_ in ("ccomp", "xcomp") and child.pos_ in ("VERB", "AUX"):
-                return child
-    return root
+    return best
+
+
+SIDE_DEPS = ("advcl", "parataxis")
+SIDE_PREPS = ("following", "after", "amid", "despite", "before", "since", "as")
+
+
+def core_clause(sent, verb) -> str | None:
+    """The event verb's own clause: the sentence minus side clauses ("..., as the two countries
+    continue to strengthen their alliance"), or None when nothing would be removed."""
+    if verb is None:
+        return None
+    drop = set()
+    for child in verb.children:
+        if (child.dep_ in SIDE_DEPS or (child.dep_ == "conj" and child.pos_ in ("VERB", "AUX"))
+                or (child.dep_ in ("prep", "mark") and child.lower_ in SIDE_PREPS)):
+            drop.update(t.i for t in child.subtree)
+    if not drop:
+        return None
+    kept = [t for t in sent if t.i not in drop]
+    if sum(1 for t in kept if t.is_alpha) < 4:
+        return None
+    return "".join(t.text_with_ws for t in kept).strip()
 
 
 def find_arguments(sent, verb):
@@ -91,7 +147,9 @@ def find_arguments(sent, verb):
                 pobj = [c for c in child.children if c.dep_ == "pobj"]
                 if pobj:
                     source = pobj[0]
-        if source is not None or cur.dep_ not in ("conj", "xcomp") or cur.head is cur:
+        # Only clauses that share the head's subject: conjuncts, "agreed to meet", "marched to protest".
+        purpose = cur.dep_ == "advcl" and any(c.dep_ == "aux" and c.lower_ == "to" for c in cur.children)
+        if source is not None or (cur.dep_ not in ("conj", "xcomp") and not purpose) or cur.head is cur:
             break
         cur = cur.head
     if target is None:
@@ -163,6 +221,10 @@ def noun_phrase(head):
     return doc[start:end]
 
 
+def _strip_det(text: str) -> str:
+    return text[4:] if text.lower().startswith("the ") else text
+
+
 def _overlapping(ents: list[dict], start: int, end: int) -> list[dict]:
     return [e for e in ents if e["start_char"] < end and e["end_char"] > start]
 
@@ -173,6 +235,7 @@ class ActorResolver:
     def __init__(self, tables: ActorTables):
         self.tables = tables
         self._max_agent_words = max((k.count(" ") + 1 for k in tables.agents), default=1)
+        self._codes = set(tables.countries.values()) | {"IGO", "NGO", "MNC"}
 
     def new_context(self, entities: list[dict], published_at: datetime | None) -> ArticleContext:
         """Fresh per-article state."""
@@ -190,19 +253,26 @@ class ActorResolver:
             return None
         inside = [e for e in _overlapping(ents, span.start_char, span.end_char) if e.get("label") in ACTOR_LABELS]
         head = self._head_entity(span, inside)
+        dict_country, dict_sector = self._dictionary_actor(head, context) if head else (None, None)
+        if dict_country is None:
+            dict_country, dict_sector = self._dictionary_name(_strip_det(span.text), context)
         country = head.get("country") if head else None
-        if country is None:
-            country = self._country_in_phrase(span, inside)
-        sector = self._sector_in_phrase(span)
-        if head is not None and (country is None or sector is None):
-            dict_country, dict_sector = self._dictionary_actor(head, context)
-            country = country or dict_country
-            sector = sector or dict_sector
-        if country is None:
-            country, dict_sector = self._dictionary_name(span.text, context)
-            sector = sector or dict_sector
-        return {"text": span.text, "entity_id": head.get("entity_id") if head else None,
-                "country": country, "sector": sector}
+        if country is not None and country not in self._codes:
+            country = None  # not an ISO-3 / IGO-style code: let the dictionaries decide
+        if dict_country in ("IGO", "NGO", "MNC"):
+            country = dict_country
+        country = country or dict_country or self._country_in_phrase(span, inside)
+        sector = dict_sector if head is not None and head.get("label") == "ORG" and dict_sector else None
+        sector = sector or self._sector_in_phrase(span) or dict_sector
+        entity_id = head.get("entity_id") if head else None
+        if entity_id and entity_id in context.known:
+            known_country, known_sector = context.known[entity_id]
+            country, sector = country or known_country, sector or known_sector
+        if country is None and (sector or (head and head.get("label") in ("ORG", "PERSON"))):
+            country = context.default_country
+        if entity_id and (country or sector):
+            context.known.setdefault(entity_id, (country, sector))
+        return {"text": span.text, "entity_id": entity_id, "country": country, "sector": sector}
 
     def location(self, sent, verb, ents: list[dict], source_span, target_span):
         """(place text, its ISO-3 country) where the event happened, or (None, None)."""
@@ -221,8 +291,8 @@ class ActorResolver:
                     return ent.text, self._place_country(ent, ents)
         for ent in sent.ents:
             if ent.label_ in PLACE_LABELS and not any(s.start <= ent.start < s.end for s in taken):
-                prev = sent.doc[ent.start - 1] if ent.start > sent.start else None
-                if prev is not None and prev.lower_ in PLACE_PREPS:
+                head = ent.root.head
+                if head.dep_ == "prep" and head.lower_ in PLACE_PREPS:
                     return ent.text, self._place_country(ent, ents)
         return None, None
 
@@ -254,13 +324,16 @@ class ActorResolver:
                 if country:
                     return country
         words = [t.lower_ for t in span]
-        for n in (3, 2, 1):
-            for i in range(len(words) - n + 1):
-                if any(span[j].ent_type_ == "PERSON" for j in range(i, i + n)):
-                    continue
-                hit = self.tables.countries.get(" ".join(words[i:i + n]))
-                if hit:
-                    return hit
+        for table in (self.tables.countries, self.tables.actors):
+            for n in (3, 2, 1):
+                for i in range(len(words) - n + 1):
+                    if any(span[j].ent_type_ == "PERSON" for j in range(i, i + n)):
+                        continue
+                    hit = table.get(" ".join(words[i:i + n]))
+                    if isinstance(hit, list):  # actor entries: the country of the last role
+                        hit = hit[-1][0]
+                    if hit:
+                        return hit
         return None
 
     def _sector_in_phrase(self, span) -> str | None:

@@ -3,7 +3,8 @@
 Features are lower-cased word unigrams and bigrams with digits folded, country names and
 nationality words replaced by a placeholder (the synthetic training stories fill templates
 with arbitrary countries, so the names carry no signal), and dictionary evidence: every
-verb form found in the CAMEO verb dictionary adds ``v:<PLOVER type>`` and ``c:<CAMEO code>``.
+verb form found in the CAMEO verb dictionary adds ``v:<PLOVER type>`` and ``c:<CAMEO root>``, and
+every form of a hand-picked reliable verb ("condemn", "arrest", ...) adds ``s:<PLOVER type>``.
 """
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ COUNTRY_TOKEN = "<ctry>"
 class FeatureExtractor:
     """Turn a sentence into the classifier's feature strings (no model state, just tables)."""
 
-    def __init__(self, verbs: dict[str, list], countries: dict[str, str]):
+    def __init__(self, verbs: dict[str, list], countries: dict[str, str],
+                 strong_verbs: dict[str, list] | None = None):
         self._verbs = verbs
+        self._strong = strong_verbs or {}
         self._single = {k for k in countries if " " not in k}
         self._double = {k for k in countries if k.count(" ") == 1}
 
@@ -47,6 +50,9 @@ class FeatureExtractor:
             if hit:
                 feats.append("v:" + hit[1])
                 feats.append("c:" + hit[0][:2])
+            strong = self._strong.get(tok)
+            if strong:
+                feats.append("s:" + strong[0])
         return feats
 
 

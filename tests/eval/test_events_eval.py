@@ -1,0 +1,98 @@
+"""`newsflow eval events`: metrics, report, PNG, errors, and the shipped gold sets."""
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.eval.events import confusion_table, evaluate, main, read_gold
+from pipelines.nlp.events import EVENT_TYPES
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def ev(etype, source=None, target=None):
+    return {"event_type": etype, "source_actor": source, "target_actor": target}
+
+
+def actor(text, country):
+    return {"text": text, "entity_id": None, "country": country, "sector": None}
+
+
+def test_evaluate_scores_types_accuracy_and_actor_countries():
+    items = [
+        {"id": "1", "text": "", "event_type": "ACCUSE", "source_actor": {"text": "Iran's leader", "country": "IRN"},
+         "target_actor": {"text": "Donald Trump", "country": "USA"}},
+        {"id": "2", "text": "", "event_type": "ACCUSE"},
+        {"id": "3", "text": "", "event_type": "ASSAULT"},
+        {"id": "4", "text": "", "event_type": None, "category": "sport"},
+        {"id": "5", "text": "", "event_type": None, "category": "sport"},
+    ]
+    predictions = [
+        {"primary": "ACCUSE", "events": [ev("ACCUSE", actor("Iran's supreme leader", "IRN"), actor("Trump", "GBR"))]},
+        {"primary": None, "events": []},
+        {"primary": "ASSAULT", "events": [ev("ASSAULT")]},
+        {"primary": None, "events": []},
+        {"primary": "ACCUSE", "events": [ev("ACCUSE")]},
+    ]
+    report = evaluate(items, predictions)
+    accuse = report["per_type"]["ACCUSE"]
+    assert accuse["precision"] == pytest.approx(0.5) and accuse["recall"] == pytest.approx(0.5)
+    assert report["per_type"]["ASSAULT"]["f1"] == pytest.approx(1.0)
+    assert report["macro_f1"] == pytest.approx((0.5 + 1.0) / 2)
+    assert report["primary_accuracy"] == pytest.approx(3 / 5)
+    assert report["no_event_rate"]["sport"] == {"no_event": 1, "items": 2, "rate": 0.5}
+    countries = report["actor_country"]
+    assert (countries["gold_actors"], countries["matched"], countries["correct"]) == (2, 2, 1)
+    assert countries["accuracy"] == pytest.approx(0.5)
+    assert report["confusion"]["ACCUSE|none"] == 1
+    table = confusion_table(report)
+    assert table.splitlines()[0].startswith("gold") and "ASSAULT" in table
+
+
+def test_read_gold_rejects_malformed_lines(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "x", "event_type": null}\n{not json}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="bad.jsonl:2"):
+        read_gold(bad)
+    missing = tmp_path / "missing.jsonl"
+    missing.write_text('{"text": "x"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="event_type"):
+        read_gold(missing)
+
+
+def test_main_reports_and_writes_png(tmp_path, capsys):
+    gold = tmp_path / "gold.jsonl"
+    rows = [
+        {"id": "a", "title": "Police arrest opposition leaders in Minsk",
+         "text": "Police arrested two opposition leaders in Minsk on Sunday.", "published_at": "2025-06-04",
+         "event_type": "COERCE", "source_actor": {"text": "Police", "country": "BLR", "sector": "COP"}},
+        {"id": "b", "title": "Hearts 2-1 Livingston",
+         "text": "Hearts scored twice in the second half to beat Livingston at Tynecastle on Saturday. "
+                 "The result leaves Hearts fourth in the table.", "event_type": None, "category": "sport"},
+    ]
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    png, report_json = tmp_path / "cm.png", tmp_path / "report.json"
+    assert main(["--gold", str(gold), "--png", str(png), "--json", str(report_json)]) == 0
+    out = capsys.readouterr().out
+    assert "primary_event_type accuracy: 1.000" in out and "no-event rate [sport]: 1.000" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = json.loads(report_json.read_text(encoding="utf-8"))
+    assert report["actor_country"]["correct"] == 1
+
+
+def test_main_fails_cleanly_on_unreadable_gold(tmp_path, capsys):
+    assert main(["--gold", str(tmp_path / "nope.jsonl")]) == 2
+    assert capsys.readouterr().err.startswith("newsflow eval events:")
+
+
+@pytest.mark.parametrize("name,minimum", [("events_dev_real.jsonl", 150), ("events_synthetic_test.jsonl", 800)])
+def test_shipped_gold_sets_are_well_formed(name, minimum):
+    items = read_gold(REPO / "data" / "eval" / name)
+    assert len(items) >= minimum
+    assert len({item["id"] for item in items}) == len(items)
+    assert all(item["event_type"] in EVENT_TYPES or item["event_type"] is None for item in items)
+    if name == "events_dev_real.jsonl":
+        categories = {item.get("category") for item in items}
+        assert {"sport", "entertainment"} <= categories
+        assert sum(item["event_type"] is None for item in items) >= 60
+        assert sum(item["event_type"] is not None for item in items) >= 40

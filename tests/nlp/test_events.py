@@ -1,0 +1,138 @@
+"""PLOVER event coding: types, actors, place, date, the no-event decision and the record shape."""
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import fastavro
+import numpy as np
+import pytest
+
+from pipelines.nlp.entities import EntityResolver
+from pipelines.nlp.events import EVENT_TYPES, MODEL_VERSION, QUAD_CLASS, EventCoder
+from pipelines.nlp.ner import load_nlp
+
+REPO = Path(__file__).resolve().parents[2]
+SEED = REPO / ".." / "shared" / "seeds" / "000_10c24450e8870a78.txt"
+PUBLISHED = datetime(2025, 6, 4, 9, 21, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp()
+
+
+@pytest.fixture(scope="module")
+def coder():
+    return EventCoder.load()
+
+
+@pytest.fixture(scope="module")
+def resolver():
+    return EntityResolver.load()
+
+
+def code(nlp, coder, title, body, published_at=PUBLISHED, resolver=None):
+    title_doc, body_doc = nlp.pipe([title, body])
+    entities = resolver.resolve(title_doc, body_doc, published_at) if resolver else []
+    return coder.code(title_doc, body_doc, entities, published_at)
+
+
+def event_schema():
+    schema = json.loads((REPO / "schemas" / "enriched_article.avsc").read_text(encoding="utf-8"))
+    events = next(f for f in schema["fields"] if f["name"] == "events")
+    return fastavro.parse_schema({"type": "array", "items": events["type"]["items"]})
+
+
+def seed_meeting(events, body):
+    return next(e for e in events if e["field"] == "body"
+                and "met with North Korean leader" in body[e["start_char"]:e["end_char"]])
+
+
+@pytest.mark.parametrize("with_resolver", [True, False])
+def test_seed_article_is_a_visit_of_shoigu_to_kim(nlp, coder, resolver, with_resolver):
+    title, body = SEED.read_text(encoding="utf-8").split("\n", 1)
+    events, primary = code(nlp, coder, title.strip(), body.strip(), resolver=resolver if with_resolver else None)
+    assert primary == "CONSULT"
+    meeting = seed_meeting(events, body.strip())
+    assert meeting["event_type"] == "CONSULT"
+    assert meeting["mode"] == "visit"
+    assert meeting["cameo_root"] == "04" and meeting["quad_class"] == 1
+    source, target = meeting["source_actor"], meeting["target_actor"]
+    assert "Shoigu" in source["text"] and (source["country"], source["sector"]) == ("RUS", "GOV")
+    assert "Kim Jong Un" in target["text"] and (target["country"], target["sector"]) == ("PRK", "GOV")
+    assert meeting["location"] == "Pyongyang"
+    assert meeting["date"] == "2025-06-04"
+    if with_resolver:
+        assert source["entity_id"] and target["entity_id"] and source["entity_id"] != target["entity_id"]
+
+
+def test_events_match_the_avro_event_record(nlp, coder, resolver):
+    title, body = SEED.read_text(encoding="utf-8").split("\n", 1)
+    events, _ = code(nlp, coder, title.strip(), body.strip(), resolver=resolver)
+    assert events
+    assert fastavro.validation.validate(events, event_schema(), raise_errors=True)
+    for event in events:
+        assert event["event_type"] in EVENT_TYPES
+        assert event["quad_class"] == QUAD_CLASS[event["event_type"]]
+        assert len(event["cameo_root"]) == 2 and event["cameo_root"].isdigit()
+        assert 0.0 < event["confidence"] <= 1.0
+        assert event["start_char"] < event["end_char"]
+
+
+def test_assault_with_rebel_source_and_military_target(nlp, coder):
+    events, primary = code(nlp, coder, "", "Militants killed 12 soldiers in an attack on an army base "
+                                            "in northern Nigeria on Tuesday.")
+    assert primary == "ASSAULT"
+    (event,) = events
+    assert event["source_actor"]["sector"] == "REB" and event["target_actor"]["sector"] == "MIL"
+    assert event["target_actor"]["country"] == "NGA"
+    assert event["location"] == "Nigeria"
+    assert event["date"] == "2025-06-03"  # the Tuesday before Wednesday 4 June
+    assert event["quad_class"] == 4
+
+
+def test_passive_arrest_takes_the_by_agent_as_source(nlp, coder):
+    events, primary = code(nlp, coder, "", "Three opposition activists were arrested by police in Minsk on Sunday.")
+    assert primary == "COERCE"
+    (event,) = events
+    assert event["mode"] == "arrest"
+    assert event["source_actor"]["text"] == "police" and event["source_actor"]["sector"] == "COP"
+    assert "activists" in event["target_actor"]["text"]
+    assert event["location"] == "Minsk" and event["date"] == "2025-06-01"
+
+
+def test_protest_subject_is_shared_with_the_purpose_clause(nlp, coder):
+    events, primary = code(nlp, coder, "Thousands protest in Belgrade against government",
+                           "Thousands of students marched through Belgrade on Saturday to protest against "
+                           "corruption, demanding the resignation of the government.")
+    assert primary == "PROTEST"
+    body_event = next(e for e in events if e["field"] == "body")
+    assert body_event["mode"] == "demo"
+    assert body_event["source_actor"]["text"] == "Thousands of students"
+    assert body_event["date"] == "2025-05-31"
+
+
+def test_sport_report_has_no_political_event(nlp, coder):
+    events, primary = code(nlp, coder, "Hearts 2-1 Livingston",
+                           "Hearts scored twice in the second half to beat Livingston at Tynecastle on Saturday. "
+                           "Paul Hartley opened the scoring with a free kick before Lee Miller added a second. "
+                           "Livingston pulled one back late on through Burton O'Brien but could not find an "
+                           "equaliser. The result leaves Hearts fourth in the table.")
+    assert (events, primary) == ([], None)
+
+
+def test_empty_article_and_missing_publication_date(nlp, coder):
+    assert code(nlp, coder, "", "") == ([], None)
+    events, primary = code(nlp, coder, "", "Police arrested two opposition leaders in Minsk.", published_at=None)
+    assert primary == "COERCE" and events[0]["date"] is None
+
+
+def test_classifier_probabilities_are_distributions(coder):
+    probs = coder.classifier.predict_proba(["Rebels attacked a police station.", "", "The weather was fine."])
+    assert probs.shape == (3, len(coder.classifier.classes))
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    assert coder.classifier.classes[int(probs[0].argmax())] == "ASSAULT"
+
+
+def test_model_version_is_a_string():
+    assert isinstance(MODEL_VERSION, str) and MODEL_VERSION
