@@ -69,8 +69,7 @@ class KafkaReadConfig:
     start_time_ms: int | None = None      # start at the first offset at/after this time
     end_time_ms: int | None = None        # end at the first offset at/after this time
     poll_timeout_ms: int = 200
-    max_records_per_bundle: int = 500
-    max_bundle_seconds: float = 1.0
+    max_records_per_bundle: int = 500     # at most this many records per poll (and so per bundle)
     idle_resume_seconds: float = 0.25
 
 
@@ -203,35 +202,28 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):
         if set(consumer.assignment()) != {tp}:
             consumer.assign([tp])
         consumer.seek(tp, restriction.start)
-        emitted = 0
-        started = time.monotonic()
-        while True:
-            batch = consumer.poll(timeout_ms=self._cfg.poll_timeout_ms, max_records=self._cfg.max_records_per_bundle)
-            records = batch.get(tp, [])
-            for msg in records:
-                if not tracker.try_claim(msg.offset):
-                    return  # past the end of a bounded range, or split off
-                ts_ms = msg.timestamp if msg.timestamp is not None and msg.timestamp >= 0 else int(time.time() * 1000)
-                yield beam.window.TimestampedValue(
-                    KafkaRecord(topic, partition, msg.offset, msg.key, msg.value, ts_ms),
-                    event_time_of(msg.value, ts_ms))
-                current = watermark.current_watermark()
-                candidate = Timestamp.of(ts_ms / 1000.0)
-                if current is None or candidate > current:
-                    watermark.set_watermark(candidate)
-                emitted += 1
-            position = consumer.position(tp)
-            if restriction.stop != UNBOUNDED_END and position >= restriction.stop:
-                tracker.try_claim(restriction.stop)  # every offset of the bounded range is read
-                return
-            if _STOP.is_set():
-                tracker.try_claim(restriction.stop)
-                return
-            if not records or emitted >= self._cfg.max_records_per_bundle \
-                    or time.monotonic() - started > self._cfg.max_bundle_seconds:
-                # Idle, or enough for one bundle: checkpoint so downstream flushes and commits.
-                tracker.defer_remainder(Duration.of(0 if records else self._cfg.idle_resume_seconds))
-                return
+        batch = consumer.poll(timeout_ms=self._cfg.poll_timeout_ms, max_records=self._cfg.max_records_per_bundle)
+        records = batch.get(tp, [])
+        for msg in records:
+            if not tracker.try_claim(msg.offset):
+                return  # past the end of a bounded range, or split off
+            ts_ms = msg.timestamp if msg.timestamp is not None and msg.timestamp >= 0 else int(time.time() * 1000)
+            yield beam.window.TimestampedValue(
+                KafkaRecord(topic, partition, msg.offset, msg.key, msg.value, ts_ms),
+                event_time_of(msg.value, ts_ms))
+            current = watermark.current_watermark()
+            candidate = Timestamp.of(ts_ms / 1000.0)
+            if current is None or candidate > current:
+                watermark.set_watermark(candidate)
+        if restriction.stop != UNBOUNDED_END and consumer.position(tp) >= restriction.stop:
+            tracker.try_claim(restriction.stop)  # every offset of the bounded range is read
+            return
+        if _STOP.is_set():
+            tracker.try_claim(restriction.stop)
+            return
+        # One poll per bundle: downstream batches what it brought, then flushes and commits, so
+        # an article waits for nothing else. When idle, the runner resumes the partition shortly.
+        tracker.defer_remainder(Duration.of(0 if records else self._cfg.idle_resume_seconds))
 
 
 class ReadPartitionRangeFn(ReadPartitionFn):
