@@ -153,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--title-share", type=float, default=0.15)
     parser.add_argument("--dropout", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--init", type=Path,
+                        help="start from these exported weights (e.g. the shipped ner_weights.npz) "
+                             "instead of the packaged model's; data are still labelled by the packaged model")
+    parser.add_argument("--learn-rate", type=float, default=0.001)
     args = parser.parse_args(argv)
 
     import contextlib
@@ -178,7 +182,16 @@ def main(argv: list[str] | None = None) -> int:
 
     ner = nlp.get_pipe("ner")
     optimizer = nlp.resume_training()
-    best = -1.0
+    optimizer.learn_rate = args.learn_rate
+    if args.init:
+        from pipelines.nlp.ner import import_ner_weights
+
+        import_ner_weights(ner, args.init)
+        print(f"started from {args.init}: dev F1 {dev_f1(nlp, dev):.4f}", flush=True)
+    best = dev_f1(nlp, dev) if args.init else -1.0
+    if args.init:
+        args.work.mkdir(parents=True, exist_ok=True)
+        ner.to_disk(args.work, exclude=["vocab"])  # a later epoch must beat the starting point
     for epoch in range(args.epochs):
         rng.shuffle(examples)
         losses: dict[str, float] = {}
