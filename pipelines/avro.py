@@ -37,12 +37,21 @@ def schema_dir() -> Path:
     raise FileNotFoundError(f"Avro schemas not found next to {here}")
 
 
+def raw_schema(name: str) -> dict:
+    """The schema as written in its .avsc file (for container-file headers).
+
+    fastavro's parsed form orders some keys by set iteration, which varies between processes;
+    a header written from the file's own JSON is the same bytes in every worker.
+    """
+    file_name = SCHEMA_FILES.get(name, name)
+    with open(schema_dir() / file_name, encoding="utf-8") as f:
+        return json.load(f)
+
+
 @functools.lru_cache(maxsize=None)
 def load_schema(name: str) -> dict:
     """Parsed schema by short name (article, enriched, dead_letter) or file name."""
-    file_name = SCHEMA_FILES.get(name, name)
-    with open(schema_dir() / file_name, encoding="utf-8") as f:
-        return fastavro.parse_schema(json.load(f))
+    return fastavro.parse_schema(raw_schema(name))
 
 
 def schema_fingerprint(schema: dict) -> bytes:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import glob
-import io
 import json
 import os
 from dataclasses import dataclass, field

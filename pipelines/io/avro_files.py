@@ -30,13 +30,14 @@ def partition_of(record: dict, by_hour: bool = True) -> str:
     return f"{day}/hour={moment:%H}" if by_hour else day
 
 
-def write_file_atomically(path: Path, schema: dict, records: Iterable[dict], sync_marker: bytes | None = None) -> int:
+def write_file_atomically(path: Path, schema_name: str, records: Iterable[dict],
+                          sync_marker: bytes | None = None) -> int:
     """Write records to ``path`` through a temporary name; return how many were written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     records = list(records)
     with open(tmp, "wb") as f:
-        fastavro.writer(f, schema, records, codec="deflate", sync_marker=sync_marker)
+        fastavro.writer(f, avro.raw_schema(schema_name), records, codec="deflate", sync_marker=sync_marker)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
@@ -48,7 +49,7 @@ class PartitionedAvroWriter:
 
     def __init__(self, root: str | Path, schema_name: str = "enriched", prefix: str = "part", by_hour: bool = True):
         self._root = Path(root)
-        self._schema = avro.load_schema(schema_name)
+        self._schema_name = schema_name
         self._prefix = prefix
         self._by_hour = by_hour
         self._writer_id = uuid.uuid4().hex[:12]
@@ -68,7 +69,7 @@ class PartitionedAvroWriter:
         for partition, records in sorted(self._pending.items()):
             self._sequence += 1
             path = self._root / partition / f"{self._prefix}-{self._writer_id}-{self._sequence:06d}.avro"
-            write_file_atomically(path, self._schema, records)
+            write_file_atomically(path, self._schema_name, records)
             written.append(path)
         self._pending.clear()
         return written

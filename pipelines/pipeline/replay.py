@@ -28,7 +28,6 @@ from pathlib import Path
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines import avro
 from pipelines.article import parse_published_at
 from pipelines.io.archives import CsvMapping, expand_inputs, read_file
 from pipelines.io.avro_files import deterministic_sync_marker, partition_of, write_file_atomically
@@ -63,8 +62,7 @@ def write_partition(item, root: str, schema_name: str, order):
     records = sorted(records, key=order)
     relative = f"{key}/part-00000.avro"
     path = Path(root) / relative
-    write_file_atomically(path, avro.load_schema(schema_name), records,
-                          sync_marker=deterministic_sync_marker(relative))
+    write_file_atomically(path, schema_name, records, sync_marker=deterministic_sync_marker(relative))
     yield str(path), len(records)
 
 

@@ -1,5 +1,4 @@
 """Archive readers: JSONL, CSV with a column mapping, Avro, .txt folders; bad rows kept with a reason."""
-import json
 
 import fastavro
 import pytest
