@@ -119,6 +119,7 @@ class EntityResolver:
                 mention.canonical = mention.text
             if mention.country is None and mention.label != "PERSON":
                 mention.country = country_for(mention.text, mention.label)
+        self._short_org_names(mentions)
         self._canonical_variants(mentions)
         return [self._record(m) for m in mentions]
 
@@ -208,6 +209,19 @@ class EntityResolver:
             mention.key = normalize_name(place.name)
 
     @staticmethod
+    def _short_org_names(mentions: list[_Mention]) -> None:
+        """"Security Council" after "Russian Security Council": the one longer name it ends."""
+        orgs = [m for m in mentions if m.label == "ORG"]
+        longer = {m.key: m for m in orgs if len(m.words) >= 3}
+        for mention in orgs:
+            if len(mention.words) < 2 or mention.key in longer:
+                continue
+            matches = {k for k in longer if k.endswith(" " + mention.key)}
+            if len(matches) == 1:
+                full = longer[matches.pop()]
+                mention.key, mention.canonical = full.key, full.canonical or full.text
+
+    @staticmethod
     def _canonical_variants(mentions: list[_Mention]) -> None:
         """Give every mention of one key the key's most frequent spelling (first if tied)."""
         spellings: dict[tuple[str, str], Counter] = {}
@@ -236,6 +250,9 @@ class EntityResolver:
             ident = f"DATE:{m.canonical}" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", m.canonical or "") else None
         elif m.label == "PERSON":
             ident = entity_id(m.key, "PERSON")
+        elif m.label == "NORP" and m.country:
+            # "Russian", "Russians" and "the Russians" are one group: key it by its country.
+            ident = entity_id(m.country, "NORP")
         else:
             ident = entity_id(m.canonical, m.label)
         return {"text": m.text, "label": m.label, "field": m.field, "start_char": m.start,

@@ -150,10 +150,47 @@ def clean_entities(doc):
             if not any(ch.isalpha() for ch in doc[start:end].text):
                 continue
         spans.append(Span(doc, start, end, label=ent.label_) if (start, end) != (ent.start, ent.end) else ent)
+    spans = _merge_national_institutions(doc, spans)
     # Possessive glued to the token itself ("Trump’s" as one token) is fixed by the resolver,
     # which works on characters; spans here stay token-aligned.
     doc.set_ents(spans, default="outside")
     return doc
+
+
+def _merge_national_institutions(doc, spans: list) -> list:
+    """"Russian" + "Security Council" -> one ORG "Russian Security Council".
+
+    CoNLL tags the nationality apart (MISC + ORG), and the fine-tuned model learnt that;
+    OntoNotes, whose labels the pipeline keeps, and the event coder want the institution whole.
+    """
+    from spacy.tokens import Span
+
+    merged, skip_until = [], -1
+    for i, span in enumerate(spans):
+        if span.start < skip_until:
+            continue
+        if span.label_ == "NORP" and span.end < len(doc) and doc[span.end].is_title:
+            end = span.end
+            while end < len(doc) and end - span.end < 5 and (doc[end].is_title or doc[end].is_upper) \
+                    and doc[end].is_alpha and doc[end].lower_ not in _LEADING_TITLES - {"the"}:
+                end += 1
+            if end > span.end and doc[end - 1].lower_ in _INSTITUTION_HEADS:
+                # Drop the entities the merged span swallows (an ORG "Security Council").
+                overlapped = [s for s in spans[i + 1:] if s.start < end]
+                if all(s.end <= end for s in overlapped):
+                    merged.append(Span(doc, span.start, end, label="ORG"))
+                    skip_until = end
+                    continue
+        merged.append(span)
+    return merged
+
+
+_INSTITUTION_HEADS = frozenset({
+    "council", "ministry", "embassy", "consulate", "army", "navy", "government", "parliament",
+    "party", "bank", "committee", "agency", "service", "services", "commission", "court",
+    "federation", "union", "academy", "institute", "university", "corporation", "police", "guard",
+    "forces", "force", "office", "department", "cabinet", "senate", "assembly", "congress",
+    "command", "authority", "railways", "airlines", "airways", "church", "league", "association"})
 
 
 def model_info(nlp) -> ModelInfo:

@@ -121,3 +121,14 @@ def test_acronym_takes_the_spelled_out_name(nlp, resolver):
     agency = [e for e in entities if e["label"] == "ORG"]
     assert {e["canonical"] for e in agency} == {"International Atomic Energy Agency"}
     assert len({e["entity_id"] for e in agency}) == 1
+
+
+def test_short_org_name_and_nationality_groups(nlp, resolver):
+    entities = resolve(nlp, resolver, "", "The Russian Security Council met in Moscow. Russian officials "
+                       "said the Security Council would meet again. The Russians declined to comment.")
+    councils = [e for e in entities if e["label"] == "ORG" and "Security Council" in e["text"]]
+    assert len(councils) == 2 and {e["canonical"] for e in councils} == {"Russian Security Council"}
+    assert len({e["entity_id"] for e in councils}) == 1
+    russians = [e for e in entities if e["label"] == "NORP"]
+    assert {e["country"] for e in russians} == {"RUS"}
+    assert len({e["entity_id"] for e in russians}) == 1

@@ -53,3 +53,11 @@ def test_bare_model_has_no_adaptations():
     bare = load_nlp(improved=False)
     assert ENTITY_RULES not in bare.pipe_names
     assert "newsflow_ner" not in bare.meta
+
+
+def test_nationality_plus_institution_is_one_org(nlp):
+    assert ("Russian Security Council", "ORG") in ents(nlp("The Russian Security Council met in Moscow."))
+    assert ("Russian Embassy", "ORG") in ents(nlp("the Russian Embassy in Pyongyang said"))
+    # A nationality before a person or a common noun stays a NORP.
+    assert ("Russian", "NORP") in ents(nlp("Russian President Vladimir Putin spoke."))
+    assert ("Russian", "NORP") in ents(nlp("Russian troops moved."))
