@@ -19,14 +19,20 @@ def _version() -> str:
 
 
 class BuildWithSchemas(build_py):
-    """Copy schemas/ into the package (pipelines/_schemas) so installed workers have them."""
+    """Copy the schemas, the broker's pom and the seeds into the package, so an installed
+    newsflow (a wheel, or Beam workers fed by --setup_file) has them without the checkout."""
+
+    COPIES = [(os.path.join("schemas", name), os.path.join("_schemas", name)) for name in SCHEMAS] + [
+        (os.path.join("deploy", "kafka", "pom.xml"), os.path.join("_deploy", "kafka", "pom.xml")),
+        (os.path.join("seeds", "articles.jsonl"), os.path.join("_seeds", "articles.jsonl")),
+    ]
 
     def run(self):
         super().run()
-        target = os.path.join(self.build_lib, "pipelines", "_schemas")
-        self.mkpath(target)
-        for name in SCHEMAS:
-            self.copy_file(os.path.join(HERE, "schemas", name), os.path.join(target, name))
+        for source, target in self.COPIES:
+            destination = os.path.join(self.build_lib, "pipelines", target)
+            self.mkpath(os.path.dirname(destination))
+            self.copy_file(os.path.join(HERE, source), destination)
 
 
 setup(

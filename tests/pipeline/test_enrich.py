@@ -102,3 +102,24 @@ def test_non_english_can_be_kept_when_asked():
         outputs = p | beam.Create([RawInput(original=json.dumps({"id": "de", "body": GERMAN}).encode())]) \
             | EnrichArticles(cfg)
         assert_that(outputs["enriched"] | beam.Map(lambda r: (r["id"], r["language"])), equal_to([("de", "de")]))
+
+
+def test_metrics_count_read_enriched_dead_lettered_entities_and_events():
+    from apache_beam.metrics.metric import MetricsFilter
+
+    inputs = [RawInput(original=json.dumps(s).encode()) for s in seeds()[:3]]
+    inputs += [RawInput(original=b"{broken"), RawInput(original=json.dumps({"title": "x"}).encode())]
+    p = TestPipeline()
+    _ = p | beam.Create(inputs) | EnrichArticles(EnrichConfig(clock=fixed_clock))
+    result = p.run()
+    result.wait_until_finish()
+
+    def counter(name):
+        found = result.metrics().query(MetricsFilter().with_namespace("newsflow").with_name(name))["counters"]
+        return sum(c.committed for c in found)
+
+    assert counter("read") == 5
+    assert counter("enriched") == 3
+    assert counter("dead_lettered_parse") == 1 and counter("dead_lettered_validate") == 1
+    assert counter("entities") > 10
+    assert counter("events") >= 1 and counter("events_CONSULT") >= 1  # the seed article is a CONSULT
