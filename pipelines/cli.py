@@ -161,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_beam_import_noise(record: logging.LogRecord) -> bool:
+    """Beam warns about optional Google Cloud clients on import; newsflow never uses them."""
+    return not record.getMessage().startswith("apitools not found")
+
+
 EVAL_MODULES = {"ner": "pipelines.eval.ner", "events": "pipelines.eval.events"}
 
 
@@ -173,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:
         # kafka-python logs every refused connection at ERROR; our own errors say it in one line.
         logging.getLogger("kafka").setLevel(logging.CRITICAL)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_quiet_beam_import_noise)
     if args.command is None:
         parser.print_help()
         return 2
