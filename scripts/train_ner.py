@@ -32,11 +32,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipelines.eval.ner import ONTONOTES_TO_CONLL, Scores, predicted_spans, read_conll  # noqa: E402
+from pipelines.eval.ner import (ONTONOTES_TO_CONLL, Scores, predicted_spans, read_conll,  # noqa: E402
+                                title_case)
 from pipelines.nlp.countries import country_for  # noqa: E402
 
 KEEP_PREDICTED = {"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"}
-SMALL_WORDS = {"a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "by", "with"}
 EVENT_WORDS = re.compile(r"(Cup|Championships?|Open|Games|Olympics?|War|League|Grand Prix|Tour|"
                          r"Masters|Series|Classic|Trophy|Final|Rally)$")
 
@@ -56,17 +56,6 @@ def ontonotes_label(text: str, conll_type: str, predicted: str | None) -> str:
     if EVENT_WORDS.search(text):
         return "EVENT"
     return "NORP" if " " not in text else "EVENT"
-
-
-def title_case(words: list[str]) -> list[str]:
-    """Headline casing: every word capitalized except small function words."""
-    out = []
-    for i, word in enumerate(words):
-        if word.isalpha() and (i == 0 or word.lower() not in SMALL_WORDS):
-            out.append(word[:1].upper() + word[1:])
-        else:
-            out.append(word)
-    return out
 
 
 def conll_examples(nlp, sentences, rng: random.Random, title_share: float):

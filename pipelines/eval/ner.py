@@ -102,6 +102,26 @@ def read_conll(path: Path) -> Iterator[Sentence]:
             words, tags = [], []
 
 
+SMALL_WORDS = frozenset({"a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "by", "with"})
+
+
+def title_case(words: list[str]) -> list[str]:
+    """Headline casing: every word capitalized except small function words."""
+    out = []
+    for i, word in enumerate(words):
+        if word.isalpha() and (i == 0 or word.lower() not in SMALL_WORDS):
+            out.append(word[:1].upper() + word[1:])
+        else:
+            out.append(word)
+    return out
+
+
+def headline_variant(sentences: Iterable[Sentence]) -> list[Sentence]:
+    """The mixed-case sentences, Title-Cased like headlines (gold spans unchanged)."""
+    return [Sentence(title_case(s.words), s.spans) for s in sentences
+            if not all(w.isupper() for w in s.words if w.isalpha())]
+
+
 def predicted_spans(doc) -> set[Span]:
     """The doc's entities as CoNLL-typed token spans (unscored labels dropped)."""
     return {(ent.start, ent.end, ONTONOTES_TO_CONLL[ent.label_])
@@ -138,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bare", action="store_true",
                         help="score the spaCy model without the project's NER improvements")
     parser.add_argument("--limit", type=int, help="score only the first N sentences")
+    parser.add_argument("--title-case", action="store_true",
+                        help="score Title-Cased copies of the mixed-case sentences (headline robustness)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     if not args.conll.is_file():
@@ -153,13 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     sentences = list(read_conll(args.conll))
     if args.limit:
         sentences = sentences[:args.limit]
+    if args.title_case:
+        sentences = headline_variant(sentences)
     scores, count, seconds = evaluate(nlp, sentences)
     if args.json:
         print(json.dumps({"file": str(args.conll), "sentences": count, "seconds": round(seconds, 1),
                           "scores": scores.as_dict()}, indent=2))
     else:
-        print(f"{args.conll}: {count} sentences in {seconds:.1f}s "
-              f"({'bare model' if args.bare else 'newsflow NER'})")
+        print(f"{args.conll}: {count} {'Title-Cased ' if args.title_case else ''}sentences in "
+              f"{seconds:.1f}s ({'bare model' if args.bare else 'newsflow NER'})")
         print(format_table(scores))
     return 0
 

@@ -62,3 +62,16 @@ def test_cli_missing_file_is_a_one_line_error(tmp_path, capsys):
     assert main(["--conll", str(tmp_path / "absent.conll")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot read" in err
+
+
+def test_title_case_variant_keeps_gold_spans(tmp_path, capsys):
+    from pipelines.eval.ner import headline_variant, title_case
+
+    assert title_case(["troops", "left", "the", "city", "of", "Kyiv"]) == ["Troops", "Left", "the", "City", "of", "Kyiv"]
+    path = tmp_path / "mini.conll"
+    path.write_text(CONLL, encoding="utf-8")
+    variant = headline_variant(read_conll(path))
+    assert variant[1].words[:3] == ["Russian", "Troops", "Left"]
+    assert variant[1].spans == {(0, 1, "MISC"), (3, 4, "LOC")}
+    assert main(["--conll", str(path), "--title-case"]) == 0
+    assert "Title-Cased sentences" in capsys.readouterr().out
