@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup demo test clean
+.PHONY: setup prism demo test clean
 
 $(STAMP): setup.py requirements/model.txt
 	@command -v java >/dev/null || { echo "make: Java 17+ is required (apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
@@ -19,6 +19,12 @@ $(STAMP): setup.py requirements/model.txt
 	@touch $(STAMP)
 
 setup: $(STAMP)
+
+# Optional: Beam's Prism runner (real streaming semantics), built from the Go module proxy.
+# Tests that run the stream on Prism use it when present; CI installs it.
+prism: $(BIN)/prism
+$(BIN)/prism: | $(STAMP)
+	GOBIN=$(abspath $(BIN)) go install github.com/apache/beam/sdks/v2/go/cmd/prism@v2.77.0
 
 demo: $(STAMP)
 	$(BIN)/newsflow demo

@@ -92,6 +92,20 @@ def _consumer(cfg: KafkaReadConfig):
                          auto_offset_reset=cfg.start_from)
 
 
+class InOrderOffsetTracker(OffsetRestrictionTracker):
+    """Checkpoints (split at fraction 0, as defer_remainder asks) but refuses dynamic splits.
+
+    Prism splits a running restriction in two; a partition read in parallel from two offsets
+    would break in-order reading and the commit rule. Refusing every split (Beam's
+    UnsplittableRestrictionTracker) would also refuse the checkpoint that defer_remainder needs.
+    """
+
+    def try_split(self, fraction_of_remainder):
+        if fraction_of_remainder > 0:
+            return None
+        return super().try_split(fraction_of_remainder)
+
+
 class ListPartitionsFn(beam.DoFn):
     """topic -> (topic, partition) for every partition that exists when the pipeline starts."""
 
@@ -163,7 +177,7 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):
         return OffsetRange(start, max(start, end))
 
     def create_tracker(self, restriction: OffsetRange) -> OffsetRestrictionTracker:
-        return OffsetRestrictionTracker(restriction)
+        return InOrderOffsetTracker(restriction)
 
     def restriction_size(self, element, restriction: OffsetRange) -> int:
         return min(restriction.size(), 2 ** 31)
@@ -205,6 +219,8 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):
         batch = consumer.poll(timeout_ms=self._cfg.poll_timeout_ms, max_records=self._cfg.max_records_per_bundle)
         records = batch.get(tp, [])
         for msg in records:
+            if msg.offset < restriction.start:
+                continue  # the consumer was reset before our range; those offsets are not ours
             if not tracker.try_claim(msg.offset):
                 return  # past the end of a bounded range, or split off
             ts_ms = msg.timestamp if msg.timestamp is not None and msg.timestamp >= 0 else int(time.time() * 1000)

@@ -103,7 +103,11 @@ class Delivery:
                 self._dlq_files.finalize()
             self._commit()
             now = time.monotonic()
-            if self._log and now - self._last_progress >= self._cfg.progress_seconds:
+            total = self._counts[ENRICHED] + self._counts[DEAD]
+            due = now - self._last_progress >= self._cfg.progress_seconds
+            # While idle, say so once a minute instead of every interval.
+            idle = total == self._last_total and now - self._last_progress < 60
+            if self._log and due and not idle:
                 self._last_progress = now
                 self._log(self.progress_line(now))
 

@@ -28,13 +28,27 @@ class Topics:
         self.raw, self.enriched, self.dlq = f"{prefix}.raw", f"{prefix}.enriched", f"{prefix}.dlq"
 
 
-def start_run(bootstrap, topics, avro_dir, group, log_path):
+def prism_binary():
+    """Beam's Prism runner built by `make prism` (CI builds it), else None."""
+    for candidate in (os.environ.get("NEWSFLOW_PRISM"), REPO / ".venv" / "bin" / "prism"):
+        if candidate and Path(candidate).exists():
+            return str(candidate)
+    return None
+
+
+RUNNERS = {
+    "direct": [],
+    "prism": ["--runner=PrismRunner", f"--prism_location={prism_binary()}"],
+}
+
+
+def start_run(bootstrap, topics, avro_dir, group, log_path, runner_args=()):
     log = open(log_path, "ab")
     return subprocess.Popen(
         [sys.executable, "-m", "pipelines", "run", "--bootstrap-servers", bootstrap,
          "--input-topic", topics.raw, "--output-topic", topics.enriched, "--dlq-topic", topics.dlq,
          "--avro-dir", str(avro_dir), "--group-id", group, "--max-article-bytes", str(MAX_BYTES_FOR_TESTS),
-         "--progress-seconds", "2"],
+         "--progress-seconds", "2", *runner_args],
         stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
 
 
@@ -56,10 +70,13 @@ def stop(proc, timeout=60):
     return proc.wait(timeout=timeout)
 
 
-def test_stream_enriches_valid_and_dead_letters_invalid_input(kafka_broker, tmp_path):
-    topics = Topics(f"e2e{os.getpid()}")
+@pytest.mark.parametrize("runner", sorted(RUNNERS))
+def test_stream_enriches_valid_and_dead_letters_invalid_input(kafka_broker, tmp_path, runner):
+    if runner == "prism" and not prism_binary():
+        pytest.skip("Prism runner not built: run `make prism` (CI does)")
+    topics = Topics(f"e2e{runner}{os.getpid()}")
     ensure_topics(kafka_broker, [topics.raw, topics.enriched, topics.dlq], partitions=2)
-    proc = start_run(kafka_broker, topics, tmp_path / "avro", "e2e", tmp_path / "run.log")
+    proc = start_run(kafka_broker, topics, tmp_path / "avro", "e2e", tmp_path / "run.log", RUNNERS[runner])
     try:
         producer = make_producer(kafka_broker)
         sent = 0
