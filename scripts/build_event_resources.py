@@ -43,7 +43,8 @@ AGENT_SUPPLEMENT = {
     "parliament": "LEG", "lawmakers": "LEG", "senate": "LEG", "congress": "LEG", "mps": "LEG",
     "court": "JUD", "judge": "JUD", "prosecutors": "JUD", "prosecutor": "JUD",
     "civilians": "CVL", "residents": "CVL", "villagers": "CVL", "workers": "LAB", "union": "LAB",
-    "company": "BUS", "firm": "BUS", "journalists": "MED", "newspaper": "MED",
+    "company": "BUS", "firm": "BUS", "journalists": "MED", "newspaper": "MED", "press": "MED",
+    "media": "MED", "chief constable": "COP", "civil servants": "GOV",
 }
 
 

@@ -18,6 +18,9 @@ templates) makes the probabilities calibrated. Weights are stored as plain array
 no pickles. Deterministic: fixed seeds and sorted inputs.
 
 Usage: nice -n 10 python scripts/train_events.py [--shared ../shared]
+Contrast run (not shipped): build_event_resources.py --out DIR, then
+       train_events.py --split story --out DIR and build_event_synthetic_test.py --split story --out FILE,
+       then newsflow eval events --resources DIR --gold FILE
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import (DEFAULT_SHARED, REPO, bbc_heldout, load_bbc, load_headlines,  # noqa: E402
-                        load_synthetic, synthetic_test_templates)
+                        load_synthetic, synthetic_test_ids, synthetic_test_templates)
 
 from pipelines.nlp.event_features import FeatureExtractor, split_sentences  # noqa: E402
 
@@ -53,13 +56,14 @@ def _fill(template: str, rng: random.Random) -> str:
     return out.replace("{", "").replace("}", "")
 
 
-def build_examples(shared: Path, rng: random.Random):
+def build_examples(shared: Path, rng: random.Random, split: str = "template"):
     """(texts, labels, groups) of the training pool; groups keep a template's texts together."""
     stories = load_synthetic(shared)
-    held = synthetic_test_templates(stories)
+    held = synthetic_test_templates(stories) if split == "template" else set()
+    held_ids = synthetic_test_ids(stories, split)
     texts, labels, groups = [], [], []
     for s in stories:
-        if s["template"] in held:
+        if s["id"] in held_ids:
             continue
         for unit in [s["title"]] + split_sentences(s["text"])[:2]:
             texts.append(unit), labels.append(s["label"]), groups.append(s["template"])
@@ -118,15 +122,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-features", type=int, default=30000)
     parser.add_argument("--C", type=float, default=4.0)
     parser.add_argument("--no-distant", action="store_true", help="skip the distant-labelled news sentences")
+    parser.add_argument("--split", choices=("template", "story"), default="template",
+                        help="synthetic hold-out: by headline template (shipped) or by story (contrast only)")
+    parser.add_argument("--resources", type=Path, default=OUT,
+                        help="where the dictionaries are read from (default: the shipped ones)")
     args = parser.parse_args(argv)
 
     t0 = time.time()
     rng = random.Random(13)
-    verbs = json.loads((args.out / "verbs.json").read_text(encoding="utf-8"))
-    countries = json.loads((args.out / "countries.json").read_text(encoding="utf-8"))
-    strong = json.loads((args.out / "strong_verbs.json").read_text(encoding="utf-8"))
+    verbs = json.loads((args.resources / "verbs.json").read_text(encoding="utf-8"))
+    countries = json.loads((args.resources / "countries.json").read_text(encoding="utf-8"))
+    strong = json.loads((args.resources / "strong_verbs.json").read_text(encoding="utf-8"))
     extractor = FeatureExtractor(verbs, countries, strong)
-    texts, labels, groups = build_examples(args.shared, rng)
+    texts, labels, groups = build_examples(args.shared, rng, args.split)
     if not args.no_distant:
         d_texts, d_labels, d_groups = distant_examples(args.shared, verbs, strong)
         print(f"{len(d_texts)} distant-labelled news sentences, "

@@ -16,8 +16,8 @@ Every item is parsed with the shared spaCy pipeline, entities are resolved (when
 resolver is installed) and the coder's ``primary_event_type`` is compared with ``event_type``.
 Reported: per-type precision/recall/F1 (types in gold or predictions), macro-F1 over the gold
 PLOVER types, accuracy of ``primary_event_type`` (null counts as a class), the share of no-event
-answers per category, a confusion matrix (text, and PNG with ``--png``), and actor-country
-accuracy: each gold actor with a country is matched to a coded actor of the same item whose
+answers per category, a confusion matrix (text, and PNG with ``--png``), the expected
+calibration error of the primary type's confidence, and actor-country accuracy: each gold actor with a country is matched to a coded actor of the same item whose
 text shares a content word with it; the score is correct countries / matched actors.
 """
 from __future__ import annotations
@@ -138,8 +138,21 @@ def evaluate(items: list[dict], predictions: list[dict]) -> dict:
                 correct += 1
             else:
                 mismatches.append({"id": item["id"], "gold": g, "coded": hit})
+    # Calibration of the confidence of each item's primary type: expected calibration error
+    # over ten equal-width bins (confidence = the best confidence among events of that type).
+    bins = [[0, 0.0, 0] for _ in range(10)]
+    for g, p, prediction in zip(gold, pred, predictions):
+        if p == NONE_LABEL:
+            continue
+        conf = max(e["confidence"] for e in prediction["events"] if e["event_type"] == p)
+        b = bins[min(int(conf * 10), 9)]
+        b[0] += 1
+        b[1] += conf
+        b[2] += g == p
+    scored = sum(b[0] for b in bins)
+    ece = sum(abs(b[1] - b[2]) for b in bins) / scored if scored else 0.0
     return {
-        "items": len(items), "labels": labels, "per_type": per_type, "macro_f1": macro,
+        "items": len(items), "ece": ece, "ece_items": scored, "labels": labels, "per_type": per_type, "macro_f1": macro,
         "macro_f1_types": gold_types, "primary_accuracy": accuracy,
         "confusion": {f"{g}|{p}": n for (g, p), n in confusion.items()},
         "no_event_rate": none_rate,
@@ -168,7 +181,8 @@ def format_report(report: dict) -> str:
         s = report["per_type"][label]
         out.append(f"{label:<12}{s['precision']:7.3f}{s['recall']:7.3f}{s['f1']:7.3f}{s['support']:6d}")
     out += ["", f"macro-F1 ({len(report['macro_f1_types'])} gold types): {report['macro_f1']:.3f}",
-            f"primary_event_type accuracy: {report['primary_accuracy']:.3f}"]
+            f"primary_event_type accuracy: {report['primary_accuracy']:.3f}",
+            f"confidence calibration (ECE, {report['ece_items']} coded items): {report['ece']:.3f}"]
     for cat, s in report["no_event_rate"].items():
         out.append(f"no-event rate [{cat}]: {s['rate']:.3f} ({s['no_event']}/{s['items']})")
     ac = report["actor_country"]
@@ -214,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-resolver", action="store_true",
                         help="use spaCy's entities instead of the entity resolver")
     parser.add_argument("--limit", type=int, help="score only the first N items")
+    parser.add_argument("--resources", help="load the coder's weights and dictionaries from this folder")
     args = parser.parse_args(argv)
     try:
         items = read_gold(args.gold)
@@ -226,7 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"newsflow eval events: no items in {args.gold}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    predictions = predict(items, resolver=None if args.no_resolver else "auto")
+    from pipelines.nlp.events import EventCoder
+    coder = EventCoder.load(args.resources) if args.resources else None
+    predictions = predict(items, coder=coder, resolver=None if args.no_resolver else "auto")
     report = evaluate(items, predictions)
     print(format_report(report))
     print(f"\n({len(items)} items in {time.perf_counter() - started:.1f}s)")

@@ -73,6 +73,8 @@ MODE_CUES = {
                ("allege", ("allege", "accuse", "claim")),
                ("disapprove", ("criticis", "criticiz", "condemn", "denounce"))),
 }
+# Share of the verb's own clause in a sentence's probabilities when side clauses were cut off.
+CORE_WEIGHT = 2 / 3
 # Weight of a sentence's vote for the article's primary type: headline and lead count more.
 TITLE_WEIGHT, LEAD_WEIGHT, LEAD_SENTENCES = 2.0, 1.5, 3
 
@@ -161,7 +163,7 @@ class EventCoder:
         if not units:
             return [], None
         verbs = [event_verb(u[1], self.verbs, self.strong_verbs) for u in units]
-        # The verb's own clause is classified too and averaged in, so a side clause ("as the two
+        # The verb's own clause is classified too and weighs more, so a side clause ("as the two
         # countries strengthen their alliance") cannot outvote the main one ("X met Y").
         cores = [core_clause(u[1], v) for u, v in zip(units, verbs)]
         texts = [u[1].text for u in units] + [c for c in cores if c]
@@ -169,7 +171,7 @@ class EventCoder:
         probs, extra = all_probs[: len(units)].copy(), iter(all_probs[len(units):])
         for i, core in enumerate(cores):
             if core:
-                probs[i] = (probs[i] + next(extra)) / 2
+                probs[i] = (1 - CORE_WEIGHT) * probs[i] + CORE_WEIGHT * next(extra)
         if not entities:
             entities = entities_from_docs(title_doc, body_doc)
         by_field = {"title": [e for e in entities if e.get("field") == "title"],

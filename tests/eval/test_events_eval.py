@@ -10,8 +10,8 @@ from pipelines.nlp.events import EVENT_TYPES
 REPO = Path(__file__).resolve().parents[2]
 
 
-def ev(etype, source=None, target=None):
-    return {"event_type": etype, "source_actor": source, "target_actor": target}
+def ev(etype, source=None, target=None, confidence=0.8):
+    return {"event_type": etype, "source_actor": source, "target_actor": target, "confidence": confidence}
 
 
 def actor(text, country):
@@ -45,6 +45,8 @@ def test_evaluate_scores_types_accuracy_and_actor_countries():
     assert (countries["gold_actors"], countries["matched"], countries["correct"]) == (2, 2, 1)
     assert countries["accuracy"] == pytest.approx(0.5)
     assert report["confusion"]["ACCUSE|none"] == 1
+    # three coded items, all at confidence 0.8 in one bin, two right: |2.4 - 2| / 3
+    assert report["ece_items"] == 3 and report["ece"] == pytest.approx(0.4 / 3)
     table = confusion_table(report)
     assert table.splitlines()[0].startswith("gold") and "ASSAULT" in table
 
