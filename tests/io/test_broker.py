@@ -55,3 +55,17 @@ def test_no_broker_gives_a_clear_error_within_seconds(command):
     assert result.returncode == 1
     assert f"no Kafka broker answers at 127.0.0.1:{port}" in result.stderr
     assert elapsed < 20
+
+
+def test_missing_java_or_maven_gives_a_one_line_error(tmp_path):
+    import shutil
+
+    only_java = tmp_path / "bin"
+    only_java.mkdir()
+    (only_java / "java").symlink_to(shutil.which("java"))
+    port = str(free_port_pair())
+    for path, expected in (("/nonexistent", "java not found on PATH"), (str(only_java), "mvn not found on PATH")):
+        env = dict(os.environ, PATH=path, NEWSFLOW_HOME=str(tmp_path / "home"))
+        result = newsflow("kafka", "up", "--port", port, env=env, timeout=60)
+        assert result.returncode == 1
+        assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr

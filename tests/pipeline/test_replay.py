@@ -113,3 +113,10 @@ def test_replay_a_topic_range_and_publish(kafka_broker, topic_name, tmp_path):
     out = newsflow("consume", "--topic", out_topic, "--from-beginning", "--timeout", "5",
                    "--bootstrap-servers", kafka_broker)
     assert sorted(json.loads(line)["id"] for line in out.stdout.splitlines()) == ids
+    # A time range that covers every message: all 7 are read, the bad one dead-lettered.
+    by_time = newsflow("replay", "--from-topic", topic_name, "--start-time", "1970-01-01T00:00:00Z",
+                       "--end-time", "2999-01-01T00:00:00Z", "--bootstrap-servers", kafka_broker,
+                       "--avro-dir", str(tmp_path / "t2"), "--no-progress",
+                       "--direct_num_workers=1", "--direct_running_mode=in_memory")
+    assert by_time.returncode == 0, by_time.stderr[-3000:]
+    assert "read 7 = enriched 6 + dead-lettered 1 (NotUTF8 1)" in by_time.stdout
