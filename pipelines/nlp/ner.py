@@ -121,8 +121,23 @@ def adapt_ner(nlp) -> None:
         nlp.add_pipe(ENTITY_RULES, after="ner")
 
 
+# Verbs of Title Case headlines that the model reads as part of a name ("Golden Dome Pushes",
+# "Zelensky Urges Allies"): a name never continues past one of these.
+_HEADLINE_VERBS = frozenset("""
+says said meets met visits visited urges urged warns warned pushes pushed calls called slams vows
+backs seeks wins faces hits tells plans rejects denies confirms announces signs holds joins
+leaves takes gets makes sends asks claims accuses blames threatens launches orders bans
+agrees refuses condemns praises welcomes opens closes hails eyes mulls weighs eyes targets
+arrives returns quits resigns dies killed kills attacks strikes reveals unveils admits
+""".split())
+
+
 def _trim(doc, start: int, end: int, label: str) -> tuple[int, int]:
     """Token bounds of an entity without trailing verbs/possessives and leading titles."""
+    for k in range(start + 1, end):
+        if doc[k].lower_ in _HEADLINE_VERBS and doc[k].is_title:
+            end = k
+            break
     while end - start > 1 and (doc[end - 1].tag_ in _TRAILING_TAGS or doc[end - 1].lower_ in _POSSESSIVE):
         token = doc[end - 1]
         # A possessive or punctuation always goes; a verb/preposition tag only after a

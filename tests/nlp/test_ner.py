@@ -61,3 +61,10 @@ def test_nationality_plus_institution_is_one_org(nlp):
     # A nationality before a person or a common noun stays a NORP.
     assert ("Russian", "NORP") in ents(nlp("Russian President Vladimir Putin spoke."))
     assert ("Russian", "NORP") in ents(nlp("Russian troops moved."))
+
+
+def test_names_stop_at_headline_verbs(nlp):
+    found = ents(nlp("Zelensky Urges Allies To Send More Air Defence"))
+    assert ("Zelensky", "PERSON") in found
+    assert not any("Urges" in text for text, _ in found)
+    assert not any("Pushes" in text for text, _ in ents(nlp("Golden Dome Pushes Toward Space-Based War")))
