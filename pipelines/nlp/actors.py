@@ -137,6 +137,8 @@ def find_arguments(sent, verb):
         return None, None
     source = target = None
     cur = verb
+    if verb.pos_ in ("NOUN", "PROPN") and verb.dep_ == "pobj" and verb.head.head.pos_ in ("VERB", "AUX"):
+        cur = verb.head.head  # "civil servants were [on strike]": the clause's subject strikes
     for _ in range(4):  # conjoined or embedded verbs share their head's subject
         for child in cur.children:
             if child.dep_ in SUBJECTS and source is None:

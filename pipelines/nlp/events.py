@@ -210,8 +210,13 @@ class EventCoder:
                 if one["country"] is None and one["sector"] and other["country"] not in (None, "IGO", "NGO", "MNC"):
                     one["country"] = other["country"]
         location, location_country = self.actors.location(sent, verb, ents, source_span, target_span)
+        for actor in (source, target):
+            # Unnamed groups ("thousands", "residents") acting somewhere belong to that place.
+            if actor and actor["country"] is None and actor["entity_id"] is None and location_country:
+                actor["country"] = location_country
         code = verb_hit[1] if verb_hit and verb_hit[0] == etype else None
-        mode = verb_hit[2] if code and verb_hit[2] else _mode_from_cues(etype, sent)
+        # Cue words are more specific than the verb ("protested ... on strike" is a strike).
+        mode = _mode_from_cues(etype, sent) or (verb_hit[2] if code else None)
         if (etype == "CONSULT" and mode is None and location_country and source and target
                 and source["country"] and location_country == target["country"] != source["country"]):
             mode = "visit"  # meeting held in the target's country: the source travelled there

@@ -112,6 +112,17 @@ def test_protest_subject_is_shared_with_the_purpose_clause(nlp, coder):
     assert body_event["date"] == "2025-05-31"
 
 
+def test_strike_by_unnamed_group_takes_the_place_country(nlp, coder):
+    events, primary = code(nlp, coder, "", "Thousands of civil servants were on strike across Wales on Friday "
+                                           "in protest at planned job cuts.")
+    assert primary == "PROTEST"
+    (event,) = events
+    assert event["mode"] == "strike"
+    assert event["source_actor"]["text"] == "Thousands of civil servants"
+    assert event["source_actor"]["country"] == "GBR"  # from the place, Wales
+    assert event["location"] == "Wales" and event["date"] == "2025-05-30"
+
+
 def test_sport_report_has_no_political_event(nlp, coder):
     events, primary = code(nlp, coder, "Hearts 2-1 Livingston",
                            "Hearts scored twice in the second half to beat Livingston at Tynecastle on Saturday. "
