@@ -16,8 +16,6 @@ from importlib import resources
 # ("Georgia Brown" the person, "June 4" the date).
 NON_PLACE_LABELS = frozenset({"PERSON", "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL",
                               "CARDINAL", "WORK_OF_ART", "LANGUAGE"})
-# Labels whose text may merely contain a country word ("Russian Security Council").
-CONTAINER_LABELS = frozenset({"ORG", "FAC", "EVENT", "PRODUCT", "LAW"})
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u2010": "-", "\u2011": "-",
                          "\u2013": "-", "\u2014": "-"})
@@ -52,18 +50,14 @@ def country_for(text: str, label: str | None = None) -> str | None:
     if not text or (label and label in NON_PLACE_LABELS):
         return None
     stripped = text.strip()
-    if stripped in ("us", "US") and label not in ("GPE", "LOC", None):
-        return None
-    if stripped == "us":
-        return None  # the pronoun
+    if stripped == "us" or (stripped == "US" and label not in ("GPE", "LOC", None)):
+        return None  # the pronoun, or "US" inside some other kind of name
     table = country_table()
     key = normalize_name(stripped)
     code = table.get(key)
-    if code or (label and label not in CONTAINER_LABELS and label not in ("GPE", "NORP", "LOC")):
+    if code:
         return code
-    if label in ("GPE", "LOC", "NORP"):
-        # "North Korean leader's", "the Russian Federation": try the longest known word run.
-        return _contained(key, table, max_words=4)
+    # "Russian Security Council", "North Korean leader's": the longest known word run inside.
     return _contained(key, table, max_words=4)
 
 
@@ -82,6 +76,6 @@ def _contained(key: str, table: dict[str, str], max_words: int) -> str | None:
 # ("Victoria Beckham" aside, "Jersey Boys", "Georgia Tech", "Republican National Committee").
 _AMBIGUOUS_SINGLE = frozenset({"us", "victoria", "jersey", "georgia", "washington", "york",
                                "new", "national", "republic", "central", "south", "north",
-                               "west", "east", "union", "kingdom", "states", "united", "american samoa",
-                               "guinea", "congo", "dominica", "chad", "niger", "jordan", "lincoln",
-                               "columbia", "english", "english"})
+                               "west", "east", "union", "kingdom", "states", "united", "guinea",
+                               "congo", "dominica", "chad", "niger", "jordan", "lincoln", "america", "korea",
+                               "columbia", "english"})

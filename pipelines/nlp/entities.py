@@ -11,7 +11,9 @@
   ("U.S." -> "United States"); DATE entities take their ISO date resolved against
   ``published_at``;
 - ``entity_id``: a type plus a hash of the normalized canonical name, so it is equal across
-  articles for the same name;
+  articles for the same name ("PER:4c6e5fc352b9"); GPE and LOC share the type PLACE, a
+  nationality is keyed by its country ("Russian" = "Russians"), a resolved date is
+  "DATE:2025-06-04", and quantities (CARDINAL, MONEY, ...) have none;
 - ``country``: ISO-3 for places, nationalities and organisations named after a country;
 - ``geo``: the gazetteer match for GPE/LOC/FAC.
 """
@@ -108,27 +110,30 @@ class EntityResolver:
 
     def resolve(self, title_doc, body_doc, published_at: datetime | None) -> list[dict]:
         """Entity records for the title's and the body's entities, in text order."""
-        mentions = list(self._mentions(("title", title_doc), ("body", body_doc)))
+        # Doc.text is rebuilt from the tokens on every access: read it once.
+        docs = {"title": title_doc, "body": body_doc}
+        texts = {name: doc.text if doc is not None else "" for name, doc in docs.items()}
+        mentions = list(self._mentions(docs, texts))
         self._canonical_people(mentions)
-        self._acronyms(mentions, {"title": getattr(title_doc, "text", ""), "body": getattr(body_doc, "text", "")})
+        self._acronyms(mentions, texts)
         self._places(mentions)
         for mention in mentions:
             if mention.label == "DATE":
                 mention.canonical = resolve_date(mention.text, published_at) or mention.text
             elif mention.canonical is None:
                 mention.canonical = mention.text
-            if mention.country is None and mention.label != "PERSON":
+            if mention.country is None and mention.geo is None and mention.label != "PERSON":
                 mention.country = country_for(mention.text, mention.label)
         self._short_org_names(mentions)
         self._canonical_variants(mentions)
         return [self._record(m) for m in mentions]
 
     @staticmethod
-    def _mentions(*fields: tuple[str, object]) -> Iterable[_Mention]:
-        for field_name, doc in fields:
+    def _mentions(docs: dict, texts: dict[str, str]) -> Iterable[_Mention]:
+        for field_name, doc in docs.items():
             if doc is None:
                 continue
-            full_text = doc.text  # built from the tokens on every access: read once
+            full_text = texts[field_name]
             for ent in doc.ents:
                 start, end = _clean_span(full_text, ent.start_char, ent.end_char)
                 text = full_text[start:end]
@@ -143,8 +148,8 @@ class EntityResolver:
         """Point surnames, first names and spelling variants at the article's full name."""
         people = [m for m in mentions if m.label == "PERSON"]
         full = [m for m in people if len(m.words) >= 2]
-        # Each full-name key, counted, with its spellings, in order of first mention
-        # (the body before the title, whose casing and hyphenation are less reliable).
+        # Full-name keys in order of first mention (the body before the title, whose casing
+        # and hyphenation are less reliable), so a surname goes to the first-mentioned person.
         order = sorted(full, key=lambda m: (m.field != "body", m.start))
         keys: list[str] = []
         for m in order:
@@ -204,7 +209,8 @@ class EntityResolver:
             if mention.label == "FAC" and place.kind in ("city", "capital"):
                 continue  # "the Russian Embassy" is not a city; a FAC must match by its own name
             mention.geo = place.as_geo()
-            mention.country = place.country or country_for(mention.text, mention.label)
+            # A region spanning countries ("Central America") has none, whatever its words say.
+            mention.country = place.country
             mention.canonical = place.name
             mention.key = normalize_name(place.name)
 

@@ -36,3 +36,8 @@ def test_normalize_name_folds_variants():
     assert normalize_name("The U.S.") == normalize_name("US") == "us"
     assert normalize_name("Kim Jong-Un’s") == "kim jong un"
     assert normalize_name("Côte d’Ivoire") == "cote d'ivoire"
+
+
+def test_regions_named_after_a_continent_are_not_its_country():
+    assert country_for("Central America", "LOC") is None
+    assert country_for("Latin America", "LOC") is None
