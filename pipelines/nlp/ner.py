@@ -12,6 +12,7 @@ and possessives glue onto names ("Shoigu Meets" -> "Shoigu", "Trump’s" -> "Tru
 from __future__ import annotations
 
 import importlib
+import logging
 from dataclasses import dataclass
 from importlib import resources
 
@@ -113,8 +114,13 @@ def adapt_ner(nlp) -> None:
 
     path = fine_tuned_ner_path()
     if "ner" in nlp.pipe_names and path.is_file():
-        import_ner_weights(nlp.get_pipe("ner"), path)
-        nlp.meta["newsflow_ner"] = "fine-tuned on CoNLL-2003 (scripts/train_ner.py)"
+        try:
+            import_ner_weights(nlp.get_pipe("ner"), path)
+            nlp.meta["newsflow_ner"] = "fine-tuned on CoNLL-2003 (scripts/train_ner.py)"
+        except ValueError as exc:
+            # Another build of the model (a user's own en_core_web_sm of another version):
+            # its packaged NER still works, the weights here only fit en_core_web_sm 3.8.
+            logging.getLogger(__name__).warning("keeping the packaged NER weights: %s", exc)
     if ENTITY_RULES not in Language.factories:
         Language.component(ENTITY_RULES, func=clean_entities)
     if ENTITY_RULES not in nlp.pipe_names and "ner" in nlp.pipe_names:

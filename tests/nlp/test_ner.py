@@ -68,3 +68,23 @@ def test_names_stop_at_headline_verbs(nlp):
     assert ("Zelensky", "PERSON") in found
     assert not any("Urges" in text for text, _ in found)
     assert not any("Pushes" in text for text, _ in ents(nlp("Golden Dome Pushes Toward Space-Based War")))
+
+
+def test_weights_round_trip_and_mismatch(tmp_path):
+    import numpy
+
+    from pipelines.nlp.ner import export_ner_weights, import_ner_weights
+
+    bare = load_nlp(improved=False)
+    ner = bare.get_pipe("ner")
+    path = tmp_path / "w.npz"
+    export_ner_weights(ner, path)
+    with numpy.load(path) as arrays:
+        assert all(arrays[k].dtype == numpy.float16 for k in arrays.files)
+        first = arrays.files[0]
+        partial = {k: arrays[k] for k in arrays.files if k != first}
+    import_ner_weights(ner, path)  # its own weights fit
+    broken = tmp_path / "broken.npz"
+    numpy.savez(broken, **partial)
+    with pytest.raises(ValueError, match="architecture"):
+        import_ner_weights(ner, broken)
