@@ -164,7 +164,21 @@ def _useful_alternate(name: str, city: dict) -> bool:
     if city["population"] < 100_000:
         return False
     first = _fold(city["name"]).replace("-", " ").split()[:1]
-    return bool(first) and _fold(name).replace("-", " ").split()[:1] == first
+    if first and _fold(name).replace("-", " ").split()[:1] == first:
+        return True
+    # English exonyms one or two letters off the local name (Seville/Sevilla, Lisbon/Lisboa).
+    folded, own = _fold(name), _fold(city["name"])
+    return folded[:1] == own[:1] and abs(len(folded) - len(own)) <= 2 and _edit_distance(folded, own) <= 2
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
 
 
 def _is_latin(name: str) -> bool:
