@@ -187,6 +187,9 @@ def _is_latin(name: str) -> bool:
     return bool(_ASCII_NAME.match(folded)) and len(folded) == len(unicodedata.normalize("NFC", name))
 
 
+RETIRED_CODES = {"SCG", "ANT", "YUG", "CSK", "ZAR", "TMP"}
+
+
 def build_countries(shared: Path, geonames) -> dict[str, str]:
     """Name -> ISO-3 table from NGEC countries.csv, GeoNames countries and large cities."""
     iso3s = {c["iso3"] for c in geonames.get_countries().values()}
@@ -215,7 +218,9 @@ def build_countries(shared: Path, geonames) -> dict[str, str]:
     for key, (_, code) in by_name.items():
         table[key] = code
     for country in geonames.get_countries().values():
-        if country.get("capital"):
+        # GeoNames still lists dissolved states (Serbia and Montenegro, SCG, capital Belgrade);
+        # their capitals belong to the successor state listed beside them.
+        if country.get("capital") and country["iso3"] not in RETIRED_CODES:
             put(country["capital"], country["iso3"], overwrite=True)
         put(country["name"], country["iso3"], overwrite=True)
     with (shared / "data" / "events" / "ngec" / "countries.csv").open(encoding="utf-8") as f:

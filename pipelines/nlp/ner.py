@@ -215,7 +215,13 @@ _INSTITUTION_HEADS = frozenset({
 
 
 def model_info(nlp) -> ModelInfo:
-    """Name and version of a loaded pipeline, for provenance."""
+    """Name and version of a loaded pipeline, for provenance.
+
+    With newsflow's fine-tuned NER weights loaded the version carries a local suffix
+    (``3.8.0+newsflow.ner``), so records say which entity model produced them.
+    """
     meta = nlp.meta
-    return ModelInfo(name=f"{meta.get('lang', 'en')}_{meta.get('name', 'unknown')}",
-                     version=str(meta.get("version", "unknown")))
+    version = str(meta.get("version", "unknown"))
+    if meta.get("newsflow_ner"):
+        version += "+newsflow.ner"
+    return ModelInfo(name=f"{meta.get('lang', 'en')}_{meta.get('name', 'unknown')}", version=version)

@@ -41,3 +41,7 @@ def test_normalize_name_folds_variants():
 def test_regions_named_after_a_continent_are_not_its_country():
     assert country_for("Central America", "LOC") is None
     assert country_for("Latin America", "LOC") is None
+
+
+def test_capital_of_a_dissolved_state_maps_to_its_successor():
+    assert country_for("Belgrade") == "SRB"

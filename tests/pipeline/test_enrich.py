@@ -81,7 +81,7 @@ def test_seed_article_entities_offsets_and_provenance(enriched_and_dead):
     assert seed["language"] == "en"
     assert seed["published_at"] == int(datetime(2025, 6, 4, 13, 21, tzinfo=timezone.utc).timestamp() * 1000)
     prov = seed["provenance"]
-    assert prov["spacy_model"].startswith("en_core_web_sm") and prov["spacy_model_version"] == "3.8.0"
+    assert prov["spacy_model"].startswith("en_core_web_sm") and prov["spacy_model_version"] == "3.8.0+newsflow.ner"
     assert prov["processed_at"] == int(FIXED.timestamp() * 1000) and prov["event_model_version"]
 
 
