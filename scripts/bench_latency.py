@@ -132,12 +132,15 @@ def main() -> int:
             broker.down(cfg, log=lambda *_: None)
 
     latencies = [done[k] - sent[k] for k in sent if k in done]
+    slowest = sorted(((done[k] - sent[k], int(k.rsplit("-", 1)[1])) for k in sent if k in done), reverse=True)[:3]
     kafka_only = [raw_seen[k] - sent[k] for k in sent if k in raw_seen]
     per_doc = spacy_baseline(articles)
     lost = len(sent) - len(latencies)
     med, p99 = statistics.median(latencies), percentile(latencies, 99)
     print(f"articles: {len(sent)} sent at {args.rate}/s, {len(latencies)} enriched, {lost} missing")
     print(f"publish->enriched latency: median {med * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms")
+    print(f"p95 {percentile(latencies, 95) * 1000:.0f} ms; slowest articles (index in the stream): "
+          + ", ".join(f"#{i} {lat * 1000:.0f} ms" for lat, i in slowest))
     print(f"baseline Kafka publish->consume (same run): median {statistics.median(kafka_only) * 1000:.1f} ms, "
           f"p99 {percentile(kafka_only, 99) * 1000:.1f} ms")
     print(f"baseline spaCy en_core_web_sm per article (same run, one process): {per_doc * 1000:.0f} ms")

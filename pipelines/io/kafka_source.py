@@ -68,9 +68,11 @@ class KafkaReadConfig:
     start_offsets: tuple = ()             # ((partition, offset), ...) explicit starts (replay ranges)
     start_time_ms: int | None = None      # start at the first offset at/after this time
     end_time_ms: int | None = None        # end at the first offset at/after this time
-    poll_timeout_ms: int = 200
+    # Short polls: the embedded runner runs one bundle at a time, so a partition waiting in a
+    # long poll holds up records that arrive on the others.
+    poll_timeout_ms: int = 50
     max_records_per_bundle: int = 500     # at most this many records per poll (and so per bundle)
-    idle_resume_seconds: float = 0.25
+    idle_resume_seconds: float = 0.0   # the poll itself waits poll_timeout_ms for new records
 
 
 def event_time_of(value: bytes | None, fallback_ms: int) -> Timestamp:
