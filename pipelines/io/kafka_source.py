@@ -4,16 +4,15 @@ Each topic-partition is read as an offset-range restriction: unbounded (``[start
 for ``newsflow run``, bounded when end offsets are given (replays of a topic range, the demo).
 The start is the consumer group's committed offset (so a restarted pipeline resumes where the
 last durable output ended), else the earliest or latest offset. When no record arrives the
-DoFn checkpoints with ``defer_remainder`` and the runner resumes it shortly after. Event time
-is the article's ``published_at`` when the value carries one, else the Kafka timestamp; the
-watermark follows the Kafka timestamps.
+DoFn checkpoints with ``defer_remainder`` and the runner resumes it shortly after. Records
+carry the Kafka timestamp, which the watermark follows; ``EnrichArticles`` re-stamps each
+article with its ``published_at`` once it has parsed it (the value is decoded only once).
 
 Commits are not done here: offsets are committed by the delivery step once the outputs that
 depend on them are durable (see ``pipelines.io.sinks``).
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -25,8 +24,6 @@ from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTr
 from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
 from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.utils.timestamp import Duration, Timestamp
-
-from pipelines.article import InvalidArticle, parse_published_at
 
 LOG = logging.getLogger(__name__)
 UNBOUNDED_END = 2 ** 63 - 1
@@ -73,18 +70,6 @@ class KafkaReadConfig:
     poll_timeout_ms: int = 50
     max_records_per_bundle: int = 500     # at most this many records per poll (and so per bundle)
     idle_resume_seconds: float = 0.0   # the poll itself waits poll_timeout_ms for new records
-
-
-def event_time_of(value: bytes | None, fallback_ms: int) -> Timestamp:
-    """published_at from a JSON value when present and valid, else the Kafka timestamp."""
-    if value and value[:1] == b"{":
-        try:
-            moment = parse_published_at(json.loads(value).get("published_at"))
-            if moment is not None:
-                return Timestamp.of(moment.timestamp())
-        except (InvalidArticle, ValueError, AttributeError, UnicodeDecodeError):
-            pass  # invalid values are dead-lettered downstream; the Kafka time stands here
-    return Timestamp.of(max(fallback_ms, 0) / 1000.0)
 
 
 def _consumer(cfg: KafkaReadConfig):
@@ -227,8 +212,7 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):
                 return  # past the end of a bounded range, or split off
             ts_ms = msg.timestamp if msg.timestamp is not None and msg.timestamp >= 0 else int(time.time() * 1000)
             yield beam.window.TimestampedValue(
-                KafkaRecord(topic, partition, msg.offset, msg.key, msg.value, ts_ms),
-                event_time_of(msg.value, ts_ms))
+                KafkaRecord(topic, partition, msg.offset, msg.key, msg.value, ts_ms), Timestamp.of(ts_ms / 1000.0))
             current = watermark.current_watermark()
             candidate = Timestamp.of(ts_ms / 1000.0)
             if current is None or candidate > current:

@@ -56,6 +56,7 @@ class RawInput(NamedTuple):
 class Parsed(NamedTuple):
     raw: RawInput
     article: Article
+    event_time: float | None = None  # published_at, else the input's own timestamp (seconds)
 
 
 class Rejected(NamedTuple):
@@ -66,6 +67,7 @@ class Rejected(NamedTuple):
     """
 
     dead_letter: dict
+    event_time: float | None = None
 
 
 def from_kafka_record(record) -> RawInput:
@@ -126,16 +128,19 @@ class ParseArticlesFn(beam.DoFn):
             self._dead[stage] = Metrics.counter(NAMESPACE, f"dead_lettered_{stage}")
         self._dead[stage].inc()
 
-    def process(self, raw: RawInput) -> Iterable[Parsed | Rejected]:
+    def process(self, raw: RawInput, timestamp=beam.DoFn.TimestampParam) -> Iterable[Parsed | Rejected]:
         self._read.inc()
+        input_time = _seconds(timestamp)
         try:
             article = decode_payload(raw, self._cfg.max_article_bytes)
             article = self._check_language(article)
         except InvalidArticle as exc:
             self._count_dead(exc.stage)
-            yield Rejected(dead_letter(raw, exc.stage, exc.error_class, str(exc), self._cfg.clock()))
+            yield Rejected(dead_letter(raw, exc.stage, exc.error_class, str(exc), self._cfg.clock()), input_time)
             return
-        yield Parsed(raw, article)
+        # Event time is the publication time; without one the input's timestamp stands.
+        event_time = article.published_at.timestamp() if article.published_at else input_time
+        yield Parsed(raw, article, event_time)
 
     def _check_language(self, article: Article) -> Article:
         from dataclasses import replace
@@ -148,6 +153,20 @@ class ParseArticlesFn(beam.DoFn):
             raise InvalidArticle("NotEnglish", f"the article is in {language!r}; newsflow's models are "
                                                f"English-only (run with --non-english=enrich to keep it)", "language")
         return article
+
+
+def _seconds(timestamp) -> float | None:
+    """A Beam timestamp in seconds, or None for the min/max sentinels (no real time)."""
+    from apache_beam.utils.timestamp import MAX_TIMESTAMP, MIN_TIMESTAMP
+
+    if timestamp is None or timestamp <= MIN_TIMESTAMP or timestamp >= MAX_TIMESTAMP:
+        return None
+    return float(timestamp)
+
+
+def _stamped(value, event_time: float | None):
+    """Batching loses element timestamps: give each output its own event time back."""
+    return value if event_time is None else beam.window.TimestampedValue(value, event_time)
 
 
 def detect_language(title: str | None, body: str, min_confidence: float) -> str | None:
@@ -192,7 +211,7 @@ class AnnotateArticlesFn(beam.DoFn):
         batch = []
         for item in items:
             if isinstance(item, Rejected):
-                yield beam.pvalue.TaggedOutput(DEAD_LETTER, item.dead_letter)
+                yield beam.pvalue.TaggedOutput(DEAD_LETTER, _stamped(item.dead_letter, item.event_time))
             else:
                 batch.append(item)
         if not batch:
@@ -211,11 +230,12 @@ class AnnotateArticlesFn(beam.DoFn):
             try:
                 if title_doc is None or body_doc is None:
                     raise RuntimeError("spaCy failed on this article")
-                yield self._record(parsed, title_doc, body_doc)
+                yield _stamped(self._record(parsed, title_doc, body_doc), parsed.event_time)
             except Exception as exc:  # noqa: BLE001 - dead-lettered with its class and counted
                 self._dead.inc()
-                yield beam.pvalue.TaggedOutput(DEAD_LETTER, dead_letter(
-                    parsed.raw, "enrich", type(exc).__name__, str(exc) or repr(exc), self._cfg.clock()))
+                yield beam.pvalue.TaggedOutput(DEAD_LETTER, _stamped(dead_letter(
+                    parsed.raw, "enrich", type(exc).__name__, str(exc) or repr(exc), self._cfg.clock()),
+                    parsed.event_time))
 
     def _safe_doc(self, text: str):
         try:

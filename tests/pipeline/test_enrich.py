@@ -123,3 +123,21 @@ def test_metrics_count_read_enriched_dead_lettered_entities_and_events():
     assert counter("dead_lettered_parse") == 1 and counter("dead_lettered_validate") == 1
     assert counter("entities") > 10
     assert counter("events") >= 1 and counter("events_CONSULT") >= 1  # the seed article is a CONSULT
+
+
+def with_timestamp(record, timestamp=beam.DoFn.TimestampParam):
+    return record["id"], float(timestamp)
+
+
+def test_event_time_is_the_publication_time():
+    from apache_beam.transforms.window import TimestampedValue
+
+    seed = seeds()[0]
+    undated = {"id": "undated", "body": "The minister spoke in parliament on Monday about the budget."}
+    with TestPipeline() as p:
+        raw = (p | beam.Create([(json.dumps(seed), 1000.0), (json.dumps(undated), 1234.0)])
+               | beam.MapTuple(lambda value, ts: TimestampedValue(RawInput(original=value.encode()), ts)))
+        outputs = raw | EnrichArticles(EnrichConfig(clock=fixed_clock))
+        published = datetime(2025, 6, 4, 13, 21, tzinfo=timezone.utc).timestamp()
+        assert_that(outputs["enriched"] | beam.Map(with_timestamp),
+                    equal_to([(seed["id"], published), ("undated", 1234.0)]))
