@@ -1,7 +1,7 @@
 """Where enriched records and dead letters go, and when source offsets may be committed.
 
 Streaming delivery is element-wise on purpose (Beam's FnApiRunner never fires windows in
-streaming mode): ``DeliverFn`` sends enriched records to ``articles.enriched`` and dead
+streaming mode): ``Delivery`` sends enriched records to ``articles.enriched`` and dead
 letters to ``articles.dlq`` with an idempotent producer, buffers Avro records, and at the end
 of every bundle (1) flushes the producer, (2) finalizes the Avro files, and only then (3)
 commits the source offsets of everything in the bundle. A crash before (3) re-delivers those
@@ -9,7 +9,6 @@ articles; their ids are unchanged, so consumers de-duplicate: at-least-once end 
 """
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import Counter
@@ -22,7 +21,6 @@ from apache_beam.utils.shared import Shared
 from pipelines import avro
 from pipelines.io.avro_files import PartitionedAvroWriter
 
-LOG = logging.getLogger(__name__)
 
 ENRICHED = "enriched"
 DEAD = "dead"
@@ -36,7 +34,6 @@ class DeliveryConfig:
     output_topic: str | None = "articles.enriched"
     dlq_topic: str | None = "articles.dlq"
     avro_dir: str | None = None
-    dlq_dir: str | None = None
     commit_group: str | None = None       # commit source offsets for this group after durable output
     progress_seconds: float = 10.0
 
@@ -56,15 +53,13 @@ class Delivery:
         self._cfg = cfg
         self._log = log
         self._lock = threading.Lock()
-        self._producer = self._committer = self._avro = self._dlq_files = None
+        self._producer = self._committer = self._avro = None
         if cfg.bootstrap_servers and (cfg.output_topic or cfg.dlq_topic):
             self._producer = make_producer(cfg.bootstrap_servers)
         if cfg.bootstrap_servers and cfg.commit_group:
             self._committer = make_consumer(cfg.bootstrap_servers, group_id=cfg.commit_group)
         if cfg.avro_dir:
             self._avro = PartitionedAvroWriter(cfg.avro_dir, "enriched")
-        if cfg.dlq_dir:
-            self._dlq_files = PartitionedAvroWriter(cfg.dlq_dir, "dead_letter", prefix="dlq", by_hour=False)
         self._schemas = {ENRICHED: avro.load_schema("enriched"), DEAD: avro.load_schema("dead_letter")}
         self._offsets: dict[tuple[str, int], int] = {}
         self._counts = Counter()
@@ -85,8 +80,6 @@ class Delivery:
                 if self._producer and self._cfg.dlq_topic:
                     self._producer.send(self._cfg.dlq_topic, key=record.get("key"),
                                         value=avro.encode(record, self._schemas[DEAD]))
-                if self._dlq_files:
-                    self._dlq_files.write(record)
                 position = (record["topic"], record["partition"], record["offset"]) if record.get("topic") else None
             self._counts[kind] += 1
             if position:
@@ -99,8 +92,6 @@ class Delivery:
                 self._producer.flush()
             if self._avro:
                 self._avro.finalize()
-            if self._dlq_files:
-                self._dlq_files.finalize()
             self._commit()
             now = time.monotonic()
             total = self._counts[ENRICHED] + self._counts[DEAD]
