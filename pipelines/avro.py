@@ -64,11 +64,6 @@ def _known_schemas() -> dict[bytes, dict]:
     return {schema_fingerprint(load_schema(n)): load_schema(n) for n in SCHEMA_FILES}
 
 
-def register_schema(schema: dict) -> None:
-    """Make an extra writer schema (e.g. an older version) resolvable by fingerprint."""
-    _known_schemas()[schema_fingerprint(schema)] = fastavro.parse_schema(schema)
-
-
 def encode(record: dict, schema: dict) -> bytes:
     """Single-object encoding of one record."""
     buf = io.BytesIO()

@@ -59,10 +59,6 @@ class PartitionedAvroWriter:
     def write(self, record: dict) -> None:
         self._pending.setdefault(partition_of(record, self._by_hour), []).append(record)
 
-    @property
-    def pending(self) -> int:
-        return sum(len(v) for v in self._pending.values())
-
     def finalize(self) -> list[Path]:
         """Write every buffered partition to its file; return the finished paths."""
         written = []

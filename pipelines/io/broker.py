@@ -12,7 +12,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, replace
@@ -282,7 +281,3 @@ def main_status_line(info: dict) -> str:
         state = "up" if info["answers"] else "starting or unresponsive"
         return f"kafka: {state} on {info['bootstrap']} (pid {info['pid']}, Kafka {info['kafka_version']}, state {info['state_dir']})"
     return f"kafka: not running (state {info['state_dir']})"
-
-
-if __name__ == "__main__":  # pragma: no cover - convenience for debugging
-    print(main_status_line(status(BrokerConfig(Path(sys.argv[1])))))

@@ -6,7 +6,6 @@ output) or a ``DeadLetter`` record (tag ``dead_letter``) with the stage and reas
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -280,13 +279,3 @@ class EnrichArticles(beam.PTransform):
                      | "Annotate" >> beam.ParDo(AnnotateArticlesFn(self._cfg)).with_outputs(
                          DEAD_LETTER, main="enriched"))
         return {"enriched": annotated.enriched, DEAD_LETTER: annotated[DEAD_LETTER]}
-
-
-def enriched_as_json(record: dict) -> str:
-    """An EnrichedArticle record as one JSON line (timestamps as ISO-8601)."""
-    from pipelines.io.consume import to_json_safe
-
-    out = dict(record)
-    if isinstance(out.get("published_at"), int):
-        out["published_at"] = datetime.fromtimestamp(out["published_at"] / 1000, timezone.utc)
-    return json.dumps(to_json_safe(out), ensure_ascii=False)
