@@ -22,8 +22,9 @@ class UsageError(Exception):
     """A one-line reason for a non-zero exit."""
 
 
-def default_bootstrap() -> str:
-    return os.environ.get("NEWSFLOW_BOOTSTRAP_SERVERS") or DEFAULT_BOOTSTRAP
+def default_bootstrap(fallback: str = DEFAULT_BOOTSTRAP) -> str:
+    """$NEWSFLOW_BOOTSTRAP_SERVERS, else ``fallback``: every command resolves it here."""
+    return os.environ.get("NEWSFLOW_BOOTSTRAP_SERVERS") or fallback
 
 
 def default_state_dir() -> Path:

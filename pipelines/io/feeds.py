@@ -798,9 +798,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"newsflow feeds: {exc}", file=sys.stderr)
         return 2
-    bootstrap = args.bootstrap_servers or os.environ.get("NEWSFLOW_BOOTSTRAP_SERVERS") or DEFAULT_BOOTSTRAP
-    home = os.environ.get("NEWSFLOW_HOME")
-    state_dir = Path(args.state_dir or (Path(home) / "feeds" if home else Path.home() / ".newsflow" / "feeds"))
+    from pipelines.cli import default_bootstrap, default_state_dir
+
+    bootstrap = args.bootstrap_servers or default_bootstrap(DEFAULT_BOOTSTRAP)
+    state_dir = Path(args.state_dir or default_state_dir() / "feeds")
     config = FeedsConfig(feed_urls=urls, interval=args.interval, max_backoff=args.max_backoff,
                          max_polls=1 if args.once else args.max_polls, duration=args.duration,
                          report_every=args.report_every, forget_after_days=args.forget_after)

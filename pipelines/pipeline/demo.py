@@ -7,7 +7,6 @@ readable summary (entities and events per article), and stops what it started.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections import defaultdict
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from pipelines.cli import default_bootstrap, default_state_dir
 from pipelines.io import broker
 from pipelines.io.kafka_source import KafkaReadConfig, reset_stop
 
@@ -124,9 +124,8 @@ def run_demo(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="newsflow demo", description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--bootstrap-servers", default=os.environ.get("NEWSFLOW_BOOTSTRAP_SERVERS") or "127.0.0.1:9092")
-    parser.add_argument("--state-dir", type=Path,
-                        default=Path(os.environ.get("NEWSFLOW_HOME") or Path.home() / ".newsflow"))
+    parser.add_argument("--bootstrap-servers", default=default_bootstrap("127.0.0.1:9092"))
+    parser.add_argument("--state-dir", type=Path, default=default_state_dir())
     parser.add_argument("--port", type=int, default=9092, help="port of the broker the demo starts if none answers")
     parser.add_argument("--input-topic", default="articles.raw")
     parser.add_argument("--output-topic", default="articles.enriched")

@@ -29,6 +29,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.article import parse_published_at
+from pipelines.cli import default_bootstrap
 from pipelines.io.archives import CsvMapping, expand_inputs, read_file
 from pipelines.io.avro_files import deterministic_sync_marker, partition_of, write_file_atomically
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka
@@ -154,7 +155,7 @@ def parse_args(argv: list[str]):
     parser.add_argument("--end-time", default=None, help="ISO-8601: stop at the first offset at or after this time")
     parser.add_argument("--group-id", default="newsflow-replay", help="group used to look up offsets (never committed)")
     parser.add_argument("--output-topic", default=None, help="also publish enriched records to this topic")
-    parser.add_argument("--bootstrap-servers", default=os.environ.get("NEWSFLOW_BOOTSTRAP_SERVERS") or "localhost:9092")
+    parser.add_argument("--bootstrap-servers", default=default_bootstrap())
     parser.add_argument("--processed-at", default=None, help="ISO-8601 provenance time, for byte-identical reruns")
     parser.add_argument("--max-article-bytes", type=int, default=1_000_000)
     parser.add_argument("--non-english", choices=("dead-letter", "enrich"), default="dead-letter")

@@ -15,6 +15,7 @@ import time
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+from pipelines.cli import default_bootstrap
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka, request_stop, reset_stop
 from pipelines.io.sinks import DeliverOutputs, DeliveryConfig
 from pipelines.pipeline.enrich import EnrichArticles, EnrichConfig, from_kafka_record
@@ -97,6 +98,6 @@ def main(argv: list[str] | None = None) -> int:
               "[--until-end] [--max-article-bytes N] [--non-english dead-letter|enrich] [--batch-size N] "
               "[--spacy-model NAME] [--progress-seconds S] [Beam options such as --runner]")
         return 0
-    if not any(a.startswith("--bootstrap-servers") for a in argv) and os.environ.get("NEWSFLOW_BOOTSTRAP_SERVERS"):
-        argv += ["--bootstrap-servers", os.environ["NEWSFLOW_BOOTSTRAP_SERVERS"]]
+    if not any(a.startswith("--bootstrap-servers") for a in argv):
+        argv += ["--bootstrap-servers", default_bootstrap()]
     return run(argv)
