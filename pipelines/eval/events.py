@@ -160,6 +160,9 @@ def evaluate(items: list[dict], predictions: list[dict]) -> dict:
                           "accuracy": correct / matched if matched else 0.0,
                           "coverage": matched / gold_actors if gold_actors else 0.0,
                           "mismatches": mismatches},
+        "predictions": [{"id": item.get("id"), "gold": g, "primary": p,
+                         "events": [[e["event_type"], e.get("field"), e["confidence"]] for e in prediction["events"]]}
+                        for item, g, p, prediction in zip(items, gold, pred, predictions)],
     }
 
 

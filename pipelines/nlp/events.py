@@ -27,7 +27,7 @@ from pipelines.nlp.actors import (ActorResolver, ActorTables, core_clause, event
                                   verb_entry)
 from pipelines.nlp.event_features import FeatureExtractor
 
-MODEL_VERSION = "plover-tfidf-lr-1.0"
+MODEL_VERSION = "plover-tfidf-lr-1.1"
 
 NONE_CLASS = "NONE"
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
@@ -75,8 +75,6 @@ MODE_CUES = {
 }
 # Share of the verb's own clause in a sentence's probabilities when side clauses were cut off.
 CORE_WEIGHT = 2 / 3
-# Weight of a sentence's vote for the article's primary type: headline and lead count more.
-TITLE_WEIGHT, LEAD_WEIGHT, LEAD_SENTENCES = 2.0, 1.5, 3
 
 
 @dataclass(frozen=True)
@@ -88,6 +86,8 @@ class CoderConfig:
     verb_boost: float = 2.0           # relative boost of the type a reliable event verb names
     min_event_share: float = 0.2      # fewer event sentences than this share: no political event
     min_tokens: int = 4               # shorter sentences (datelines, bylines) are skipped
+    title_share: float = 0.7          # headline's share of the article distribution (rest: lead)
+    lead_sentences: int = 3           # body sentences that make up the lead
 
 
 class SentenceClassifier:
@@ -153,12 +153,11 @@ class EventCoder:
 
     def code(self, title_doc, body_doc, entities: list[dict], published_at: datetime | None):
         """Events of the article (dicts matching the Event record) and its primary type or None."""
-        units = []  # (field, span, weight)
+        units = []  # (field, span)
         if title_doc is not None and len(title_doc.text.strip()) > 0:
-            units.append(("title", title_doc[:], TITLE_WEIGHT))
+            units.append(("title", title_doc[:]))
         if body_doc is not None:
-            for i, sent in enumerate(body_doc.sents):
-                units.append(("body", sent, LEAD_WEIGHT if i < LEAD_SENTENCES else 1.0))
+            units.extend(("body", sent) for sent in body_doc.sents)
         units = [u for u in units if sum(1 for t in u[1] if t.is_alpha) >= self.config.min_tokens]
         if not units:
             return [], None
@@ -176,28 +175,45 @@ class EventCoder:
             entities = entities_from_docs(title_doc, body_doc)
         by_field = {"title": [e for e in entities if e.get("field") == "title"],
                     "body": [e for e in entities if e.get("field") == "body"]}
-        events, votes = [], Counter()
-        context = self.actors.new_context(entities, published_at)
-        for (field, sent, weight), p, verb in zip(units, probs, verbs):
+        boosted = []
+        for p, verb in zip(probs, verbs):
             verb_hit = verb_entry(verb, self.strong_verbs) if verb is not None else None
-            p = p.copy()
             if verb_hit and verb.pos_ in ("VERB", "AUX"):
+                p = p.copy()
                 p[self._col[verb_hit[0]]] *= 1.0 + self.config.verb_boost
                 p /= p.sum()
+            boosted.append((p, verb_hit))
+        events = []
+        context = self.actors.new_context(entities, published_at)
+        for (field, sent), (p, verb_hit), verb in zip(units, boosted, verbs):
             best = int(p.argmax())
-            if best == self._none or p[best] < self.config.sentence_threshold:
-                context.observe(sent, by_field[field])
-                continue
-            etype = self.classifier.classes[best]
-            events.append(self._event(etype, float(p[best]), field, sent, verb, verb_hit,
-                                      by_field[field], context, published_at))
-            votes[etype] += weight * float(p[best])
+            if best != self._none and p[best] >= self.config.sentence_threshold:
+                event = self._event(self.classifier.classes[best], float(p[best]), field, sent, verb,
+                                    verb_hit, by_field[field], context, published_at)
+                if _is_dyadic(event, sent, verb):
+                    events.append(event)
             context.observe(sent, by_field[field])
         # A sport report with one "attack" sentence is not a political story: require events in
         # a minimum share of the sentences before the article counts as reporting any.
-        if not votes or len(events) < self.config.min_event_share * len(units):
+        if not events or len(events) < self.config.min_event_share * len(units):
             return [], None
-        return events, votes.most_common(1)[0][0]
+        return events, self._primary(units, [b[0] for b in boosted], {e["event_type"] for e in events})
+
+    def _primary(self, units, probs, coded: set[str]) -> str:
+        """The article's type: the headline's distribution blended with the lead's, over coded types.
+
+        News puts the main event in the headline and the first sentences; later sentences give
+        background ("last year the two countries fought a war") that must not outvote it.
+        """
+        title = [p for (field, _), p in zip(units, probs) if field == "title"]
+        lead = [p for (field, _), p in zip(units, probs) if field == "body"][: self.config.lead_sentences]
+        parts = []
+        if title:
+            parts.append((self.config.title_share if lead else 1.0, title[0]))
+        if lead:
+            parts.append((1.0 - self.config.title_share if title else 1.0, np.mean(lead, axis=0)))
+        article = sum(w * p for w, p in parts)
+        return max(coded, key=lambda etype: (article[self._col[etype]], etype))
 
     def _event(self, etype, confidence, field, sent, verb, verb_hit, ents, context, published_at) -> dict:
         source_span, target_span = find_arguments(sent, verb)
@@ -234,6 +250,22 @@ class EventCoder:
             "end_char": sent.end_char,
             "confidence": round(confidence, 4),
         }
+
+
+def _is_dyadic(event: dict, sent, verb) -> bool:
+    """False for a promise with nobody to keep it to: PLOVER's AGREE is an offer *to* someone.
+
+    "Labour plans a maternity pay rise" or "Howard unveils his platform" state a policy, not an
+    event; "Iran agreed to talks with the EU" and "France and Kenya agree to ..." are events.
+    """
+    if event["event_type"] != "AGREE":
+        return True
+    target = event["target_actor"]
+    if target and (target["entity_id"] or target["country"] or target["sector"]):
+        return True
+    if verb is not None and any(t.dep_ == "conj" and t.head.dep_ in ("nsubj", "nsubjpass") for t in sent):
+        return True   # compound subject: the parties agree with each other
+    return any(ent.label_ in ("GPE", "NORP", "ORG", "PERSON") for ent in sent.ents[1:])
 
 
 def entities_from_docs(title_doc, body_doc) -> list[dict]:

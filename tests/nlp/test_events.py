@@ -139,10 +139,12 @@ def test_empty_article_and_missing_publication_date(nlp, coder):
 
 
 def test_classifier_probabilities_are_distributions(coder):
-    probs = coder.classifier.predict_proba(["Rebels attacked a police station.", "", "The weather was fine."])
+    probs = coder.classifier.predict_proba(["Gunmen attacked a police station, killing three officers.", "",
+                                            "The film took 20 million dollars at the box office."])
     assert probs.shape == (3, len(coder.classifier.classes))
     assert np.allclose(probs.sum(axis=1), 1.0)
     assert coder.classifier.classes[int(probs[0].argmax())] == "ASSAULT"
+    assert coder.classifier.classes[int(probs[2].argmax())] == "NONE"
 
 
 def test_model_version_is_a_string():
