@@ -8,8 +8,9 @@ evidence twice: as classifier features, and on the dependency parse, where a rel
 verb ("met", "condemned", "arrested") boosts its type and supplies the CAMEO root and mode.
 Actors come from the parse (:mod:`pipelines.nlp.actors`), location from the place the verb is
 anchored to ("in Pyongyang"), date from the sentence's DATE entities resolved against
-``published_at``. The article's ``primary_event_type`` is the type with the highest weighted
-confidence, title and lead weighted up; it is None when no sentence carries an event.
+``published_at``. The article's ``primary_event_type`` comes from the headline's type
+distribution blended with the lead's, among the coded types; it is None when too few sentences
+carry an event. An AGREE without a counterpart (a policy announcement) is not coded.
 """
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ CORE_WEIGHT = 2 / 3
 @dataclass(frozen=True)
 class CoderConfig:
     """Decision thresholds, chosen on training-pool data (synthetic training stories and
-    BBC sport/entertainment articles outside the held-out quarter; docs/eval-events.md)."""
+    BBC sport/entertainment articles outside the held-out quarter; docs/eval-events.md).
+    The headline share was set from the article structure of news (headline, then lead), not tuned."""
 
     sentence_threshold: float = 0.5   # min probability of the best type for a sentence event
     verb_boost: float = 2.0           # relative boost of the type a reliable event verb names
