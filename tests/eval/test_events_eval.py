@@ -88,7 +88,7 @@ def test_main_fails_cleanly_on_unreadable_gold(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("name,minimum", [("events_dev_real.jsonl", 150), ("events_synthetic_test.jsonl", 800),
-                                           ("events_synthetic_unseen_templates.jsonl", 800)])
+                                           ("events_synthetic_unseen_templates.jsonl", 800), ("events_tune_real.jsonl", 150)])
 def test_shipped_gold_sets_are_well_formed(name, minimum):
     items = read_gold(REPO / "data" / "eval" / name)
     assert len(items) >= minimum
