@@ -90,6 +90,7 @@ class CoderConfig:
     min_tokens: int = 4               # shorter sentences (datelines, bylines) are skipped
     title_share: float = 0.7          # headline's share of the article distribution (rest: lead)
     lead_sentences: int = 3           # body sentences that make up the lead
+    agree_needs_counterpart: bool = True  # drop AGREE events with nobody to agree with
 
 
 class SentenceClassifier:
@@ -192,7 +193,7 @@ class EventCoder:
             if best != self._none and p[best] >= self.config.sentence_threshold:
                 event = self._event(self.classifier.classes[best], float(p[best]), field, sent, verb,
                                     verb_hit, by_field[field], context, published_at)
-                if _is_dyadic(event, sent, verb):
+                if not self.config.agree_needs_counterpart or _is_dyadic(event, sent, verb):
                     events.append(event)
             context.observe(sent, by_field[field])
         # A sport report with one "attack" sentence is not a political story: require events in

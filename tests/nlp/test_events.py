@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipelines.nlp.entities import EntityResolver
-from pipelines.nlp.events import EVENT_TYPES, MODEL_VERSION, QUAD_CLASS, EventCoder
+from pipelines.nlp.events import EVENT_TYPES, MODEL_VERSION, QUAD_CLASS, CoderConfig, EventCoder
 from pipelines.nlp.ner import load_nlp
 
 REPO = Path(__file__).resolve().parents[2]
@@ -149,3 +149,26 @@ def test_classifier_probabilities_are_distributions(coder):
 
 def test_model_version_is_a_string():
     assert isinstance(MODEL_VERSION, str) and MODEL_VERSION
+
+
+def test_agree_needs_someone_to_agree_with(nlp, coder):
+    # A party's policy promise has no counterpart: not an AGREE event (PLOVER events are dyads)...
+    events, primary = code(nlp, coder, "", "The Conservatives pledged to cut taxes by 35 billion pounds.")
+    assert (events, primary) == ([], None)
+    # ...while the same verb class with a counterpart is one,
+    events, primary = code(nlp, coder, "", "Iran agreed to hold talks with the European Union next month.")
+    assert primary == "AGREE"
+    # and the rule is what drops the first (the classifier does see a promise there).
+    permissive = EventCoder(coder.classifier, coder.verbs, coder.strong_verbs, coder.actors,
+                            CoderConfig(agree_needs_counterpart=False))
+    events, primary = code(nlp, permissive, "", "The Conservatives pledged to cut taxes by 35 billion pounds.")
+    assert primary == "AGREE"
+
+
+def test_headline_decides_the_primary_type_over_later_background(nlp, coder):
+    body = ("Hundreds of riot police were deployed in the capital on Monday. "
+            "Last year soldiers shot dead 12 demonstrators in the same square. "
+            "Army units attacked a rebel camp in the north in March.")
+    events, primary = code(nlp, coder, "Thousands protest in Harare against election result", body)
+    assert primary == "PROTEST"
+    assert {e["event_type"] for e in events} - {"PROTEST"}   # the background events are still coded
