@@ -172,3 +172,17 @@ def test_headline_decides_the_primary_type_over_later_background(nlp, coder):
     events, primary = code(nlp, coder, "Thousands protest in Harare against election result", body)
     assert primary == "PROTEST"
     assert {e["event_type"] for e in events} - {"PROTEST"}   # the background events are still coded
+
+
+def test_confidence_is_mapped_by_the_shipped_calibration(nlp, coder):
+    # calibration.json (scripts/calibrate_events.py) is loaded and applied to every event...
+    assert coder.calibration is not None
+    raw = EventCoder(coder.classifier, coder.verbs, coder.strong_verbs, coder.actors)
+    text = "Police arrested two opposition leaders in Minsk."
+    calibrated_events, _ = code(nlp, coder, "", text)
+    raw_events, _ = code(nlp, raw, "", text)
+    assert calibrated_events[0]["confidence"] == round(coder.calibrated(raw_events[0]["confidence"]), 4)
+    # ...as a map that never turns a higher probability into a lower confidence.
+    values = [coder.calibrated(p) for p in (0.05, 0.3, 0.5, 0.7, 0.95)]
+    assert values == sorted(values) and all(0.0 < v < 1.0 for v in values)
+    assert raw.calibrated(0.7) == 0.7
