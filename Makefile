@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup prism demo test clean
+.PHONY: setup prism demo test events-model events-eval clean
 
 $(STAMP): setup.py requirements/model.txt
 	@command -v java >/dev/null || { echo "make: Java 17+ is required (apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
@@ -31,6 +31,23 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The PLOVER event coder's assets, rebuilt from ../shared in order (docs/eval-events.md):
+# dictionaries, held-back splits, classifier weights, real-news calibration. Deterministic.
+events-model: $(STAMP)
+	$(BIN)/python scripts/build_event_resources.py
+	$(BIN)/python scripts/build_event_synthetic_test.py
+	$(BIN)/python scripts/train_events.py
+	$(BIN)/python scripts/calibrate_events.py
+
+# Every figure of docs/eval-events.md: threshold check on the tuning set, then the held-out sets.
+events-eval: $(STAMP)
+	$(BIN)/python scripts/tune_events.py
+	$(BIN)/newsflow eval events --gold data/eval/events_synthetic_test.jsonl
+	$(BIN)/newsflow eval events --gold data/eval/events_dev_real.jsonl
+	rm -rf /tmp/newsflow-unseen && cp -r pipelines/resources/events /tmp/newsflow-unseen
+	$(BIN)/python scripts/train_events.py --split template --out /tmp/newsflow-unseen
+	$(BIN)/newsflow eval events --resources /tmp/newsflow-unseen --gold data/eval/events_synthetic_unseen_templates.jsonl
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

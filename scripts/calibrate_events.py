@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         "coded_items": len(raw), "right": int(hits.sum()),
         "ece_before": round(before, 4), "ece_after": round(after, 4)}, indent=1) + "\n", encoding="utf-8")
     print(f"{len(raw)} coded items of {len(items)}, {int(hits.sum())} of the labelled type; "
-          f"slope {slope:.3f}, intercept {intercept:.3f}; ECE on these events {before:.3f} -> {after:.3f} "
+          f"slope {slope:.3f}, intercept {intercept:.3f}; ECE on these items {before:.3f} -> {after:.3f} "
           f"(in-sample); wrote {args.out}")
     return 0
 
