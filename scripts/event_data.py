@@ -86,6 +86,42 @@ def load_bbc(shared: Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+EVAL_SETS = ("events_dev_real.jsonl", "events_tune_real.jsonl")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def evaluation_titles() -> set[str]:
+    """Normalised headlines and first sentences of the real-news dev and tuning sets.
+
+    The BBC archive holds some stories more than once under other ids, sometimes with another
+    headline over the same text, so a training-quarter article can repeat a held-out one;
+    training must skip those (see ``in_evaluation``).
+    """
+    from pipelines.nlp.event_features import split_sentences
+
+    seen = set()
+    for name in EVAL_SETS:
+        path = REPO / "data" / "eval" / name
+        if path.exists():
+            with open(path, encoding="utf-8") as f:
+                for item in (json.loads(line) for line in f if line.strip()):
+                    seen.add(_norm(item.get("title") or ""))
+                    seen.add(_norm((split_sentences(item["text"]) or [""])[0]))
+    seen.discard("")
+    return seen
+
+
+def in_evaluation(article: dict, seen: set[str]) -> bool:
+    """True when a BBC article repeats the headline or the first sentence of a dev or tuning item."""
+    from pipelines.nlp.event_features import split_sentences
+
+    first = (split_sentences(article["body"]) or [""])[0]
+    return _norm(article["title"]) in seen or _norm(first) in seen
+
+
 def load_headlines(shared: Path) -> list[dict]:
     """Hand-written headline templates: event, mode, title."""
     with open(shared / HEADLINES, encoding="utf-8") as f:

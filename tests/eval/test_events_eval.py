@@ -99,3 +99,24 @@ def test_shipped_gold_sets_are_well_formed(name, minimum):
         assert {"sport", "entertainment"} <= categories
         assert sum(item["event_type"] is None for item in items) >= 60
         assert sum(item["event_type"] is not None for item in items) >= 40
+
+
+def test_news_training_labels_never_repeat_an_evaluation_item():
+    import sys
+    sys.path.insert(0, str(REPO / "scripts"))
+    from event_data import DEFAULT_SHARED, bbc_heldout
+    from train_events import labelled_news_examples
+
+    path = REPO / "data" / "train" / "events_news_labels.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 600 and len({r["id"] for r in rows}) == len(rows)
+    assert all(r["title_type"] in EVENT_TYPES + (None,) and r["lead_type"] in EVENT_TYPES + (None,) for r in rows)
+    assert not any(bbc_heldout(r["id"]) for r in rows)
+    texts, labels, _ = labelled_news_examples(DEFAULT_SHARED, path)
+    assert sum(label != "NONE" for label in labels) >= 300
+    # The archive repeats some stories under other ids: none of them may reach training.
+    evaluated = set()
+    for name in ("events_dev_real.jsonl", "events_tune_real.jsonl"):
+        for item in read_gold(REPO / "data" / "eval" / name):
+            evaluated.update(" ".join(t.lower().split()) for t in (item.get("title") or "", item["text"]) if t)
+    assert not {" ".join(t.lower().split()) for t in texts} & evaluated
