@@ -139,18 +139,24 @@ def _item(item_id, title, text, published_at, label, origin, category):
             "category": category, "origin": origin}
 
 
-def build(shared: Path) -> list[dict]:
-    """All dev items, in a fixed order."""
-    items = []
+def news_leads(shared: Path, labels: dict, make_item=_item) -> list[dict]:
+    """Headline + lead items of the labelled news_articles_100.csv articles, in label order."""
     csv.field_size_limit(10 ** 8)
     with open(shared / "data" / "archive" / "news_articles_100.csv", encoding="utf-8") as f:
         rows = {int(r["article_id"]): r for r in csv.DictReader(f)}
-    for key, label in NEWS.items():
+    items = []
+    for key, label in labels.items():
         row = rows[key]
         lead = split_sentences(row["text"])[0]
         y, m, d = (int(x) for x in row["publish_date"].split("/"))
-        items.append(_item(f"news100-{key:03d}", row["title"].strip(), lead, f"{y:04d}-{m:02d}-{d:02d}",
-                           label, f"news_articles_100.csv article_id={key}", "news-lead"))
+        items.append(make_item(f"news100-{key:03d}", row["title"].strip(), lead, f"{y:04d}-{m:02d}-{d:02d}",
+                               label, f"news_articles_100.csv article_id={key}", "news-lead"))
+    return items
+
+
+def build(shared: Path) -> list[dict]:
+    """All dev items, in a fixed order."""
+    items = news_leads(shared, NEWS)
     bbc = {a["id"]: a for a in load_bbc(shared)}
     for key, label in BBC_POLITICS.items():
         art = bbc[f"bbc-politics-{key}"]
@@ -167,19 +173,23 @@ def build(shared: Path) -> list[dict]:
     return items
 
 
+def write_items(items: list[dict], out: Path) -> None:
+    """Gold items as JSON Lines, with a one-line summary."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", encoding="utf-8") as f:
+        for item in items:
+            f.write(json.dumps(item, ensure_ascii=False) + "\n")
+    n_event = sum(1 for i in items if i["event_type"])
+    print(f"{len(items)} items ({n_event} with an event) -> {out}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the dev set."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--out", type=Path, default=REPO / "data" / "eval" / "events_dev_real.jsonl")
     args = parser.parse_args(argv)
-    items = build(args.shared)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as f:
-        for item in items:
-            f.write(json.dumps(item, ensure_ascii=False) + "\n")
-    n_event = sum(1 for i in items if i["event_type"])
-    print(f"{len(items)} items ({n_event} with an event) -> {args.out}")
+    write_items(build(args.shared), args.out)
     return 0
 
 

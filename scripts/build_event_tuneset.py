@@ -24,8 +24,6 @@ Usage: python scripts/build_event_tuneset.py [--shared ../shared] [--out data/ev
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
 from pathlib import Path
 
@@ -114,16 +112,7 @@ def build(shared: Path) -> list[dict]:
     """All tuning items, in a fixed order; none shares a key or a text with the dev set."""
     assert not set(NEWS) & set(dev.NEWS)
     assert not set(BBC_POLITICS) & set(dev.BBC_POLITICS)
-    items = []
-    csv.field_size_limit(10 ** 8)
-    with open(shared / "data" / "archive" / "news_articles_100.csv", encoding="utf-8") as f:
-        rows = {int(r["article_id"]): r for r in csv.DictReader(f)}
-    for key, label in NEWS.items():
-        row = rows[key]
-        lead = split_sentences(row["text"])[0]
-        y, m, d = (int(x) for x in row["publish_date"].split("/"))
-        items.append(_item(f"news100-{key:03d}", row["title"].strip(), lead, f"{y:04d}-{m:02d}-{d:02d}",
-                           label, f"news_articles_100.csv article_id={key}", "news-lead"))
+    items = dev.news_leads(shared, NEWS, _item)
     bbc = {a["id"]: a for a in load_bbc(shared)}
     for category, labels in (("politics", BBC_POLITICS), ("business", BBC_BUSINESS)):
         for key, label in labels.items():
@@ -148,13 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--out", type=Path, default=REPO / "data" / "eval" / "events_tune_real.jsonl")
     args = parser.parse_args(argv)
-    items = build(args.shared)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as f:
-        for item in items:
-            f.write(json.dumps(item, ensure_ascii=False) + "\n")
-    n_event = sum(1 for i in items if i["event_type"])
-    print(f"{len(items)} items ({n_event} with an event) -> {args.out}")
+    dev.write_items(build(args.shared), args.out)
     return 0
 
 

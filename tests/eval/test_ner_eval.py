@@ -1,7 +1,6 @@
 """Entity-level NER scoring against CoNLL files."""
 import json
 
-import pytest
 
 from pipelines.eval.ner import Scores, iob_spans, main, read_conll
 
