@@ -1,7 +1,6 @@
 """Entity-level NER scoring against CoNLL files."""
 import json
 
-
 from pipelines.eval.ner import Scores, iob_spans, main, read_conll
 
 CONLL = """-DOCSTART- -X- -X- O
