@@ -22,23 +22,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import DEFAULT_SHARED, REPO  # noqa: E402
-from tune_events import parse  # noqa: E402
 
-from pipelines.eval.events import _load_resolver, read_gold  # noqa: E402
+from pipelines.eval.events import _load_resolver, expected_calibration_error, parse_items, read_gold  # noqa: E402
 from pipelines.nlp.events import EventCoder  # noqa: E402
 
 OUT = REPO / "pipelines" / "resources" / "events" / "calibration.json"
-
-
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
-    """ECE over equal-width bins, as newsflow eval events computes it."""
-    index = np.minimum((confidence * bins).astype(int), bins - 1)
-    total = 0.0
-    for b in range(bins):
-        mask = index == b
-        if mask.any():
-            total += abs(confidence[mask].sum() - correct[mask].sum())
-    return total / len(confidence)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     coder = EventCoder.load(args.resources)
     coder.calibration = None   # fit on raw probabilities
     raw, correct = [], []
-    for item, (title_doc, body_doc, entities, published) in zip(items, parse(items, load_nlp(), _load_resolver())):
+    for item, (title_doc, body_doc, entities, published) in zip(items, parse_items(items, load_nlp(), _load_resolver())):
         events, primary = coder.code(title_doc, body_doc, entities, published)
         if primary is not None:
             raw.append(max(e["confidence"] for e in events if e["event_type"] == primary))
@@ -76,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         rate = float(hits.mean())
         slope, intercept = 0.0, float(np.log(rate / (1 - rate)))
     fitted = 1 / (1 + np.exp(-(slope * logit[:, 0] + intercept)))
-    before = expected_calibration_error(raw_p, hits)
-    after = expected_calibration_error(fitted, hits)
+    before = expected_calibration_error(raw_p.tolist(), hits.tolist())
+    after = expected_calibration_error(fitted.tolist(), hits.tolist())
     args.out.write_text(json.dumps({
         "slope": round(slope, 6), "intercept": round(intercept, 6), "fitted_on": args.tune.name,
         "coded_items": len(raw), "right": int(hits.sum()),

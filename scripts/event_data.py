@@ -93,13 +93,8 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def evaluation_titles() -> set[str]:
-    """Normalised headlines and first sentences of the real-news dev and tuning sets.
-
-    The BBC archive holds some stories more than once under other ids, sometimes with another
-    headline over the same text, so a training-quarter article can repeat a held-out one;
-    training must skip those (see ``in_evaluation``).
-    """
+def _evaluation_texts() -> set[str]:
+    """Normalised headlines and first sentences of the real-news dev and tuning sets."""
     from pipelines.nlp.event_features import split_sentences
 
     seen = set()
@@ -114,12 +109,19 @@ def evaluation_titles() -> set[str]:
     return seen
 
 
-def in_evaluation(article: dict, seen: set[str]) -> bool:
-    """True when a BBC article repeats the headline or the first sentence of a dev or tuning item."""
+def load_training_bbc(shared: Path) -> list[dict]:
+    """The BBC articles training may read: outside the held-out quarter, and not repeating an
+    evaluation item.
+
+    The archive holds some stories more than once under other ids, sometimes with another
+    headline over the same text, so a training-quarter article can repeat a held-out one; an
+    article whose headline or first sentence is also a dev or tuning item is left out.
+    """
     from pipelines.nlp.event_features import split_sentences
 
-    first = (split_sentences(article["body"]) or [""])[0]
-    return _norm(article["title"]) in seen or _norm(first) in seen
+    seen = _evaluation_texts()
+    return [a for a in load_bbc(shared) if not bbc_heldout(a["id"])
+            and _norm(a["title"]) not in seen and _norm((split_sentences(a["body"]) or [""])[0]) not in seen]
 
 
 def load_headlines(shared: Path) -> list[dict]:

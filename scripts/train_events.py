@@ -46,9 +46,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from event_data import (DEFAULT_SHARED, REPO, SHIPPED_SPLIT, bbc_heldout,  # noqa: E402
-                        cameo_pattern_sentences, evaluation_titles, in_evaluation, load_bbc,
-                        load_headlines, load_synthetic, synthetic_test_ids, synthetic_test_templates)
+from event_data import (DEFAULT_SHARED, REPO, SHIPPED_SPLIT, cameo_pattern_sentences,  # noqa: E402
+                        load_headlines, load_synthetic, load_training_bbc, synthetic_test_ids,
+                        synthetic_test_templates)
 
 from pipelines.nlp.event_features import FeatureExtractor, split_sentences  # noqa: E402
 
@@ -88,9 +88,8 @@ def build_examples(shared: Path, rng: random.Random, split: str = SHIPPED_SPLIT)
         for _ in range(3):
             texts.append(_fill(template, rng)), labels.append(etype), groups.append(template)
     per_article = 12
-    evaluated = evaluation_titles()
-    for art in load_bbc(shared):
-        if bbc_heldout(art["id"]) or art["category"] in ("politics", "business") or in_evaluation(art, evaluated):
+    for art in load_training_bbc(shared):
+        if art["category"] in ("politics", "business"):
             continue
         sents = [art["title"]] + split_sentences(art["body"])
         rng.shuffle(sents)
@@ -109,12 +108,11 @@ def labelled_news_examples(shared: Path, path: Path):
     from the archive in ../shared, the lead being the body's first sentence as the dev set takes it.
     """
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    by_id = {a["id"]: a for a in load_bbc(shared)}
-    evaluated = evaluation_titles()
+    usable = {a["id"]: a for a in load_training_bbc(shared)}
     texts, labels, groups = [], [], []
     for row in rows:
-        art = by_id[row["id"]]
-        if row.get("skip") or bbc_heldout(art["id"]) or in_evaluation(art, evaluated):
+        art = usable.get(row["id"])
+        if row.get("skip") or art is None:
             continue
         lead = (split_sentences(art["body"]) or [""])[0]
         for text, label in ((art["title"], row["title_type"]), (lead, row["lead_type"])):
@@ -130,9 +128,7 @@ def distant_examples(shared: Path, verbs: dict, strong: dict, max_per_article: i
     from pipelines.nlp.ner import load_nlp
 
     nlp = load_nlp()
-    evaluated = evaluation_titles()
-    arts = [a for a in load_bbc(shared) if not bbc_heldout(a["id"]) and not in_evaluation(a, evaluated)
-            and a["category"] in ("politics", "business")]
+    arts = [a for a in load_training_bbc(shared) if a["category"] in ("politics", "business")]
     texts, labels, groups = [], [], []
     for art, doc in zip(arts, nlp.pipe((a["body"] for a in arts), batch_size=32)):
         for n, sent in enumerate(doc.sents):

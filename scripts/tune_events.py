@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import DEFAULT_SHARED, REPO, bbc_heldout, load_bbc  # noqa: E402
 
-from pipelines.eval.events import _load_resolver, _published, evaluate, read_gold  # noqa: E402
+from pipelines.eval.events import _load_resolver, evaluate, parse_items, read_gold  # noqa: E402
 from pipelines.nlp.events import CoderConfig, EventCoder  # noqa: E402
 
 GRID = {
@@ -37,18 +37,6 @@ GRID = {
     "agree_needs_counterpart": (False, True),
 }
 MAX_SPORT_EVENTS = 0.10
-
-
-def parse(items, nlp, resolver):
-    """(title doc, body doc, entities, published) per item."""
-    titles = nlp.pipe((item.get("title") or "" for item in items), batch_size=32)
-    bodies = nlp.pipe((item["text"] for item in items), batch_size=32)
-    out = []
-    for item, title_doc, body_doc in zip(items, titles, bodies):
-        published = _published(item.get("published_at"))
-        entities = resolver.resolve(title_doc, body_doc, published) if resolver is not None else []
-        out.append((title_doc, body_doc, entities, published))
-    return out
 
 
 def run(coder, parsed) -> list[dict]:
@@ -84,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
              if not bbc_heldout(a["id"]) and a["category"] in ("sport", "entertainment")]
     sport = sorted(sport, key=lambda a: a["id"])[: args.bbc]
     nlp, resolver = load_nlp(), _load_resolver()
-    parsed_tune, parsed_sport = parse(tune, nlp, resolver), parse(sport, nlp, resolver)
+    parsed_tune, parsed_sport = list(parse_items(tune, nlp, resolver)), list(parse_items(sport, nlp, resolver))
     print(f"parsed {len(tune)} tuning items and {len(sport)} sport/entertainment articles "
           f"in {time.time() - t0:.0f}s", file=sys.stderr)
 

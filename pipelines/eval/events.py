@@ -78,15 +78,31 @@ def predict(items: list[dict], nlp=None, coder=None, resolver="auto", batch_size
     coder = coder or EventCoder.load()
     if resolver == "auto":
         resolver = _load_resolver()
-    titles = nlp.pipe((item.get("title") or "" for item in items), batch_size=batch_size)
-    bodies = nlp.pipe((item["text"] for item in items), batch_size=batch_size)
     out = []
-    for item, title_doc, body_doc in zip(items, titles, bodies):
-        published = _published(item.get("published_at"))
-        entities = resolver.resolve(title_doc, body_doc, published) if resolver is not None else []
+    for title_doc, body_doc, entities, published in parse_items(items, nlp, resolver, batch_size):
         events, primary = coder.code(title_doc, body_doc, entities, published)
         out.append({"primary": primary, "events": events})
     return out
+
+
+def parse_items(items: list[dict], nlp, resolver, batch_size: int = 32):
+    """(title doc, body doc, entities, published_at) per gold item, in order: the coder's input."""
+    titles = nlp.pipe((item.get("title") or "" for item in items), batch_size=batch_size)
+    bodies = nlp.pipe((item["text"] for item in items), batch_size=batch_size)
+    for item, title_doc, body_doc in zip(items, titles, bodies):
+        published = _published(item.get("published_at"))
+        entities = resolver.resolve(title_doc, body_doc, published) if resolver is not None else []
+        yield title_doc, body_doc, entities, published
+
+
+def expected_calibration_error(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
+    """Expected calibration error over equal-width confidence bins (0.0 for no items)."""
+    totals = [[0.0, 0] for _ in range(bins)]
+    for conf, right in zip(confidences, correct):
+        b = totals[min(int(conf * bins), bins - 1)]
+        b[0] += conf
+        b[1] += right
+    return sum(abs(c - r) for c, r in totals) / len(confidences) if confidences else 0.0
 
 
 def _content_words(text: str) -> set[str]:
@@ -140,17 +156,12 @@ def evaluate(items: list[dict], predictions: list[dict]) -> dict:
                 mismatches.append({"id": item["id"], "gold": g, "coded": hit})
     # Calibration of the confidence of each item's primary type: expected calibration error
     # over ten equal-width bins (confidence = the best confidence among events of that type).
-    bins = [[0, 0.0, 0] for _ in range(10)]
+    confidences, right = [], []
     for g, p, prediction in zip(gold, pred, predictions):
-        if p == NONE_LABEL:
-            continue
-        conf = max(e["confidence"] for e in prediction["events"] if e["event_type"] == p)
-        b = bins[min(int(conf * 10), 9)]
-        b[0] += 1
-        b[1] += conf
-        b[2] += g == p
-    scored = sum(b[0] for b in bins)
-    ece = sum(abs(b[1] - b[2]) for b in bins) / scored if scored else 0.0
+        if p != NONE_LABEL:
+            confidences.append(max(e["confidence"] for e in prediction["events"] if e["event_type"] == p))
+            right.append(g == p)
+    ece, scored = expected_calibration_error(confidences, right), len(confidences)
     return {
         "items": len(items), "ece": ece, "ece_items": scored, "labels": labels, "per_type": per_type, "macro_f1": macro,
         "macro_f1_types": gold_types, "primary_accuracy": accuracy,
