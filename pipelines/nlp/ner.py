@@ -141,8 +141,7 @@ arrives returns quits resigns dies killed kills attacks strikes reveals unveils 
 def _trim(doc, start: int, end: int, label: str) -> tuple[int, int]:
     """Token bounds of an entity without trailing verbs/possessives and leading titles."""
     for k in range(start + 1, end):
-        # Title Case ("Shoigu Meets") and sentence-case headlines ("Howard attacks") alike.
-        if doc[k].lower_ in _HEADLINE_VERBS and (doc[k].is_title or doc[k].is_lower):
+        if doc[k].lower_ in _HEADLINE_VERBS and doc[k].is_title:
             end = k
             break
     while end - start > 1 and (doc[end - 1].tag_ in _TRAILING_TAGS or doc[end - 1].lower_ in _POSSESSIVE):
