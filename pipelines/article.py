@@ -13,8 +13,10 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
+from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES
+
 KNOWN_FIELDS = ("id", "url", "source", "title", "body", "published_at", "language")
-DEFAULT_MAX_BYTES = 1_000_000
+DEFAULT_MAX_BYTES = DEFAULT_MAX_ARTICLE_BYTES
 
 
 class InvalidArticle(ValueError):

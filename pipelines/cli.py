@@ -1,7 +1,7 @@
 """The ``newsflow`` command: a thin launcher that parses flags and hands over.
 
-Environment variables are read here and only here (NEWSFLOW_BOOTSTRAP_SERVERS,
-NEWSFLOW_HOME); everything below receives explicit configuration.
+Environment defaults come from ``pipelines.config``; everything below receives explicit
+configuration.
 """
 from __future__ import annotations
 
@@ -9,26 +9,12 @@ import argparse
 import importlib
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
 from pipelines import __version__
 
-DEFAULT_BOOTSTRAP = "localhost:9092"
-
-
-class UsageError(Exception):
-    """A one-line reason for a non-zero exit."""
-
-
-def default_bootstrap(fallback: str = DEFAULT_BOOTSTRAP) -> str:
-    """$NEWSFLOW_BOOTSTRAP_SERVERS, else ``fallback``: every command resolves it here."""
-    return os.environ.get("NEWSFLOW_BOOTSTRAP_SERVERS") or fallback
-
-
-def default_state_dir() -> Path:
-    return Path(os.environ.get("NEWSFLOW_HOME") or Path.home() / ".newsflow")
+from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, default_bootstrap, default_state_dir
 
 
 def add_bootstrap(parser: argparse.ArgumentParser) -> None:
@@ -135,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--topic", default="articles.raw")
     publish.add_argument("--csv-columns", action="append", metavar="FIELD=COLUMN[,...]",
                          help="map CSV columns to article fields, e.g. body=text,published_at=publish_date")
-    publish.add_argument("--max-article-bytes", type=int, default=1_000_000)
+    publish.add_argument("--max-article-bytes", type=int, default=DEFAULT_MAX_ARTICLE_BYTES)
     publish.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_bootstrap(publish)
     publish.set_defaults(func=cmd_publish)
@@ -199,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
         return args.func(args)
-    except (BrokerError, UsageError, FileNotFoundError, ValueError) as exc:
+    except (BrokerError, FileNotFoundError, ValueError) as exc:
         print(f"newsflow {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -798,7 +798,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"newsflow feeds: {exc}", file=sys.stderr)
         return 2
-    from pipelines.cli import default_bootstrap, default_state_dir
+    from pipelines.config import default_bootstrap, default_state_dir
 
     bootstrap = args.bootstrap_servers or default_bootstrap(DEFAULT_BOOTSTRAP)
     state_dir = Path(args.state_dir or default_state_dir() / "feeds")

@@ -12,7 +12,6 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 
 from pipelines.io.broker import BrokerUnavailable
 
-DEFAULT_BOOTSTRAP = "localhost:9092"
 BOOTSTRAP_TIMEOUT_MS = 5000
 # Enriched records carry the article body; leave room for large articles.
 MAX_REQUEST_BYTES = 8 * 1024 * 1024

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines.cli import default_bootstrap, default_state_dir
+from pipelines.config import default_bootstrap, default_state_dir
 from pipelines.io import broker
 from pipelines.io.kafka_source import KafkaReadConfig, reset_stop
 

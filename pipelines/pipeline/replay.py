@@ -29,7 +29,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.article import parse_published_at
-from pipelines.cli import default_bootstrap
+from pipelines.config import default_bootstrap
 from pipelines.io.archives import CsvMapping, expand_inputs, read_file
 from pipelines.io.avro_files import deterministic_sync_marker, partition_of, write_file_atomically
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka

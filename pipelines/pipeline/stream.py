@@ -15,7 +15,7 @@ import time
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-from pipelines.cli import default_bootstrap
+from pipelines.config import default_bootstrap
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka, request_stop, reset_stop
 from pipelines.io.sinks import DeliverOutputs, DeliveryConfig
 from pipelines.pipeline.enrich import EnrichArticles, EnrichConfig, from_kafka_record
