@@ -5,7 +5,7 @@ Beam's ``--setup_file ./setup.py`` uses this file to ship the package to remote 
 import os
 import re
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 from setuptools.command.build_py import build_py
 
 SCHEMAS = ("article.avsc", "enriched_article.avsc", "dead_letter.avsc")
@@ -44,7 +44,8 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.10,<3.13",
-    packages=find_packages(include=["pipelines", "pipelines.*"]),
+    # Namespace discovery: the resource folders (no __init__.py) are package data, not stray packages.
+    packages=find_namespace_packages(include=["pipelines", "pipelines.*"]),
     package_data={"pipelines": ["resources/*", "resources/**/*"]},
     cmdclass={"build_py": BuildWithSchemas},
     include_package_data=True,

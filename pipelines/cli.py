@@ -8,23 +8,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import logging
+import os
 import sys
-from pathlib import Path
 
 from pipelines import __version__
 
-from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, default_bootstrap, default_state_dir
-
-
-def add_bootstrap(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bootstrap-servers", default=default_bootstrap(),
-                        help="Kafka bootstrap servers (default: $NEWSFLOW_BOOTSTRAP_SERVERS or localhost:9092)")
-
-
-def add_state_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--state-dir", type=Path, default=default_state_dir(),
-                        help="folder for the local broker's jars, data, pid and log (default: $NEWSFLOW_HOME or ~/.newsflow)")
+from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, add_bootstrap_flag, add_state_dir_flag
+from pipelines.io.topics import ENRICHED_TOPIC, RAW_TOPIC
+from pipelines.pipeline.launch import configure_logging
 
 
 # ---------------------------------------------------------------- kafka
@@ -57,16 +48,19 @@ def cmd_kafka(args) -> int:
 
 # ---------------------------------------------------------------- publish / consume
 def cmd_publish(args) -> int:
-    from pipelines.io.archives import CsvMapping
+    from pipelines.io.archives import CsvMapping, check_inputs, expand_inputs
     from pipelines.io.kafka_client import make_producer
     from pipelines.io.publish import publish_files
     from pipelines.io.topics import ensure_topics
 
+    # Inputs first: a missing file is the user's problem to fix, whatever the broker does.
     mapping = CsvMapping.parse(args.csv_columns)
+    files = expand_inputs(args.files)
+    check_inputs(files, mapping)
     ensure_topics(args.bootstrap_servers, [args.topic])
     producer = make_producer(args.bootstrap_servers)
     try:
-        report = publish_files(producer, args.topic, args.files, mapping=mapping,
+        report = publish_files(producer, args.topic, files, mapping=mapping,
                                max_bytes=args.max_article_bytes, progress=not args.quiet)
     finally:
         producer.close()
@@ -75,13 +69,17 @@ def cmd_publish(args) -> int:
 
 
 def cmd_consume(args) -> int:
-    from pipelines.io.consume import consume_topic, read_avro_dir
+    from pipelines.io.consume import DEAD_LETTER_KIND, ENRICHED_KIND, consume_topic, count_avro_dir, read_avro_dir
 
     if args.avro:
-        records = read_avro_dir(args.avro)
+        counts = count_avro_dir(args.avro)  # also the check that the folder exists, before any output
+        kind = DEAD_LETTER_KIND if args.dead_letters else ENRICHED_KIND
+        records = read_avro_dir(args.avro, kind)
         if args.max is not None:
             records = (r for i, r in enumerate(records) if i < args.max)
     else:
+        if args.dead_letters:
+            raise ValueError("--dead-letters goes with --avro DIR; for the topic use --topic articles.dlq")
         from pipelines.io.kafka_client import check_broker
         check_broker(args.bootstrap_servers)
         records = consume_topic(args.bootstrap_servers, args.topic, from_beginning=args.from_beginning,
@@ -90,7 +88,14 @@ def cmd_consume(args) -> int:
     for record in records:
         print(json.dumps(record, ensure_ascii=False), flush=True)
         count += 1
-    print(f"consumed {count} record(s)", file=sys.stderr)
+    if args.avro:
+        shown = "dead letter(s)" if args.dead_letters else "enriched record(s)"
+        print(f"consumed {count} {shown} from {args.avro}: {counts[ENRICHED_KIND]} enriched, "
+              f"{counts[DEAD_LETTER_KIND]} dead-lettered there"
+              + ("" if args.dead_letters or not counts[DEAD_LETTER_KIND] else "; --dead-letters shows those"),
+              file=sys.stderr)
+    else:
+        print(f"consumed {count} record(s)", file=sys.stderr)
     return 0
 
 
@@ -103,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsflow", description="Streaming news enrichment: entities and PLOVER events, on Beam and Kafka.")
     parser.add_argument("--version", action="version", version=f"newsflow {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show the log lines of Beam, Kafka and newsflow's libraries (default: newsflow's own lines)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     kafka = sub.add_parser("kafka", help="manage a local single-node Kafka broker (KRaft) on 127.0.0.1")
@@ -113,28 +119,34 @@ def build_parser() -> argparse.ArgumentParser:
     kafka.add_argument("--partitions", type=int, default=3, help="partitions of the contract topics created by up")
     kafka.add_argument("--retention-hours", type=float, default=168.0, help="retention of topics created by up")
     kafka.add_argument("--json", action="store_true", help="status as JSON")
-    add_state_dir(kafka)
+    add_state_dir_flag(kafka)
     kafka.set_defaults(func=cmd_kafka)
 
     publish = sub.add_parser("publish", help="publish raw articles (JSONL, CSV, folders of .txt) to articles.raw")
     publish.add_argument("files", nargs="+", metavar="FILE", help="files, folders or globs")
-    publish.add_argument("--topic", default="articles.raw")
+    publish.add_argument("--topic", default=RAW_TOPIC, metavar="T", help=f"topic to publish to (default {RAW_TOPIC})")
     publish.add_argument("--csv-columns", action="append", metavar="FIELD=COLUMN[,...]",
                          help="map CSV columns to article fields, e.g. body=text,published_at=publish_date")
-    publish.add_argument("--max-article-bytes", type=int, default=DEFAULT_MAX_ARTICLE_BYTES)
-    publish.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    add_bootstrap(publish)
+    publish.add_argument("--max-article-bytes", type=int, default=DEFAULT_MAX_ARTICLE_BYTES, metavar="N",
+                         help="articles larger than N bytes are rejected as TooLarge (default 1,000,000)")
+    publish.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    add_bootstrap_flag(publish)
     publish.set_defaults(func=cmd_publish)
 
     consume = sub.add_parser("consume", help="read a topic (default articles.enriched) and print JSON lines")
-    consume.add_argument("--topic", default="articles.enriched")
-    consume.add_argument("--from-beginning", action="store_true")
+    consume.add_argument("--topic", default=ENRICHED_TOPIC, metavar="T",
+                         help=f"topic to read (default {ENRICHED_TOPIC}); its Avro or JSON values are decoded")
+    consume.add_argument("--from-beginning", action="store_true",
+                         help="start at the earliest offset (default: only records that arrive from now on)")
     consume.add_argument("--max", type=int, default=None, metavar="N", help="stop after N records")
     consume.add_argument("--timeout", type=float, default=10.0, metavar="S",
                          help="stop after S seconds without a new record (default 10)")
     consume.add_argument("--group", default=None, help="consumer group (commits offsets)")
-    consume.add_argument("--avro", metavar="DIR", default=None, help="read Avro files under DIR instead of Kafka")
-    add_bootstrap(consume)
+    consume.add_argument("--avro", metavar="DIR", default=None,
+                         help="read the Avro files under DIR (run or replay output) instead of Kafka: enriched records")
+    consume.add_argument("--dead-letters", action="store_true",
+                         help="with --avro: print the dead letters (a replay's DIR/dlq/) instead of the enriched records")
+    add_bootstrap_flag(consume)
     consume.set_defaults(func=cmd_consume)
 
     for name, module, help_text in (
@@ -148,25 +160,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_beam_import_noise(record: logging.LogRecord) -> bool:
-    """Beam warns about optional Google Cloud clients on import; newsflow never uses them."""
-    return not record.getMessage().startswith("apitools not found")
-
-
 EVAL_MODULES = {"ner": "pipelines.eval.ner", "events": "pipelines.eval.events"}
+
+
+def eval_help() -> str:
+    """``newsflow eval --help``: both evaluations with every flag."""
+    parts = ["usage: newsflow eval {ner,events} [flags]\n\nEvaluate the NLP steps against gold data:\n"
+             "  ner     NER precision/recall/F1 per type on a CoNLL-2003 file\n"
+             "  events  the PLOVER event coder on a gold JSONL file (docs/eval-events.md)\n"]
+    for module in EVAL_MODULES.values():
+        parts.append(importlib.import_module(module).build_parser().format_help())
+    return "\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not args.verbose:
-        # kafka-python logs every refused connection at ERROR; our own errors say it in one line.
-        logging.getLogger("kafka").setLevel(logging.CRITICAL)
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(_quiet_beam_import_noise)
+    # kafka-python logs every refused connection at ERROR; our own errors say it in one line.
+    configure_logging("DEBUG" if args.verbose else None)
     if args.command is None:
         parser.print_help()
         return 2
@@ -178,8 +190,9 @@ def main(argv: list[str] | None = None) -> int:
             tail = argv[index + 1:]
             if args.command == "eval":
                 if not tail or tail[0] not in EVAL_MODULES:
-                    print("usage: newsflow eval {ner,events} [--help]", file=sys.stderr)
-                    return 2
+                    asked = bool(tail) and tail[0] in ("-h", "--help")
+                    print(eval_help(), file=sys.stdout if asked else sys.stderr)
+                    return 0 if asked else 2
                 return _delegate(EVAL_MODULES[tail[0]], tail[1:])
             return _delegate(args.delegate, tail)
         if rest:
@@ -191,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"newsflow {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``| head``): not an error, and nothing more to say on that pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -232,18 +232,22 @@ def write_png(report: dict, path: str | Path) -> None:
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point: returns the exit code."""
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow eval events",
                                      description="Score the PLOVER event coder against a gold JSONL file.")
-    parser.add_argument("--gold", required=True, help="gold JSONL (format: see docs/eval-events.md)")
-    parser.add_argument("--png", help="write the confusion matrix as a PNG here")
-    parser.add_argument("--json", help="write the full report as JSON here")
+    parser.add_argument("--gold", required=True, metavar="FILE", help="gold JSONL (format: see docs/eval-events.md)")
+    parser.add_argument("--png", metavar="FILE", help="write the confusion matrix as a PNG here")
+    parser.add_argument("--json", metavar="FILE", help="write the full report (with every item's prediction) as JSON here")
     parser.add_argument("--no-resolver", action="store_true",
                         help="use spaCy's entities instead of the entity resolver")
-    parser.add_argument("--limit", type=int, help="score only the first N items")
-    parser.add_argument("--resources", help="load the coder's weights and dictionaries from this folder")
-    args = parser.parse_args(argv)
+    parser.add_argument("--limit", type=int, metavar="N", help="score only the first N items")
+    parser.add_argument("--resources", metavar="DIR", help="load the coder's weights and dictionaries from this folder")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point: returns the exit code."""
+    args = build_parser().parse_args(argv)
     try:
         items = read_gold(args.gold)
     except (OSError, ValueError) as exc:

@@ -150,18 +150,24 @@ def format_table(scores: Scores) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``newsflow eval ner``."""
-    parser = argparse.ArgumentParser(prog="newsflow eval ner", description=__doc__.splitlines()[0])
-    parser.add_argument("--conll", type=Path, required=True, help="CoNLL-2003 file (e.g. eng.testa)")
-    parser.add_argument("--model", help="spaCy model package (default: the project's loader)")
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsflow eval ner",
+                                     description="Entity-level precision, recall and F1 of the NER step on CoNLL-2003.")
+    parser.add_argument("--conll", type=Path, required=True, metavar="FILE",
+                        help="CoNLL-2003 file (e.g. eng.testa; not shipped: the CoNLL-2003 English data)")
+    parser.add_argument("--model", metavar="NAME", help="spaCy model package (default: the project's loader)")
     parser.add_argument("--bare", action="store_true",
                         help="score the spaCy model without the project's NER improvements")
-    parser.add_argument("--limit", type=int, help="score only the first N sentences")
+    parser.add_argument("--limit", type=int, metavar="N", help="score only the first N sentences")
     parser.add_argument("--title-case", action="store_true",
                         help="score Title-Cased copies of the mixed-case sentences (headline robustness)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``newsflow eval ner``."""
+    args = build_parser().parse_args(argv)
     if not args.conll.is_file():
         print(f"newsflow eval ner: cannot read {args.conll}", file=sys.stderr)
         return 2

@@ -79,6 +79,34 @@ def expand_inputs(patterns) -> list[str]:
     return list(dict.fromkeys(files))
 
 
+def csv_header(path: str) -> list[str]:
+    with open(path, "r", encoding="utf-8", errors="replace", newline="") as f:
+        return next(csv.reader(f), [])
+
+
+def check_inputs(files: list[str], mapping: CsvMapping = CsvMapping()) -> None:
+    """Refuse, before any work, inputs whose every row would be dead-lettered for a configuration reason.
+
+    A CSV file must have every column the mapping names and a body column (``body``, or the one
+    mapped with ``body=COLUMN``); a file of another kind is refused by its extension.
+    """
+    for path in files:
+        suffix = Path(path).suffix.lower()
+        if suffix not in SUPPORTED:
+            raise ValueError(f"unsupported input {path!r}: use .jsonl, .csv, .avro or .txt")
+        if suffix != ".csv":
+            continue
+        header = csv_header(path)
+        shown = ", ".join(header) or "none"
+        missing = [f"{name}={column}" for name, column in mapping.columns.items() if column not in header]
+        if missing:
+            raise ValueError(f"{path} has no column for --csv-columns {','.join(missing)} (its columns: {shown})")
+        body = mapping.columns.get("body", "body")
+        if body not in header:
+            raise ValueError(f"{path} has no body column (its columns: {shown}); "
+                             f"name it with --csv-columns body=COLUMN")
+
+
 def read_jsonl(path: str) -> Iterator[ArchiveRow]:
     with open(path, "rb") as f:
         for number, line in enumerate(f, 1):

@@ -72,12 +72,40 @@ def consume_topic(bootstrap: str, topic: str, from_beginning: bool = False, max_
         consumer.close()
 
 
-def read_avro_dir(path: str) -> Iterator[dict]:
-    """Every record of the finished Avro files under ``path`` (temporary files skipped)."""
-    files = [path] if os.path.isfile(path) else sorted(glob.glob(os.path.join(path, "**", "*.avro"), recursive=True))
-    for name in files:
-        if os.path.basename(name).startswith("."):
-            continue
+ENRICHED_KIND, DEAD_LETTER_KIND = "enriched", "dead_letter"
+
+
+def avro_files(path: str) -> list[str]:
+    """The finished Avro files at ``path`` (a file, or a folder searched recursively)."""
+    if os.path.isfile(path):
+        return [path]
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"no such file or folder: {path}")
+    return [name for name in sorted(glob.glob(os.path.join(path, "**", "*.avro"), recursive=True))
+            if not os.path.basename(name).startswith(".")]  # temporary files of writers still at work
+
+
+def record_kind(writer_schema: dict) -> str:
+    """``enriched`` or ``dead_letter``, by the record name the file was written with."""
+    return DEAD_LETTER_KIND if writer_schema.get("name", "").endswith("DeadLetter") else ENRICHED_KIND
+
+
+def read_avro_dir(path: str, kind: str | None = None) -> Iterator[dict]:
+    """Every record of the finished Avro files under ``path``; only those of ``kind`` if given."""
+    for name in avro_files(path):
         with open(name, "rb") as f:
-            for record in fastavro.reader(f):
+            reader = fastavro.reader(f)
+            if kind is not None and record_kind(reader.writer_schema) != kind:
+                continue
+            for record in reader:
                 yield to_json_safe(record)
+
+
+def count_avro_dir(path: str) -> dict[str, int]:
+    """Records per kind under ``path`` (file headers and block counts only, no decoding)."""
+    counts = {ENRICHED_KIND: 0, DEAD_LETTER_KIND: 0}
+    for name in avro_files(path):
+        with open(name, "rb") as f:
+            blocks = fastavro.block_reader(f)
+            counts[record_kind(blocks.writer_schema)] += sum(block.num_records for block in blocks)
+    return counts

@@ -10,10 +10,9 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tqdm import tqdm
-
 from pipelines.article import DEFAULT_MAX_BYTES, InvalidArticle, article_from_mapping
 from pipelines.io.archives import CsvMapping, expand_inputs, read_file
+from pipelines.console import progress_counter
 
 
 @dataclass
@@ -36,7 +35,7 @@ def publish_files(producer, topic: str, patterns, mapping: CsvMapping = CsvMappi
     """Validate and publish every row of the given files; return the counts."""
     report = PublishReport()
     files = expand_inputs(patterns)
-    bar = tqdm(desc="publish", unit="art", disable=not progress, file=sys.stderr, leave=False)
+    bar = progress_counter("publish", enabled=progress)
     futures = []
     for path in files:
         for row in read_file(path, mapping):

@@ -16,14 +16,19 @@ from dataclasses import dataclass
 from typing import Callable
 
 import apache_beam as beam
+from apache_beam.metrics import Metrics
 from apache_beam.utils.shared import Shared
 
 from pipelines import avro
+from pipelines.config import METRICS_NAMESPACE
 from pipelines.io.avro_files import PartitionedAvroWriter
 
 
 ENRICHED = "enriched"
 DEAD = "dead"
+# Counters of what reached the sinks: the closing account of ``newsflow run`` is read from them.
+DELIVERED_ENRICHED = "delivered_enriched"
+DELIVERED_DEAD_PREFIX = "delivered_dead_"
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,7 @@ class Delivery:
         total = self._counts[ENRICHED] + self._counts[DEAD]
         rate = (total - self._last_total) / max(now - self._last_progress_at, 1e-9)
         self._last_total, self._last_progress_at = total, now
-        return (f"progress: {total} read, {self._counts[ENRICHED]} enriched, {self._counts[DEAD]} dead-lettered "
+        return (f"progress: {total} done = {self._counts[ENRICHED]} enriched + {self._counts[DEAD]} dead-lettered "
                 f"({rate:.1f} articles/s since the last line)")
 
     def _commit(self) -> None:
@@ -129,6 +134,13 @@ class DeliverFn(beam.DoFn):
         self._shared = shared_handle
         self._log = log
         self._delivery = None
+        self._counters = {}
+
+    def _count(self, record: dict) -> None:
+        name = DELIVERED_ENRICHED if self._kind == ENRICHED else DELIVERED_DEAD_PREFIX + record["error_class"]
+        if name not in self._counters:
+            self._counters[name] = Metrics.counter(METRICS_NAMESPACE, name)
+        self._counters[name].inc()
 
     def setup(self):
         cfg, log = self._cfg, self._log
@@ -136,6 +148,7 @@ class DeliverFn(beam.DoFn):
 
     def process(self, record: dict) -> None:
         self._delivery.write(self._kind, record)
+        self._count(record)
 
     def finish_bundle(self):
         self._delivery.flush_and_commit()

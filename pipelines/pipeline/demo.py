@@ -14,9 +14,11 @@ from pathlib import Path
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines.config import default_bootstrap, default_state_dir
+from pipelines.config import add_log_flags, add_state_dir_flag, default_bootstrap
 from pipelines.io import broker
 from pipelines.io.kafka_source import KafkaReadConfig, reset_stop
+from pipelines.pipeline.launch import configure_logging, private_tempdir
+from pipelines.pipeline.options import DEFAULT_AVRO_DIR, add_topic_flags
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,8 +49,15 @@ def partition_offsets(bootstrap: str, topic: str) -> dict[int, int]:
         consumer.close()
 
 
+LEGEND = ("legend: names are canonical, (XXX) an ISO 3166 alpha-3 country; an event line reads "
+          "TYPE/mode (CAMEO root code, p=confidence 0-1): source actor [country sector] -> target actor "
+          "[country sector] in place on date; '-' unknown, '?' no actor found. Sectors: GOV government, "
+          "MIL military, COP police, REB rebels, OPP opposition, CVL civilians, ...")
+
+
 def summarize(records: list[dict], dead: int, out=sys.stdout) -> None:
     """Entities and events per article, in words a person reads."""
+    print(LEGEND, file=out)
     for record in sorted(records, key=lambda r: r["id"]):
         print(f"\n== {record.get('title') or record['id']}  [{record['id']}]", file=out)
         by_label = defaultdict(list)
@@ -122,16 +131,25 @@ def run_demo(args) -> int:
             broker.down(started_broker, log=log_line)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow demo", description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--bootstrap-servers", default=default_bootstrap("127.0.0.1:9092"))
-    parser.add_argument("--state-dir", type=Path, default=default_state_dir())
+    parser.add_argument("--bootstrap-servers", default=default_bootstrap("127.0.0.1:9092"), metavar="HOST:PORT",
+                        help="broker to use; if none answers, one is started on 127.0.0.1:--port and stopped "
+                             "afterwards (default: $NEWSFLOW_BOOTSTRAP_SERVERS or 127.0.0.1:9092)")
+    add_state_dir_flag(parser)
     parser.add_argument("--port", type=int, default=9092, help="port of the broker the demo starts if none answers")
-    parser.add_argument("--input-topic", default="articles.raw")
-    parser.add_argument("--output-topic", default="articles.enriched")
-    parser.add_argument("--dlq-topic", default="articles.dlq")
-    parser.add_argument("--avro-dir", default="out", help="where Avro files go (default ./out)")
-    parser.add_argument("--seeds", nargs="+", type=Path, default=None, help="articles to publish (default seeds/)")
-    args = parser.parse_args(argv)
+    add_topic_flags(parser)
+    parser.add_argument("--avro-dir", default=DEFAULT_AVRO_DIR, metavar="DIR",
+                        help="Avro files go under DIR/run-TIMESTAMP/ (default ./out)")
+    parser.add_argument("--seeds", nargs="+", type=Path, default=None, metavar="FILE",
+                        help="articles to publish (default seeds/articles.jsonl)")
+    add_log_flags(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_level or ("INFO" if args.verbose else None))
     args.seeds = args.seeds or [seeds_path()]
-    return run_demo(args)
+    with private_tempdir("newsflow-demo-"):
+        return run_demo(args)

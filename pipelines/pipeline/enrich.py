@@ -15,12 +15,12 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from pipelines import __version__, avro
+from pipelines.config import METRICS_NAMESPACE as NAMESPACE
 from pipelines.article import DEFAULT_MAX_BYTES, Article, InvalidArticle, article_from_json_bytes, \
     article_from_mapping, to_epoch_ms
 
 LOG = logging.getLogger(__name__)
 DEAD_LETTER = "dead_letter"
-NAMESPACE = "newsflow"
 
 
 def utc_now() -> datetime:

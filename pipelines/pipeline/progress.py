@@ -16,6 +16,8 @@ from pathlib import Path
 
 import apache_beam as beam
 
+from pipelines.console import progress_counter
+
 
 class ReportProgressFn(beam.DoFn):
     """Counts elements of one kind and writes this worker's totals at most once a second."""
@@ -60,7 +62,7 @@ def read_progress(folder: str) -> Counter:
 
 
 class ProgressWatcher:
-    """Draws a tqdm bar (articles/s) from the worker files while the pipeline runs."""
+    """Shows progress (``progress_counter``) from the worker files while the pipeline runs."""
 
     def __init__(self, folder: str, total: int | None, enabled: bool = True):
         self._folder = folder
@@ -80,11 +82,7 @@ class ProgressWatcher:
             self._thread.join(timeout=5)
 
     def _loop(self):
-        import sys
-
-        from tqdm import tqdm
-
-        with tqdm(total=self._total, desc="replay", unit="art", file=sys.stderr, smoothing=0.1) as bar:
+        with progress_counter("replay", self._total) as bar:
             done = 0
             while not self._stop.wait(0.5):
                 counts = read_progress(self._folder)

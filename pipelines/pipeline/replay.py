@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -29,12 +28,15 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.article import parse_published_at
-from pipelines.config import default_bootstrap
-from pipelines.io.archives import CsvMapping, expand_inputs, read_file
+from pipelines.config import add_bootstrap_flag, add_log_flags
+from pipelines.io.archives import CsvMapping, check_inputs, expand_inputs, read_file
 from pipelines.io.avro_files import deterministic_sync_marker, partition_of, write_file_atomically
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka
 from pipelines.io.sinks import DeliverFn, DeliveryConfig, ENRICHED
 from pipelines.pipeline.enrich import DEAD_LETTER, EnrichArticles, EnrichConfig, from_archive_row, from_kafka_record
+from pipelines.pipeline.launch import account_line, check_beam_flags, configure_logging, harness_log_flags, \
+    private_tempdir, worker_noise_filtered
+from pipelines.pipeline.options import add_enrich_flags
 from pipelines.pipeline.progress import ProgressWatcher, ReportProgressFn
 
 
@@ -107,17 +109,15 @@ def build_replay(options: PipelineOptions, args, enrich_cfg: EnrichConfig, progr
 
 def summarize_output(avro_dir: str) -> dict:
     """Counts read back from the files written: what a user can check independently."""
-    from pipelines.io.consume import read_avro_dir
+    from pipelines.io.consume import DEAD_LETTER_KIND, ENRICHED_KIND, read_avro_dir
 
     enriched = entities = 0
-    events, dead = Counter(), Counter()
-    for record in read_avro_dir(avro_dir):
-        if "error_class" in record:
-            dead[record["error_class"]] += 1
-            continue
+    events = Counter()
+    for record in read_avro_dir(avro_dir, ENRICHED_KIND):
         enriched += 1
         entities += len(record["entities"])
         events.update(e["event_type"] for e in record["events"])
+    dead = Counter(record["error_class"] for record in read_avro_dir(avro_dir, DEAD_LETTER_KIND))
     return {"enriched": enriched, "dead": dead, "entities": entities, "events": events}
 
 
@@ -139,9 +139,10 @@ def _time_ms(value: str | None) -> int | None:
     return None if moment is None else int(moment.timestamp() * 1000)
 
 
-def parse_args(argv: list[str]):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow replay", description=__doc__.strip().splitlines()[0],
-                                     epilog="Other flags go to Beam (e.g. --runner, --direct_num_workers).")
+                                     epilog="Beam's own flags pass through (e.g. --runner, --direct_num_workers); "
+                                            "a flag that neither newsflow nor Beam knows is refused.")
     parser.add_argument("--input", nargs="+", action="extend", default=[], metavar="GLOB",
                         help="archive files, folders or globs (JSONL, CSV, Avro, .txt)")
     parser.add_argument("--avro-dir", required=True, help="output folder (Avro per publication date, dlq/ for bad records)")
@@ -155,19 +156,34 @@ def parse_args(argv: list[str]):
     parser.add_argument("--end-time", default=None, help="ISO-8601: stop at the first offset at or after this time")
     parser.add_argument("--group-id", default="newsflow-replay", help="group used to look up offsets (never committed)")
     parser.add_argument("--output-topic", default=None, help="also publish enriched records to this topic")
-    parser.add_argument("--bootstrap-servers", default=default_bootstrap())
+    add_bootstrap_flag(parser)
     parser.add_argument("--processed-at", default=None, help="ISO-8601 provenance time, for byte-identical reruns")
-    parser.add_argument("--max-article-bytes", type=int, default=1_000_000)
-    parser.add_argument("--non-english", choices=("dead-letter", "enrich"), default="dead-letter")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--spacy-model", default=None)
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_enrich_flags(parser)
+    parser.add_argument("--no-progress", action="store_true", help="no progress output")
+    add_log_flags(parser)
+    return parser
+
+
+def parse_args(argv: list[str]):
+    parser = build_parser()
     args, beam_args = parser.parse_known_args(argv)
     if bool(args.input) == bool(args.from_topic):
         parser.error("give either --input GLOB... or --from-topic TOPIC")
+    check_beam_flags(beam_args)
+    args.log_level = args.log_level or ("INFO" if args.verbose else None)
     args.start_offsets, args.end_offsets = _offsets(args.start_offsets), _offsets(args.end_offsets)
     args.start_time_ms, args.end_time_ms = _time_ms(args.start_time), _time_ms(args.end_time)
     return args, beam_args
+
+
+def check_writable(folder: Path) -> None:
+    """Fail before the run, in one line, when the output folder cannot be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".newsflow-check-"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot write to --avro-dir {folder}: {exc.strerror or exc}") from exc
 
 
 def default_beam_args(beam_args: list[str]) -> list[str]:
@@ -187,18 +203,22 @@ def count_inputs(files: list[str], mapping: CsvMapping) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args, beam_args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    configure_logging(args.log_level)
     out = Path(args.avro_dir)
     existing = list(out.rglob("*.avro")) if out.exists() else []
     if existing and not args.overwrite:
         print(f"newsflow replay: {out} already holds {len(existing)} Avro file(s); use --overwrite or another folder",
               file=sys.stderr)
         return 1
-    for path in existing:
-        path.unlink()
     total = None
     if args.input:
+        # Inputs and the output folder first: their problems are the user's to fix, whatever the broker does.
+        mapping = CsvMapping.parse(args.csv_columns)
         args.files = expand_inputs(args.input)
-        total = count_inputs(args.files, CsvMapping.parse(args.csv_columns))
+        check_inputs(args.files, mapping)
+    check_writable(out)
+    if args.input:
+        total = count_inputs(args.files, mapping)
         print(f"replay: {len(args.files)} file(s), {total} record(s) -> {out}", file=sys.stderr)
     else:
         from pipelines.io.kafka_client import check_broker
@@ -207,25 +227,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.output_topic:
         from pipelines.io.topics import ensure_topics
         ensure_topics(args.bootstrap_servers, [args.output_topic])
+    for path in existing:
+        path.unlink()
     processed_at = parse_published_at(args.processed_at) if args.processed_at else datetime.now(timezone.utc)
     enrich_cfg = EnrichConfig(max_article_bytes=args.max_article_bytes, non_english=args.non_english,
                               batch_size=args.batch_size, spacy_model=args.spacy_model,
                               clock=partial(_fixed, processed_at))
-    options = PipelineOptions(default_beam_args(beam_args))
-    progress_dir = tempfile.mkdtemp(prefix="newsflow-progress-")
+    options = PipelineOptions(harness_log_flags(default_beam_args(beam_args), args.log_level))
     started = time.monotonic()
-    try:
+    with private_tempdir("newsflow-replay-") as scratch, worker_noise_filtered(args.log_level is None):
+        progress_dir = os.path.join(scratch, "progress")
+        os.mkdir(progress_dir)
         with ProgressWatcher(progress_dir, total, enabled=not args.no_progress):
             build_replay(options, args, enrich_cfg, progress_dir).run().wait_until_finish()
-    finally:
-        shutil.rmtree(progress_dir, ignore_errors=True)
     wall = time.monotonic() - started
     summary = summarize_output(str(out))
-    dead = sum(summary["dead"].values())
-    read = summary["enriched"] + dead
+    read = summary["enriched"] + sum(summary["dead"].values())
     events = ", ".join(f"{k} {v}" for k, v in _by_count(summary["events"])) or "none"
-    reasons = ", ".join(f"{k} {v}" for k, v in _by_count(summary["dead"])) or "none"
-    print(f"replay: read {read} = enriched {summary['enriched']} + dead-lettered {dead} ({reasons}); "
+    print(f"replay: {account_line(summary['enriched'], summary['dead'])}; "
           f"{summary['entities']} entities; events: {events}; wall time {wall:.1f}s "
           f"({read / max(wall, 1e-9):.1f} articles/s)")
     if total is not None and read != total:

@@ -11,15 +11,16 @@ import os
 import signal
 import sys
 import time
+from collections import Counter
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-from pipelines.config import default_bootstrap
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka, request_stop, reset_stop
-from pipelines.io.sinks import DeliverOutputs, DeliveryConfig
-from pipelines.pipeline.enrich import EnrichArticles, EnrichConfig, from_kafka_record
-from pipelines.pipeline.options import EnrichOptions, KafkaOptions
+from pipelines.io.sinks import DELIVERED_DEAD_PREFIX, DELIVERED_ENRICHED, DeliverOutputs, DeliveryConfig
+from pipelines.pipeline import launch
+from pipelines.pipeline.enrich import NAMESPACE, EnrichArticles, EnrichConfig, from_kafka_record
+from pipelines.pipeline.options import EnrichOptions, KafkaOptions, run_help_parser
 
 LOG = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def build_pipeline(options: PipelineOptions, log=log_line, read_cfg: KafkaReadCo
     read_cfg = read_cfg or KafkaReadConfig(bootstrap_servers=kafka.bootstrap_servers, group_id=kafka.group_id,
                                            start_from=kafka.start_from, bounded=kafka.until_end)
     delivery = DeliveryConfig(bootstrap_servers=kafka.bootstrap_servers, output_topic=kafka.output_topic,
-                              dlq_topic=kafka.dlq_topic, avro_dir=enrich.avro_dir,
+                              dlq_topic=kafka.dlq_topic, avro_dir=None if enrich.no_avro else enrich.avro_dir,
                               commit_group=kafka.group_id if commit else None,
                               progress_seconds=kafka.progress_seconds)
     pipeline = beam.Pipeline(options=options)
@@ -51,6 +52,27 @@ def build_pipeline(options: PipelineOptions, log=log_line, read_cfg: KafkaReadCo
                | "Enrich" >> EnrichArticles(enrich_config(enrich)))
     _ = outputs | "Deliver" >> DeliverOutputs(delivery, log)
     return pipeline
+
+
+def delivered_counts(result) -> tuple[int, Counter] | None:
+    """Enriched and dead-lettered (by reason) records delivered, from the run's metrics; None if unavailable."""
+    from apache_beam.metrics.metric import MetricsFilter
+
+    try:
+        counters = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]
+    except Exception as exc:  # pylint: disable=broad-except
+        # Not every runner reports metrics; the run itself succeeded.
+        LOG.info("no metrics from the runner: %s", exc)
+        return None
+    enriched, dead = 0, Counter()
+    for counter in counters:
+        name = counter.key.metric.name
+        value = counter.committed if counter.committed is not None else counter.attempted
+        if name == DELIVERED_ENRICHED:
+            enriched += value
+        elif name.startswith(DELIVERED_DEAD_PREFIX):
+            dead[name[len(DELIVERED_DEAD_PREFIX):]] += value
+    return enriched, dead
 
 
 def install_stop_handlers() -> None:
@@ -69,35 +91,41 @@ def install_stop_handlers() -> None:
 
 
 def run(argv: list[str], log=log_line) -> int:
-    """Parse flags, check the broker and topics, run until stopped (or the end with --until-end)."""
+    """Check flags, broker and topics, run until stopped (or the end with --until-end), give the account."""
     from pipelines.io.kafka_client import check_broker
     from pipelines.io.topics import ensure_topics
 
-    options = PipelineOptions(argv)
+    level, argv = launch.split_log_flags(argv)
+    launch.configure_logging(level)
+    launch.check_beam_flags(argv)
+    options = PipelineOptions(launch.harness_log_flags(argv, level))
     kafka = options.view_as(KafkaOptions)
+    enrich = options.view_as(EnrichOptions)
     options.view_as(StandardOptions).streaming = not kafka.until_end
     check_broker(kafka.bootstrap_servers)
     ensure_topics(kafka.bootstrap_servers, [kafka.input_topic, kafka.output_topic, kafka.dlq_topic])
     reset_stop()
     install_stop_handlers()
     started = time.monotonic()
-    log(f"newsflow run: {kafka.input_topic} -> {kafka.output_topic} (dead letters: {kafka.dlq_topic}) "
+    avro = "no Avro files" if enrich.no_avro else f"Avro under {enrich.avro_dir}"
+    log(f"newsflow run: {kafka.input_topic} -> {kafka.output_topic} + {avro} (dead letters: {kafka.dlq_topic}) "
         f"on {kafka.bootstrap_servers}, group {kafka.group_id}"
         + (", until the current end" if kafka.until_end else "; Ctrl-C to stop"))
-    result = build_pipeline(options, log).run()
-    result.wait_until_finish()
-    log(f"newsflow run: stopped after {time.monotonic() - started:.1f}s")
+    with launch.private_tempdir("newsflow-run-"):
+        result = build_pipeline(options, log).run()
+        result.wait_until_finish()
+    counts = delivered_counts(result)
+    wall = time.monotonic() - started
+    if counts is None:
+        log(f"newsflow run: stopped after {wall:.1f}s (this runner reports no counts)")
+    else:
+        log(f"newsflow run: {launch.account_line(*counts)}; stopped after {wall:.1f}s")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "-h" in argv or "--help" in argv:
-        print(__doc__.strip() + "\n\nusage: newsflow run [--bootstrap-servers HOST:PORT] [--input-topic T] "
-              "[--output-topic T] [--dlq-topic T] [--avro-dir DIR] [--group-id G] [--start-from earliest|latest] "
-              "[--until-end] [--max-article-bytes N] [--non-english dead-letter|enrich] [--batch-size N] "
-              "[--spacy-model NAME] [--progress-seconds S] [Beam options such as --runner]")
+        run_help_parser().print_help()
         return 0
-    if not any(a.startswith("--bootstrap-servers") for a in argv):
-        argv += ["--bootstrap-servers", default_bootstrap()]
     return run(argv)

@@ -23,6 +23,8 @@ def test_demo_starts_a_broker_enriches_the_seeds_and_stops_it(tmp_path):
     assert not port_open(port)  # the broker it started is gone
     out = result.stdout
     assert "demo: 13 enriched, 0 dead-lettered" in out
+    # The summary explains its notation before using it.
+    assert out.lstrip().startswith("legend: ") and "p=confidence" in out and "[country sector]" in out
     assert "== Russian Security Council Secretary Shoigu Meets With Kim Jong-Un" in out
     assert "Sergei Shoigu" in out and "Kim Jong Un" in out and "Pyongyang (PRK)" in out
     assert "primary event: CONSULT" in out

@@ -1,0 +1,159 @@
+"""What the launchers of ``run``, ``replay`` and ``demo`` share: flags checked before any work,
+quiet logging, a private temporary folder, and the closing account of a run.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+from collections import Counter
+from typing import Iterator
+
+from pipelines.config import add_log_flags
+
+QUIET_LOGGERS = {"apache_beam": logging.ERROR, "kafka": logging.CRITICAL}
+# Beam's SDK workers (other processes in a multi-process replay) log to the stderr they inherit
+# before they have read the pipeline's log level; these are the lines they print then.
+WORKER_NOISE = re.compile(rb"^(INFO|DEBUG|WARNING):(__main__|root|apache_beam)[.:\w]*:")
+
+
+class UnknownFlags(ValueError):
+    """Flags that neither newsflow nor Beam knows (a typo must not start a run that ignores it)."""
+
+
+def _drop_import_noise(record: logging.LogRecord) -> bool:
+    """Beam warns about optional Google Cloud clients on import; newsflow never uses them."""
+    return not record.getMessage().startswith("apitools not found")
+
+
+def configure_logging(level: str | None) -> None:
+    """``None``: newsflow's own lines only (libraries at ERROR); else every logger at ``level``."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root.setLevel(level or logging.WARNING)
+    for name, quiet in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(level or quiet)
+    for handler in root.handlers:
+        if level is None:
+            handler.addFilter(_drop_import_noise)
+        else:
+            handler.removeFilter(_drop_import_noise)
+
+
+def split_log_flags(argv: list[str]) -> tuple[str | None, list[str]]:
+    """Take ``-v`` / ``--log-level`` out of a command line that otherwise goes to Beam."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    add_log_flags(parser)
+    ns, rest = parser.parse_known_args(argv)
+    return ns.log_level or ("INFO" if ns.verbose else None), rest
+
+
+def harness_log_flags(beam_args: list[str], level: str | None) -> list[str]:
+    """Beam's SDK workers log at INFO unless told; tell them the level the user asked for."""
+    if any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
+        return list(beam_args)
+    return list(beam_args) + [f"--default_sdk_harness_log_level={level or 'ERROR'}"]
+
+
+def check_beam_flags(argv: list[str]) -> None:
+    """Raise ``UnknownFlags`` for flags that no registered PipelineOptions class declares.
+
+    Beam itself only warns ("Discarding unparseable args") and runs on; a streaming run with a
+    mistyped ``--until-end`` would then never end.
+    """
+    import difflib
+
+    from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
+
+    from pipelines.pipeline import options as _registers_newsflow_options  # noqa: F401
+
+    parser = _BeamArgumentParser(allow_abbrev=False)
+    known = []
+    for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
+        cls._add_argparse_args(parser)  # pylint: disable=protected-access
+    for action in parser._actions:  # pylint: disable=protected-access
+        known.extend(action.option_strings)
+    _, unknown = parser.parse_known_args(argv)
+    flags = [a.split("=", 1)[0] for a in unknown if a.startswith("-")]
+    if flags:
+        hints = [f"{flag} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(flag, known, 1)) else flag
+                 for flag in flags]
+        raise UnknownFlags(f"unknown flag{'s' if len(flags) > 1 else ''}: {', '.join(hints)}; see --help")
+    stray = [a for a in unknown if not a.startswith("-")]
+    if stray:
+        raise UnknownFlags(f"unexpected argument{'s' if len(stray) > 1 else ''}: {' '.join(stray)}; see --help")
+
+
+@contextlib.contextmanager
+def private_tempdir(prefix: str) -> Iterator[str]:
+    """Point this process and its workers at a temporary folder of their own, removed afterwards.
+
+    Beam leaves empty ``beam-temp*`` (a job server it starts and cannot reach here) and ``tmp*``
+    folders behind in ``$TMPDIR`` on every run; inside this folder they go with it.
+    """
+    folder = tempfile.mkdtemp(prefix=prefix)
+    saved_env, saved_dir = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"], tempfile.tempdir = folder, folder
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = saved_dir
+        if saved_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_env
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def worker_noise_filtered(enabled: bool = True) -> Iterator[None]:
+    """Drop the start-up log lines of Beam's worker processes from stderr; pass everything else.
+
+    The workers inherit file descriptor 2, so the filter sits on the descriptor: a pipe whose
+    reader forwards every line (and every carriage-return-ended progress bar update) that is
+    not worker noise to the original stderr.
+    """
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    original = os.dup(2)
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def forward():
+        pending = b""
+        with os.fdopen(read_end, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(65536):
+                pending += chunk
+                *pieces, pending = re.split(rb"(?<=[\r\n])", pending)
+                for piece in pieces:
+                    if not WORKER_NOISE.match(piece):
+                        os.write(original, piece)
+        if pending and not WORKER_NOISE.match(pending):
+            os.write(original, pending)
+
+    thread = threading.Thread(target=forward, name="stderr-filter", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(original, 2)  # closes our copy of the pipe's write end; workers are gone by now
+        thread.join(timeout=5)
+        os.close(original)
+
+
+def account_line(enriched: int, dead: Counter) -> str:
+    """``read N = enriched E + dead-lettered D (reasons)``: the closing account of every run."""
+    total_dead = sum(dead.values())
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(dead.items(), key=lambda kv: (-kv[1], kv[0]))) or "none"
+    return f"read {enriched + total_dead} = enriched {enriched} + dead-lettered {total_dead} ({reasons})"

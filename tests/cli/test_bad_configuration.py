@@ -1,0 +1,76 @@
+"""Bad configuration is a one-line error with a non-zero exit, before any work starts."""
+import time
+
+import pytest
+
+from tests.cli.helpers import DEAD_BROKER, newsflow, one_line_error
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    path = tmp_path / "news.csv"
+    path.write_text("headline,text\nTalks resume,Ministers met in Geneva on Monday.\n")
+    return path
+
+
+@pytest.mark.parametrize("mapping,expected", [
+    (None, "has no body column (its columns: headline, text); name it with --csv-columns body=COLUMN"),
+    ("title=headline", "has no body column"),
+    ("body=txt", "has no column for --csv-columns body=txt (its columns: headline, text)"),
+    ("body=text,published_at=date", "has no column for --csv-columns published_at=date"),
+])
+def test_publish_refuses_a_csv_mapping_that_cannot_give_a_body(csv_file, mapping, expected):
+    args = ["publish", csv_file, "--bootstrap-servers", DEAD_BROKER] + (["--csv-columns", mapping] if mapping else [])
+    line = one_line_error(newsflow(*args))
+    assert line.startswith("newsflow publish: ") and expected in line
+
+
+def test_replay_refuses_a_csv_mapping_that_cannot_give_a_body(csv_file, tmp_path):
+    line = one_line_error(newsflow("replay", "--input", csv_file, "--csv-columns", "body=txt",
+                                   "--avro-dir", tmp_path / "out"))
+    assert line.startswith("newsflow replay: ") and "has no column for --csv-columns body=txt" in line
+    assert not list((tmp_path / "out").rglob("*.avro"))
+
+
+def test_consume_of_a_missing_avro_folder_is_an_error(tmp_path):
+    result = newsflow("consume", "--avro", tmp_path / "nowhere")
+    assert one_line_error(result) == f"newsflow consume: no such file or folder: {tmp_path / 'nowhere'}"
+    assert result.stdout == ""
+
+
+def test_replay_to_an_unwritable_folder_fails_before_the_run(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    (tmp_path / "in.jsonl").write_text('{"body": "Ministers met in Geneva on Monday."}\n')
+    started = time.monotonic()
+    line = one_line_error(newsflow("replay", "--input", tmp_path / "in.jsonl", "--avro-dir", tmp_path / "a-file" / "out"))
+    assert line.startswith(f"newsflow replay: cannot write to --avro-dir {tmp_path / 'a-file' / 'out'}")
+    assert time.monotonic() - started < 30  # refused up front, not after loading the models
+
+
+@pytest.mark.parametrize("command,flag,hint", [
+    ("run", "--untill-end", "--until-end"),
+    ("run", "--avro_dir=x", "--avro-dir"),
+    ("replay", "--direct_num_worker=2", "--direct_num_workers"),
+])
+def test_unknown_flags_are_refused_with_a_suggestion(tmp_path, command, flag, hint):
+    extra = ["--input", tmp_path / "in.jsonl", "--avro-dir", tmp_path / "out"] if command == "replay" else []
+    (tmp_path / "in.jsonl").write_text('{"body": "x"}\n')
+    line = one_line_error(newsflow(command, flag, "--bootstrap-servers", DEAD_BROKER, *extra))
+    assert line == f"newsflow {command}: unknown flag: {flag.split('=')[0]} (did you mean {hint}?); see --help"
+
+
+def test_beam_flags_still_pass_through_the_flag_check():
+    from pipelines.pipeline.launch import check_beam_flags
+
+    check_beam_flags(["--runner=PrismRunner", "--prism_location=/x", "--direct_num_workers=2",
+                      "--bootstrap-servers", "h:1", "--until-end", "--flink_master=localhost:8081"])
+    with pytest.raises(ValueError, match="unexpected argument: stray"):
+        check_beam_flags(["stray"])
+
+
+@pytest.mark.parametrize("command", [("publish",), ("replay", "--avro-dir", "OUT", "--input")])
+def test_a_missing_input_is_reported_as_such_while_the_broker_is_down(tmp_path, command):
+    args = [a if a != "OUT" else tmp_path / "out" for a in command]
+    line = one_line_error(newsflow(*args, tmp_path / "missing.jsonl", "--bootstrap-servers", DEAD_BROKER,
+                                   *(["--output-topic", "x"] if command[0] == "replay" else [])))
+    assert line == f"newsflow {command[0]}: no input matches '{tmp_path / 'missing.jsonl'}'"

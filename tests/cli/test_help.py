@@ -1,0 +1,39 @@
+"""Every flag of every command says what it does."""
+import argparse
+
+import pytest
+
+from tests.cli.helpers import newsflow
+
+
+def parsers():
+    from pipelines import cli
+    from pipelines.eval import events, ner
+    from pipelines.pipeline import demo, options, replay
+
+    top = cli.build_parser()
+    subcommands = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction))
+    own = {name: subcommands.choices[name] for name in ("kafka", "publish", "consume")}
+    return {"newsflow": top, **own, "run": options.run_help_parser(), "replay": replay.build_parser(),
+            "demo": demo.build_parser(), "eval ner": ner.build_parser(), "eval events": events.build_parser()}
+
+
+@pytest.mark.parametrize("name", ["newsflow", "kafka", "publish", "consume", "run", "replay", "demo",
+                                  "eval ner", "eval events"])
+def test_every_flag_has_help_text(name):
+    parser = parsers()[name]
+    silent = [a.option_strings or [a.dest] for a in parser._actions
+              if not isinstance(a, argparse._SubParsersAction) and not (a.help or "").strip()]
+    assert silent == [], f"newsflow {name}: flags without help text: {silent}"
+
+
+@pytest.mark.parametrize("command,expected", [
+    (("run", "--help"), ["--until-end", "--avro-dir DIR", "(default ./out)", "--log-level",
+                         "read N = enriched E + dead-lettered D (reasons)", "Beam's own flags pass through"]),
+    (("eval", "--help"), ["newsflow eval ner", "--conll FILE", "newsflow eval events", "--gold FILE", "--resources DIR"]),
+])
+def test_help_of_delegated_commands_lists_their_flags(command, expected):
+    result = newsflow(*command, timeout=120)
+    assert result.returncode == 0, result.stderr
+    for text in expected:
+        assert text in result.stdout, text
