@@ -15,9 +15,14 @@ import pytest
 from tests.io.feed_fixtures import FixtureServer, article_html, atom_feed, load_records, rdf_feed, rss_feed, summary_of
 from pipelines import __version__
 from pipelines.article import article_id, article_from_json_bytes
-from pipelines.io.feed_state import FeedState
-from pipelines.io.feeds import (FeedPoller, FeedsConfig, FetchError, HttpClient, HttpConfig, JsonLinesSink,
-                                RobotsPolicy, address_allowed, clean_url, main, read_opml)
+from pipelines.io.feeds import main
+from pipelines.io.feeds.cli import read_opml
+from pipelines.io.feeds.extract import html_to_text
+from pipelines.io.feeds.http import FetchError, HttpClient, HttpConfig, address_allowed
+from pipelines.io.feeds.poller import FeedPoller, FeedsConfig, clean_url
+from pipelines.io.feeds.robots import RobotsPolicy
+from pipelines.io.feeds.sinks import JsonLinesSink, article_json_bytes
+from pipelines.io.feeds.state import FeedState, StateLocked, seen_key
 
 INTERVAL = 60.0
 REPO = Path(__file__).resolve().parents[2]
@@ -120,7 +125,6 @@ def test_published_json_matches_the_raw_article_contract(server, records, tmp_pa
     with poller_for(tmp_path, [server.url("/rss.xml")]) as (poller, sink):
         poller.poll_pass()
     (article,) = sink.articles
-    from pipelines.io.feeds import article_json_bytes
     obj = json.loads(article_json_bytes(article))
     assert {"id", "url", "source", "title", "body", "published_at", "language", "extra"} <= set(obj)
     assert obj["published_at"] == "2005-01-10T09:30:00+00:00"
@@ -630,8 +634,6 @@ def test_no_broker_is_a_one_line_error(server, tmp_path, capsys):
 # --- state store and text helpers -------------------------------------------------------------------
 
 def test_one_poller_per_state_dir(tmp_path, capsys):
-    from pipelines.io.feed_state import StateLocked
-
     with FeedState(tmp_path):
         with pytest.raises(StateLocked):
             FeedState(tmp_path).open()
@@ -641,8 +643,6 @@ def test_one_poller_per_state_dir(tmp_path, capsys):
 
 
 def test_seen_keys_are_forgotten_only_when_no_feed_lists_them(tmp_path):
-    from pipelines.io.feed_state import seen_key
-
     old, listed = seen_key("url", "http://a.example/1"), seen_key("url", "http://a.example/2")
     with FeedState(tmp_path) as state:
         state.mark_seen([old, listed], "id", "http://a.example/rss", now=1000.0)
@@ -654,8 +654,6 @@ def test_seen_keys_are_forgotten_only_when_no_feed_lists_them(tmp_path):
 
 
 def test_summary_html_becomes_plain_text():
-    from pipelines.io.extract import html_to_text
-
     assert html_to_text("<p>Profits <b>rose</b> 5% &amp; more.</p><p>Second</p><script>x()</script>") == \
         "Profits rose 5% & more.\n\nSecond"
     assert html_to_text("A &lt;b&gt; literal") == "A <b> literal"
