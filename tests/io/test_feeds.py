@@ -14,14 +14,14 @@ import pytest
 
 from tests.io.feed_fixtures import FixtureServer, article_html, atom_feed, load_records, rdf_feed, rss_feed, summary_of
 from pipelines import __version__
-from pipelines.article import article_id, article_from_json_bytes
+from pipelines.article import article_from_json_bytes, article_id, encode_raw
 from pipelines.io.feeds import main
 from pipelines.io.feeds.cli import read_opml
 from pipelines.io.feeds.extract import html_to_text
 from pipelines.io.feeds.http import FetchError, HttpClient, HttpConfig, address_allowed
 from pipelines.io.feeds.poller import FeedPoller, FeedsConfig, clean_url
 from pipelines.io.feeds.robots import RobotsPolicy
-from pipelines.io.feeds.sinks import JsonLinesSink, article_json_bytes
+from pipelines.io.feeds.sinks import JsonLinesSink
 from pipelines.io.feeds.state import FeedState, StateLocked, seen_key
 
 INTERVAL = 60.0
@@ -125,10 +125,10 @@ def test_published_json_matches_the_raw_article_contract(server, records, tmp_pa
     with poller_for(tmp_path, [server.url("/rss.xml")]) as (poller, sink):
         poller.poll_pass()
     (article,) = sink.articles
-    obj = json.loads(article_json_bytes(article))
+    obj = json.loads(encode_raw(article))
     assert {"id", "url", "source", "title", "body", "published_at", "language", "extra"} <= set(obj)
     assert obj["published_at"] == "2005-01-10T09:30:00+00:00"
-    assert article_from_json_bytes(article_json_bytes(article)) == article
+    assert article_from_json_bytes(encode_raw(article)) == article
 
 
 # --- conditional GET --------------------------------------------------------------------------------

@@ -1,10 +1,9 @@
 """Where the poller's new articles go: a Kafka topic, or JSON lines on stdout (``--dry-run``)."""
 from __future__ import annotations
 
-import json
 from typing import Protocol, TextIO
 
-from pipelines.article import Article
+from pipelines.article import Article, encode_raw
 from pipelines.io.topics import RAW_TOPIC
 
 
@@ -16,14 +15,9 @@ class ArticleSink(Protocol):
     def close(self) -> None: ...
 
 
-def article_json_bytes(article: Article) -> bytes:
-    """The contract's raw article JSON, UTF-8."""
-    return json.dumps(article.to_json_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
-
-
 def publish_article(producer, topic: str, article: Article, timeout: float = 30.0) -> None:
     """Send one article (key = id) with a kafka-python-style producer and wait for the ack."""
-    future = producer.send(topic, key=article.id.encode("utf-8"), value=article_json_bytes(article))
+    future = producer.send(topic, key=article.id.encode("utf-8"), value=encode_raw(article))
     # Waiting per article makes "published" mean "acknowledged" before the seen-set is written.
     future.get(timeout=timeout)
 
@@ -52,7 +46,7 @@ class JsonLinesSink:
     def publish(self, article: Article) -> None:
         self.articles.append(article)
         if self.stream is not None:
-            self.stream.write(article_json_bytes(article).decode("utf-8") + "\n")
+            self.stream.write(encode_raw(article).decode("utf-8") + "\n")
             self.stream.flush()
 
     def close(self) -> None:
