@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 from pipelines.config import DEFAULT_BOOTSTRAP, default_bootstrap, default_state_dir
 from pipelines.io.broker import BrokerError
 from pipelines.io.feeds.http import HttpClient, HttpConfig
-from pipelines.io.feeds.poller import FeedPoller, FeedsConfig
+from pipelines.io.feeds.poller import FeedCounts, FeedPoller, FeedsConfig
 from pipelines.io.feeds.robots import RobotsPolicy
 from pipelines.io.feeds.sinks import ArticleSink, JsonLinesSink, KafkaSink
 from pipelines.io.feeds.state import FeedState, StateLocked
@@ -79,13 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="fetch article pages even where robots.txt disallows it")
     parser.add_argument("--max-backoff", type=_positive(float), default=6 * 3600.0, metavar="S",
                         help="longest wait before retrying a failing feed (default 21600)")
+    parser.add_argument("--reset-backoff", action="store_true",
+                        help="forget the stored failures of these feeds and poll them now")
     parser.add_argument("--report-every", type=_positive(float), default=60.0, metavar="S",
                         help="seconds between count lines on stderr (default 60)")
     parser.add_argument("--forget-after", type=_positive(float), default=90.0, metavar="DAYS",
                         help="forget seen entries absent from every feed this long (default 90)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print articles as JSON lines on stdout instead of publishing")
-    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                        help="least level of newsflow's own log lines on stderr (default INFO)")
     return parser
 
 
@@ -129,8 +132,15 @@ class _StopOnSignals:
             signal.signal(sig, handler)
 
 
+def _why_none_read(counts: FeedCounts) -> str:
+    reasons = [f"{key}={n}" for key, n in sorted(counts.errors.items()) if key.startswith("feed:")]
+    if counts.backed_off:
+        reasons.append(f"{counts.backed_off} backing off, see --reset-backoff")
+    return ", ".join(reasons) or "no feed was due"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``newsflow feeds``: returns 0 after a clean stop, 2 on bad usage or a missing prerequisite."""
+    """``newsflow feeds``: 0 after a clean stop, 1 when a bounded run read no feed, 2 on bad usage or a missing prerequisite."""
     parser = build_parser()
     args = parser.parse_args(argv)
     # The root stays at WARNING (kafka-python is chatty at INFO); our own logger says what we do.
@@ -156,6 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"newsflow feeds: cannot open the state store in {state_dir}: {exc}", file=sys.stderr)
         return 2
     try:
+        if args.reset_backoff:
+            cleared = state.reset_backoff(urls)
+            log.info("back-off cleared for %d feed(s)%s", len(cleared), f": {' '.join(cleared)}" if cleared else "")
         if args.dry_run:
             sink: ArticleSink = JsonLinesSink(sys.stdout)
         else:
@@ -177,6 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             sink.close()
         log.info("done: %s", counts.line())
+        if (config.max_polls or config.duration) and not stop.is_set() and not poller.feeds_read:
+            # A bounded run (cron, scripts) that read no feed at all must not look like a quiet one.
+            print(f"newsflow feeds: no feed could be read ({_why_none_read(counts)})", file=sys.stderr)
+            return 1
         return 0
     finally:
         state.close()

@@ -23,6 +23,9 @@ from pipelines import __version__
 
 USER_AGENT = f"newsflow/{__version__} (news feed poller; polls at most once per interval)"
 REDIRECT_CODES = (301, 302, 303, 307, 308)
+# Refusals by our own configuration, not by the server: retrying later cannot change them, so
+# they must never back a feed off (a flag fixes them at once).
+POLICY_REFUSALS = frozenset({"private_address"})
 
 class FetchError(Exception):
     """A request that gave no usable response; ``reason`` is a short stable label for counting."""

@@ -21,8 +21,8 @@ from typing import Callable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pipelines.article import InvalidArticle, article_from_mapping, article_id, canonical_url
-from pipelines.io.feeds.extract import PageText, extract_page, html_to_text, language_code
-from pipelines.io.feeds.http import FetchError, HttpClient
+from pipelines.io.feeds.extract import PageText, drop_repeated_title, extract_page, html_to_text, language_code
+from pipelines.io.feeds.http import POLICY_REFUSALS, FetchError, HttpClient
 from pipelines.io.feeds.robots import RobotsPolicy
 from pipelines.io.feeds.sinks import ArticleSink
 from pipelines.io.feeds.state import FeedHttpState, FeedState, seen_key
@@ -112,15 +112,35 @@ class FeedPoller:
         self.clock = clock
         self.stop = stop or threading.Event()
         self.counts = FeedCounts()
+        self.feeds_read: set[str] = set()  # feeds fetched and parsed (or 304) in this run
         self._due: dict[str, float] = {}
+        self._backing_off: dict[str, FeedHttpState] = {}
+        self._announced: dict[str, float] = {}  # url -> the due time last told to the user
 
     # --- scheduling -------------------------------------------------------------------------
 
     def due_time(self, url: str) -> float:
         """When ``url`` is next due (0 = now); persisted backoff survives restarts."""
         if url not in self._due:
-            self._due[url] = self.state.feed(url).next_due
+            feed = self.state.feed(url)
+            if feed.last_status in POLICY_REFUSALS:
+                # Older versions backed a feed off for our own refusal; that says nothing about the feed.
+                self._due[url] = 0.0
+            else:
+                self._due[url] = feed.next_due
+                if feed.failures:
+                    self._backing_off[url] = feed
         return self._due[url]
+
+    def _say_backing_off(self, url: str, due: float) -> None:
+        # Once per back-off: a feed skipped in silence looks like a feed with nothing new.
+        feed = self._backing_off.get(url)
+        if feed is None or self._announced.get(url) == due:
+            return
+        self._announced[url] = due
+        until = datetime.fromtimestamp(due, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        log.warning("feed %s skipped: backing off until %s after %d failure(s) in a row (last: %s); "
+                    "--reset-backoff polls it now", url, until, feed.failures, feed.last_status)
 
     def poll_pass(self) -> int:
         """Poll every feed that is due now; return how many were polled."""
@@ -131,8 +151,10 @@ class FeedPoller:
         for url in self.config.feed_urls:
             if self.stop.is_set():
                 break
-            if self.due_time(url) > now:
+            due = self.due_time(url)
+            if due > now:
                 self.counts.backed_off += 1
+                self._say_backing_off(url, due)
                 continue
             self.poll_feed(url, now)
             polled += 1
@@ -172,6 +194,8 @@ class FeedPoller:
         feed.last_status = reason
         self.state.save_feed(feed)
         self._due[feed.url] = feed.next_due
+        self._backing_off[feed.url] = feed
+        self._announced[feed.url] = feed.next_due  # the line below says until when
         self.counts.errors[f"feed:{reason}"] += 1
         log.warning("feed %s failed (%s, %d in a row), next try in %.0fs: %s",
                     feed.url, reason, feed.failures, delay, message)
@@ -192,7 +216,10 @@ class FeedPoller:
         try:
             result = self.http.get(url, headers)
         except FetchError as err:
-            self._feed_failed(feed, err.reason, str(err), now, err.retry_after)
+            if err.reason in POLICY_REFUSALS:
+                self._feed_refused(feed, err, now)
+            else:
+                self._feed_failed(feed, err.reason, str(err), now, err.retry_after)
             return
         if result.status == 304:
             self.counts.not_modified += 1
@@ -229,11 +256,20 @@ class FeedPoller:
             feed.last_modified = result.headers.get("last-modified")
         self._feed_ok(feed, now, "ok")
 
+    def _feed_refused(self, feed: FeedHttpState, err: FetchError, now: float) -> None:
+        # Our own policy refused the feed: count and say it, but store nothing, so the run
+        # after the configuration is fixed polls the feed at once.
+        self.counts.errors[f"feed:{err.reason}"] += 1
+        self._due[feed.url] = now + self.config.interval
+        log.error("feed %s refused by our address policy, not polled: %s", feed.url, err)
+
     def _feed_ok(self, feed: FeedHttpState, now: float, status: str) -> None:
         feed.failures = 0
         feed.next_due = 0.0
         feed.last_status = status
         self.state.save_feed(feed)
+        self.feeds_read.add(feed.url)
+        self._backing_off.pop(feed.url, None)
         self._due[feed.url] = now + self.config.interval
 
     # --- one entry --------------------------------------------------------------------------
@@ -349,6 +385,8 @@ class FeedPoller:
         elif page is not None and page.published_at is not None:
             published, extra["published_at_source"] = page.published_at, "page"
         title = html_to_text(entry.get("title")) or (page.title if page else None)
+        # Pages put the headline above the text; the record has it in ``title`` already.
+        body = drop_repeated_title(body, title, page.title if page else None)
         language = (language_code(entry.get("language")) or (page.language if page else None)
                     or language_code(parsed.feed.get("language")))
         source = html_to_text(parsed.feed.get("title")) or urlsplit(feed_url).hostname

@@ -7,7 +7,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-from pipelines.io.feeds.http import FetchError, HttpClient
+from pipelines.io.feeds.http import POLICY_REFUSALS, FetchError, HttpClient
 
 log = logging.getLogger("newsflow.feeds")
 
@@ -38,6 +38,10 @@ class RobotsPolicy:
         except FetchError as err:
             if err.reason.startswith("http_4"):
                 return True, now + self.ttl
+            if err.reason in POLICY_REFUSALS:
+                # Not the site's answer: the page request is refused by the same policy and counted
+                # as such; "disallowed" here would blame the site's robots.txt for our own setting.
+                return True, float("-inf")
             log.warning("robots.txt of %s unreachable (%s): no pages from there for now", site, err.reason)
             return False, now + self.retry_after_failure
         parser = RobotFileParser()
