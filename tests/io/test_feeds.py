@@ -728,9 +728,8 @@ def test_feeds_publish_to_kafka_stop_restart_and_publish_nothing_twice(kafka_bro
               "--allow-private-addresses"]
     # Run 1: a long-running poller, stopped by SIGTERM once it is idling on 304s.
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from pipelines.io.feeds import main; sys.exit(main(sys.argv[1:]))",
-         *feeds, "--interval", "0.3", *common], stderr=subprocess.PIPE, env=env, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines", "feeds", *feeds, "--interval", "0.3", *common],
+                            stderr=subprocess.PIPE, env=env, text=True, cwd=REPO)
     try:
         deadline = time.monotonic() + 60
         while server.not_modified["/atom.xml"] < 1 and time.monotonic() < deadline:
@@ -742,6 +741,8 @@ def test_feeds_publish_to_kafka_stop_restart_and_publish_nothing_twice(kafka_bro
             proc.kill()
     assert proc.returncode == 0, err
     assert "published=3" in err and "duplicates=1" in err
+    # Quiet on a pipe: newsflow's own lines only, nothing from kafka-python or a progress bar.
+    assert [line for line in err.splitlines() if not NEWSFLOW_LINE.match(line)] == [], err
     # Run 2: restarted after both feeds changed (new ETags), one new story among the old ones.
     server.set_feed("/rss.xml", rss_feed("Fixture RSS", [links[3]] + links[:2]), version="2")
     server.set_feed("/atom.xml", atom_feed("Fixture Atom", [links[3]] + links[1:3]), version="2",
