@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 from pipelines.config import DEFAULT_BOOTSTRAP, default_bootstrap, default_state_dir
 from pipelines.io.broker import BrokerError
 from pipelines.io.feeds.http import HttpClient, HttpConfig
-from pipelines.io.feeds.poller import FeedCounts, FeedPoller, FeedsConfig
+from pipelines.io.feeds.poller import FeedPoller, FeedsConfig
 from pipelines.io.feeds.robots import RobotsPolicy
 from pipelines.io.feeds.sinks import ArticleSink, JsonLinesSink, KafkaSink
 from pipelines.io.feeds.state import FeedState, StateLocked
@@ -132,10 +132,10 @@ class _StopOnSignals:
             signal.signal(sig, handler)
 
 
-def _why_none_read(counts: FeedCounts) -> str:
-    reasons = [f"{key}={n}" for key, n in sorted(counts.errors.items()) if key.startswith("feed:")]
-    if counts.backed_off:
-        reasons.append(f"{counts.backed_off} backing off, see --reset-backoff")
+def _why_none_read(poller: FeedPoller) -> str:
+    reasons = [f"{key}={n}" for key, n in sorted(poller.counts.errors.items()) if key.startswith("feed:")]
+    if poller.feeds_held_back:
+        reasons.append(f"{len(poller.feeds_held_back)} backing off, see --reset-backoff")
     return ", ".join(reasons) or "no feed was due"
 
 
@@ -192,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("done: %s", counts.line())
         if (config.max_polls or config.duration) and not stop.is_set() and not poller.feeds_read:
             # A bounded run (cron, scripts) that read no feed at all must not look like a quiet one.
-            print(f"newsflow feeds: no feed could be read ({_why_none_read(counts)})", file=sys.stderr)
+            print(f"newsflow feeds: no feed could be read ({_why_none_read(poller)})", file=sys.stderr)
             return 1
         return 0
     finally:

@@ -113,6 +113,7 @@ class FeedPoller:
         self.stop = stop or threading.Event()
         self.counts = FeedCounts()
         self.feeds_read: set[str] = set()  # feeds fetched and parsed (or 304) in this run
+        self.feeds_held_back: set[str] = set()  # feeds skipped in this run because they were backing off
         self._due: dict[str, float] = {}
         self._backing_off: dict[str, FeedHttpState] = {}
         self._announced: dict[str, float] = {}  # url -> the due time last told to the user
@@ -132,10 +133,13 @@ class FeedPoller:
                     self._backing_off[url] = feed
         return self._due[url]
 
-    def _say_backing_off(self, url: str, due: float) -> None:
+    def _skip_backing_off(self, url: str, due: float) -> None:
         # Once per back-off: a feed skipped in silence looks like a feed with nothing new.
         feed = self._backing_off.get(url)
-        if feed is None or self._announced.get(url) == due:
+        if feed is None:
+            return
+        self.feeds_held_back.add(url)
+        if self._announced.get(url) == due:
             return
         self._announced[url] = due
         until = datetime.fromtimestamp(due, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -154,7 +158,7 @@ class FeedPoller:
             due = self.due_time(url)
             if due > now:
                 self.counts.backed_off += 1
-                self._say_backing_off(url, due)
+                self._skip_backing_off(url, due)
                 continue
             self.poll_feed(url, now)
             polled += 1
