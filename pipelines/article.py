@@ -124,6 +124,11 @@ class Article:
         return {k: v for k, v in record.items() if v is not None}
 
 
+
+def encode_raw(article: Article) -> bytes:
+    """The contract's raw article JSON as UTF-8 bytes, keys sorted so one article is always the same bytes."""
+    return json.dumps(article.to_json_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
+
 def _optional_str(obj: Mapping[str, Any], name: str) -> str | None:
     value = obj.get(name)
     if value is None:

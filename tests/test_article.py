@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from pipelines.article import (InvalidArticle, article_from_json_bytes, article_from_mapping, article_id,
-                               canonical_url)
+                               canonical_url, encode_raw)
 
 
 def test_id_is_derived_from_the_canonical_url_then_from_text():
@@ -49,3 +49,13 @@ def test_size_limit_is_configurable():
     with pytest.raises(InvalidArticle) as info:
         article_from_mapping({"body": body}, max_bytes=1000)
     assert info.value.error_class == "TooLarge"
+
+
+def test_encode_raw_is_sorted_utf8_json_that_decodes_to_the_same_article():
+    article = article_from_mapping({"url": "https://news.example/a", "title": "Café in Zürich", "body": "Text.",
+                                    "published_at": "2025-03-12T08:30:00Z", "section": "world"})
+    data = encode_raw(article)
+    assert data.startswith(b'{"body": "Text.", "extra": {"section": "world"}, "id": ')
+    assert "Café in Zürich".encode("utf-8") in data  # not \u escapes: the topic holds readable UTF-8
+    assert article_from_json_bytes(data) == article
+    assert encode_raw(article_from_json_bytes(data)) == data

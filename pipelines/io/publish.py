@@ -5,12 +5,11 @@ not published, and the run goes on. Key = article id, value = the contract's JSO
 """
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
-from pipelines.article import DEFAULT_MAX_BYTES, InvalidArticle, article_from_mapping
+from pipelines.article import DEFAULT_MAX_BYTES, InvalidArticle, article_from_mapping, encode_raw
 from pipelines.io.archives import CsvMapping, expand_inputs, read_file
 from pipelines.console import progress_counter
 
@@ -50,8 +49,7 @@ def publish_files(producer, topic: str, patterns, mapping: CsvMapping = CsvMappi
                 report.problems.append(problem)
                 report_problem(problem)
                 continue
-            value = json.dumps(article.to_json_dict(), ensure_ascii=False).encode("utf-8")
-            futures.append(producer.send(topic, key=article.id.encode("utf-8"), value=value))
+            futures.append(producer.send(topic, key=article.id.encode("utf-8"), value=encode_raw(article)))
             report.published += 1
     producer.flush()
     bar.close()

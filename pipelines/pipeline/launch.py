@@ -69,10 +69,11 @@ def check_beam_flags(argv: list[str]) -> None:
     mistyped ``--until-end`` would then never end.
     """
     import difflib
+    import importlib
 
     from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
 
-    from pipelines.pipeline import options as _registers_newsflow_options  # noqa: F401
+    importlib.import_module("pipelines.pipeline.options")  # registers newsflow's own PipelineOptions
 
     parser = _BeamArgumentParser(allow_abbrev=False)
     known = []

@@ -1,4 +1,4 @@
-"""Feeds and article pages built from BBC archive records, served by a real HTTP server on 127.0.0.1.
+"""Feeds and article pages built from the repository's seed articles, served by a real HTTP server on 127.0.0.1.
 
 The server answers conditional GETs with 304 (and counts them), serves errors, redirect loops,
 huge and non-HTML bodies on fixed paths, and records every request for the tests to inspect.
@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import html
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,22 +19,31 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-ARCHIVE = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "archive" / "bbc_news_2004_2005.jsonl"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds" / "articles.jsonl"
 BASE_TIME = datetime(2005, 1, 10, 9, 30, tzinfo=timezone.utc)
 NAV = '<nav><a href="/">Home</a> | <a href="/news">News navigation menu</a></nav>'
 FOOTER = "<footer>Copyright fixture broadcaster. Terms of use. Privacy policy.</footer>"
 
 
 def load_records(n: int = 8) -> list[dict]:
-    """The first ``n`` BBC archive records, each given a publish time an hour apart."""
+    """The first ``n`` short sample articles of ``seeds/articles.jsonl``, an hour apart.
+
+    Each sentence becomes a paragraph, so pages have several ``<p>`` and the feed summary
+    (the first paragraph) is shorter than the page text.
+    """
     records = []
-    with open(ARCHIVE, encoding="utf-8") as f:
+    with open(SEEDS, encoding="utf-8") as f:
         for line in f:
             record = json.loads(line)
+            if not record["id"].startswith("sample-"):
+                continue  # the long scraped seed article has captions and bylines, not plain paragraphs
+            sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z])", record["body"].strip())
+            record["body"] = "\n\n".join(sentences)
             record["published"] = BASE_TIME + timedelta(hours=len(records))
             records.append(record)
             if len(records) == n:
                 break
+    assert len(records) == n, f"{SEEDS} has fewer than {n} sample articles"
     return records
 
 

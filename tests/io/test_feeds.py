@@ -2,22 +2,30 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from tests.io.feed_fixtures import FixtureServer, article_html, atom_feed, load_records, rdf_feed, rss_feed, summary_of
 from pipelines import __version__
-from pipelines.article import article_id, article_from_json_bytes
-from pipelines.io.feed_state import FeedState
-from pipelines.io.feeds import (FeedPoller, FeedsConfig, FetchError, HttpClient, HttpConfig, JsonLinesSink,
-                                RobotsPolicy, address_allowed, clean_url, main, read_opml)
+from pipelines.article import article_from_json_bytes, article_id, encode_raw
+from pipelines.io.feeds import main
+from pipelines.io.feeds.cli import build_parser, read_opml
+from pipelines.io.feeds.extract import drop_repeated_title, html_to_text
+from pipelines.io.feeds.http import FetchError, HttpClient, HttpConfig, address_allowed
+from pipelines.io.feeds.poller import FeedPoller, FeedsConfig, clean_url
+from pipelines.io.feeds.robots import RobotsPolicy
+from pipelines.io.feeds.sinks import JsonLinesSink
+from pipelines.io.feeds.state import FeedHttpState, FeedState, StateLocked, seen_key
 
 INTERVAL = 60.0
 REPO = Path(__file__).resolve().parents[2]
@@ -114,17 +122,36 @@ def test_publish_time_comes_from_the_page_when_the_entry_has_none(server, record
     assert article.extra["published_at_source"] == "page"
 
 
+
+def test_page_body_does_not_repeat_the_headline(server, records, tmp_path):
+    links = serve_pages(server, records[:2])  # each page has the headline as <h1> above the text
+    server.set_feed("/rss.xml", rss_feed("Fixture RSS", links))
+    with poller_for(tmp_path, [server.url("/rss.xml")]) as (poller, sink):
+        poller.poll_pass()
+    for record, link in links:
+        article = by_url(sink)[link]
+        assert article.extra["text_source"] == "page" and article.title == record["title"]
+        assert article.body.splitlines()[0] == record["body"].split("\n\n")[0]
+        assert record["title"] not in article.body
+
+
+def test_drop_repeated_title_compares_without_case_or_spacing():
+    assert drop_repeated_title("  EU adopts  new sanctions\nThe EU adopted ...", "EU adopts new Sanctions") == \
+        "The EU adopted ..."
+    assert drop_repeated_title("Headline\nText", None, "headline") == "Text"  # the page's own title counts too
+    assert drop_repeated_title("Headline is longer\nText", "Headline") == "Headline is longer\nText"
+    assert drop_repeated_title("Headline", "Headline") == "Headline"  # never an empty body
+
 def test_published_json_matches_the_raw_article_contract(server, records, tmp_path):
     links = serve_pages(server, records[:1])
     server.set_feed("/rss.xml", rss_feed("Fixture RSS", links))
     with poller_for(tmp_path, [server.url("/rss.xml")]) as (poller, sink):
         poller.poll_pass()
     (article,) = sink.articles
-    from pipelines.io.feeds import article_json_bytes
-    obj = json.loads(article_json_bytes(article))
+    obj = json.loads(encode_raw(article))
     assert {"id", "url", "source", "title", "body", "published_at", "language", "extra"} <= set(obj)
     assert obj["published_at"] == "2005-01-10T09:30:00+00:00"
-    assert article_from_json_bytes(article_json_bytes(article)) == article
+    assert article_from_json_bytes(encode_raw(article)) == article
 
 
 # --- conditional GET --------------------------------------------------------------------------------
@@ -228,6 +255,37 @@ def test_backoff_survives_a_restart(server, tmp_path):
         poller.poll_pass()
     assert server.hits["/down.xml"] == 2
 
+
+
+def test_a_skipped_backed_off_feed_is_announced_once_with_its_due_time(server, tmp_path, caplog):
+    server.set("/down.xml", "oops", status=500, content_type="text/plain")
+    clock = Clock()
+    caplog.set_level(logging.INFO, logger="newsflow.feeds")
+    with poller_for(tmp_path, [server.url("/down.xml")], clock) as (poller, _):
+        poller.poll_pass()
+        poller.poll_pass()  # the failure line already said when the next try is
+    assert [r.message for r in caplog.records if "skipped" in r.message] == []
+    with poller_for(tmp_path, [server.url("/down.xml")], clock) as (poller, _):  # a restart
+        poller.poll_pass()
+        clock.advance(1)
+        poller.poll_pass()
+    skipped = [r.message for r in caplog.records if "skipped" in r.message]
+    until = datetime.fromtimestamp(clock.now - 1 + 2 * INTERVAL, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert skipped == [f"feed {server.url('/down.xml')} skipped: backing off until {until} after 1 failure(s) "
+                       "in a row (last: http_500); --reset-backoff polls it now"]
+    assert server.hits["/down.xml"] == 1
+
+
+def test_a_backoff_stored_for_an_address_refusal_is_ignored(server, records, tmp_path):
+    # Earlier versions stored one; it would hold the feed back after --allow-private-addresses.
+    server.set_feed("/rss.xml", rss_feed("Fixture RSS", serve_pages(server, records[:1])))
+    clock = Clock()
+    with FeedState(tmp_path) as state:
+        state.save_feed(FeedHttpState(server.url("/rss.xml"), failures=1, next_due=clock.now + 600,
+                                      last_status="private_address"))
+    with poller_for(tmp_path, [server.url("/rss.xml")], clock) as (poller, sink):
+        poller.poll_pass()
+    assert poller.counts.published == 1 and poller.counts.backed_off == 0
 
 def test_invalid_xml_is_an_error_and_the_poller_keeps_going(server, records, tmp_path):
     server.set_feed("/broken.xml", "<<< this is not a feed & never was >>>", content_type="application/xml")
@@ -430,6 +488,14 @@ def test_robots_txt_is_respected_for_pages(server, records, tmp_path):
     assert RobotsPolicy(http).allowed(server.url("/news/x.html")) is False
 
 
+
+def test_robots_txt_is_not_blamed_for_our_address_policy(server):
+    # robots.txt on a refused address is not the site's answer; the page itself is refused and counted as such.
+    server.set("/robots.txt", "User-agent: *\nDisallow: /\n", content_type="text/plain")
+    robots = RobotsPolicy(HttpClient(HttpConfig()))
+    assert robots.allowed(server.url("/news/1.html")) is True
+    assert server.hits["/robots.txt"] == 0
+
 def test_clean_url_drops_tracking_parameters():
     assert clean_url("https://x.example/a?id=3&utm_source=rss&at_medium=RSS#top") == "https://x.example/a?id=3"
 
@@ -502,6 +568,86 @@ def test_cli_usage_errors(tmp_path, capsys):
     assert main(["--opml", str(tmp_path / "missing.opml"), "--state-dir", str(tmp_path), "--dry-run"]) == 2
     assert "cannot read" in capsys.readouterr().err
 
+
+
+def newsflow_feeds(*args: str) -> subprocess.CompletedProcess:
+    """The real command, as a user runs it, with stdout and stderr on pipes."""
+    return subprocess.run([sys.executable, "-m", "pipelines", "feeds", *args, "--host-delay", "0"],
+                          capture_output=True, text=True, timeout=120, cwd=REPO,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+NEWSFLOW_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR) newsflow\.feeds: |^newsflow feeds: ")
+
+
+def test_cli_refusal_by_the_address_policy_stores_no_backoff(server, records, tmp_path):
+    server.set_feed("/rss.xml", rss_feed("Fixture RSS", serve_pages(server, records[:1])))
+    feed, state_dir = server.url("/rss.xml"), str(tmp_path / "state")
+    refused = newsflow_feeds(feed, "--once", "--dry-run", "--state-dir", state_dir)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.splitlines()[-1] == "newsflow feeds: no feed could be read (feed:private_address=1)"
+    assert "--allow-private-addresses" in refused.stderr and server.hits["/rss.xml"] == 0
+    with FeedState(state_dir) as state:
+        assert state.feed(feed).failures == 0 and state.feed(feed).next_due == 0
+    # The configuration fixed, the very next run polls and publishes.
+    allowed = newsflow_feeds(feed, "--once", "--dry-run", "--allow-private-addresses", "--state-dir", state_dir)
+    assert allowed.returncode == 0, allowed.stderr
+    assert [json.loads(line)["url"] for line in allowed.stdout.splitlines()] == [serve_pages(server, records[:1])[0][1]]
+
+
+def test_cli_reset_backoff_polls_a_backed_off_feed_now(server, records, tmp_path):
+    server.set("/rss.xml", "oops", status=500, content_type="text/plain")
+    feed = server.url("/rss.xml")
+    common = ["--once", "--dry-run", "--allow-private-addresses", "--state-dir", str(tmp_path)]
+    failed = newsflow_feeds(feed, *common)
+    assert failed.returncode == 1
+    assert failed.stderr.splitlines()[-1] == "newsflow feeds: no feed could be read (feed:http_500=1)"
+    server.set_feed("/rss.xml", rss_feed("Fixture RSS", serve_pages(server, records[:1])))  # the server is back
+    started = time.time()
+    skipped = newsflow_feeds(feed, *common)
+    assert skipped.returncode == 1 and skipped.stdout == "" and server.hits["/rss.xml"] == 1
+    assert skipped.stderr.splitlines()[-1] == \
+        "newsflow feeds: no feed could be read (1 backing off, see --reset-backoff)"
+    (line,) = [line for line in skipped.stderr.splitlines() if "skipped" in line]
+    until = re.search(r"backing off until (\S+ \S+) UTC after 1 failure\(s\) in a row \(last: http_500\)", line)
+    due = datetime.strptime(until.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    assert started + 540 < due < started + 610  # 2 x the default 300 s interval after the failure
+    reset = newsflow_feeds(feed, *common, "--reset-backoff")
+    assert reset.returncode == 0, reset.stderr
+    assert len(reset.stdout.splitlines()) == 1 and server.hits["/rss.xml"] == 2
+    assert f"back-off cleared for 1 feed(s): {feed}" in reset.stderr
+
+
+def test_cli_exits_1_only_when_every_feed_failed(server, records, tmp_path):
+    server.set_feed("/rss.xml", rss_feed("Fixture RSS", serve_pages(server, records[:1])))
+    common = ["--once", "--dry-run", "--allow-private-addresses"]
+    one_good = newsflow_feeds(server.url("/gone.xml"), server.url("/rss.xml"), *common, "--state-dir", str(tmp_path / "a"))
+    assert one_good.returncode == 0 and len(one_good.stdout.splitlines()) == 1
+    all_bad = newsflow_feeds(server.url("/gone.xml"), server.url("/broken.xml"), *common, "--state-dir", str(tmp_path / "b"))
+    assert all_bad.returncode == 1
+    reasons = [line for line in all_bad.stderr.splitlines() if line.startswith("newsflow feeds:")]
+    assert reasons == ["newsflow feeds: no feed could be read (feed:http_404=2)"]
+
+
+def test_cli_on_a_pipe_prints_only_newsflow_lines(server, records, tmp_path):
+    server.set_feed("/rss.xml", rss_feed("Fixture RSS", serve_pages(server, records[:2])))
+    run = newsflow_feeds(server.url("/rss.xml"), "--once", "--dry-run", "--allow-private-addresses",
+                         "--state-dir", str(tmp_path))
+    assert run.returncode == 0 and len(run.stdout.splitlines()) == 2
+    assert "\r" not in run.stderr and "/s]" not in run.stderr  # no progress bar residue on a pipe
+    assert [line for line in run.stderr.splitlines() if not NEWSFLOW_LINE.match(line)] == []
+    assert "done: passes=1" in run.stderr
+
+
+def test_cli_help_explains_every_flag():
+    run = subprocess.run([sys.executable, "-m", "pipelines", "feeds", "--help"], capture_output=True, text=True,
+                         timeout=60, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.returncode == 0 and run.stdout.startswith("usage: newsflow feeds")
+    flags = [action for action in build_parser()._actions if action.option_strings]
+    assert {"--reset-backoff", "--allow-private-addresses", "--log-level"} <= {f for a in flags for f in a.option_strings}
+    for action in flags:
+        assert action.help and action.help.strip(), f"{action.option_strings} has no help text"
+        assert all(option in run.stdout for option in action.option_strings)
 
 def test_sigterm_stops_the_poller_cleanly(server, records, tmp_path):
     server.set_feed("/rss.xml", rss_feed("Fixture RSS", serve_pages(server, records[:1])))
@@ -582,9 +728,8 @@ def test_feeds_publish_to_kafka_stop_restart_and_publish_nothing_twice(kafka_bro
               "--allow-private-addresses"]
     # Run 1: a long-running poller, stopped by SIGTERM once it is idling on 304s.
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from pipelines.io.feeds import main; sys.exit(main(sys.argv[1:]))",
-         *feeds, "--interval", "0.3", *common], stderr=subprocess.PIPE, env=env, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines", "feeds", *feeds, "--interval", "0.3", *common],
+                            stderr=subprocess.PIPE, env=env, text=True, cwd=REPO)
     try:
         deadline = time.monotonic() + 60
         while server.not_modified["/atom.xml"] < 1 and time.monotonic() < deadline:
@@ -596,6 +741,8 @@ def test_feeds_publish_to_kafka_stop_restart_and_publish_nothing_twice(kafka_bro
             proc.kill()
     assert proc.returncode == 0, err
     assert "published=3" in err and "duplicates=1" in err
+    # Quiet on a pipe: newsflow's own lines only, nothing from kafka-python or a progress bar.
+    assert [line for line in err.splitlines() if not NEWSFLOW_LINE.match(line)] == [], err
     # Run 2: restarted after both feeds changed (new ETags), one new story among the old ones.
     server.set_feed("/rss.xml", rss_feed("Fixture RSS", [links[3]] + links[:2]), version="2")
     server.set_feed("/atom.xml", atom_feed("Fixture Atom", [links[3]] + links[1:3]), version="2",
@@ -630,8 +777,6 @@ def test_no_broker_is_a_one_line_error(server, tmp_path, capsys):
 # --- state store and text helpers -------------------------------------------------------------------
 
 def test_one_poller_per_state_dir(tmp_path, capsys):
-    from pipelines.io.feed_state import StateLocked
-
     with FeedState(tmp_path):
         with pytest.raises(StateLocked):
             FeedState(tmp_path).open()
@@ -641,8 +786,6 @@ def test_one_poller_per_state_dir(tmp_path, capsys):
 
 
 def test_seen_keys_are_forgotten_only_when_no_feed_lists_them(tmp_path):
-    from pipelines.io.feed_state import seen_key
-
     old, listed = seen_key("url", "http://a.example/1"), seen_key("url", "http://a.example/2")
     with FeedState(tmp_path) as state:
         state.mark_seen([old, listed], "id", "http://a.example/rss", now=1000.0)
@@ -654,8 +797,6 @@ def test_seen_keys_are_forgotten_only_when_no_feed_lists_them(tmp_path):
 
 
 def test_summary_html_becomes_plain_text():
-    from pipelines.io.extract import html_to_text
-
     assert html_to_text("<p>Profits <b>rose</b> 5% &amp; more.</p><p>Second</p><script>x()</script>") == \
         "Profits rose 5% & more.\n\nSecond"
     assert html_to_text("A &lt;b&gt; literal") == "A <b> literal"

@@ -158,3 +158,15 @@ class FeedState:
             "next_due = excluded.next_due, last_status = excluded.last_status",
             (feed.url, feed.etag, feed.last_modified, feed.failures, feed.next_due, feed.last_status))
         self.conn.commit()
+
+    def reset_backoff(self, urls: Iterable[str]) -> list[str]:
+        """Forget the failures and back-off of ``urls`` (validators kept); returns those that were backing off."""
+        urls = list(dict.fromkeys(urls))
+        if not urls:
+            return []
+        marks = ",".join("?" * len(urls))
+        cleared = [row[0] for row in self.conn.execute(
+            f"SELECT url FROM feeds WHERE url IN ({marks}) AND (failures > 0 OR next_due > 0)", urls)]
+        self.conn.execute(f"UPDATE feeds SET failures = 0, next_due = 0 WHERE url IN ({marks})", urls)
+        self.conn.commit()
+        return cleared

@@ -130,3 +130,19 @@ def html_to_text(fragment: str | None) -> str:
     text = "".join(collector.parts)
     lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _comparable(line: str) -> str:
+    return " ".join(line.split()).casefold()
+
+
+def drop_repeated_title(text: str, *titles: str | None) -> str:
+    """``text`` without its first line when that line is one of ``titles`` (whitespace and case ignored).
+
+    The text is left whole when the title is all there is, so a body never becomes empty.
+    """
+    first, _, rest = text.lstrip().partition("\n")
+    wanted = {_comparable(title) for title in titles if title}
+    if rest.strip() and _comparable(first) in wanted:
+        return rest.strip()
+    return text
