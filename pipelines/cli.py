@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    from pipelines.io.broker import BrokerError
+    from pipelines.io.errors import BrokerError
 
     try:
         if hasattr(args, "delegate"):

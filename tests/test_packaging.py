@@ -1,4 +1,5 @@
 """The package builds cleanly and carries its resources."""
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -9,9 +10,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_wheel_builds_without_setuptools_warnings_and_ships_resources(tmp_path):
     # The resource folders once made setuptools print ~85 lines of "Package would be ignored" at set-up.
-    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                             "-w", str(tmp_path), str(REPO)], capture_output=True, text=True, timeout=300,
-                            cwd=tmp_path)
+    # Built from a copy: pip builds in the source tree and would leave build/ in the checkout.
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("setup.py", "README.md", "MANIFEST.in", "LICENSE", "NOTICE"):
+        shutil.copy(REPO / name, source / name)
+    for folder in ("pipelines", "schemas", "deploy", "seeds"):
+        shutil.copytree(REPO / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__", "target"))
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "would be ignored" not in result.stdout + result.stderr
     (wheel,) = tmp_path.glob("newsflow-*.whl")

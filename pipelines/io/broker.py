@@ -17,16 +17,10 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pipelines.io.errors import BrokerError, BrokerUnavailable
+
 KAFKA_VERSION = "4.4.0"
 DEFAULT_PORT = 9092
-
-
-class BrokerError(RuntimeError):
-    """A one-line, user-facing reason why the broker cannot be managed."""
-
-
-class BrokerUnavailable(BrokerError):
-    """No Kafka broker answered at the bootstrap address."""
 
 
 @dataclass(frozen=True)

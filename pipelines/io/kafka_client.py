@@ -6,11 +6,13 @@ client is created with a short bootstrap timeout and errors are turned into
 """
 from __future__ import annotations
 
+import time
+
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError, KafkaTimeoutError
 
-from pipelines.io.broker import BrokerUnavailable
+from pipelines.io.errors import BrokerUnavailable
 
 BOOTSTRAP_TIMEOUT_MS = 5000
 # Enriched records carry the article body; leave room for large articles.
@@ -55,6 +57,20 @@ def make_producer(bootstrap_servers: str, **overrides) -> KafkaProducer:
         return KafkaProducer(**config)
     except (KafkaTimeoutError, KafkaError, OSError) as exc:
         raise _unavailable(bootstrap_servers, exc) from exc
+
+
+def topic_partitions(bootstrap_servers: str, topic: str, wait_s: float = 15.0) -> list[int]:
+    """The partitions of ``topic``, waiting up to ``wait_s`` for a topic just created to show them."""
+    consumer = make_consumer(bootstrap_servers)
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        deadline = time.monotonic() + wait_s
+        while not partitions and time.monotonic() < deadline:
+            time.sleep(0.3)
+            partitions = consumer.partitions_for_topic(topic)
+        return sorted(partitions or ())
+    finally:
+        consumer.close()
 
 
 def make_consumer(bootstrap_servers: str, *topics: str, **overrides) -> KafkaConsumer:

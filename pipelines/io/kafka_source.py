@@ -9,7 +9,7 @@ carry the Kafka timestamp, which the watermark follows; ``EnrichArticles`` re-st
 article with its ``published_at`` once it has parsed it (the value is decoded only once).
 
 Commits are not done here: offsets are committed by the delivery step once the outputs that
-depend on them are durable (see ``pipelines.io.sinks``).
+depend on them are durable (see ``pipelines.io.delivery``).
 """
 from __future__ import annotations
 
@@ -100,18 +100,12 @@ class ListPartitionsFn(beam.DoFn):
         self._cfg = cfg
 
     def process(self, topic: str) -> Iterable[tuple[str, int]]:
-        consumer = _consumer(self._cfg)
-        try:
-            partitions = consumer.partitions_for_topic(topic)
-            deadline = time.monotonic() + 15
-            while not partitions and time.monotonic() < deadline:
-                time.sleep(0.5)
-                partitions = consumer.partitions_for_topic(topic)
-        finally:
-            consumer.close()
+        from pipelines.io.kafka_client import topic_partitions
+
+        partitions = topic_partitions(self._cfg.bootstrap_servers, topic)
         if not partitions:
             raise RuntimeError(f"topic {topic!r} has no partitions (does it exist?)")
-        for partition in sorted(partitions):
+        for partition in partitions:
             yield topic, partition
 
 
@@ -228,7 +222,7 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):
         tracker.defer_remainder(Duration.of(0 if records else self._cfg.idle_resume_seconds))
 
 
-class ReadPartitionRangeFn(ReadPartitionFn):
+class ReadBoundedPartitionFn(ReadPartitionFn):
     """The bounded twin: the same reader, but its output is a bounded PCollection (batch replays)."""
 
     def process(self, element: tuple[str, int],
@@ -255,4 +249,4 @@ class ReadFromKafka(beam.PTransform):
                 | "Topics" >> beam.Create(self._topics)
                 | "ListPartitions" >> beam.ParDo(ListPartitionsFn(self._cfg))
                 | "ReadPartitions" >> beam.ParDo(
-                    ReadPartitionRangeFn(self._cfg) if is_bounded(self._cfg) else ReadPartitionFn(self._cfg)))
+                    ReadBoundedPartitionFn(self._cfg) if is_bounded(self._cfg) else ReadPartitionFn(self._cfg)))

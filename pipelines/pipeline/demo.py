@@ -34,16 +34,11 @@ def partition_offsets(bootstrap: str, topic: str) -> dict[int, int]:
     """Current end offset of every partition of ``topic``."""
     from kafka import TopicPartition
 
-    from pipelines.io.kafka_client import make_consumer
+    from pipelines.io.kafka_client import make_consumer, topic_partitions
 
+    tps = [TopicPartition(topic, p) for p in topic_partitions(bootstrap, topic)]
     consumer = make_consumer(bootstrap)
     try:
-        deadline = time.monotonic() + 15
-        partitions = consumer.partitions_for_topic(topic)
-        while not partitions and time.monotonic() < deadline:
-            time.sleep(0.3)
-            partitions = consumer.partitions_for_topic(topic)
-        tps = [TopicPartition(topic, p) for p in sorted(partitions or ())]
         return {tp.partition: offset for tp, offset in consumer.end_offsets(tps).items()}
     finally:
         consumer.close()

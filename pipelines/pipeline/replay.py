@@ -32,7 +32,7 @@ from pipelines.config import add_bootstrap_flag, add_log_flags
 from pipelines.io.archives import CsvMapping, check_inputs, expand_inputs, read_file
 from pipelines.io.avro_files import deterministic_sync_marker, partition_of, write_file_atomically
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka
-from pipelines.io.sinks import DeliverFn, DeliveryConfig, ENRICHED
+from pipelines.io.delivery import DeliverFn, DeliveryConfig, ENRICHED
 from pipelines.pipeline.enrich import DEAD_LETTER, EnrichArticles, EnrichConfig, from_archive_row, from_kafka_record
 from pipelines.pipeline.launch import account_line, check_beam_flags, configure_logging, harness_log_flags, \
     private_tempdir, worker_noise_filtered

@@ -17,7 +17,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka, request_stop, reset_stop
-from pipelines.io.sinks import DELIVERED_DEAD_PREFIX, DELIVERED_ENRICHED, DeliverOutputs, DeliveryConfig
+from pipelines.io.delivery import DELIVERED_DEAD_PREFIX, DELIVERED_ENRICHED, DeliverOutputs, DeliveryConfig
 from pipelines.pipeline import launch
 from pipelines.pipeline.enrich import NAMESPACE, EnrichArticles, EnrichConfig, from_kafka_record
 from pipelines.pipeline.options import EnrichOptions, KafkaOptions, run_help_parser

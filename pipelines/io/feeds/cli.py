@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 from pipelines.config import DEFAULT_BOOTSTRAP, default_bootstrap, default_state_dir
-from pipelines.io.broker import BrokerError
+from pipelines.io.errors import BrokerError
 from pipelines.io.feeds.http import HttpClient, HttpConfig
 from pipelines.io.feeds.poller import FeedPoller, FeedsConfig
 from pipelines.io.feeds.robots import RobotsPolicy
