@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
 import time
 from collections import Counter
@@ -16,11 +15,12 @@ from collections import Counter
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
-from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka, request_stop, reset_stop
 from pipelines.io.delivery import DELIVERED_DEAD_PREFIX, DELIVERED_ENRICHED, DeliverOutputs, DeliveryConfig
+from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka, request_stop, reset_stop
 from pipelines.pipeline import launch
 from pipelines.pipeline.enrich import NAMESPACE, EnrichArticles, EnrichConfig, from_kafka_record
 from pipelines.pipeline.options import EnrichOptions, KafkaOptions, run_help_parser
+from pipelines.signals import StopOnSignals
 
 LOG = logging.getLogger(__name__)
 
@@ -75,19 +75,14 @@ def delivered_counts(result) -> tuple[int, Counter] | None:
     return enriched, dead
 
 
-def install_stop_handlers() -> None:
-    """SIGINT/SIGTERM: finish at the next record boundary, flush, commit, exit 0; a second signal kills."""
-    def handler(signum, _frame):
-        if _stopping[0]:
-            log_line("newsflow run: second signal, exiting now (uncommitted articles will be re-read)")
-            os._exit(130)
-        _stopping[0] = True
-        log_line(f"newsflow run: {signal.Signals(signum).name} received, draining and committing ...")
-        request_stop()
+def _drain(name: str) -> None:
+    log_line(f"newsflow run: {name} received, draining and committing ...")
+    request_stop()
 
-    _stopping = [False]
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+
+def _exit_now() -> None:
+    log_line("newsflow run: second signal, exiting now (uncommitted articles will be re-read)")
+    os._exit(130)
 
 
 def run(argv: list[str], log=log_line) -> int:
@@ -105,13 +100,13 @@ def run(argv: list[str], log=log_line) -> int:
     check_broker(kafka.bootstrap_servers)
     ensure_topics(kafka.bootstrap_servers, [kafka.input_topic, kafka.output_topic, kafka.dlq_topic])
     reset_stop()
-    install_stop_handlers()
     started = time.monotonic()
     avro = "no Avro files" if enrich.no_avro else f"Avro under {enrich.avro_dir}"
     log(f"newsflow run: {kafka.input_topic} -> {kafka.output_topic} + {avro} (dead letters: {kafka.dlq_topic}) "
         f"on {kafka.bootstrap_servers}, group {kafka.group_id}"
         + (", until the current end" if kafka.until_end else "; Ctrl-C to stop"))
-    with launch.private_tempdir("newsflow-run-"):
+    # Ctrl-C / SIGTERM: finish at the next record boundary, flush, commit, exit 0; a second signal kills.
+    with launch.private_tempdir("newsflow-run-"), StopOnSignals(_drain, _exit_now):
         result = build_pipeline(options, log).run()
         result.wait_until_finish()
     counts = delivered_counts(result)

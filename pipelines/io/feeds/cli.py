@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sqlite3
 import sys
 import threading
+from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ from pipelines.io.feeds.sinks import ArticleSink, JsonLinesSink, KafkaSink
 from pipelines.io.feeds.state import FeedState, StateLocked
 from pipelines.io.kafka_client import make_producer
 from pipelines.io.topics import RAW_TOPIC, ensure_topics
+from pipelines.signals import StopOnSignals
 
 log = logging.getLogger("newsflow.feeds")
 
@@ -108,28 +109,10 @@ def _feed_urls(args) -> tuple[str, ...]:
     return tuple(dict.fromkeys(urls))
 
 
-class _StopOnSignals:
-    """SIGINT/SIGTERM set ``stop``: the entry being published is finished, then the poller exits."""
-
-    def __init__(self, stop: threading.Event):
-        self.stop = stop
-        self._previous: dict[int, object] = {}
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.stop.is_set():
-            raise KeyboardInterrupt  # a second signal: stop now, without finishing the entry
-        log.info("%s received, stopping", signal.Signals(signum).name)
-        self.stop.set()
-
-    def __exit__(self, *exc_info):
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
+def _stop_after_entry(stop: threading.Event, signal_name: str) -> None:
+    """The entry being published is finished, then the poller exits."""
+    log.info("%s received, stopping", signal_name)
+    stop.set()
 
 
 def _why_none_read(poller: FeedPoller) -> str:
@@ -185,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("polling %d feed(s) every %.0fs, state in %s, publishing to %s", len(urls),
                  config.interval, state_dir, "stdout" if args.dry_run else f"{args.topic} at {bootstrap}")
         try:
-            with _StopOnSignals(stop):
+            with StopOnSignals(partial(_stop_after_entry, stop)):
                 counts = poller.run()
         finally:
             sink.close()
