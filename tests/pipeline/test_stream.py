@@ -30,7 +30,7 @@ class Topics:
 
 
 def prism_binary():
-    """Beam's Prism runner built by `make prism` (CI builds it), else None."""
+    """Beam's Prism runner built by `make prism` (`make test` builds it where Go is installed), else None."""
     for candidate in (os.environ.get("NEWSFLOW_PRISM"), REPO / ".venv" / "bin" / "prism"):
         if candidate and Path(candidate).exists():
             return str(candidate)
@@ -74,7 +74,7 @@ def stop(proc, timeout=60):
 @pytest.mark.parametrize("runner", sorted(RUNNERS))
 def test_stream_enriches_valid_and_dead_letters_invalid_input(kafka_broker, tmp_path, runner):
     if runner == "prism" and not prism_binary():
-        pytest.skip("Prism runner not built: run `make prism` (CI does)")
+        pytest.skip("Prism runner not built: install Go (https://go.dev/dl/), then `make prism`")
     topics = Topics(f"e2e{runner}{os.getpid()}")
     ensure_topics(kafka_broker, [topics.raw, topics.enriched, topics.dlq], partitions=2)
     proc = start_run(kafka_broker, topics, tmp_path / "avro", "e2e", tmp_path / "run.log", RUNNERS[runner])
