@@ -139,7 +139,8 @@ def test_synthetic_gold_sets_are_built_from_the_stories_at_evaluation_time(tmp_p
                          capture_output=True, text=True, cwd=REPO, timeout=120)
     assert out.returncode == 0, out.stderr
     stories = load_synthetic(shared)
-    for name, split in (("events_synthetic_test.jsonl", "story"), ("events_synthetic_unseen_templates.jsonl", "template")):
+    for name, split in (("events_synthetic_test.jsonl", "story"),
+                        ("events_synthetic_unseen_templates.jsonl", "template")):
         items = read_gold(tmp_path / "eval" / name)
         assert items and {item["id"] for item in items} == synthetic_test_ids(stories, split), name
         assert all(item["event_type"] in EVENT_TYPES for item in items)
