@@ -21,11 +21,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _shared import BBC, DEFAULT_SHARED, require  # noqa: E402
+
 
 def read_articles(shared: Path, count: int) -> list[dict]:
     """The first ``count`` BBC archive articles."""
     articles = []
-    with (shared / "data" / "archive" / "bbc_news_2004_2005.jsonl").open(encoding="utf-8") as f:
+    with (shared / BBC).open(encoding="utf-8") as f:
         for line in f:
             articles.append(json.loads(line))
             if len(articles) == count:
@@ -60,10 +62,11 @@ def enrichment(nlp, resolver, articles: list[dict]) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     """Print both rates and their ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=REPO / ".." / "shared")
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--articles", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
+    require(args.shared, BBC)
 
     from pipelines.nlp.entities import EntityResolver
     from pipelines.nlp.ner import load_nlp

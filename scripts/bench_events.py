@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from event_data import DEFAULT_SHARED, load_bbc  # noqa: E402
+from event_data import BBC, DEFAULT_SHARED, load_bbc, require  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=200, help="articles to process")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     args = parser.parse_args(argv)
+    require(args.shared, BBC)
 
     arts = load_bbc(args.shared)
     step = max(1, len(arts) // args.n)

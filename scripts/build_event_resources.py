@@ -22,6 +22,9 @@ import json
 import re
 from pathlib import Path
 
+from _shared import (CAMEO2PLOVER, CAMEO_VERBS, DEFAULT_SHARED, NGEC_AGENTS, NGEC_COUNTRIES, PHOENIX,
+                     require)
+
 REPO = Path(__file__).resolve().parents[1]
 
 # Sector codes the contract names; longer Phoenix codes are cut to the first one of these.
@@ -297,14 +300,16 @@ def parse_actor_file(path: Path) -> list[tuple[list[str], list[tuple[str, str | 
     return groups
 
 
+ACTOR_FILES = ("Phoenix.Countries.actors.txt", "Phoenix.International.actors.txt", "Phoenix.MilNonState.actors.txt")
+
+
 def build(shared: Path, out: Path) -> dict[str, int]:
     """Build every table; return their sizes."""
-    ev = shared / "data" / "events"
-    c2p = parse_cameo2plover(ev / "plover" / "CAMEO2PLOVER-2021.txt")
-    verbs = parse_verbs(ev / "phoenix-dictionaries" / "CAMEO.2.0.txt", c2p)
+    c2p = parse_cameo2plover(shared / CAMEO2PLOVER)
+    verbs = parse_verbs(shared / CAMEO_VERBS, c2p)
 
     countries: dict[str, str] = {}
-    with open(ev / "ngec" / "countries.csv", encoding="utf-8") as f:
+    with open(shared / NGEC_COUNTRIES, encoding="utf-8") as f:
         for row in csv.DictReader(f):
             iso3 = row["CCA3"].strip()
             for name in [row["Name"]] + row["Nationality"].split(","):
@@ -312,9 +317,8 @@ def build(shared: Path, out: Path) -> dict[str, int]:
                 if name:
                     countries.setdefault(name, iso3)
     actors: dict[str, list] = {}
-    dict_dir = ev / "phoenix-dictionaries"
-    for fname in ("Phoenix.Countries.actors.txt", "Phoenix.International.actors.txt",
-                  "Phoenix.MilNonState.actors.txt"):
+    dict_dir = shared / PHOENIX
+    for fname in ACTOR_FILES:
         for names, codes in parse_actor_file(dict_dir / fname):
             # Country-level groups (a bare 3-letter code) give places and demonyms.
             if len(codes) == 1 and re.fullmatch(r"[A-Z]{3}", codes[0][0]) and codes[0][1] is None:
@@ -334,7 +338,7 @@ def build(shared: Path, out: Path) -> dict[str, int]:
                     actors.setdefault(name, entries)
 
     agents: dict[str, str] = {}
-    for fname in (ev / "ngec" / "PLOVER_agents.txt", dict_dir / "Phoenix.agents.txt"):
+    for fname in (shared / NGEC_AGENTS, dict_dir / "Phoenix.agents.txt"):
         macros: dict[str, list[str]] = {}
         for raw in fname.read_text(encoding="latin-1").splitlines():
             line = raw.split("#", 1)[0].strip()
@@ -372,9 +376,11 @@ def build(shared: Path, out: Path) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=REPO / ".." / "shared")
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--out", type=Path, default=REPO / "pipelines" / "resources" / "events")
     args = parser.parse_args(argv)
+    require(args.shared, CAMEO2PLOVER, CAMEO_VERBS, NGEC_COUNTRIES, NGEC_AGENTS,
+            *(PHOENIX / name for name in ACTOR_FILES), PHOENIX / "Phoenix.agents.txt")
     sizes = build(args.shared, args.out)
     for name, n in sizes.items():
         print(f"{name}: {n} entries")

@@ -1,10 +1,14 @@
 """Write the held-back synthetic stories in gold format, one file per split (scripts/event_data.py).
 
-- data/eval/events_synthetic_test.jsonl: the shipped model's held-back stories (story split);
-- data/eval/events_synthetic_unseen_templates.jsonl: the stories of held-back headline templates
+- build/eval/events_synthetic_test.jsonl: the shipped model's held-back stories (story split);
+- build/eval/events_synthetic_unseen_templates.jsonl: the stories of held-back headline templates
   (template split), scored with a model trained by ``train_events.py --split template --out DIR``.
 
-Usage: python scripts/build_event_synthetic_test.py [--shared ../shared] [--split story|template --out FILE]
+The stories are NGEC's text, whose repository carries no licence, so they are not shipped: they
+are rebuilt from ../shared at evaluation time (``make events-eval``) into the git-ignored build/.
+
+Usage: python scripts/build_event_synthetic_test.py [--shared ../shared] [--out-dir build/eval]
+       [--split story|template --out FILE]
 """
 from __future__ import annotations
 
@@ -14,22 +18,27 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from event_data import DEFAULT_SHARED, REPO, load_synthetic, synthetic_test_ids  # noqa: E402
+from event_data import (DEFAULT_SHARED, REPO, SYNTHETIC_ZIP, load_synthetic, require,  # noqa: E402
+                        synthetic_test_ids)
 
-OUTPUTS = {"story": REPO / "data" / "eval" / "events_synthetic_test.jsonl",
-           "template": REPO / "data" / "eval" / "events_synthetic_unseen_templates.jsonl"}
+OUT_DIR = REPO / "build" / "eval"
+NAMES = {"story": "events_synthetic_test.jsonl", "template": "events_synthetic_unseen_templates.jsonl"}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Write the held-back splits (both by default)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
-    parser.add_argument("--split", choices=("template", "story"), help="write only this split")
+    parser.add_argument("--out-dir", type=Path, default=OUT_DIR, help="folder of the split files")
+    parser.add_argument("--split", choices=sorted(NAMES), help="write only this split")
     parser.add_argument("--out", type=Path, help="with --split: write it here")
     args = parser.parse_args(argv)
+    require(args.shared, SYNTHETIC_ZIP)
     stories = load_synthetic(args.shared)
-    for split in [args.split] if args.split else sorted(OUTPUTS):
-        write_split(stories, split, args.out if args.split and args.out else OUTPUTS[split])
+    for split in [args.split] if args.split else sorted(NAMES):
+        out = args.out if args.split and args.out else args.out_dir / NAMES[split]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_split(stories, split, out)
     return 0
 
 

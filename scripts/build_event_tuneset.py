@@ -29,7 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import build_event_devset as dev  # noqa: E402
-from event_data import DEFAULT_SHARED, REPO, bbc_heldout, load_bbc  # noqa: E402
+from event_data import BBC, DEFAULT_SHARED, REPO, bbc_heldout, load_bbc, require  # noqa: E402
+from _shared import NEWS100  # noqa: E402
 
 from pipelines.nlp.event_features import split_sentences  # noqa: E402
 
@@ -137,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--out", type=Path, default=REPO / "data" / "eval" / "events_tune_real.jsonl")
     args = parser.parse_args(argv)
+    require(args.shared, NEWS100, BBC)
     dev.write_items(build(args.shared), args.out)
     return 0
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from event_data import DEFAULT_SHARED, REPO  # noqa: E402
+from event_data import REPO  # noqa: E402
 
 from pipelines.eval.events import _load_resolver, expected_calibration_error, parse_items, read_gold  # noqa: E402
 from pipelines.nlp.events import EventCoder  # noqa: E402
@@ -36,7 +36,6 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.nlp.ner import load_nlp
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--tune", type=Path, default=REPO / "data" / "eval" / "events_tune_real.jsonl")
     parser.add_argument("--resources", type=Path, help="coder weights and dictionaries (default: shipped)")
     parser.add_argument("--out", type=Path, default=OUT)

@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from pipelines.nlp.countries import normalize_name  # noqa: E402
 from pipelines.nlp.geo import Gazetteer, distance_km  # noqa: E402
+from _shared import BBC, DEFAULT_SHARED, NEWS100, require  # noqa: E402
 
 THRESHOLD_KM = 161.0
 
@@ -42,11 +43,11 @@ THRESHOLD_KM = 161.0
 def load_articles(shared: Path) -> dict[str, dict]:
     """Archive articles by the ids the gold file uses."""
     articles = {}
-    with (shared / "data" / "archive" / "bbc_news_2004_2005.jsonl").open(encoding="utf-8") as f:
+    with (shared / BBC).open(encoding="utf-8") as f:
         for line in f:
             article = json.loads(line)
             articles[article["id"]] = {"title": article.get("title") or "", "body": article["body"]}
-    with (shared / "data" / "archive" / "news_articles_100.csv").open(encoding="utf-8") as f:
+    with (shared / NEWS100).open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
             articles[f"news100-{row['article_id']}"] = {"title": row.get("title") or "",
                                                          "body": row.get("text") or ""}
@@ -81,9 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     """Print the end-to-end and geocoder-only accuracy."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gold", type=Path, default=REPO / "data" / "eval" / "geo_gold.jsonl")
-    parser.add_argument("--shared", type=Path, default=REPO / ".." / "shared")
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--verbose", action="store_true", help="list every wrong mention")
     args = parser.parse_args(argv)
+    require(args.shared, BBC, NEWS100)
 
     from pipelines.nlp.entities import EntityResolver
     from pipelines.nlp.ner import load_nlp

@@ -19,11 +19,9 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SHARED = REPO / ".." / "shared"
-SYNTHETIC_ZIP = Path("data/events/ngec/gpt_synthetic_events_2023-10-19_19.csv.zip")
-HEADLINES = Path("data/events/ngec/synthetic_headlines.csv")
-BBC = Path("data/archive/bbc_news_2004_2005.jsonl")
+# DEFAULT_SHARED and require are re-exported for the scripts that import them from here.
+from _shared import (BBC, CAMEO2PLOVER, CAMEO_VERBS, DEFAULT_SHARED, HEADLINES, REPO,  # noqa: F401
+                     SYNTHETIC_ZIP, require)
 
 
 def _h(text: str) -> int:
@@ -130,10 +128,8 @@ def load_headlines(shared: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-CAMEO_VERBS = Path("data/events/phoenix-dictionaries/CAMEO.2.0.txt")
 FUNCTION_WORDS = {"{A}", "{B}", "a", "an", "the", "at", "in", "on", "with", "to", "for", "of", "by", "from",
                   "into", "over", "about", "against", "as", "up", "out", "off", "down", "back", "and", "that"}
-CAMEO2PLOVER = Path("data/events/plover/CAMEO2PLOVER-2021.txt")
 
 
 def cameo_pattern_sentences(shared: Path, seed: int = 7) -> list[tuple[str, str, str]]:

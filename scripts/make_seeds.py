@@ -8,6 +8,8 @@ import argparse
 import json
 from pathlib import Path
 
+from _shared import DEFAULT_SHARED, SEED_TXT, require
+
 ROOT = Path(__file__).resolve().parents[1]
 # A dozen short sample articles written for newsflow (not copied from any outlet): politics and
 # conflict that carry PLOVER events, and sport, arts and earnings stories that must carry none.
@@ -72,9 +74,10 @@ SAMPLES = [
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     args = parser.parse_args()
-    seed = args.shared / "seeds" / "000_10c24450e8870a78.txt"
+    require(args.shared, SEED_TXT)
+    seed = args.shared / SEED_TXT
     lines = seed.read_text(encoding="utf-8").strip().splitlines()
     records = [{
         "id": "seed-000-10c24450e8870a78",

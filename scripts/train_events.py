@@ -28,9 +28,10 @@ no pickles. Deterministic: fixed seeds and sorted inputs.
 
 The shipped weights use the story split (every headline template seen, a fifth of the stories
 held back). The generalisation check trains the same model without a fifth of the templates:
+       python scripts/build_event_synthetic_test.py        # build/eval/, from ../shared
        cp -r pipelines/resources/events /tmp/unseen
        python scripts/train_events.py --split template --out /tmp/unseen
-       newsflow eval events --resources /tmp/unseen --gold data/eval/events_synthetic_unseen_templates.jsonl
+       newsflow eval events --resources /tmp/unseen --gold build/eval/events_synthetic_unseen_templates.jsonl
 
 Usage: nice -n 10 python scripts/train_events.py [--shared ../shared]
 """
@@ -46,8 +47,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from event_data import (DEFAULT_SHARED, REPO, SHIPPED_SPLIT, cameo_pattern_sentences,  # noqa: E402
-                        load_headlines, load_synthetic, load_training_bbc, synthetic_test_ids,
+from event_data import (BBC, CAMEO2PLOVER, CAMEO_VERBS, DEFAULT_SHARED, HEADLINES, REPO,  # noqa: E402
+                        SHIPPED_SPLIT, SYNTHETIC_ZIP, cameo_pattern_sentences, load_headlines,
+                        load_synthetic, load_training_bbc, require, synthetic_test_ids,
                         synthetic_test_templates)
 
 from pipelines.nlp.event_features import FeatureExtractor, split_sentences  # noqa: E402
@@ -172,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resources", type=Path, default=OUT,
                         help="where the dictionaries are read from (default: the shipped ones)")
     args = parser.parse_args(argv)
+    require(args.shared, SYNTHETIC_ZIP, HEADLINES, BBC, CAMEO2PLOVER, CAMEO_VERBS)
 
     t0 = time.time()
     rng = random.Random(13)

@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))
 from pipelines.eval.ner import (ONTONOTES_TO_CONLL, Scores, predicted_spans, read_conll,  # noqa: E402
                                 title_case)
 from pipelines.nlp.countries import country_for  # noqa: E402
+from _shared import BBC, CONLL_TRAIN, DEFAULT_SHARED, NEWS100, require  # noqa: E402
 
 KEEP_PREDICTED = {"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"}
 EVENT_WORDS = re.compile(r"(Cup|Championships?|Open|Games|Olympics?|War|League|Grand Prix|Tour|"
@@ -90,11 +91,11 @@ def conll_examples(nlp, sentences, rng: random.Random, title_share: float):
 def archive_texts(shared: Path, limit: int, rng: random.Random) -> list[str]:
     """Paragraphs of the two news archives, shuffled."""
     texts = []
-    with (shared / "data" / "archive" / "bbc_news_2004_2005.jsonl").open(encoding="utf-8") as f:
+    with (shared / BBC).open(encoding="utf-8") as f:
         for line in f:
             article = json.loads(line)
             texts.extend(p for p in article["body"].split("\n") if len(p.split()) > 5)
-    with (shared / "data" / "archive" / "news_articles_100.csv").open(encoding="utf-8") as f:
+    with (shared / NEWS100).open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
             texts.extend(p for p in (row.get("text") or "").split("\n") if len(p.split()) > 5)
     rng.shuffle(texts)
@@ -131,7 +132,7 @@ def dev_f1(nlp, sentences) -> float:
 def main(argv: list[str] | None = None) -> int:
     """Train, keep the epoch with the best held-out F1, write its weights."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", type=Path, default=REPO / ".." / "shared")
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--out", type=Path,
                         default=REPO / "pipelines" / "resources" / "entities" / "ner_weights.npz")
     parser.add_argument("--work", type=Path, default=Path("/tmp/newsflow-ner-train"),
@@ -147,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                              "instead of the packaged model's; data are still labelled by the packaged model")
     parser.add_argument("--learn-rate", type=float, default=0.001)
     args = parser.parse_args(argv)
+    require(args.shared, CONLL_TRAIN, BBC, NEWS100)
 
     import contextlib
 
@@ -160,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     started = time.time()
     nlp = load_nlp(improved=False)
-    sentences = list(read_conll(args.shared / "data" / "ner" / "conll2003" / "eng.train"))
+    sentences = list(read_conll(args.shared / CONLL_TRAIN))
     rng.shuffle(sentences)
     held = max(1, len(sentences) // 20)
     dev, train = sentences[:held], sentences[held:]

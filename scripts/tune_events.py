@@ -24,7 +24,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from event_data import DEFAULT_SHARED, REPO, bbc_heldout, load_bbc  # noqa: E402
+from event_data import BBC, DEFAULT_SHARED, REPO, bbc_heldout, load_bbc, require  # noqa: E402
 
 from pipelines.eval.events import _load_resolver, evaluate, parse_items, read_gold  # noqa: E402
 from pipelines.nlp.events import CoderConfig, EventCoder  # noqa: E402
@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resources", type=Path, help="coder weights and dictionaries (default: shipped)")
     parser.add_argument("--defaults-only", action="store_true", help="score only the current defaults")
     args = parser.parse_args(argv)
+    require(args.shared, BBC)
 
     t0 = time.time()
     tune = read_gold(args.tune)

@@ -3,14 +3,10 @@ from __future__ import annotations
 
 import socket
 import uuid
-from pathlib import Path
 
 import pytest
 
 from pipelines.io import broker
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 
 
 def free_port_pair() -> int:
@@ -41,7 +37,3 @@ def kafka_broker(broker_config) -> str:
 def topic_name() -> str:
     return f"test.{uuid.uuid4().hex[:10]}"
 
-
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    return SHARED

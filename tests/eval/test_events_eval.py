@@ -6,6 +6,7 @@ import pytest
 
 from pipelines.eval.events import confusion_table, evaluate, main, read_gold
 from pipelines.nlp.events import EVENT_TYPES
+from tests.fixtures import articles, stand_in_shared
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -87,8 +88,7 @@ def test_main_fails_cleanly_on_unreadable_gold(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("newsflow eval events:")
 
 
-@pytest.mark.parametrize("name,minimum", [("events_dev_real.jsonl", 150), ("events_synthetic_test.jsonl", 800),
-                                           ("events_synthetic_unseen_templates.jsonl", 800), ("events_tune_real.jsonl", 150)])
+@pytest.mark.parametrize("name,minimum", [("events_dev_real.jsonl", 150), ("events_tune_real.jsonl", 150)])
 def test_shipped_gold_sets_are_well_formed(name, minimum):
     items = read_gold(REPO / "data" / "eval" / name)
     assert len(items) >= minimum
@@ -101,20 +101,81 @@ def test_shipped_gold_sets_are_well_formed(name, minimum):
         assert sum(item["event_type"] is not None for item in items) >= 40
 
 
-def test_news_training_labels_never_repeat_an_evaluation_item():
+SYNTHETIC_TEMPLATES = {
+    "ACCUSE": ["{country} accuses {country} of spying", "{country} blames {country} for border attack"],
+    "ASSAULT": ["Shelling hits {city}", "Militants attack army post near {city}", "Drone strike kills five in {city}"],
+    "CONSULT": ["{country} and {country} hold talks in {city}", "Leaders of {country} meet in {city}"],
+}
+
+
+def test_synthetic_gold_sets_are_built_from_the_stories_at_evaluation_time(tmp_path):
+    # NGEC's stories carry no licence, so the held-back sets are built, not shipped: a stand-in
+    # zip of stories written here takes the place of ../shared's.
+    import csv
+    import io
+    import subprocess
+    import sys
+    import zipfile
+    sys.path.insert(0, str(REPO / "scripts"))
+    from event_data import SYNTHETIC_ZIP, load_synthetic, synthetic_test_ids
+
+    assert not (REPO / "data" / "eval" / "events_synthetic_test.jsonl").exists()
+    table = io.StringIO()
+    writer = csv.DictWriter(table, ["prompt", "text", "label", "mode", "title"])
+    writer.writeheader()
+    for label, templates in SYNTHETIC_TEMPLATES.items():
+        for template in templates:
+            for place in ("Norway", "Chile", "Ghana", "Laos"):
+                headline = template.replace("{country}", place).replace("{city}", place + "'s capital")
+                writer.writerow({"prompt": f"{headline}\nWrite a short news story.", "label": label.lower(),
+                                 "mode": "", "title": template,
+                                 "text": f"{headline}, officials said on Monday. More details were expected later."})
+    shared = tmp_path / "shared"
+    (shared / SYNTHETIC_ZIP).parent.mkdir(parents=True)
+    with zipfile.ZipFile(shared / SYNTHETIC_ZIP, "w") as zf:
+        zf.writestr("stories.csv", table.getvalue())
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "build_event_synthetic_test.py"),
+                          "--shared", str(shared), "--out-dir", str(tmp_path / "eval")],
+                         capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert out.returncode == 0, out.stderr
+    stories = load_synthetic(shared)
+    for name, split in (("events_synthetic_test.jsonl", "story"),
+                        ("events_synthetic_unseen_templates.jsonl", "template")):
+        items = read_gold(tmp_path / "eval" / name)
+        assert items and {item["id"] for item in items} == synthetic_test_ids(stories, split), name
+        assert all(item["event_type"] in EVENT_TYPES for item in items)
+    # The template split holds back whole templates (at least two per type): every story of one.
+    unseen = read_gold(tmp_path / "eval" / "events_synthetic_unseen_templates.jsonl")
+    assert len(unseen) == 4 * 2 * len(SYNTHETIC_TEMPLATES)
+
+
+def test_news_training_labels_never_repeat_an_evaluation_item(tmp_path):
     import sys
     sys.path.insert(0, str(REPO / "scripts"))
-    from event_data import DEFAULT_SHARED, bbc_heldout
-    from train_events import labelled_news_examples
+    from event_data import bbc_heldout
+    from train_events import NONE, labelled_news_examples
 
     path = REPO / "data" / "train" / "events_news_labels.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert len(rows) >= 600 and len({r["id"] for r in rows}) == len(rows)
     assert all(r["title_type"] in EVENT_TYPES + (None,) and r["lead_type"] in EVENT_TYPES + (None,) for r in rows)
     assert not any(bbc_heldout(r["id"]) for r in rows)
-    texts, labels, _ = labelled_news_examples(DEFAULT_SHARED, path)
-    assert sum(label != "NONE" for label in labels) >= 300
-    # The archive repeats some stories under other ids: none of them may reach training.
+    # The labels' texts come from the BBC archive, which is not in the repository: a stand-in
+    # archive gives labelled ids the fixture stories. The real archive repeats some stories under
+    # other ids, so the first two repeat a dev item's headline and lead; neither may reach training.
+    labelled = [r for r in rows if not r.get("skip") and r["title_type"]][:6]
+    skipped = next(r for r in rows if r.get("skip"))
+    dev_item = next(i for i in read_gold(REPO / "data" / "eval" / "events_dev_real.jsonl") if i.get("title"))
+    archive = [{"id": r["id"], "category": "politics", "title": a["title"], "body": a["body"]}
+               for r, a in zip(labelled + [skipped], articles())]
+    archive[0]["title"] = dev_item["title"]
+    archive[1]["body"] = dev_item["text"] + " " + archive[1]["body"]
+    texts, labels, groups = labelled_news_examples(stand_in_shared(tmp_path, archive), path)
+    assert set(groups) == {r["id"] for r in labelled[2:]}
+    by_text = dict(zip(texts, labels))
+    for row, art in zip(labelled[2:], archive[2:]):
+        assert by_text[art["title"]] == row["title_type"]
+    assert sum(label != NONE for label in labels) >= 4
     evaluated = set()
     for name in ("events_dev_real.jsonl", "events_tune_real.jsonl"):
         for item in read_gold(REPO / "data" / "eval" / name):

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.fixtures import stand_in_shared
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -16,8 +18,11 @@ def test_tuner_scores_the_defaults(tmp_path):
          "event_type": None},
     ]
     gold.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    # The sport/entertainment articles come from the fixtures, standing in for the BBC archive.
+    shared = stand_in_shared(tmp_path / "shared")
     out = subprocess.run([sys.executable, str(REPO / "scripts" / "tune_events.py"), "--tune", str(gold),
-                          "--bbc", "3", "--defaults-only"], capture_output=True, text=True, cwd=REPO, timeout=300)
+                          "--shared", str(shared), "--bbc", "3", "--defaults-only"],
+                         capture_output=True, text=True, cwd=REPO, timeout=300)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].startswith("tuning items: 2, all-'none' baseline accuracy 0.500")

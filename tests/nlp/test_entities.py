@@ -1,14 +1,13 @@
 """Entity records: canonical names, stable ids, countries, coordinates, dates."""
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from pipelines.nlp.entities import EntityResolver, entity_id, person_key
 from pipelines.nlp.geo import distance_km
 from pipelines.nlp.ner import load_nlp
+from tests.fixtures import seed_article
 
-SEED = Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds" / "000_10c24450e8870a78.txt"
 PUBLISHED = datetime(2025, 6, 4, 9, 21, tzinfo=timezone.utc)
 FIELDS = ("text", "label", "field", "start_char", "end_char", "canonical", "entity_id", "country", "geo")
 
@@ -30,7 +29,7 @@ def resolve(nlp, resolver, title, body, published_at=PUBLISHED):
 
 @pytest.fixture(scope="module")
 def seed_entities(nlp, resolver):
-    title, body = SEED.read_text(encoding="utf-8").split("\n", 1)
+    title, body = seed_article()
     return title, body, resolve(nlp, resolver, title, body)
 
 

@@ -10,9 +10,9 @@ import pytest
 from pipelines.nlp.entities import EntityResolver
 from pipelines.nlp.events import EVENT_TYPES, MODEL_VERSION, QUAD_CLASS, CoderConfig, EventCoder
 from pipelines.nlp.ner import load_nlp
+from tests.fixtures import seed_article
 
 REPO = Path(__file__).resolve().parents[2]
-SEED = REPO / ".." / "shared" / "seeds" / "000_10c24450e8870a78.txt"
 PUBLISHED = datetime(2025, 6, 4, 9, 21, tzinfo=timezone.utc)
 
 
@@ -50,10 +50,10 @@ def seed_meeting(events, body):
 
 @pytest.mark.parametrize("with_resolver", [True, False])
 def test_seed_article_is_a_visit_of_shoigu_to_kim(nlp, coder, resolver, with_resolver):
-    title, body = SEED.read_text(encoding="utf-8").split("\n", 1)
-    events, primary = code(nlp, coder, title.strip(), body.strip(), resolver=resolver if with_resolver else None)
+    title, body = seed_article()
+    events, primary = code(nlp, coder, title, body, resolver=resolver if with_resolver else None)
     assert primary == "CONSULT"
-    meeting = seed_meeting(events, body.strip())
+    meeting = seed_meeting(events, body)
     assert meeting["event_type"] == "CONSULT"
     assert meeting["mode"] == "visit"
     assert meeting["cameo_root"] == "04" and meeting["quad_class"] == 1
@@ -67,8 +67,8 @@ def test_seed_article_is_a_visit_of_shoigu_to_kim(nlp, coder, resolver, with_res
 
 
 def test_events_match_the_avro_event_record(nlp, coder, resolver):
-    title, body = SEED.read_text(encoding="utf-8").split("\n", 1)
-    events, _ = code(nlp, coder, title.strip(), body.strip(), resolver=resolver)
+    title, body = seed_article()
+    events, _ = code(nlp, coder, title, body, resolver=resolver)
     assert events
     assert fastavro.validation.validate(events, event_schema(), raise_errors=True)
     for event in events:

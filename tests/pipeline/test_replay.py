@@ -11,9 +11,9 @@ from pipelines import avro
 from pipelines.io.consume import read_avro_dir
 from pipelines.io.kafka_client import make_producer
 from pipelines.io.topics import ensure_topics
+from tests.fixtures import articles
 
 REPO = Path(__file__).resolve().parents[2]
-BBC = REPO.parent / "shared" / "data" / "archive" / "bbc_news_2004_2005.jsonl"
 
 
 def newsflow(*args, timeout=600):
@@ -23,9 +23,9 @@ def newsflow(*args, timeout=600):
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory):
-    """12 BBC articles with dates, 2 bad lines, a CSV with other column names, an Avro file."""
+    """12 fixture articles with dates, 2 bad lines, a CSV with other column names, an Avro file."""
     folder = tmp_path_factory.mktemp("archive")
-    rows = [json.loads(line) for _, line in zip(range(12), open(BBC))]
+    rows = articles()[:12]
     with open(folder / "a.jsonl", "w") as f:
         for i, row in enumerate(rows[:8]):
             row["published_at"] = f"2005-0{1 + i % 3}-1{i}T10:00:00Z"
@@ -94,7 +94,7 @@ def test_reenrich_enriched_avro_replaces_old_annotations(archive, tmp_path):
 def test_replay_a_topic_range_and_publish(kafka_broker, topic_name, tmp_path):
     ensure_topics(kafka_broker, [topic_name], partitions=1)
     producer = make_producer(kafka_broker)
-    rows = [json.loads(line) for _, line in zip(range(6), open(BBC))]
+    rows = articles()[:6]
     for row in rows:
         producer.send(topic_name, key=row["id"].encode(), value=json.dumps(row).encode())
     producer.send(topic_name, key=b"bad", value=b"\xff\xfe garbage")

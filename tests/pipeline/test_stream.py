@@ -13,6 +13,7 @@ from pipelines import avro
 from pipelines.io.consume import read_avro_dir
 from pipelines.io.kafka_client import make_consumer, make_producer
 from pipelines.io.topics import ensure_topics
+from tests.fixtures import articles as fixture_articles
 from tests.pipeline.bad_inputs import BAD_INPUTS, MAX_BYTES_FOR_TESTS, avro_article
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,7 @@ class Topics:
 
 
 def prism_binary():
-    """Beam's Prism runner built by `make prism` (CI builds it), else None."""
+    """Beam's Prism runner built by `make prism` (`make test` builds it where Go is installed), else None."""
     for candidate in (os.environ.get("NEWSFLOW_PRISM"), REPO / ".venv" / "bin" / "prism"):
         if candidate and Path(candidate).exists():
             return str(candidate)
@@ -73,7 +74,7 @@ def stop(proc, timeout=60):
 @pytest.mark.parametrize("runner", sorted(RUNNERS))
 def test_stream_enriches_valid_and_dead_letters_invalid_input(kafka_broker, tmp_path, runner):
     if runner == "prism" and not prism_binary():
-        pytest.skip("Prism runner not built: run `make prism` (CI does)")
+        pytest.skip("Prism runner not built: install Go (https://go.dev/dl/), then `make prism`")
     topics = Topics(f"e2e{runner}{os.getpid()}")
     ensure_topics(kafka_broker, [topics.raw, topics.enriched, topics.dlq], partitions=2)
     proc = start_run(kafka_broker, topics, tmp_path / "avro", "e2e", tmp_path / "run.log", RUNNERS[runner])
@@ -119,8 +120,8 @@ def test_stream_enriches_valid_and_dead_letters_invalid_input(kafka_broker, tmp_
 def test_restart_mid_stream_loses_nothing(kafka_broker, tmp_path):
     topics = Topics(f"restart{os.getpid()}")
     ensure_topics(kafka_broker, [topics.raw, topics.enriched, topics.dlq], partitions=2)
-    bbc = REPO.parent / "shared" / "data" / "archive" / "bbc_news_2004_2005.jsonl"
-    articles = [json.loads(line) for _, line in zip(range(60), open(bbc))]
+    # 60 articles with distinct ids, each fixture story three times: consumers de-duplicate on id.
+    articles = [dict(a, id=f"{a['id']}-{n}") for n in range(3) for a in fixture_articles()]
     producer = make_producer(kafka_broker)
     for a in articles[:30]:
         producer.send(topics.raw, key=a["id"].encode(), value=json.dumps(a).encode())
