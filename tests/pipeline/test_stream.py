@@ -115,6 +115,8 @@ def test_stream_enriches_valid_and_dead_letters_invalid_input(kafka_broker, tmp_
     assert {"Sergei Shoigu", "Kim Jong Un"} <= people
     assert {"Pyongyang", "Russia"} <= {e["text"] for e in seed["entities"] if e["label"] == "GPE"}
     assert "progress:" in log and "draining and committing" in log
+    # The run's own account agrees, on either runner (it is read from the runner's metrics).
+    assert f"newsflow run: read {sent} = enriched {len(enriched)} + dead-lettered {len(dead)} (" in log, log[-2000:]
 
 
 def test_restart_mid_stream_loses_nothing(kafka_broker, tmp_path):
