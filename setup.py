@@ -19,20 +19,19 @@ def _version() -> str:
 
 
 class BuildWithSchemas(build_py):
-    """Copy the schemas, the broker's pom and the seeds into the package, so an installed
-    newsflow (a wheel, or Beam workers fed by --setup_file) has them without the checkout."""
+    """Copy the schemas, the broker's pom and the seeds into ``pipelines/resources/``, where
+    ``pipelines.resources.resource_path`` finds them in an installed newsflow (a wheel, or Beam
+    workers fed by --setup_file) as it finds them in the checkout."""
 
-    COPIES = [(os.path.join("schemas", name), os.path.join("_schemas", name)) for name in SCHEMAS] + [
-        (os.path.join("deploy", "kafka", "pom.xml"), os.path.join("_deploy", "kafka", "pom.xml")),
-        (os.path.join("seeds", "articles.jsonl"), os.path.join("_seeds", "articles.jsonl")),
-    ]
+    COPIES = [os.path.join("schemas", name) for name in SCHEMAS] + [
+        os.path.join("deploy", "kafka", "pom.xml"), os.path.join("seeds", "articles.jsonl")]
 
     def run(self):
         super().run()
-        for source, target in self.COPIES:
-            destination = os.path.join(self.build_lib, "pipelines", target)
+        for relative in self.COPIES:
+            destination = os.path.join(self.build_lib, "pipelines", "resources", relative)
             self.mkpath(os.path.dirname(destination))
-            self.copy_file(os.path.join(HERE, source), destination)
+            self.copy_file(os.path.join(HERE, relative), destination)
 
 
 setup(

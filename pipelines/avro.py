@@ -15,6 +15,8 @@ from typing import Any
 import fastavro
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
+from pipelines.resources import resource_path
+
 MAGIC = b"\xc3\x01"
 SCHEMA_FILES = {"article": "article.avsc", "enriched": "enriched_article.avsc",
                 "dead_letter": "dead_letter.avsc"}
@@ -29,12 +31,8 @@ class NotSingleObjectError(ValueError):
 
 
 def schema_dir() -> Path:
-    """Where the ``.avsc`` files are: packaged copy when installed, else the repo's ``schemas/``."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_schemas", here.parent / "schemas"):
-        if (candidate / SCHEMA_FILES["enriched"]).exists():
-            return candidate
-    raise FileNotFoundError(f"Avro schemas not found next to {here}")
+    """Where the ``.avsc`` files are (``pipelines.resources`` finds them, checkout or installed)."""
+    return resource_path(f"schemas/{SCHEMA_FILES['enriched']}").parent
 
 
 def raw_schema(name: str) -> dict:

@@ -24,5 +24,6 @@ def test_wheel_builds_without_setuptools_warnings_and_ships_resources(tmp_path):
     (wheel,) = tmp_path.glob("newsflow-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in ("pipelines/resources/events/classifier.npz", "pipelines/resources/entities/gazetteer.json",
-                 "pipelines/_schemas/enriched_article.avsc", "pipelines/_seeds/articles.jsonl"):
+                 "pipelines/resources/schemas/enriched_article.avsc", "pipelines/resources/seeds/articles.jsonl",
+                 "pipelines/resources/deploy/kafka/pom.xml"):
         assert name in names

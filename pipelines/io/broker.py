@@ -68,11 +68,12 @@ class BrokerConfig:
 
 
 def _pom_path() -> Path:
-    here = Path(__file__).resolve().parents[1]
-    for candidate in (here / "_deploy" / "kafka" / "pom.xml", here.parent / "deploy" / "kafka" / "pom.xml"):
-        if candidate.exists():
-            return candidate
-    raise BrokerError("deploy/kafka/pom.xml not found; reinstall newsflow")
+    from pipelines.resources import resource_path
+
+    try:
+        return resource_path("deploy/kafka/pom.xml")
+    except FileNotFoundError as exc:
+        raise BrokerError(str(exc)) from exc
 
 
 def _require(tool: str, hint: str) -> str:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from importlib import resources
+
 from typing import Iterable, Sequence
 
 from pipelines.nlp.countries import country_table, normalize_name
+from pipelines.resources import resource_path
 
 # Base scores by kind of place; cities score log10(population) (about 4.2 to 7.5).
 KIND_SCORE = {"country": 10.0, "region": 11.0, "continent": 10.5, "state": 9.0}
@@ -70,7 +71,7 @@ class Gazetteer:
     @classmethod
     def load(cls) -> "Gazetteer":
         """Read ``resources/entities/gazetteer.json`` (built by scripts/build_entity_resources.py)."""
-        path = resources.files("pipelines") / "resources" / "entities" / "gazetteer.json"
+        path = resource_path("entities/gazetteer.json")
         rows = json.loads(path.read_text(encoding="utf-8"))
         places, index, primary = [], {}, {}
         for i, (names, lat, lon, country, fclass, population, kind) in enumerate(rows):

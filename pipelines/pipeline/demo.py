@@ -17,17 +17,14 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from pipelines.config import add_log_flags, add_state_dir_flag, default_bootstrap
 from pipelines.io import broker
 from pipelines.io.kafka_source import KafkaReadConfig, reset_stop
+from pipelines.resources import resource_path
 from pipelines.pipeline.launch import configure_logging, private_tempdir
 from pipelines.pipeline.options import DEFAULT_AVRO_DIR, add_topic_flags
 
-REPO = Path(__file__).resolve().parents[2]
-
-
 def seeds_path() -> Path:
-    for candidate in (Path.cwd() / "seeds", REPO / "seeds", Path(__file__).resolve().parents[1] / "_seeds"):
-        if (candidate / "articles.jsonl").exists():
-            return candidate / "articles.jsonl"
-    raise FileNotFoundError("seeds/articles.jsonl not found; run the demo from the newsflow checkout")
+    """``./seeds/articles.jsonl`` when the demo runs in a folder that has one, else the shipped seeds."""
+    local = Path.cwd() / "seeds" / "articles.jsonl"
+    return local if local.exists() else resource_path("seeds/articles.jsonl")
 
 
 def partition_offsets(bootstrap: str, topic: str) -> dict[int, int]:
