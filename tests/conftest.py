@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import socket
+import tempfile
 import uuid
 
 import pytest
@@ -37,3 +38,14 @@ def kafka_broker(broker_config) -> str:
 def topic_name() -> str:
     return f"test.{uuid.uuid4().hex[:10]}"
 
+
+@pytest.fixture(scope="session", autouse=True)
+def private_tmpdir(tmp_path_factory):
+    """Beam leaves empty beam-temp*/tmp* folders in $TMPDIR on every pipeline run (the CLI cleans up
+    after itself; in-process test pipelines do not): keep them inside pytest's own temp folder."""
+    folder = tmp_path_factory.mktemp("tmpdir")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("TMPDIR", str(folder))
+    patch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    patch.undo()
