@@ -4,8 +4,10 @@ Streaming delivery is element-wise on purpose (Beam's FnApiRunner never fires wi
 streaming mode): ``Delivery`` sends enriched records to ``articles.enriched`` and dead
 letters to ``articles.dlq`` with an idempotent producer, buffers Avro records, and at the end
 of every bundle (1) flushes the producer, (2) finalizes the Avro files, and only then (3)
-commits the source offsets of everything in the bundle. A crash before (3) re-delivers those
-articles; their ids are unchanged, so consumers de-duplicate: at-least-once end to end.
+hands the source ranges of what it wrote to a ``CommitLedger`` and commits the ledger's
+contiguous low-water marks (``pipelines.io.offsets``). No offset is committed while any record
+below it is undelivered, whatever the runner's fusion, bundle order or retries; a crash re-
+delivers from the lowest hole, with unchanged ids, so consumers de-duplicate: at-least-once.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from apache_beam.utils.shared import Shared
 from pipelines import avro
 from pipelines.config import METRICS_NAMESPACE
 from pipelines.io.avro_files import PartitionedAvroWriter
+from pipelines.io.offsets import CommitLedger
 
 
 ENRICHED = "enriched"
@@ -43,13 +46,31 @@ class DeliveryConfig:
     progress_seconds: float = 10.0
 
 
+def source_range(kind: str, record: dict) -> tuple[str, int, int, int] | None:
+    """``(topic, partition, first, last)``: the source offsets an output answers for, or None (archive input)."""
+    from pipelines.pipeline.enrich import READ_FROM
+
+    if kind == ENRICHED:
+        position = record.get("kafka")
+        if not position:
+            return None
+        topic, partition, offset = position["topic"], position["partition"], position["offset"]
+    else:
+        if record.get("topic") is None:
+            return None
+        topic, partition, offset = record["topic"], record["partition"], record["offset"]
+    # Without a read range (an older reader), the record answers for its own offset only: a gap
+    # Kafka skipped then holds commits back, which is safe.
+    first = record.get(READ_FROM)
+    return topic, partition, offset if first is None else min(first, offset), offset
+
+
 class Delivery:
     """The sinks of one pipeline in one worker process, shared by the enriched and dead-letter steps.
 
-    Both delivery DoFns sit at the end of the same fused stage, and Beam finishes a bundle's
-    operations in topological order, so when either ``flush_and_commit`` runs, every element
-    of the bundle has been written here: flushing and finalizing first, then committing the
-    highest offset seen per partition, never commits an article whose output is not durable.
+    It may be shared by bundles that run concurrently or finish in any order, and a bundle may
+    fail half-written: so what counts for commits is only what was written *and* flushed, as
+    source ranges in a ``CommitLedger``, never "the highest offset seen".
     """
 
     def __init__(self, cfg: DeliveryConfig, log: Callable[[str], None] | None):
@@ -66,7 +87,8 @@ class Delivery:
         if cfg.avro_dir:
             self._avro = PartitionedAvroWriter(cfg.avro_dir, "enriched")
         self._schemas = {ENRICHED: avro.load_schema("enriched"), DEAD: avro.load_schema("dead_letter")}
-        self._offsets: dict[tuple[str, int], int] = {}
+        self._unflushed: list[tuple[str, int, int, int]] = []  # source ranges written, not yet durable
+        self._ledger = CommitLedger()
         self._counts = Counter()
         self._last_progress = self._last_progress_at = time.monotonic()
         self._last_total = 0
@@ -79,17 +101,14 @@ class Delivery:
                                         value=avro.encode(record, self._schemas[ENRICHED]))
                 if self._avro:
                     self._avro.write(record)
-                position = record.get("kafka")
-                position = (position["topic"], position["partition"], position["offset"]) if position else None
             else:
                 if self._producer and self._cfg.dlq_topic:
                     self._producer.send(self._cfg.dlq_topic, key=record.get("key"),
                                         value=avro.encode(record, self._schemas[DEAD]))
-                position = (record["topic"], record["partition"], record["offset"]) if record.get("topic") else None
             self._counts[kind] += 1
+            position = source_range(kind, record)
             if position:
-                tp = position[:2]
-                self._offsets[tp] = max(self._offsets.get(tp, -1), position[2])
+                self._unflushed.append(position)
 
     def flush_and_commit(self) -> None:
         with self._lock:
@@ -97,7 +116,9 @@ class Delivery:
                 self._producer.flush()
             if self._avro:
                 self._avro.finalize()
-            self._commit()
+            # Everything written so far is durable now (whichever bundle wrote it).
+            durable, self._unflushed = self._unflushed, []
+            self._commit(durable)
             now = time.monotonic()
             total = self._counts[ENRICHED] + self._counts[DEAD]
             due = now - self._last_progress >= self._cfg.progress_seconds
@@ -114,15 +135,31 @@ class Delivery:
         return (f"progress: {total} done = {self._counts[ENRICHED]} enriched + {self._counts[DEAD]} dead-lettered "
                 f"({rate:.1f} articles/s since the last line)")
 
-    def _commit(self) -> None:
-        if not self._committer or not self._offsets:
+    def _commit(self, durable: list[tuple[str, int, int, int]]) -> None:
+        if not self._committer or not durable:
             return
         from kafka import OffsetAndMetadata, TopicPartition
 
-        offsets = {TopicPartition(topic, partition): OffsetAndMetadata(offset + 1, "", -1)
-                   for (topic, partition), offset in self._offsets.items()}
-        self._committer.commit(offsets=offsets)
-        self._offsets.clear()
+        for topic, partition, _, _ in durable:
+            if not self._ledger.knows((topic, partition)):
+                self._ledger.start((topic, partition), self._base(TopicPartition(topic, partition)))
+        self._ledger.delivered(durable)
+        due = self._ledger.due()
+        if due:
+            self._committer.commit(offsets={TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
+                                            for (topic, partition), offset in due.items()})
+            self._ledger.confirm(due)
+
+    def _base(self, tp) -> int:
+        """Where tracking of a partition starts: the group's committed offset, a true low-water mark.
+
+        The streaming reader commits its start when the group has none; without any commit
+        (a reader that does not), the earliest retained offset is the only safe floor.
+        """
+        committed = self._committer.committed(tp)
+        if committed is not None:
+            return committed
+        return self._committer.beginning_offsets([tp])[tp]
 
 
 class DeliverFn(beam.DoFn):

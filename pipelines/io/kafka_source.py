@@ -9,7 +9,12 @@ carry the Kafka timestamp, which the watermark follows; ``EnrichArticles`` re-st
 article with its ``published_at`` once it has parsed it (the value is decoded only once).
 
 Commits are not done here: offsets are committed by the delivery step once the outputs that
-depend on them are durable (see ``pipelines.io.delivery``).
+depend on them are durable (see ``pipelines.io.delivery`` and ``pipelines.io.offsets``). The
+reader's part of that protocol: every record says which offsets it answers for
+(``read_from``..``offset``), and a streaming read that finds no committed offset commits its
+start first, so the group's committed offset is always where reading began.
+
+Scale-out is static (``--worker I/N``): partition p belongs to worker p mod N, see ``owns``.
 """
 from __future__ import annotations
 
@@ -51,6 +56,36 @@ class KafkaRecord(NamedTuple):
     key: bytes | None
     value: bytes | None
     timestamp_ms: int
+    # The lowest offset this record answers for: offsets in [read_from, offset) that Kafka did not
+    # return (transaction markers, compacted records) count as delivered when this record is.
+    read_from: int | None = None
+
+
+def owns(partition: int, worker: tuple[int, int]) -> bool:
+    """Worker ``(I, N)`` reads partition p when p mod N == I.
+
+    Static rather than Kafka's consumer-group protocol: a group member must keep polling and
+    answer rebalances itself, while Beam reads each partition as a restriction that the runner
+    schedules (and may move between its workers); Beam's own KafkaIO uses assign() for the same
+    reason. A fixed rule needs no coordinator, gives each partition exactly one reader as long
+    as each index runs once (a Kubernetes StatefulSet's ordinals do that), picks up partitions
+    added later by the same rule, and the processes of one worker split its share again with
+    ``worker = (I + N*k, N*K)``, which keeps p mod N == I. The cost: a dead worker's partitions
+    wait until it is restarted (a StatefulSet restarts it), they are not taken over.
+    """
+    index, count = worker
+    return partition % count == index
+
+
+def parse_worker(text: str) -> tuple[int, int]:
+    """``"I/N"`` -> (I, N) with 0 <= I < N; ValueError with a one-line reason otherwise."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--worker takes I/N (e.g. 0/3), not {text!r}") from None
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(f"--worker {text}: I must be in 0..N-1")
+    return index, count
 
 
 @dataclass(frozen=True)
@@ -70,6 +105,11 @@ class KafkaReadConfig:
     poll_timeout_ms: int = 50
     max_records_per_bundle: int = 500     # at most this many records per poll (and so per bundle)
     idle_resume_seconds: float = 0.0   # the poll itself waits poll_timeout_ms for new records
+    worker: tuple = (0, 1)                # (I, N): read only the partitions p with p mod N == I
+    # Commit the start offset when the group has none, so that the commit protocol's trackers
+    # (which start at the committed offset) start where reading did, and a restart before the
+    # first delivery resumes there instead of at a new "latest".
+    commit_start: bool = False
 
 
 def _consumer(cfg: KafkaReadConfig):
@@ -94,7 +134,7 @@ class InOrderOffsetTracker(OffsetRestrictionTracker):
 
 
 class ListPartitionsFn(beam.DoFn):
-    """topic -> (topic, partition) for every partition that exists when the pipeline starts."""
+    """topic -> (topic, partition) for every partition of this worker that exists when the pipeline starts."""
 
     def __init__(self, cfg: KafkaReadConfig):
         self._cfg = cfg
@@ -106,7 +146,8 @@ class ListPartitionsFn(beam.DoFn):
         if not partitions:
             raise RuntimeError(f"topic {topic!r} has no partitions (does it exist?)")
         for partition in partitions:
-            yield topic, partition
+            if owns(partition, self._cfg.worker):
+                yield topic, partition
 
 
 class ReadPartitionFn(beam.DoFn, RestrictionProvider):
@@ -141,6 +182,10 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):
             else:
                 committed = consumer.committed(tp)
                 start = committed if committed is not None else (begin if cfg.start_from == "earliest" else latest)
+                if committed is None and cfg.commit_start:
+                    from kafka import OffsetAndMetadata
+
+                    consumer.commit({tp: OffsetAndMetadata(start, "", -1)})
             ends = dict(cfg.end_offsets)
             if partition in ends:
                 end = min(ends[partition], latest)
@@ -199,6 +244,9 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):
         consumer.seek(tp, restriction.start)
         batch = consumer.poll(timeout_ms=self._cfg.poll_timeout_ms, max_records=self._cfg.max_records_per_bundle)
         records = batch.get(tp, [])
+        # The residual of a checkpoint starts right after the last claimed offset, so the ranges
+        # [read_from, offset] of successive records tile the partition (see pipelines.io.offsets).
+        read_from = restriction.start
         for msg in records:
             if msg.offset < restriction.start:
                 continue  # the consumer was reset before our range; those offsets are not ours
@@ -206,7 +254,9 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):
                 return  # past the end of a bounded range, or split off
             ts_ms = msg.timestamp if msg.timestamp is not None and msg.timestamp >= 0 else int(time.time() * 1000)
             yield beam.window.TimestampedValue(
-                KafkaRecord(topic, partition, msg.offset, msg.key, msg.value, ts_ms), Timestamp.of(ts_ms / 1000.0))
+                KafkaRecord(topic, partition, msg.offset, msg.key, msg.value, ts_ms, read_from),
+                Timestamp.of(ts_ms / 1000.0))
+            read_from = msg.offset + 1
             current = watermark.current_watermark()
             candidate = Timestamp.of(ts_ms / 1000.0)
             if current is None or candidate > current:

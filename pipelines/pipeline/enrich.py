@@ -21,6 +21,9 @@ from pipelines.article import DEFAULT_MAX_BYTES, Article, InvalidArticle, articl
 
 LOG = logging.getLogger(__name__)
 DEAD_LETTER = "dead_letter"
+# Not a schema field (Avro writers ignore it): the first source offset an output answers for,
+# read by the delivery step's commit ledger (``pipelines.io.offsets``).
+READ_FROM = "_read_from"
 
 
 def utc_now() -> datetime:
@@ -50,6 +53,7 @@ class RawInput(NamedTuple):
     location: str | None = None         # archive file:line for replays
     payload: Any = None                 # already-decoded mapping (CSV, Avro archives)
     error: InvalidArticle | None = None  # the archive reader could not decode the row
+    read_from: int | None = None        # Kafka: the first offset this input answers for (offsets skipped before it)
 
 
 class Parsed(NamedTuple):
@@ -72,7 +76,7 @@ class Rejected(NamedTuple):
 def from_kafka_record(record) -> RawInput:
     """A ``KafkaRecord`` from the source as a ``RawInput``."""
     return RawInput(original=record.value or b"", key=record.key,
-                    kafka=(record.topic, record.partition, record.offset))
+                    kafka=(record.topic, record.partition, record.offset), read_from=record.read_from)
 
 
 def from_archive_row(row) -> RawInput:
@@ -83,9 +87,12 @@ def from_archive_row(row) -> RawInput:
 def dead_letter(raw: RawInput, stage: str, error_class: str, message: str, now: datetime) -> dict:
     """A ``DeadLetter`` record: the original bytes, where they came from, and why."""
     topic, partition, offset = raw.kafka or (None, None, None)
-    return {"original": raw.original, "key": raw.key, "topic": topic, "partition": partition,
-            "offset": offset, "input_path": raw.location, "stage": stage, "error_class": error_class,
-            "error_message": message[:2000], "failed_at": to_epoch_ms(now)}
+    record = {"original": raw.original, "key": raw.key, "topic": topic, "partition": partition,
+              "offset": offset, "input_path": raw.location, "stage": stage, "error_class": error_class,
+              "error_message": message[:2000], "failed_at": to_epoch_ms(now)}
+    if raw.read_from is not None:
+        record[READ_FROM] = raw.read_from
+    return record
 
 
 def decode_payload(raw: RawInput, max_bytes: int) -> Article:
@@ -253,6 +260,8 @@ class AnnotateArticlesFn(beam.DoFn):
         if parsed.raw.kafka:
             topic, partition, offset = parsed.raw.kafka
             record["kafka"] = {"topic": topic, "partition": partition, "offset": offset}
+            if parsed.raw.read_from is not None:
+                record[READ_FROM] = parsed.raw.read_from
         self._enriched.inc()
         self._entities.inc(len(entities))
         self._events.inc(len(events))

@@ -66,6 +66,15 @@ class KafkaOptions(PipelineOptions):
                             help="bounded: stop after the records present at start (batch catch-up)")
         parser.add_argument("--progress-seconds", type=float, default=10.0, metavar="S",
                             help="seconds between progress lines while streaming (default 10)")
+        parser.add_argument("--worker", default="0/1", metavar="I/N",
+                            help="this is worker I of N sharing the input topic: it reads the partitions p with "
+                                 "p mod N == I (default 0/1: all); e.g. a StatefulSet's ordinal and replicas")
+        parser.add_argument("--processes", type=int, default=0, metavar="K",
+                            help="worker processes on this machine, each reading its own share of this worker's "
+                                 "partitions (default 0: one per core, at most one per partition)")
+        parser.add_argument("--relist-seconds", type=float, default=30.0, metavar="S",
+                            help="look for partitions added to the input topic every S seconds and read them "
+                                 "too (default 30; 0: never)")
 
 
 def run_help_parser() -> argparse.ArgumentParser:
