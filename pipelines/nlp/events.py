@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.nlp.countries import country_for
+from pipelines.nlp.countries import country_for, country_table
 from pipelines.nlp.actors import (ActorResolver, ActorTables, core_clause, event_verb, find_arguments,
                                   verb_entry)
 from pipelines.nlp.event_features import FeatureExtractor
@@ -145,7 +145,7 @@ class EventCoder:
         def table(name):
             return json.loads((base / f"{name}.json").read_text(encoding="utf-8"))
 
-        verbs, countries, strong = table("verbs"), table("countries"), table("strong_verbs")
+        verbs, countries, strong = table("verbs"), country_table(), table("strong_verbs")
         meta = table("classifier")
         with np.load(base / "classifier.npz") as arrays:
             coef, intercept, idf = arrays["coef"], arrays["intercept"], arrays["idf"]
