@@ -107,7 +107,7 @@ def strong_verbs() -> dict[str, list]:
     for key, (root, mode, words) in STRONG_VERBS.items():
         etype = key.split("/")[0]
         for lemma in words.split():
-            forms = [lemma] + IRREGULAR.get(lemma, [f.lower() for f in _inflect(lemma)])
+            forms = [lemma] + IRREGULAR.get(lemma, [f.lower() for f in inflect(lemma)])
             for form in forms:
                 out.setdefault(form, [etype, root, mode])
     return out
@@ -202,7 +202,7 @@ def plover_for(code: str, c2p: dict) -> list | None:
     return None
 
 
-def _inflect(verb: str) -> list[str]:
+def inflect(verb: str) -> list[str]:
     """Regular English inflections, which TABARI generates itself when none are listed."""
     v = verb.upper()
     if "_" in v:
@@ -241,7 +241,7 @@ def parse_verbs(path: Path, c2p: dict) -> dict[str, list]:
         mapped = plover_for(code, c2p)
         if mapped is None:
             continue
-        forms = [m.group(1)] + (m.group(3).split() if m.group(3) else _inflect(m.group(1)))
+        forms = [m.group(1)] + (m.group(3).split() if m.group(3) else inflect(m.group(1)))
         for form in forms:
             form = form.lower()
             if "_" in form or form in verbs:

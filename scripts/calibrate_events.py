@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import REPO  # noqa: E402
 
-from pipelines.eval.events import _load_resolver, expected_calibration_error, parse_items, read_gold  # noqa: E402
+from pipelines.eval.events import load_resolver, expected_calibration_error, parse_items, read_gold  # noqa: E402
 from pipelines.nlp.events import EventCoder  # noqa: E402
 
 OUT = REPO / "pipelines" / "resources" / "events" / "calibration.json"
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     coder = EventCoder.load(args.resources)
     coder.calibration = None   # fit on raw probabilities
     raw, correct = [], []
-    for item, (title_doc, body_doc, entities, published) in zip(items, parse_items(items, load_nlp(), _load_resolver())):
+    for item, (title_doc, body_doc, entities, published) in zip(items, parse_items(items, load_nlp(), load_resolver())):
         events, primary = coder.code(title_doc, body_doc, entities, published)
         if primary is not None:
             raw.append(max(e["confidence"] for e in events if e["event_type"] == primary))

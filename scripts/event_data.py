@@ -143,7 +143,7 @@ def cameo_pattern_sentences(shared: Path, seed: int = 7) -> list[tuple[str, str,
     import random
     import re
 
-    from build_event_resources import _inflect, parse_cameo2plover, plover_for
+    from build_event_resources import inflect, parse_cameo2plover, plover_for
 
     c2p = parse_cameo2plover(shared / CAMEO2PLOVER)
     lines = (shared / CAMEO_VERBS).read_text(encoding="latin-1").splitlines()
@@ -181,7 +181,7 @@ def cameo_pattern_sentences(shared: Path, seed: int = 7) -> list[tuple[str, str,
         if line[:1].isalpha():
             m = re.match(r"^([A-Z][A-Z'\-]*)\s*(\{([^}]*)\})?\s*(\[([0-9]+)[^\]]*\])?", line.strip())
             if m:
-                forms_of[m.group(1)] = m.group(3).split() if m.group(3) else _inflect(m.group(1))
+                forms_of[m.group(1)] = m.group(3).split() if m.group(3) else inflect(m.group(1))
                 code = m.group(5) or block_code
                 if code:
                     entries.append((forms_of[m.group(1)], "", "", code))

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, REPO, bbc_heldout, load_bbc, require  # noqa: E402
 
-from pipelines.eval.events import _load_resolver, evaluate, parse_items, read_gold  # noqa: E402
+from pipelines.eval.events import load_resolver, evaluate, parse_items, read_gold  # noqa: E402
 from pipelines.nlp.events import CoderConfig, EventCoder  # noqa: E402
 
 GRID = {
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
              for a in load_bbc(args.shared)
              if not bbc_heldout(a["id"]) and a["category"] in ("sport", "entertainment")]
     sport = sorted(sport, key=lambda a: a["id"])[: args.bbc]
-    nlp, resolver = load_nlp(), _load_resolver()
+    nlp, resolver = load_nlp(), load_resolver()
     parsed_tune, parsed_sport = list(parse_items(tune, nlp, resolver)), list(parse_items(sport, nlp, resolver))
     print(f"parsed {len(tune)} tuning items and {len(sport)} sport/entertainment articles "
           f"in {time.time() - t0:.0f}s", file=sys.stderr)
