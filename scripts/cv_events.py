@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from event_data import DEFAULT_SHARED, EVENT_TYPES, REPO, item_types, training_items  # noqa: E402
+from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, item_types, require, training_items  # noqa: E402
 from train_events import calibrate, extractor_from, fit, item_decisions, label_matrix  # noqa: E402
 
 from pipelines.eval.events import evaluate, load_resolver, parse_items  # noqa: E402
@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-cv", action="store_true", help="only the blind test")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
+    require(args.shared, BBC)
     t0 = time.time()
     nlp, resolver = load_nlp(), load_resolver()
     figures: dict = {}

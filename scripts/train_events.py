@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from event_data import DEFAULT_SHARED, EVENT_TYPES, REPO, item_types, training_items  # noqa: E402
+from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, item_types, require, training_items  # noqa: E402
 
 from pipelines.nlp.countries import country_table  # noqa: E402
 from pipelines.nlp.event_features import FeatureExtractor  # noqa: E402
@@ -194,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embed-scale", type=float, default=1.0, help="weight of the sentence vector block")
     parser.add_argument("--no-encoder", action="store_true", help="TF-IDF features only")
     args = parser.parse_args(argv)
+    require(args.shared, BBC)
     t0 = time.time()
     items = training_items(args.shared)
     encoder = None
