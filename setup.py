@@ -62,6 +62,7 @@ setup(
         "numpy>=1.26,<3",
         "tqdm>=4.66,<5",
         "python-dateutil>=2.8,<3",
+        "tokenizers>=0.20,<0.24",  # reads the pinned WordLlama tokenizer (requirements/model.txt)
     ],
     extras_require={
         # The spaCy model is pinned by version and hash in requirements/model.txt.

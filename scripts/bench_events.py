@@ -36,11 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     words = sum(len(a["body"].split()) for a in arts) / len(arts)
     nlp = load_nlp()
     coder = EventCoder.load()
-    try:
-        from pipelines.nlp.entities import EntityResolver
-        resolver = EntityResolver.load()
-    except ImportError:
-        resolver = None
+    from pipelines.nlp.entities import EntityResolver
+    resolver = EntityResolver.load()
     published = datetime(2005, 3, 1, tzinfo=timezone.utc)
     list(nlp.pipe(["warm up the pipeline."] * 4))  # first-call allocations are not throughput
 

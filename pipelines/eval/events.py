@@ -60,12 +60,10 @@ def _published(value) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def _load_resolver():
-    """The entity resolver when it is installed, else None (the coder then uses spaCy's entities)."""
-    try:
-        from pipelines.nlp.entities import EntityResolver
-    except ImportError:
-        return None
+def load_resolver():
+    """The entity resolver (loaded once per caller; the scripts share it through this function)."""
+    from pipelines.nlp.entities import EntityResolver
+
     return EntityResolver.load()
 
 
@@ -77,7 +75,7 @@ def predict(items: list[dict], nlp=None, coder=None, resolver="auto", batch_size
     nlp = nlp or load_nlp()
     coder = coder or EventCoder.load()
     if resolver == "auto":
-        resolver = _load_resolver()
+        resolver = load_resolver()
     out = []
     for title_doc, body_doc, entities, published in parse_items(items, nlp, resolver, batch_size):
         events, primary = coder.code(title_doc, body_doc, entities, published)

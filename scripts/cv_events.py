@@ -1,0 +1,180 @@
+"""Cross-validation of the event coder grouped by writer, and the blind test when it is present.
+
+For each of the six corpus writers a model is trained on the other five plus the extra items
+(BBC labels, tuning sets); its Platt maps and thresholds are fitted on the out-of-fold scores
+of the other five writers (those scores come from models that saw the held-out writer, a small
+optimism in the calibration choice only). The whole coder (spaCy parse, entity resolver, actors)
+then codes the held-out writer's items. Printed per target: macro-F1 over the 16 types, type
+accuracy on event-bearing items, no-event rate on sport/entertainment/business/markets items,
+gold actors found and country accuracy of those found, per-type ECE and AUC of the calibrated
+out-of-fold probabilities, and the tuning sets scored by a model trained without them.
+
+``--blind FILE`` (default data/eval/events_blind.jsonl) is scored once by the shipped model
+when the file exists; otherwise a line says it was skipped.
+
+Usage: nice -n 10 python scripts/cv_events.py [--shared ../shared] [--no-encoder] [--json FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, item_types, require, training_items  # noqa: E402
+from train_events import calibrate, extractor_from, fit, item_decisions, label_matrix  # noqa: E402
+
+from pipelines.eval.events import evaluate, load_resolver, parse_items  # noqa: E402
+
+NOEVENT_CATEGORIES = ("sport", "entertainment", "business", "markets")
+BLIND = REPO / "data" / "eval" / "events_blind.jsonl"
+
+
+def auc(score: np.ndarray, y: np.ndarray) -> float:
+    """Area under the ROC curve (rank form; 0.5 for a single class)."""
+    pos, neg = score[y == 1], score[y == 0]
+    if not len(pos) or not len(neg):
+        return 0.5
+    order = np.argsort(np.concatenate([pos, neg]), kind="mergesort")
+    ranks = np.empty(len(order))
+    ranks[order] = np.arange(1, len(order) + 1)
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def ece(prob: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error over equal-width bins."""
+    idx = np.minimum((prob * bins).astype(int), bins - 1)
+    return float(sum(abs(prob[idx == b].sum() - y[idx == b].sum()) for b in range(bins)) / len(prob))
+
+
+def summary(items: list[dict], report: dict) -> dict:
+    """The issue's targets from an evaluate() report."""
+    preds = {p["id"]: p for p in report["predictions"]}
+    event_items = [i for i in items if i.get("event_type")]
+    acc = sum(preds[i["id"]]["primary"] == i["event_type"] for i in event_items) / max(1, len(event_items))
+    noevent = [i for i in items if not i.get("event_type") and i.get("category") in NOEVENT_CATEGORIES]
+    rate = sum(preds[i["id"]]["primary"] == "none" for i in noevent) / max(1, len(noevent))
+    all16 = sum(report["per_type"].get(t, {"f1": 0.0})["f1"] for t in EVENT_TYPES) / len(EVENT_TYPES)
+    ac = report["actor_country"]
+    return {"items": len(items), "macro_f1_16": all16, "event_accuracy": acc, "event_items": len(event_items),
+            "noevent_rate": rate, "noevent_items": len(noevent), "actors_found": ac["coverage"],
+            "actor_country": ac["accuracy"], "gold_actors": ac["gold_actors"], "matched": ac["matched"],
+            "primary_accuracy": report["primary_accuracy"]}
+
+
+def print_summary(name: str, s: dict) -> None:
+    print(f"{name}: {s['items']} items")
+    print(f"  macro-F1 over the 16 types:            {s['macro_f1_16']:.3f}   (target >= 0.60)")
+    print(f"  type accuracy, event-bearing items:    {s['event_accuracy']:.3f}   (target >= 0.70; {s['event_items']} items)")
+    print(f"  no event, sport/entertainment/business/markets: {s['noevent_rate']:.3f}   "
+          f"(target >= 0.95; {s['noevent_items']} items)")
+    print(f"  gold actors found:                     {s['actors_found']:.3f}   (target >= 0.70; "
+          f"{s['matched']}/{s['gold_actors']})")
+    print(f"  actor country, of those found:         {s['actor_country']:.3f}   (target >= 0.85)")
+    print(f"  primary_event_type accuracy (none incl.): {s['primary_accuracy']:.3f}")
+
+
+def code_items(coder, items, nlp, resolver) -> list[dict]:
+    out = []
+    for title_doc, body_doc, entities, published in parse_items(items, nlp, resolver):
+        events, primary = coder.code(title_doc, body_doc, entities, published)
+        out.append({"primary": primary, "events": events})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipelines.nlp.events import EventCoder
+    from pipelines.nlp.ner import load_nlp
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    parser.add_argument("--C", type=float, default=2.0)
+    parser.add_argument("--embed-scale", type=float, default=1.0)
+    parser.add_argument("--no-encoder", action="store_true")
+    parser.add_argument("--blind", type=Path, default=BLIND)
+    parser.add_argument("--skip-cv", action="store_true", help="only the blind test")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args(argv)
+    require(args.shared, BBC)
+    t0 = time.time()
+    nlp, resolver = load_nlp(), load_resolver()
+    figures: dict = {}
+    if not args.skip_cv:
+        encoder = None
+        if not args.no_encoder:
+            from pipelines.nlp.encoder import StaticEncoder
+            encoder = StaticEncoder.load()
+        items = training_items(args.shared)
+        extractor = extractor_from()
+        writers = sorted({i["group"] for i in items if i["group"] not in ("bbc", "tune")})
+        models, dec = {}, {}
+        for w in writers:
+            models[w] = fit([i for i in items if i["group"] != w], extractor, encoder, args.C, args.embed_scale)
+            test = [i for i in items if i["group"] == w]
+            dec[w] = item_decisions(models[w], test)
+            print(f"fold {w}: {len(test)} held-out items ({time.time() - t0:.0f}s)", file=sys.stderr)
+        shipped = EventCoder.load()
+        all_items, all_preds, oof_prob, oof_y = [], [], [], []
+        for w in writers:
+            others = [v for v in writers if v != w]
+            test = [i for i in items if i["group"] == w]
+            calibrate(models[w], np.vstack([dec[v] for v in others]),
+                      np.vstack([label_matrix([i for i in items if i["group"] == v]) for v in others]))
+            coder = EventCoder(models[w], shipped.verbs, shipped.strong_verbs, shipped.actors)
+            all_items += test
+            all_preds += code_items(coder, test, nlp, resolver)
+            oof_prob.append(1 / (1 + np.exp(-(dec[w] * models[w].platt[:, 0] + models[w].platt[:, 1]))))
+            oof_y.append(label_matrix(test))
+        report = evaluate(all_items, all_preds)
+        figures["cv"] = summary(all_items, report)
+        print(f"\nencoder: {'none (TF-IDF only)' if encoder is None else 'WordLlama l2_supercat_256'}, C = {args.C}")
+        print_summary("Grouped CV over the corpus (train on five writers, test on the sixth)", figures["cv"])
+        for w in writers:
+            sub = [k for k, i in enumerate(all_items) if i["group"] == w]
+            s = summary([all_items[k] for k in sub], evaluate([all_items[k] for k in sub], [all_preds[k] for k in sub]))
+            print(f"    {w}: macro-F1 {s['macro_f1_16']:.3f}, event accuracy {s['event_accuracy']:.3f}, "
+                  f"no-event {s['noevent_rate']:.3f}")
+        prob, y = np.vstack(oof_prob), np.vstack(oof_y)
+        print("  calibration of the out-of-fold probabilities (per type):  type  AUC  ECE")
+        figures["calibration"] = {}
+        for j, t in enumerate(EVENT_TYPES):
+            figures["calibration"][t] = {"auc": auc(prob[:, j], y[:, j]), "ece": ece(prob[:, j], y[:, j])}
+            print(f"    {t:<10} {figures['calibration'][t]['auc']:.3f}  {figures['calibration'][t]['ece']:.3f}")
+        # The tuning sets, scored by a model that never saw them (corpus + BBC labels only).
+        tune = [i for i in items if i["group"] == "tune"]
+        rest = [i for i in items if i["group"] != "tune"]
+        model = fit(rest, extractor, encoder, args.C, args.embed_scale)
+        calibrate(model, np.vstack([dec[w] for w in writers]),
+                  np.vstack([label_matrix([i for i in items if i["group"] == w]) for w in writers]))
+        coder = EventCoder(model, shipped.verbs, shipped.strong_verbs, shipped.actors)
+        preds = code_items(coder, tune, nlp, resolver)
+        figures["tuning"] = summary(tune, evaluate(tune, preds))
+        none_base = sum(1 for i in tune if not i.get("event_type")) / len(tune)
+        print_summary(f"\nTuning sets (real news, dev + tune; all-'none' baseline accuracy {none_base:.3f})",
+                      figures["tuning"])
+    if args.blind.exists():
+        from pipelines.eval.dedup import ShingleIndex, item_text
+        from pipelines.eval.events import read_gold
+
+        blind = read_gold(args.blind)
+        train_index = ShingleIndex([item_text(i) for i in training_items(args.shared)])
+        dups = [b["id"] for b in blind if train_index.matches(item_text(b))]
+        preds = code_items(EventCoder.load(), blind, nlp, resolver)
+        figures["blind"] = summary(blind, evaluate(blind, preds))
+        print_summary(f"\nBlind test ({args.blind.name}, shipped model; {len(dups)} items near-duplicate "
+                      f"a training item)", figures["blind"])
+    else:
+        print(f"\nBlind test: skipped, {args.blind.relative_to(REPO) if args.blind.is_relative_to(REPO) else args.blind} "
+              "is not in this checkout (it is added once, after development stops)")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    print(f"({time.time() - t0:.0f}s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

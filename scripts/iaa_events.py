@@ -1,0 +1,61 @@
+"""Inter-annotator agreement between the corpus labels and a second, independent labeller.
+
+Reads the second labeller's items (same ids as corpus items; default
+/work/corpus/iaa/labels.jsonl, or --labels) and the corpus, and prints Cohen's kappa on the
+primary type (none included, 17 classes), raw agreement on it, and per-item type-set agreement
+(exact match of the sets of event types, and mean Jaccard of the sets).
+
+Usage: python scripts/iaa_events.py [--labels FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from event_data import CORPUS, item_types, read_jsonl  # noqa: E402
+
+DEFAULT_LABELS = Path("/work/corpus/iaa/labels.jsonl")
+
+
+def cohen_kappa(a: list[str], b: list[str]) -> float:
+    """Cohen's kappa of two label lists."""
+    n = len(a)
+    observed = sum(x == y for x, y in zip(a, b)) / n
+    ca, cb = Counter(a), Counter(b)
+    expected = sum(ca[k] * cb[k] for k in ca) / (n * n)
+    return (observed - expected) / (1 - expected) if expected < 1 else 1.0
+
+
+def agreement(corpus: list[dict], second: list[dict]) -> dict:
+    """Kappa and agreement figures over the items both label."""
+    by_id = {c["id"]: c for c in corpus}
+    pairs = [(by_id[s["id"]], s) for s in second if s["id"] in by_id]
+    a = [c.get("event_type") or "none" for c, _ in pairs]
+    b = [s.get("event_type") or "none" for _, s in pairs]
+    sets = [(set(item_types(c)), set(item_types(s))) for c, s in pairs]
+    jacc = [len(x & y) / len(x | y) if x | y else 1.0 for x, y in sets]
+    return {"items": len(pairs), "kappa": cohen_kappa(a, b), "primary_agreement": sum(x == y for x, y in zip(a, b)) / len(a),
+            "event_vs_none_agreement": sum((x == "none") == (y == "none") for x, y in zip(a, b)) / len(a),
+            "type_set_exact": sum(x == y for x, y in sets) / len(sets), "type_set_jaccard": sum(jacc) / len(jacc)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
+    args = parser.parse_args(argv)
+    if not args.labels.exists():
+        print(f"inter-annotator agreement: skipped, {args.labels} is not there")
+        return 0
+    r = agreement(read_jsonl(CORPUS), read_jsonl(args.labels))
+    print(f"inter-annotator agreement over {r['items']} items: Cohen's kappa (primary type, none included) "
+          f"{r['kappa']:.3f}; primary agreement {r['primary_agreement']:.3f}; event/none agreement "
+          f"{r['event_vs_none_agreement']:.3f}; type set exact {r['type_set_exact']:.3f}, mean Jaccard "
+          f"{r['type_set_jaccard']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

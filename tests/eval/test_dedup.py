@@ -1,0 +1,42 @@
+"""Near-duplicate filtering between every training and evaluation split (repository files only)."""
+import json
+import sys
+from pathlib import Path
+
+from pipelines.eval.dedup import THRESHOLD, ShingleIndex, containment, dedupe_across_groups, item_text, shingles
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+
+
+def test_containment_catches_a_rewrite_and_not_an_independent_story():
+    a = "Kenya and Tanzania signed a trade agreement in Nairobi on Tuesday, officials said."
+    b = "Kenya and Tanzania signed a trade agreement in Nairobi on Tuesday, the two governments said."
+    c = "Tanzania's president met Kenya's foreign minister in Dodoma to discuss a border dispute."
+    assert containment(shingles(a), shingles(b)) >= THRESHOLD
+    assert containment(shingles(a), shingles(c)) < THRESHOLD
+
+
+def test_training_data_has_no_near_duplicate_across_writers_or_tuning_sets():
+    from event_data import corpus_items, training_items
+
+    corpus = corpus_items()
+    raw = [json.loads(line) for line in (REPO / "data" / "train" / "plover_corpus.jsonl")
+           .read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(corpus) < len(raw)      # the filter did drop the cross-writer copy the corpus holds
+    items = training_items(shared=None)   # corpus + tuning sets, as the tests can read them
+    index = ShingleIndex()
+    groups = []
+    for item in items:
+        for pos, _ in index.matches(item_text(item)):
+            assert groups[pos] == item["group"] or {groups[pos], item["group"]} <= {"bbc", "tune"}, item["id"]
+        index.add(item_text(item))
+        groups.append(item["group"])
+
+
+def test_dedupe_keeps_copies_within_a_group_and_drops_them_across():
+    text = "Police in Lagos arrested three opposition activists at a rally on Sunday, witnesses said."
+    items = [{"id": "w1-1", "title": "", "text": text}, {"id": "w1-2", "title": "", "text": text},
+             {"id": "w2-1", "title": "", "text": text}]
+    kept = dedupe_across_groups(items, lambda i: i["id"][:2])
+    assert [i["id"] for i in kept] == ["w1-1", "w1-2"]
