@@ -1,7 +1,7 @@
 """Inter-annotator agreement between the corpus labels and a second, independent labeller.
 
 Reads the second labeller's items (same ids as corpus items; default
-/work/corpus/iaa/labels.jsonl, or --labels) and the corpus, and prints Cohen's kappa on the
+data/train/plover_corpus_second_labels.jsonl, or --labels) and the corpus, and prints Cohen's kappa on the
 primary type (none included, 17 classes), raw agreement on it, and per-item type-set agreement
 (exact match of the sets of event types, and mean Jaccard of the sets).
 
@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import CORPUS, item_types, read_jsonl  # noqa: E402
 
-DEFAULT_LABELS = Path("/work/corpus/iaa/labels.jsonl")
+DEFAULT_LABELS = Path(__file__).resolve().parents[1] / "data" / "train" / "plover_corpus_second_labels.jsonl"
 
 
 def cohen_kappa(a: list[str], b: list[str]) -> float:
