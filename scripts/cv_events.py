@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, item_types, require, training_items  # noqa: E402
+from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, require, training_items  # noqa: E402
 from train_events import calibrate, extractor_from, fit, item_decisions, label_matrix  # noqa: E402
 
 from pipelines.eval.events import evaluate, load_resolver, parse_items  # noqa: E402
@@ -76,6 +76,30 @@ def print_summary(name: str, s: dict) -> None:
           f"{s['matched']}/{s['gold_actors']})")
     print(f"  actor country, of those found:         {s['actor_country']:.3f}   (target >= 0.85)")
     print(f"  primary_event_type accuracy (none incl.): {s['primary_accuracy']:.3f}")
+
+
+def ranking_by_type(classifier, items: list[dict]) -> dict:
+    """Per type: AUC and ECE of the calibrated article-level probability against "the item carries it".
+
+    The probability is the coder's own (headline + lead, and the headline alone; the larger).
+    """
+    titles = [i.get("title") or "" for i in items]
+    leads = [i.get("text") or "" for i in items]
+    both = classifier.predict_proba(titles, leads)
+    alone = classifier.predict_proba(titles, [""] * len(items))
+    has_title = np.array([bool(t) for t in titles])[:, None]
+    prob = np.where(has_title, np.maximum(both, alone), both)
+    out = {}
+    for j, etype in enumerate(classifier.types):
+        y = np.array([etype in {e["event_type"] for e in i.get("events") or []} for i in items], dtype=int)
+        out[etype] = {"positives": int(y.sum()), "auc": auc(prob[:, j], y), "ece": ece(prob[:, j], y)}
+    return out
+
+
+def print_ranking(per_type: dict) -> None:
+    print("  confidence by type (calibrated probability vs the item carrying the type):")
+    for etype, f in per_type.items():
+        print(f"    {etype:<10} AUC {f['auc']:.3f}  ECE {f['ece']:.3f}  ({f['positives']} items carry it)")
 
 
 def code_items(coder, items, nlp, resolver) -> list[dict]:
@@ -163,10 +187,13 @@ def main(argv: list[str] | None = None) -> int:
         blind = read_gold(args.blind)
         train_index = ShingleIndex([item_text(i) for i in training_items(args.shared)])
         dups = [b["id"] for b in blind if train_index.matches(item_text(b))]
-        preds = code_items(EventCoder.load(), blind, nlp, resolver)
+        coder = EventCoder.load()
+        preds = code_items(coder, blind, nlp, resolver)
         figures["blind"] = summary(blind, evaluate(blind, preds))
         print_summary(f"\nBlind test ({args.blind.name}, shipped model; {len(dups)} items near-duplicate "
                       f"a training item)", figures["blind"])
+        figures["blind"]["per_type"] = ranking_by_type(coder.classifier, blind)
+        print_ranking(figures["blind"]["per_type"])
     else:
         print(f"\nBlind test: skipped, {args.blind.relative_to(REPO) if args.blind.is_relative_to(REPO) else args.blind} "
               "is not in this checkout (it is added once, after development stops)")
