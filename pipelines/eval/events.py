@@ -28,8 +28,10 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
+
+from pipelines.article import parse_published_at
 
 NONE_LABEL = "none"
 STOP = {"the", "a", "an", "of", "and", "s", "'s", "in", "to", "for", "on", "president", "leader"}
@@ -54,10 +56,7 @@ def read_gold(path: str | Path) -> list[dict]:
 
 
 def _published(value) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parse_published_at(value) if value else None
 
 
 def load_resolver():

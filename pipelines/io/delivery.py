@@ -25,6 +25,7 @@ from pipelines import avro
 from pipelines.config import METRICS_NAMESPACE
 from pipelines.io.avro_files import PartitionedAvroWriter
 from pipelines.io.offsets import CommitLedger
+from pipelines.io.topics import DLQ_TOPIC, ENRICHED_TOPIC
 
 
 ENRICHED = "enriched"
@@ -39,8 +40,8 @@ class DeliveryConfig:
     """Sinks of one pipeline run; any of them may be switched off (None)."""
 
     bootstrap_servers: str | None = None
-    output_topic: str | None = "articles.enriched"
-    dlq_topic: str | None = "articles.dlq"
+    output_topic: str | None = ENRICHED_TOPIC
+    dlq_topic: str | None = DLQ_TOPIC
     avro_dir: str | None = None
     commit_group: str | None = None       # commit source offsets for this group after durable output
     progress_seconds: float = 10.0

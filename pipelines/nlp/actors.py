@@ -14,11 +14,11 @@ from datetime import datetime
 
 from pipelines.nlp.countries import country_for
 from pipelines.nlp.dates import resolve_date
+from pipelines.nlp.geo import PLACE_LABELS
 
 SUBJECTS = ("nsubj", "csubj")
 TARGET_PREPS = ("with", "to", "against", "on", "for", "into", "toward", "towards", "from", "at")
 PLACE_PREPS = ("in", "at", "near", "outside", "inside", "across", "from", "through")
-PLACE_LABELS = ("GPE", "LOC", "FAC")
 ACTOR_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC", "FAC")
 REPORTING = {"say", "tell", "add", "state", "report", "note", "announce", "write", "quote"}
 MALE_FEMALE = {"he", "she", "him", "her"}
@@ -177,7 +177,7 @@ def _object(verb):
             if child.dep_ == "prep" and child.lower_ == prep_lemma:
                 pobj = [c for c in child.children if c.dep_ == "pobj"]
                 if pobj and pobj[0].pos_ in ("NOUN", "PROPN", "PRON"):
-                    if prep_lemma in ("at", "from", "on") and pobj[0].ent_type_ in PLACE_LABELS + ("DATE",):
+                    if prep_lemma in ("at", "from", "on") and pobj[0].ent_type_ in PLACE_LABELS | {"DATE"}:
                         continue
                     return pobj[0]
     return None

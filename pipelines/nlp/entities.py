@@ -29,6 +29,7 @@ from typing import Iterable
 from pipelines.nlp.countries import country_for, normalize_name
 from pipelines.nlp.dates import resolve_date
 from pipelines.nlp.geo import PLACE_LABELS, Gazetteer
+from pipelines.nlp.ner import HONORIFICS
 
 # Id namespaces: labels spaCy confuses for the same thing share one, so ids still join.
 ID_TYPE = {"PERSON": "PER", "ORG": "ORG", "GPE": "PLACE", "LOC": "PLACE", "FAC": "FAC",
@@ -38,10 +39,6 @@ ID_TYPE = {"PERSON": "PER", "ORG": "ORG", "GPE": "PLACE", "LOC": "PLACE", "FAC":
 NUMERIC_LABELS = frozenset({"TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"})
 # Labels spaCy puts on a lone surname it did not recognise as a person ("Shoigu" as ORG).
 MISLABELLED_PERSON = frozenset({"ORG", "GPE", "NORP", "PRODUCT", "WORK_OF_ART", "LOC", "FAC"})
-HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "lord", "lady",
-                        "president", "secretary", "minister", "premier", "chancellor", "senator",
-                        "sen", "rep", "gov", "general", "gen", "king", "queen", "prince",
-                        "princess", "pope", "judge", "mayor", "leader", "st"})
 _POSSESSIVE_END = re.compile(r"(?:['’]s|(?<=s)['’])$")
 _EDGE_PUNCT = " \t\n,.;:!?\"'“”‘’()[]"
 _PUNCT_ONLY = re.compile(r"^[\W_]+$")

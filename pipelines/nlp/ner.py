@@ -27,14 +27,16 @@ ENTITY_RULES = "newsflow_entity_rules"
 _TRAILING_TAGS = frozenset({"VBZ", "VBD", "VBP", "VB", "VBG", "VBN", "IN", "CC", "TO", "POS", "MD",
                             ",", ".", ":", "HYPH", "''", "``", "-RRB-", "-LRB-"})
 _POSSESSIVE = frozenset({"'s", "’s", "'", "’", "s"})
+# Titles before a person's name: not part of the canonical name (the entity resolver strips them).
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "lord", "lady",
+                        "president", "secretary", "minister", "premier", "chancellor", "senator",
+                        "sen", "rep", "gov", "general", "gen", "king", "queen", "prince",
+                        "princess", "pope", "judge", "mayor", "leader", "st"})
 # Words that open a PERSON span but are not part of the name (OntoNotes and CoNLL exclude titles).
-_LEADING_TITLES = frozenset({
-    "mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "lord", "lady", "president",
-    "secretary", "minister", "premier", "chancellor", "senator", "sen", "rep", "gov", "governor",
-    "general", "gen", "colonel", "col", "captain", "capt", "lt", "sgt", "king", "queen", "prince",
-    "princess", "pope", "judge", "justice", "mayor", "chairman", "coach", "leader", "ambassador",
-    "envoy", "spokesman", "spokeswoman", "commander", "admiral", "marshal", "sheikh", "ayatollah",
-    "rev", "father", "brother", "sister", "st", "the"})
+_LEADING_TITLES = HONORIFICS | frozenset({
+    "governor", "colonel", "col", "captain", "capt", "lt", "sgt", "justice", "chairman", "coach",
+    "ambassador", "envoy", "spokesman", "spokeswoman", "commander", "admiral", "marshal", "sheikh",
+    "ayatollah", "rev", "father", "brother", "sister", "the"})
 _PERSONLIKE = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "LOC", "WORK_OF_ART", "EVENT",
                          "PRODUCT", "LAW"})
 

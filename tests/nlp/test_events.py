@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipelines.nlp.entities import EntityResolver
-from pipelines.nlp.events import EVENT_TYPES, MODEL_VERSION, QUAD_CLASS, CoderConfig, EventCoder
+from pipelines.nlp.events import EVENT_TYPES, MODEL_VERSION, QUAD_CLASS, EventCoder
 from pipelines.nlp.ner import load_nlp
 from tests.fixtures import seed_article
 
