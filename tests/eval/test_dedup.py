@@ -1,12 +1,10 @@
 """Near-duplicate filtering between every training and evaluation split (repository files only)."""
 import json
-import sys
 from pathlib import Path
 
 from pipelines.eval.dedup import THRESHOLD, ShingleIndex, containment, dedupe_across_groups, item_text, shingles
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
 
 
 def test_containment_catches_a_rewrite_and_not_an_independent_story():

@@ -1,5 +1,6 @@
 """`newsflow eval events`: metrics, report, PNG, errors, and the shipped gold sets."""
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,9 +115,8 @@ def test_synthetic_gold_sets_are_built_from_the_stories_at_evaluation_time(tmp_p
     import csv
     import io
     import subprocess
-    import sys
     import zipfile
-    sys.path.insert(0, str(REPO / "scripts"))
+
     from event_data import SYNTHETIC_ZIP, load_synthetic, synthetic_test_ids
 
     assert not (REPO / "data" / "eval" / "events_synthetic_test.jsonl").exists()
@@ -150,8 +150,6 @@ def test_synthetic_gold_sets_are_built_from_the_stories_at_evaluation_time(tmp_p
 
 
 def test_news_labels_reach_training_unless_they_near_duplicate_a_corpus_item(tmp_path):
-    import sys
-    sys.path.insert(0, str(REPO / "scripts"))
     from event_data import bbc_heldout, corpus_items, training_items
 
     path = REPO / "data" / "train" / "events_news_labels.jsonl"

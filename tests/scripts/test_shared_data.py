@@ -31,7 +31,6 @@ def test_script_without_shared_folder_says_what_it_needs(script, tmp_path):
 
 
 def test_default_folder_is_shown_as_the_readme_writes_it():
-    sys.path.insert(0, str(REPO / "scripts"))
     from _shared import BBC, DEFAULT_SHARED, _shown
 
     assert _shown(DEFAULT_SHARED / BBC) == "../shared/data/archive/bbc_news_2004_2005.jsonl"
