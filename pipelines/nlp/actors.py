@@ -131,8 +131,16 @@ def core_clause(sent, verb) -> str | None:
     return "".join(t.text_with_ws for t in kept).strip()
 
 
-def find_arguments(sent, verb):
-    """(source span, target span) of the event verb; either may be None."""
+def find_arguments(sent, verb, is_actor=None):
+    """(source span, target span) of the event verb; either may be None.
+
+    ``is_actor(token)`` says whether a noun names an actor (an entity, an agent word such as
+    "police", a pronoun); with it, the target is the first actor among the verb's object, its
+    prepositional objects and the object's own complements ("warrant for Putin", "Trump's
+    offer", "an ambush on peacekeepers"), not an abstract object ("the idea", "talks"), and a
+    source with an actor conjunct ("Kenya and Ethiopia opened ...") gives that conjunct as the
+    target when nothing else does.
+    """
     if verb is None:
         return None, None
     source = target = None
@@ -154,8 +162,17 @@ def find_arguments(sent, verb):
         if source is not None or (cur.dep_ not in ("conj", "xcomp") and not purpose) or cur.head is cur:
             break
         cur = cur.head
+    if source is None and is_actor is not None:
+        source, target = _governing_arguments(verb, target, is_actor)
+    if is_actor is not None and target is not None and not is_actor(target):
+        target = _actor_object(verb, is_actor) or target
     if target is None:
-        target = _object(verb)
+        target = _actor_object(verb, is_actor) if is_actor is not None else None
+        target = target or _object(verb)
+    if is_actor is not None and source is not None and (target is None or not is_actor(target)):
+        partner = next((c for c in source.children if c.dep_ == "conj" and is_actor(c)), None)
+        if partner is not None:
+            target = partner
     if source is None and target is None and verb.pos_ not in ("VERB", "AUX"):
         return _linear_arguments(sent, verb)
     if source is not None and source.pos_ in ("NOUN", "PROPN", "PRON"):
@@ -166,6 +183,52 @@ def find_arguments(sent, verb):
     if source is None and verb.pos_ not in ("VERB", "AUX"):
         source_span = _left_phrase(sent, verb)
     return source_span, target_span
+
+
+def _governing_arguments(verb, target, is_actor):
+    """(source, target) from the clause that governs an event word without a subject of its
+    own: "[Judges] issued a warrant", "[Hungary] declared a halt to attacks", "Pakistan was
+    elected to a seat by [the General Assembly]". The climb stops at reporting verbs (the
+    speaker is not the actor) and at relative clauses (their head noun is not their subject).
+    """
+    cur = verb
+    for _ in range(3):
+        if cur.dep_ in ("relcl", "acl", "ccomp", "ROOT") or cur.head is cur:
+            break
+        cur = cur.head
+        if cur.pos_ not in ("VERB", "AUX"):
+            continue
+        if cur.lemma_.lower() in REPORTING:
+            break
+        source = next((c for c in cur.children if c.dep_ in SUBJECTS and is_actor(c)), None)
+        agent = next((p for c in cur.children if c.dep_ == "agent" for p in c.children if p.dep_ == "pobj"), None)
+        passive = next((c for c in cur.children if c.dep_ == "nsubjpass" and is_actor(c)), None)
+        if agent is not None and is_actor(agent):
+            source = agent
+        if source is not None:
+            return source, target if target is not None else passive
+    return None, target
+
+
+def _actor_object(verb, is_actor):
+    """The first actor among the verb's objects and their complements, or None."""
+    candidates = []
+    for child in verb.children:
+        if child.dep_ in ("dobj", "dative", "attr", "nsubjpass"):
+            candidates.append(child)
+            candidates.extend(g for g in child.children if g.dep_ == "poss")
+    for child in verb.children:
+        if child.dep_ == "prep" and child.lower_ in TARGET_PREPS:
+            candidates.extend(c for c in child.children if c.dep_ == "pobj"
+                              and not (child.lower_ in ("at", "from", "on") and c.ent_type_ in PLACE_LABELS))
+    for noun in list(candidates):
+        for prep in noun.children:
+            if prep.dep_ == "prep" and prep.lower_ in TARGET_PREPS + ("of",):
+                candidates.extend(c for c in prep.children if c.dep_ == "pobj")
+    for noun in candidates:
+        if noun.pos_ in ("NOUN", "PROPN") and is_actor(noun) and noun.ent_type_ not in ("DATE", "TIME"):
+            return noun
+    return None
 
 
 def _object(verb):
@@ -243,14 +306,33 @@ class ActorResolver:
         """Fresh per-article state."""
         return ArticleContext(published_at=published_at, entities=entities)
 
+    def is_actor(self, tok) -> bool:
+        """Whether a noun names an actor: an actor entity, an agent word ("police",
+        "peacekeepers", "foreign ministry") or a personal pronoun."""
+        if tok.pos_ == "PRON":
+            return tok.lower_ in MALE_FEMALE or tok.lower_ in ("they", "them")
+        if tok.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
+            return True
+        agents = self.tables.agents
+        if agents.get(tok.lower_) or agents.get(tok.lemma_.lower()):
+            return True
+        # "rebel movement", "police chief", "army units": a modifier that is itself an agent.
+        left = [t for t in tok.lefts if t.dep_ in ("compound", "amod")]
+        return any(agents.get(t.lower_) or agents.get(t.lemma_.lower()) or t.ent_type_ in ("ORG", "NORP", "GPE")
+                   for t in left)
+
     def actor(self, span, ents: list[dict], context: ArticleContext) -> dict | None:
         """Actor record {text, entity_id, country, sector} for a phrase, or None for 'it'/'they'."""
         if len(span) == 1 and span[0].pos_ == "PRON":
-            if span[0].lower_ in MALE_FEMALE and context.last_person is not None:
-                person = context.last_person
+            # "he"/"him": the last person named before it in the sentence, else in the article;
+            # the actor is named by that person's words, not by the pronoun.
+            before = [e for e in ents if e.get("label") == "PERSON"
+                      and span.sent.start_char <= e["start_char"] and e["end_char"] <= span.start_char]
+            person = before[-1] if before else context.last_person
+            if span[0].lower_ in MALE_FEMALE and person is not None:
                 country = person.get("country") or self._dictionary_actor(person, context)[0]
                 sector = self._dictionary_actor(person, context)[1]
-                return {"text": span.text, "entity_id": person.get("entity_id"), "country": country,
+                return {"text": person["text"], "entity_id": person.get("entity_id"), "country": country,
                         "sector": sector}
             return None
         inside = [e for e in _overlapping(ents, span.start_char, span.end_char) if e.get("label") in ACTOR_LABELS]

@@ -250,7 +250,7 @@ class EventCoder:
         return best if best is not None else event_verb(sent, self.verbs, self.strong_verbs)
 
     def _event(self, etype, confidence, field, sent, verb, verb_hit, ents, context, published_at) -> dict:
-        source_span, target_span = find_arguments(sent, verb)
+        source_span, target_span = find_arguments(sent, verb, self.actors.is_actor)
         source = self.actors.actor(source_span, ents, context) if source_span is not None else None
         target = self.actors.actor(target_span, ents, context) if target_span is not None else None
         if source and target:

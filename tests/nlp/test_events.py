@@ -215,3 +215,43 @@ def test_confidence_ranks_events(nlp, coder):
     assert 0.0 < sure[0]["confidence"] <= 1.0
     vague = coder.classifier.predict_proba([""], ["Officials discussed matters on Tuesday."])[0]
     assert sure[0]["confidence"] > vague.max()
+
+
+def _arguments(nlp, coder, sentence, verb_text):
+    from pipelines.nlp.actors import find_arguments
+
+    doc = nlp(sentence)
+    verb = next(t for t in doc if t.text == verb_text)
+    source, target = find_arguments(next(doc.sents), verb, coder.actors.is_actor)
+    return (source.text if source is not None else None), (target.text if target is not None else None)
+
+
+def test_target_is_the_actor_behind_an_abstract_object(nlp, coder):
+    # The object names a thing; the actor is its complement or the verb's prepositional object.
+    assert _arguments(nlp, coder, "Judges of the tribunal issued an arrest warrant for General Omar Haddad.",
+                      "warrant")[1].endswith("Omar Haddad")
+    _, target = _arguments(nlp, coder, "The ministers wrote to NATO requesting a permanent deployment of air defences.",
+                           "wrote")
+    assert target == "NATO"
+
+
+def test_an_event_noun_takes_the_subject_of_its_governing_verb(nlp, coder):
+    source, _ = _arguments(nlp, coder, "The rebel movement declared a halt to attacks on the capital on Friday.",
+                           "halt")
+    assert source == "The rebel movement" or source == "rebel movement"
+    # ... but never the speaker of a reporting verb.
+    source, _ = _arguments(nlp, coder, "Officials said the attack on the convoy was over.", "attack")
+    assert source is None or "Officials" not in source
+
+
+def test_a_joint_subject_gives_its_partner_as_target(nlp, coder):
+    source, target = _arguments(nlp, coder, "Kenya and Ethiopia opened a joint border post on Friday.", "opened")
+    assert source == "Kenya" and target == "Ethiopia"
+
+
+def test_a_pronoun_actor_is_named_by_the_person_it_refers_to(nlp, coder, resolver):
+    events, _ = code(nlp, coder, "Court issues warrant for ex-minister",
+                     "Prosecutors charged former minister Pavel Orlov with fraud, accusing him of taking bribes.",
+                     resolver=resolver)
+    actors = [a["text"] for e in events for a in (e["source_actor"], e["target_actor"]) if a]
+    assert "him" not in actors
