@@ -83,6 +83,7 @@ class CoderConfig:
     lead_chars: int = 600        # the lead: body sentences of min_tokens words, up to this length
     sentence_margin: float = 0.15  # a non-anchor body sentence needs its threshold plus this
     max_events: int = 8          # at most this many events per article (anchors first)
+    political_actor: bool = True  # drop events whose every actor found is a company (codebook §1)
 
 
 class TypeClassifier:
@@ -232,6 +233,11 @@ class EventCoder:
                 events.append(self._event(etype, confidence, field, sent, verb, verb_hit, by_field[field],
                                           context, published_at))
             context.observe(sent, by_field[field])
+        if cfg.political_actor:
+            events = [e for e in events if not _business_only(e)]
+            if not any(e["event_type"] == primary for e in events):
+                kept = {e["event_type"] for e in events}
+                primary = next((clf.types[j] for j in passed if clf.types[j] in kept), None)
         return events, primary
 
     def _verb(self, sent, etype: str):
@@ -313,6 +319,14 @@ def entities_from_docs(title_doc, body_doc) -> list[dict]:
                         "start_char": ent.start_char, "end_char": ent.end_char, "canonical": ent.text,
                         "entity_id": None, "country": country_for(ent.text, ent.label_), "geo": None})
     return out
+
+
+def _business_only(event: dict) -> bool:
+    """Whether every actor the event names is a company: "Shell agrees to buy BG", "Apple sues
+    Samsung". Codebook §1 wants a political actor on one side; a regulator, ministry or court
+    (any other sector, or an actor without one) keeps the event."""
+    actors = [a for a in (event["source_actor"], event["target_actor"]) if a]
+    return bool(actors) and all(a.get("sector") == "BUS" or a.get("country") == "MNC" for a in actors)
 
 
 def _mode_from_cues(etype: str, sent) -> str | None:
