@@ -314,9 +314,14 @@ def build(shared: Path, out: Path) -> dict[str, int]:
                     entries.append([country, sector, start, end])
             if not entries:
                 continue
+            international = all(e[0] in INTERNATIONAL for e in entries)
             for name in names:
-                if len(name) > 3:
-                    actors.setdefault(name, entries)
+                # "the eu" is also written "EU": an acronym without its article.
+                for key in (name, name[4:]) if name.startswith("the ") and len(name) <= 7 else (name,):
+                    # Short names are ambiguous words ("who", "us"), but an international
+                    # body's acronym ("un", "imf", "icc") is how news names it.
+                    if len(key) > 3 or (international and len(key) >= 2 and key != "ngo"):
+                        actors.setdefault(key, entries)
 
     agents: dict[str, str] = {}
     for fname in (shared / NGEC_AGENTS, dict_dir / "Phoenix.agents.txt"):

@@ -46,14 +46,13 @@ class ArticleContext:
     def __post_init__(self):
         # The country most of the article's entities belong to: "MPs" in a story about
         # Westminster are British. Only used for actors that name an agent but no country.
+        # The most named country wins, the first named on a tie (dicts keep insertion order).
         counts: dict[str, int] = {}
         for ent in self.entities:
             if ent.get("country") and ent.get("label") in ("GPE", "NORP", "ORG", "LOC", "FAC"):
                 counts[ent["country"]] = counts.get(ent["country"], 0) + 1
         if counts:
-            best = max(counts, key=counts.get)
-            if counts[best] * 2 > sum(counts.values()):
-                self.default_country = best
+            self.default_country = max(counts, key=counts.get)
 
     def observe(self, sent, ents: list[dict]) -> None:
         """Remember the last person entity of a sentence once it has been coded."""
@@ -286,6 +285,25 @@ def noun_phrase(head):
     return doc[start:end]
 
 
+# An organisation named "<international word> ... <institution word>" is an international body
+# ("African Union", "European Court of Human Rights", "World Food Programme", "UN refugee
+# agency") when the actor dictionary does not know it. NGOs named that way ("International
+# Rescue Committee") come out as IGO: still international, not the country of the story.
+INTERNATIONAL_FIRST = frozenset({"international", "world", "un", "u.n.", "united", "european", "african",
+                                 "inter-american", "pan-african", "arab", "asian", "islamic", "eu"})
+INSTITUTION_LAST = frozenset({"court", "union", "commission", "parliament", "council", "bank", "organisation",
+                              "organization", "agency", "fund", "programme", "program", "league", "tribunal",
+                              "office", "assembly", "committee", "mission", "body", "authority", "community",
+                              "nations", "conference", "cooperation", "rights"})
+
+
+def international_body(name: str) -> bool:
+    words = name.lower().replace("'s", "").split()
+    if words and words[0] == "the":
+        words = words[1:]
+    return len(words) >= 2 and words[0] in INTERNATIONAL_FIRST and words[-1] in INSTITUTION_LAST
+
+
 def _strip_det(text: str) -> str:
     return text[4:] if text.lower().startswith("the ") else text
 
@@ -340,12 +358,15 @@ class ActorResolver:
         dict_country, dict_sector = self._dictionary_actor(head, context) if head else (None, None)
         if dict_country is None:
             dict_country, dict_sector = self._dictionary_name(_strip_det(span.text), context)
+        if dict_country is None and head is not None and head.get("label") == "ORG" and \
+                international_body(head.get("canonical") or head["text"]):
+            dict_country = "IGO"
         country = head.get("country") if head else None
         if country is not None and country not in self._codes:
             country = None  # not an ISO-3 / IGO-style code: let the dictionaries decide
         if dict_country in ("IGO", "NGO", "MNC"):
             country = dict_country
-        country = country or dict_country or self._country_in_phrase(span, inside)
+        country = country or dict_country or self._country_in_phrase(span, inside) or self._mistagged_place(inside)
         sector = dict_sector if head is not None and head.get("label") == "ORG" and dict_sector else None
         sector = sector or self._sector_in_phrase(span) or dict_sector
         entity_id = head.get("entity_id") if head else None
@@ -418,6 +439,18 @@ class ActorResolver:
                         hit = hit[-1][0]
                     if hit:
                         return hit
+        return None
+
+    def _mistagged_place(self, inside: list[dict]) -> str | None:
+        """Country of a place the NER took for a person ("Niger's military government",
+        "Porto Alegre's mayor"): a PERSON entity whose whole name is a country or city name."""
+        from pipelines.nlp.countries import normalize_name
+
+        for ent in inside:
+            if ent.get("label") == "PERSON":
+                code = self.tables.countries.get(normalize_name(ent["text"]))
+                if code:
+                    return code
         return None
 
     def _sector_in_phrase(self, span) -> str | None:

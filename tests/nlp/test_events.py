@@ -255,3 +255,35 @@ def test_a_pronoun_actor_is_named_by_the_person_it_refers_to(nlp, coder, resolve
                      resolver=resolver)
     actors = [a["text"] for e in events for a in (e["source_actor"], e["target_actor"]) if a]
     assert "him" not in actors
+
+
+def test_international_bodies_are_igo_not_the_country_of_the_story(nlp, coder, resolver):
+    from pipelines.nlp.actors import international_body
+
+    assert international_body("the African Union") and international_body("European Court of Human Rights")
+    assert not international_body("African National Congress") and not international_body("Union Bank")
+    # Acronyms of international bodies in the actor dictionary (built from Phoenix, not by hand).
+    assert coder.actors.tables.actors["un"][0][0] == "IGO" and coder.actors.tables.actors["imf"][0][0] == "IGO"
+
+
+def test_a_place_the_ner_took_for_a_person_still_gives_the_country(nlp, coder, resolver):
+    events, _ = code(nlp, coder, "Junta seizes mine from foreign operator",
+                     "Niger's military government nationalised a uranium mine on Thursday and ordered its French "
+                     "operator to leave.", resolver=resolver)
+    sources = [e["source_actor"] for e in events if e["source_actor"]]
+    assert sources and all(a["country"] == "NER" for a in sources if "government" in a["text"])
+
+
+def test_events_between_companies_are_not_political_events(nlp, resolver):
+    from pipelines.nlp.events import CoderConfig
+
+    title, body = ("Apple sues Samsung over patents",
+                   "Apple Inc sued Samsung Electronics in a California court, accusing the company of copying the iPhone.")
+
+    def company_pairs(config):
+        events, _ = code(nlp, EventCoder.load(config=config), title, body, resolver=resolver)
+        return [e for e in events if e["source_actor"] and e["target_actor"]
+                and {e["source_actor"]["country"], e["target_actor"]["country"]} == {"MNC"}]
+
+    assert company_pairs(CoderConfig(political_actor=False))  # the classifier alone codes one
+    assert not company_pairs(CoderConfig())
