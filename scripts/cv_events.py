@@ -9,8 +9,9 @@ accuracy on event-bearing items, no-event rate on sport/entertainment/business/m
 gold actors found and country accuracy of those found, per-type ECE and AUC of the calibrated
 out-of-fold probabilities, and the tuning sets scored by a model trained without them.
 
-``--blind FILE`` (default data/eval/events_blind.jsonl) is scored once by the shipped model
-when the file exists; otherwise a line says it was skipped.
+``--blind FILE ...`` (default: data/eval/events_blind2.jsonl, the blind set of the current
+release, then data/eval/events_blind.jsonl, blind for release 2.0 and seen since) are scored by
+the shipped model when they exist; otherwise a line says each was skipped.
 
 Usage: nice -n 10 python scripts/cv_events.py [--shared ../shared] [--no-encoder] [--json FILE]
 """
@@ -31,7 +32,7 @@ from train_events import calibrate, extractor_from, fit, item_decisions, label_m
 from pipelines.eval.events import evaluate, load_resolver, parse_items  # noqa: E402
 
 NOEVENT_CATEGORIES = ("sport", "entertainment", "business", "markets")
-BLIND = REPO / "data" / "eval" / "events_blind.jsonl"
+BLIND = (REPO / "data" / "eval" / "events_blind2.jsonl", REPO / "data" / "eval" / "events_blind.jsonl")
 
 
 def auc(score: np.ndarray, y: np.ndarray) -> float:
@@ -110,6 +111,28 @@ def code_items(coder, items, nlp, resolver) -> list[dict]:
     return out
 
 
+def score_blind(path: Path, shared: Path, nlp, resolver) -> dict | None:
+    """Score one blind file with the shipped model and print its figures (None when absent)."""
+    from pipelines.eval.dedup import ShingleIndex, item_text
+    from pipelines.eval.events import read_gold
+    from pipelines.nlp.events import EventCoder
+
+    if not path.exists():
+        shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+        print(f"\nBlind test: skipped, {shown} is not in this checkout")
+        return None
+    blind = read_gold(path)
+    train_index = ShingleIndex([item_text(i) for i in training_items(shared)])
+    dups = [b["id"] for b in blind if train_index.matches(item_text(b))]
+    coder = EventCoder.load()
+    figures = summary(blind, evaluate(blind, code_items(coder, blind, nlp, resolver)))
+    print_summary(f"\nBlind test ({path.name}, shipped model; {len(dups)} items near-duplicate "
+                  f"a training item)", figures)
+    figures["per_type"] = ranking_by_type(coder.classifier, blind)
+    print_ranking(figures["per_type"])
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     from pipelines.nlp.events import EventCoder
     from pipelines.nlp.ner import load_nlp
@@ -119,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--C", type=float, default=2.0)
     parser.add_argument("--embed-scale", type=float, default=1.0)
     parser.add_argument("--no-encoder", action="store_true")
-    parser.add_argument("--blind", type=Path, default=BLIND)
+    parser.add_argument("--blind", type=Path, nargs="*", default=list(BLIND))
     parser.add_argument("--skip-cv", action="store_true", help="only the blind test")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
@@ -180,23 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         none_base = sum(1 for i in tune if not i.get("event_type")) / len(tune)
         print_summary(f"\nTuning sets (real news, dev + tune; all-'none' baseline accuracy {none_base:.3f})",
                       figures["tuning"])
-    if args.blind.exists():
-        from pipelines.eval.dedup import ShingleIndex, item_text
-        from pipelines.eval.events import read_gold
-
-        blind = read_gold(args.blind)
-        train_index = ShingleIndex([item_text(i) for i in training_items(args.shared)])
-        dups = [b["id"] for b in blind if train_index.matches(item_text(b))]
-        coder = EventCoder.load()
-        preds = code_items(coder, blind, nlp, resolver)
-        figures["blind"] = summary(blind, evaluate(blind, preds))
-        print_summary(f"\nBlind test ({args.blind.name}, shipped model; {len(dups)} items near-duplicate "
-                      f"a training item)", figures["blind"])
-        figures["blind"]["per_type"] = ranking_by_type(coder.classifier, blind)
-        print_ranking(figures["blind"]["per_type"])
-    else:
-        print(f"\nBlind test: skipped, {args.blind.relative_to(REPO) if args.blind.is_relative_to(REPO) else args.blind} "
-              "is not in this checkout (it is added once, after development stops)")
+    for path in args.blind:
+        figures.setdefault("blind", {})[path.name] = score_blind(path, args.shared, nlp, resolver)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
     print(f"({time.time() - t0:.0f}s)", file=sys.stderr)
