@@ -66,7 +66,8 @@ setup(
     ],
     extras_require={
         # The spaCy model is pinned by version and hash in requirements/model.txt.
-        "test": ["pytest~=9.2"],
+        # kubernetes-validate: the Kubernetes API schemas, offline, for tests/deploy (PyYAML comes with Beam).
+        "test": ["pytest~=9.2", "kubernetes-validate~=1.37.0"],
         "eval": ["matplotlib~=3.11"],
     },
     entry_points={"console_scripts": ["newsflow=pipelines.cli:main"]},

@@ -154,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
             ("replay", "pipelines.pipeline.replay", "the same enrichment as a bounded batch over archives or a topic range"),
             ("demo", "pipelines.pipeline.demo", "the main job on the embedded default: broker, seeds, pipeline, summary"),
             ("feeds", "pipelines.io.feeds", "poll RSS/Atom feeds and publish new articles"),
+            ("health", "pipelines.health", "is a running `newsflow run --health-file PATH` healthy? exit 0/1, for probes"),
             ("eval", None, "evaluate NER (eval ner) or the event coder (eval events)")):
         p = sub.add_parser(name, help=help_text, add_help=False)
         p.set_defaults(delegate=module)

@@ -23,6 +23,7 @@ from apache_beam.utils.shared import Shared
 
 from pipelines import avro
 from pipelines.config import METRICS_NAMESPACE
+from pipelines.health import HealthFile, Heartbeat
 from pipelines.io.avro_files import PartitionedAvroWriter
 from pipelines.io.offsets import CommitLedger
 from pipelines.io.topics import DLQ_TOPIC, ENRICHED_TOPIC
@@ -45,6 +46,7 @@ class DeliveryConfig:
     avro_dir: str | None = None
     commit_group: str | None = None       # commit source offsets for this group after durable output
     progress_seconds: float = 10.0
+    health: HealthFile | None = None      # beat here at every record and bundle (``pipelines.health``)
 
 
 def source_range(kind: str, record: dict) -> tuple[str, int, int, int] | None:
@@ -93,6 +95,7 @@ class Delivery:
         self._counts = Counter()
         self._last_progress = self._last_progress_at = time.monotonic()
         self._last_total = 0
+        self._heartbeat = Heartbeat(cfg.health) if cfg.health else None
 
     def write(self, kind: str, record: dict) -> None:
         with self._lock:
@@ -110,6 +113,7 @@ class Delivery:
             position = source_range(kind, record)
             if position:
                 self._unflushed.append(position)
+            self._beat()
 
     def flush_and_commit(self) -> None:
         with self._lock:
@@ -120,6 +124,7 @@ class Delivery:
             # Everything written so far is durable now (whichever bundle wrote it).
             durable, self._unflushed = self._unflushed, []
             self._commit(durable)
+            self._beat()
             now = time.monotonic()
             total = self._counts[ENRICHED] + self._counts[DEAD]
             due = now - self._last_progress >= self._cfg.progress_seconds
@@ -128,6 +133,10 @@ class Delivery:
             if self._log and due and not idle:
                 self._last_progress = now
                 self._log(self.progress_line(now))
+
+    def _beat(self) -> None:
+        if self._heartbeat:
+            self._heartbeat.beat(self._counts[ENRICHED] + self._counts[DEAD])
 
     def progress_line(self, now: float) -> str:
         total = self._counts[ENRICHED] + self._counts[DEAD]

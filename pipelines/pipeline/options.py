@@ -75,6 +75,9 @@ class KafkaOptions(PipelineOptions):
         parser.add_argument("--relist-seconds", type=float, default=30.0, metavar="S",
                             help="look for partitions added to the input topic every S seconds and read them "
                                  "too (default 30; 0: never)")
+        parser.add_argument("--health-file", default=None, metavar="PATH",
+                            help="keep PATH up to date with what the run is doing (JSON: state, last beat, "
+                                 "deliveries) for `newsflow health` probes; with K processes each writes PATH.k")
 
 
 def run_help_parser() -> argparse.ArgumentParser:

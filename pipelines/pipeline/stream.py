@@ -22,6 +22,7 @@ from collections import Counter
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+from pipelines import health
 from pipelines.io.delivery import DELIVERED_DEAD_PREFIX, DELIVERED_ENRICHED, DeliverOutputs, DeliveryConfig
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka, owns, parse_worker, request_stop, reset_stop
 from pipelines.pipeline import launch
@@ -53,7 +54,8 @@ def build_pipeline(options: PipelineOptions, log=log_line, read_cfg: KafkaReadCo
     delivery = DeliveryConfig(bootstrap_servers=kafka.bootstrap_servers, output_topic=kafka.output_topic,
                               dlq_topic=kafka.dlq_topic, avro_dir=None if enrich.no_avro else enrich.avro_dir,
                               commit_group=kafka.group_id if commit else None,
-                              progress_seconds=kafka.progress_seconds)
+                              progress_seconds=kafka.progress_seconds,
+                              health=health.HealthFile.of(kafka.health_file, kafka.worker))
     pipeline = beam.Pipeline(options=options)
     outputs = (pipeline
                | "ReadRaw" >> ReadFromKafka([kafka.input_topic], read_cfg)
@@ -136,6 +138,7 @@ def _run_in_process(options, kafka, worker, log, stop: _Stop) -> tuple[int, Coun
             # Nothing of ours yet (more workers than partitions): wait for partitions to be added.
             if kafka.until_end or kafka.relist_seconds <= 0:
                 break
+            health.report(kafka.health_file, kafka.worker, health.WAITING)
             stop.by_user.wait(kafka.relist_seconds)
             continue
         reset_stop()
@@ -192,6 +195,7 @@ def run(argv: list[str], log=log_line) -> int:
     if kafka.processes < 0:
         raise ValueError(f"--processes must be 0 (one per core) or more, not {kafka.processes}")
     options.view_as(StandardOptions).streaming = not kafka.until_end
+    health.report(kafka.health_file, kafka.worker, health.STARTING)
     check_broker(kafka.bootstrap_servers)
     ensure_topics(kafka.bootstrap_servers, [kafka.input_topic, kafka.output_topic, kafka.dlq_topic])
     started = time.monotonic()
@@ -206,12 +210,14 @@ def run(argv: list[str], log=log_line) -> int:
     stop = _Stop()
     code = 0
     if processes > 1:
+        health.report(kafka.health_file, kafka.worker, health.SUPERVISING, processes=processes)
         counts, code = _run_copies(argv, worker, processes, log, stop)
     else:
         # Ctrl-C / SIGTERM: finish at the next record boundary, flush, commit, exit 0; a second signal kills.
         with launch.private_tempdir("newsflow-run-"), StopOnSignals(stop.drain, _exit_now):
             counts = _run_in_process(options, kafka, worker, log, stop)
     wall = time.monotonic() - started
+    health.report(kafka.health_file, kafka.worker, health.STOPPED)
     if counts is None:
         log(f"newsflow run: stopped after {wall:.1f}s (this runner reports no counts)")
     else:

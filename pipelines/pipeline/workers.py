@@ -12,7 +12,9 @@ The launcher relays the first Ctrl-C / SIGTERM to every copy (they run in their 
 so a terminal's Ctrl-C reaches only the launcher and is not seen twice), forwards their lines,
 sums their progress lines and their closing accounts into the one account line of a run.
 Copies die with the launcher (PR_SET_PDEATHSIG on Linux): a ``kill -9`` of the launcher
-must not leave readers of its partitions behind when it is restarted.
+must not leave readers of its partitions behind when it is restarted. With ``--health-file
+PATH``, copy k reports to ``PATH.k`` (``pipelines.health``): one file per process, so one
+stuck process is seen.
 """
 from __future__ import annotations
 
@@ -26,11 +28,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
+from pipelines.health import part_path
+
 ACCOUNT = re.compile(r"newsflow run: read (\d+) = enriched (\d+) \+ dead-lettered (\d+) \((.*)\); stopped after")
 PROGRESS = re.compile(r"progress: (\d+) done = (\d+) enriched \+ (\d+) dead-lettered")
 # A copy's own banner and drain notice: the launcher says these once for all of them.
 OWN_LINES = re.compile(r"newsflow run: (\S+ -> |\S+ received, draining|stopped after)")
-WORKER_FLAGS = ("--worker", "--processes")
+WORKER_FLAGS = ("--worker", "--processes", "--health-file")
 
 
 def sub_worker(worker: tuple[int, int], k: int, processes: int) -> str:
@@ -52,6 +56,17 @@ def without_flags(argv: list[str], names=WORKER_FLAGS) -> list[str]:
             continue
         out.append(arg)
     return out
+
+
+def flag_value(argv: list[str], name: str) -> str | None:
+    """The last value given to ``name`` in ``argv`` (``--flag V`` or ``--flag=V``), or None."""
+    value = None
+    for i, arg in enumerate(argv):
+        if arg == name and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith(name + "="):
+            value = arg.split("=", 1)[1]
+    return value
 
 
 def parse_reasons(text: str) -> Counter:
@@ -93,9 +108,11 @@ class Copies:
         self._lock = threading.Lock()
         self._states = [CopyState() for _ in range(processes)]
         base = without_flags(argv)
+        health_file = flag_value(argv, "--health-file")
         self._procs = [subprocess.Popen(
             [sys.executable, "-m", "pipelines", "run", *base,
-             f"--worker={sub_worker(worker, k, processes)}", "--processes=1"],
+             f"--worker={sub_worker(worker, k, processes)}", "--processes=1",
+             *([f"--health-file={part_path(health_file, k)}"] if health_file else [])],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True, preexec_fn=_pdeathsig) for k in range(processes)]
         self._readers = [threading.Thread(target=self._forward, args=(k,), daemon=True, name=f"copy-{k}")

@@ -7,7 +7,7 @@ from tests.cli.helpers import newsflow
 
 
 def parsers():
-    from pipelines import cli
+    from pipelines import cli, health
     from pipelines.eval import events, ner
     from pipelines.pipeline import demo, options, replay
 
@@ -15,11 +15,12 @@ def parsers():
     subcommands = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction))
     own = {name: subcommands.choices[name] for name in ("kafka", "publish", "consume")}
     return {"newsflow": top, **own, "run": options.run_help_parser(), "replay": replay.build_parser(),
-            "demo": demo.build_parser(), "eval ner": ner.build_parser(), "eval events": events.build_parser()}
+            "demo": demo.build_parser(), "eval ner": ner.build_parser(), "eval events": events.build_parser(),
+            "health": health.build_parser()}
 
 
 @pytest.mark.parametrize("name", ["newsflow", "kafka", "publish", "consume", "run", "replay", "demo",
-                                  "eval ner", "eval events"])
+                                  "eval ner", "eval events", "health"])
 def test_every_flag_has_help_text(name):
     parser = parsers()[name]
     silent = [a.option_strings or [a.dest] for a in parser._actions
@@ -29,7 +30,9 @@ def test_every_flag_has_help_text(name):
 
 @pytest.mark.parametrize("command,expected", [
     (("run", "--help"), ["--until-end", "--avro-dir DIR", "(default ./out)", "--log-level",
-                         "read N = enriched E + dead-lettered D (reasons)", "Beam's own flags pass through"]),
+                         "read N = enriched E + dead-lettered D (reasons)", "Beam's own flags pass through",
+                         "--health-file PATH"]),
+    (("health", "--help"), ["--file PATH", "--max-age S", "--ready"]),
     (("eval", "--help"), ["newsflow eval ner", "--conll FILE", "newsflow eval events", "--gold FILE", "--resources DIR"]),
 ])
 def test_help_of_delegated_commands_lists_their_flags(command, expected):
