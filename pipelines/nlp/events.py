@@ -84,6 +84,7 @@ class CoderConfig:
     sentence_margin: float = 0.15  # a non-anchor body sentence needs its threshold plus this
     max_events: int = 8          # at most this many events per article (anchors first)
     political_actor: bool = True  # drop events whose every actor found is a company (codebook §1)
+    lead_actors: bool = True     # a headline event's missing actors come from the lead's sentence of its type
 
 
 class TypeClassifier:
@@ -233,12 +234,43 @@ class EventCoder:
                 events.append(self._event(etype, confidence, field, sent, verb, verb_hit, by_field[field],
                                           context, published_at))
             context.observe(sent, by_field[field])
+        if cfg.lead_actors:
+            self._complete_from_lead(events, units, sent_probs, by_field["body"], context, published_at)
         if cfg.political_actor:
             events = [e for e in events if not _business_only(e)]
             if not any(e["event_type"] == primary for e in events):
                 kept = {e["event_type"] for e in events}
                 primary = next((clf.types[j] for j in passed if clf.types[j] in kept), None)
         return events, primary
+
+    def _complete_from_lead(self, events, units, sent_probs, body_ents, context, published_at) -> None:
+        """Fill a headline event's missing source or target from the body sentence that scores
+        best for its type, when that sentence passes the type's threshold: headlines drop
+        actors ("Talks collapse", "Troops withdrawn") that the lead names in full."""
+        clf = self.classifier
+        body = [i for i, (field, _) in enumerate(units) if field == "body"]
+        if not body:
+            return
+        for event in events:
+            if event["field"] != "title" or (event["source_actor"] and event["target_actor"]):
+                continue
+            j = clf.types.index(event["event_type"])
+            best = max(body, key=lambda i: sent_probs[i, j])
+            if sent_probs[best, j] < clf.thresholds[j]:
+                continue
+            sent = units[best][1]
+            verb = self._verb(sent, event["event_type"])
+            lead = self._event(event["event_type"], 0.0, "body", sent, verb, None, body_ents, context, published_at)
+            # The lead must tell the same story: an actor the headline names shares a name word
+            # with the lead's actor in the same role ("Kenya" / "Kenya's president"), or the
+            # headline names none.
+            same = all(_names_overlap(event[role], lead[role])
+                       for role in ("source_actor", "target_actor") if event[role] is not None)
+            if not same:
+                continue
+            for role in ("source_actor", "target_actor"):
+                if event[role] is None and lead[role] is not None:
+                    event[role] = lead[role]
 
     def _verb(self, sent, etype: str):
         """The token carrying an event of ``etype``: a reliable verb of that type nearest the
@@ -319,6 +351,14 @@ def entities_from_docs(title_doc, body_doc) -> list[dict]:
                         "start_char": ent.start_char, "end_char": ent.end_char, "canonical": ent.text,
                         "entity_id": None, "country": country_for(ent.text, ent.label_), "geo": None})
     return out
+
+
+def _names_overlap(a: dict | None, b: dict | None) -> bool:
+    """Whether two actors share a name word of three letters or more."""
+    if a is None or b is None:
+        return False
+    words = [{w for w in x["text"].lower().replace("'s", "").split() if len(w) > 2} for x in (a, b)]
+    return bool(words[0] & words[1])
 
 
 def _business_only(event: dict) -> bool:

@@ -287,3 +287,19 @@ def test_events_between_companies_are_not_political_events(nlp, resolver):
 
     assert company_pairs(CoderConfig(political_actor=False))  # the classifier alone codes one
     assert not company_pairs(CoderConfig())
+
+
+def test_a_headline_event_takes_its_missing_actors_from_the_lead(nlp, resolver):
+    from pipelines.nlp.events import CoderConfig
+
+    title, body = ("Sanctions imposed over missile test",
+                   "The United States imposed sanctions on three North Korean officials on Tuesday over the launch.")
+
+    def headline_actors(config):
+        events, _ = code(nlp, EventCoder.load(config=config), title, body, resolver=resolver)
+        event = next(e for e in events if e["field"] == "title" and e["event_type"] == "SANCTION")
+        return event["source_actor"], event["target_actor"]
+
+    assert headline_actors(CoderConfig(lead_actors=False)) == (None, None)
+    source, target = headline_actors(CoderConfig())
+    assert source["country"] == "USA" and target["country"] == "PRK"
