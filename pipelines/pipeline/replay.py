@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.article import parse_published_at
@@ -64,9 +65,9 @@ def write_partition(item, root: str, schema_name: str, order):
     key, records = item
     records = sorted(records, key=order)
     relative = f"{key}/part-00000.avro"
-    path = Path(root) / relative
+    path = FileSystems.join(root, *relative.split("/"))
     write_file_atomically(path, schema_name, records, sync_marker=deterministic_sync_marker(relative))
-    yield str(path), len(records)
+    yield path, len(records)
 
 
 def build_replay(options: PipelineOptions, args, enrich_cfg: EnrichConfig, progress_dir: str | None) -> beam.Pipeline:
