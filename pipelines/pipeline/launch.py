@@ -181,6 +181,26 @@ def embedded_runner(options) -> bool:
     return name in EMBEDDED_RUNNERS or f"{name}runner" in EMBEDDED_RUNNERS
 
 
+def workers_in_process(pipeline) -> bool:
+    """Will this pipeline run its SDK workers in this process?
+
+    True on the embedded runner in memory, and where a portable runner runs them in a LOOPBACK
+    environment (Prism's default): threads of this process. False where they are processes of
+    their own: a multi-process DirectRunner, ``--environment_type`` EXTERNAL, PROCESS or
+    DOCKER, or LOOPBACK with ``--experiments=use_loopback_process_worker``.
+    """
+    from apache_beam.options.pipeline_options import DebugOptions, DirectOptions, PortableOptions
+
+    options = pipeline.options
+    if embedded_runner(options):
+        return options.view_as(DirectOptions).direct_running_mode != "multi_processing"
+    # Without --environment_type, the runner picks one on submission; ask it now (Prism, and
+    # Flink or Spark on a local master, set LOOPBACK on the options, as they will then).
+    pipeline.runner.default_environment(options)
+    return (options.view_as(PortableOptions).environment_type or "").upper() == "LOOPBACK" and \
+        not options.view_as(DebugOptions).lookup_experiment("use_loopback_process_worker", False)
+
+
 def output_location(path: str) -> str:
     """A local folder as an absolute path (the workers may start in another folder); a URL as given."""
     from apache_beam.io.filesystems import FileSystems

@@ -5,10 +5,11 @@ element-wise: source -> enrich -> delivery, and offsets are committed by the del
 Any Beam runner can be chosen with Beam's own flags (``--runner=FlinkRunner ...``).
 
 Stopping: on the embedded runner the SDK harness runs in this process, so Ctrl-C / SIGTERM set
-the readers' in-process flag and the pipeline drains by itself. On any other runner (Prism,
-Flink, Dataflow) the workers are other processes, which no flag of ours reaches: the job is
-stopped through its ``PipelineResult`` (``stop_job``), and the account is read from the
-runner's metrics either way.
+the readers' in-process flag and the pipeline drains by itself. On other runners (Prism, Flink,
+Dataflow) the workers are in other processes, which no flag of ours reaches, and the job is
+stopped through its ``PipelineResult`` (``stop_job``); only where such a runner runs its
+workers in this process (a LOOPBACK environment) does the flag drain it. The account is read
+from the runner's metrics either way.
 
 Scale: ``--worker I/N`` gives this run its static share of the partitions (``kafka_source.owns``);
 on its machine it starts one process per core, each with a share of that (``workers``); and it
@@ -84,19 +85,22 @@ def delivered_counts(result) -> tuple[int, Counter] | None:
 class _Stop:
     """Stop requests, carried out the runner's way: by the user (end the run) or by a re-listing (start again).
 
-    Embedded runner: the readers in this process see the in-process flag (``request_stop``),
-    finish their ranges at the next record boundary, and the pipeline drains by itself. Other
-    runners: the waiting loop (``_wait_for_job``) stops the job through its PipelineResult.
+    Where the SDK workers run in this process (the embedded runner; a LOOPBACK environment), the
+    readers see the in-process flag (``request_stop``), finish their ranges at the next record
+    boundary, and the pipeline drains by itself. Elsewhere the waiting loop (``_wait_for_job``)
+    stops the job through its PipelineResult.
     """
 
     def __init__(self, embedded: bool):
         self.embedded = embedded
+        self.workers_here = embedded         # known for each pipeline once it is built
         self.by_user = threading.Event()     # end the run
         self.pipeline = threading.Event()    # end the current pipeline (the user, or new partitions)
         self.now = threading.Event()         # a second signal: stop waiting for the job to end
 
     def first_signal(self, name: str) -> None:
-        how = "draining and committing" if self.embedded else "stopping the job through the runner (drain, else cancel)"
+        how = "draining and committing" if self.workers_here else \
+            "stopping the job through the runner (drain, else cancel)"
         log_line(f"newsflow run: {name} received, {how} ...")
         self.by_user.set()
         self.end_pipeline()
@@ -113,12 +117,14 @@ class _Stop:
 
     def end_pipeline(self) -> None:
         self.pipeline.set()
-        if self.embedded:
+        if self.workers_here:
             request_stop()
 
     def next_pipeline(self) -> None:
         self.pipeline.clear()
         reset_stop()
+        if self.by_user.is_set():
+            self.end_pipeline()  # the user's stop, even one that came just now, holds for every pipeline
 
 
 def _drain(result) -> bool:
@@ -173,10 +179,12 @@ def _state_name(result) -> str:
 
 
 def _wait_for_job(result, stop: _Stop, log) -> None:
-    """Wait for a pipeline on a runner of its own, stopping it through its PipelineResult when asked.
+    """Wait for a pipeline on a runner of its own, stopping it when asked.
 
     ``wait_until_finish`` blocks (in gRPC, on portable runners), so it runs in a thread while
-    this one watches for stop requests. A second signal cancels even a drain, and waits at most
+    this one watches for stop requests. Where the runner runs its SDK workers in this process (a
+    LOOPBACK environment, Prism's default) the readers see the in-process flag and the job
+    drains by itself; otherwise it is stopped through its PipelineResult (``stop_job``). A second signal cancels even a drain, and waits at most
     ``CANCEL_WAIT_SECONDS`` for the runner to confirm the cancel, saying so if it does not.
     A job that ends in a stopped state after a stop request is not an error.
     """
@@ -194,7 +202,10 @@ def _wait_for_job(result, stop: _Stop, log) -> None:
     while waiter.is_alive():
         waiter.join(0.5)
         if stop.pipeline.is_set() and stopping is None:
-            stopping = stop_job(result, log)
+            if stop.workers_here:
+                stopping = "draining"  # by the in-process flag (``_Stop.end_pipeline``)
+            else:
+                stopping = stop_job(result, log)
             LOG.info("job %s", stopping)
         if stop.now.is_set():
             if stopping == "draining":
@@ -256,9 +267,13 @@ def _run_in_process(options, kafka, worker, log, stop: _Stop, signals: StopOnSig
                              args=(kafka.bootstrap_servers, kafka.input_topic, worker, known,
                                    kafka.relist_seconds, done, stop)).start()
         try:
+            pipeline = build_pipeline(options, log)
+            stop.workers_here = launch.workers_in_process(pipeline)
+            if stop.pipeline.is_set():
+                stop.end_pipeline()  # asked before it was known where the workers would be
             # The embedded runner returns when the pipeline has ended; others once the job is submitted.
             with children_ignore_sigint(not stop.embedded):
-                result = build_pipeline(options, log).run()
+                result = pipeline.run()
             signals.reclaim()
             if stop.embedded:
                 result.wait_until_finish()

@@ -16,7 +16,7 @@ from pipelines.io.kafka_client import make_consumer, make_producer
 from pipelines.io.topics import ensure_topics
 from tests.fixtures import articles as fixture_articles
 from tests.pipeline.bad_inputs import BAD_INPUTS, MAX_BYTES_FOR_TESTS, avro_article
-from tests.pipeline.portable import alive, descendants, prism_args, wait_until_gone
+from tests.pipeline.portable import alive, descendants, prism_args, prism_binary, wait_until_gone
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -32,8 +32,15 @@ class Topics:
 
 
 def runner_args(runner, request) -> list[str]:
-    """Beam flags of a runner: the embedded default, or Prism with its SDK workers in the worker pool."""
-    return [] if runner == "direct" else prism_args(request.getfixturevalue("sdk_worker_pool").address)
+    """Beam flags of a runner: the embedded default; Prism with its SDK workers in the worker pool
+    (as on a remote runner); or Prism with them in the launcher's process (Prism's default, LOOPBACK)."""
+    if runner == "direct":
+        return []
+    if runner == "prism":
+        return prism_args(request.getfixturevalue("sdk_worker_pool").address)
+    if not prism_binary():
+        pytest.skip("Prism runner not built: install Go (https://go.dev/dl/), then `make prism`")
+    return ["--runner=PrismRunner", f"--prism_location={prism_binary()}"]
 
 
 def start_run(bootstrap, topics, avro_dir, group, log_path, runner_args=()):
@@ -79,7 +86,7 @@ def uncommitted(bootstrap, topic, group) -> dict:
         consumer.close()
 
 
-@pytest.mark.parametrize("runner", ["direct", "prism"])
+@pytest.mark.parametrize("runner", ["direct", "prism", "prism-loopback"])
 def test_stream_enriches_valid_and_dead_letters_invalid_input(kafka_broker, tmp_path, runner, request):
     topics = Topics(f"e2e{runner}{os.getpid()}")
     ensure_topics(kafka_broker, [topics.raw, topics.enriched, topics.dlq], partitions=2)
@@ -108,8 +115,9 @@ def test_stream_enriches_valid_and_dead_letters_invalid_input(kafka_broker, tmp_
     assert code == 0, log[-3000:]
     # The stop left nothing running: no process the run started, no job (its SDK worker would be in the pool).
     assert not wait_until_gone(lambda: alive(started), 10), log[-3000:]
-    if runner == "prism":
+    if runner.startswith("prism"):
         assert started, "Prism should have run as a process of the launcher"
+    if runner == "prism":
         assert not wait_until_gone(request.getfixturevalue("sdk_worker_pool").workers), "the job's worker is left"
     # What was delivered before the stop is committed: a restart would not deliver it again.
     assert uncommitted(kafka_broker, topics.raw, "e2e") == {}, log[-3000:]
@@ -129,12 +137,13 @@ def test_stream_enriches_valid_and_dead_letters_invalid_input(kafka_broker, tmp_
     people = {e["canonical"] or e["text"] for e in seed["entities"] if e["label"] == "PERSON"}
     assert {"Sergei Shoigu", "Kim Jong Un"} <= people
     assert {"Pyongyang", "Russia"} <= {e["text"] for e in seed["entities"] if e["label"] == "GPE"}
-    if runner == "direct":
-        assert "progress:" in log and "SIGTERM received, draining and committing" in log
-    else:
-        # Prism's workers are out of this process: the job is stopped through the runner, and the
-        # progress lines are the workers' (in the pool's log).
+    if runner == "prism":
+        # Its workers are out of this process: the job is stopped through the runner (Prism does
+        # not drain: it cancels), and the progress lines are the workers' (in the pool's log).
         assert "SIGTERM received, stopping the job through the runner" in log, log[-3000:]
+    else:
+        # The workers are in this process: the readers see the stop flag and the pipeline drains.
+        assert "progress:" in log and "SIGTERM received, draining and committing" in log, log[-3000:]
     assert "Traceback" not in log and "PrismRunner" not in log, log[-3000:]
     # The run's own account agrees, on either runner (it is read from the runner's metrics).
     assert f"newsflow run: read {sent} = enriched {len(enriched)} + dead-lettered {len(dead)} (" in log, log[-2000:]
