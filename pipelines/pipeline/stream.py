@@ -161,6 +161,7 @@ def stop_job(result, log) -> str:
 
 
 def _cancel(result, log) -> str:
+    """Cancel the job; "cancelled", or "unconfirmed" (said on the console) when the runner could not be told."""
     try:
         result.cancel()
     except Exception as exc:  # noqa: BLE001 - e.g. the runner's job service is gone: say so, do not crash
@@ -184,9 +185,10 @@ def _wait_for_job(result, stop: _Stop, log) -> None:
     ``wait_until_finish`` blocks (in gRPC, on portable runners), so it runs in a thread while
     this one watches for stop requests. Where the runner runs its SDK workers in this process (a
     LOOPBACK environment, Prism's default) the readers see the in-process flag and the job
-    drains by itself; otherwise it is stopped through its PipelineResult (``stop_job``). A second signal cancels even a drain, and waits at most
-    ``CANCEL_WAIT_SECONDS`` for the runner to confirm the cancel, saying so if it does not.
-    A job that ends in a stopped state after a stop request is not an error.
+    drains by itself; otherwise it is stopped through its PipelineResult (``stop_job``). A
+    second signal cancels even a drain, and waits at most ``CANCEL_WAIT_SECONDS`` for the
+    runner to confirm the cancel, saying so if it does not. A job that ends in a stopped state
+    after a stop request is not an error.
     """
     errors = []
 
