@@ -155,7 +155,10 @@ def stop_job(result, log) -> str:
     Cancelling loses nothing: an offset is committed only once every record below it is
     delivered (``pipelines.io.offsets``), so the records of a bundle cut short are read again
     by the next run, with the same ids (at-least-once), and an Avro file cut short stays under
-    its temporary dot-name, which readers skip. What a drain adds is fewer re-deliveries.
+    its temporary dot-name, which readers skip. What a drain adds is fewer re-deliveries. The
+    account counts the bundles the runner saw complete (committed metrics): a bundle that
+    delivered and committed in the last milliseconds before the cancel, but whose completion
+    the runner never heard of, is delivered and not counted.
     """
     return "draining" if _drain(result) else _cancel(result, log)
 

@@ -194,6 +194,9 @@ def test_a_second_signal_on_prism_cancels_the_job_gives_the_account_and_leaves_n
                      prism_args(sdk_worker_pool.address))
     try:
         read_topic(kafka_broker, topics.enriched, lambda m: len(m) >= 3)
+        # The bundles that delivered them report to the runner moments after the records appear;
+        # a cancel before that would leave them out of the account (see stream.stop_job).
+        time.sleep(1)
         started = descendants(proc.pid)
         # Two signals in a row (an impatient Ctrl-C Ctrl-C): the second must not leave the job running.
         proc.send_signal(signal.SIGTERM)
