@@ -68,7 +68,13 @@ def read_topic(bootstrap, topic, until, timeout_s=120):
 
 def stop(proc, timeout=60):
     proc.send_signal(signal.SIGTERM)
-    return proc.wait(timeout=timeout)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # It did not stop: the test fails, and leaves neither the run nor the runner it started behind.
+        for pid in descendants(proc.pid) | {proc.pid}:
+            os.kill(pid, signal.SIGKILL)
+        raise
 
 
 def uncommitted(bootstrap, topic, group) -> dict:
