@@ -211,7 +211,8 @@ def test_a_second_signal_on_prism_cancels_the_job_gives_the_account_and_leaves_n
         code = proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
-            proc.kill()
+            for pid in descendants(proc.pid) | {proc.pid}:
+                os.kill(pid, signal.SIGKILL)
     log = (tmp_path / "run.log").read_text()
     assert code in (0, 130), log[-3000:]  # 130 when the second signal came before the job had ended
     assert "newsflow run: read 3 = enriched 3 + dead-lettered 0 (none); stopped after" in log, log[-3000:]
