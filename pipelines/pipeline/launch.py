@@ -1,9 +1,11 @@
 """What the launchers of ``run``, ``replay`` and ``demo`` share: flags checked before any work,
-quiet logging, a private temporary folder, and the closing account of a run.
+quiet logging, a private temporary folder, which kind of runner a run is on, and the closing
+account of a run (from the runner's metrics).
 """
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import logging
 import os
@@ -15,12 +17,16 @@ import threading
 from collections import Counter
 from typing import Iterator
 
-from pipelines.config import add_log_flags
+from pipelines.config import METRICS_NAMESPACE, add_log_flags
 
+LOG = logging.getLogger(__name__)
 QUIET_LOGGERS = {"apache_beam": logging.ERROR, "kafka": logging.CRITICAL}
 # Beam's SDK workers (other processes in a multi-process replay) log to the stderr they inherit
 # before they have read the pipeline's log level; these are the lines they print then.
 WORKER_NOISE = re.compile(rb"^(INFO|DEBUG|WARNING):(__main__|root|apache_beam)[.:\w]*:")
+# Beam's embedded default and its variants (``--runner`` names are matched as Beam matches them,
+# case-insensitively and with or without "Runner").
+EMBEDDED_RUNNERS = {"directrunner", "switchingdirectrunner", "bundlebaseddirectrunner", "fnapirunner"}
 
 
 class UnknownFlags(ValueError):
@@ -28,7 +34,10 @@ class UnknownFlags(ValueError):
 
 
 def _drop_import_noise(record: logging.LogRecord) -> bool:
-    """Beam warns about optional Google Cloud clients on import; newsflow never uses them."""
+    """Beam warns about optional Google Cloud clients on import; newsflow never uses them. And Beam
+    relays Prism's own log (and its SDK workers') whatever the logging level: "-v" shows it."""
+    if record.name == "PrismRunner" or record.name.startswith("SdkWorker@"):
+        return False
     return not record.getMessage().startswith("apitools not found")
 
 
@@ -94,12 +103,16 @@ def check_beam_flags(argv: list[str]) -> None:
 
 @contextlib.contextmanager
 def private_tempdir(prefix: str) -> Iterator[str]:
-    """Point this process and its workers at a temporary folder of their own, removed afterwards.
+    """Point this process and its workers at a temporary folder of their own, removed at exit.
 
     Beam leaves empty ``beam-temp*`` (a job server it starts and cannot reach here) and ``tmp*``
-    folders behind in ``$TMPDIR`` on every run; inside this folder they go with it.
+    folders behind in ``$TMPDIR`` on every run; inside this folder they go with it. The folder
+    goes when the process exits, not when the block ends: a job server that Beam started (Prism)
+    keeps its own folder in here and is stopped at exit, and it is not stopped at all if that
+    folder has vanished. Registered before Beam's, the removal runs after it (last in, first out).
     """
     folder = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     saved_env, saved_dir = os.environ.get("TMPDIR"), tempfile.tempdir
     os.environ["TMPDIR"], tempfile.tempdir = folder, folder
     try:
@@ -110,7 +123,6 @@ def private_tempdir(prefix: str) -> Iterator[str]:
             os.environ.pop("TMPDIR", None)
         else:
             os.environ["TMPDIR"] = saved_env
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -151,6 +163,69 @@ def worker_noise_filtered(enabled: bool = True) -> Iterator[None]:
         os.dup2(original, 2)  # closes our copy of the pipe's write end; workers are gone by now
         thread.join(timeout=5)
         os.close(original)
+
+
+def embedded_runner(options) -> bool:
+    """Is the run on Beam's embedded default, whose workers are this process or processes beside it?
+
+    Only there do the workers see this process's memory (the readers' stop flag) and this
+    machine's disk (a replay's progress files). On any other runner (Prism, Flink, Dataflow)
+    the SDK harness runs out of this process, possibly on other machines.
+    """
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    runner = options.view_as(StandardOptions).runner
+    if runner is None:
+        return True
+    name = (runner if isinstance(runner, str) else type(runner).__name__).rsplit(".", 1)[-1].lower()
+    return name in EMBEDDED_RUNNERS or f"{name}runner" in EMBEDDED_RUNNERS
+
+
+def workers_in_process(pipeline) -> bool:
+    """Will this pipeline run its SDK workers in this process?
+
+    True on the embedded runner in memory, and where a portable runner runs them in a LOOPBACK
+    environment (Prism's default): threads of this process. False where they are processes of
+    their own: a multi-process DirectRunner, ``--environment_type`` EXTERNAL, PROCESS or
+    DOCKER, or LOOPBACK with ``--experiments=use_loopback_process_worker``.
+    """
+    from apache_beam.options.pipeline_options import DebugOptions, DirectOptions, PortableOptions
+
+    options = pipeline.options
+    if embedded_runner(options):
+        return options.view_as(DirectOptions).direct_running_mode != "multi_processing"
+    # Without --environment_type, the runner picks one on submission; ask it now (Prism, and
+    # Flink or Spark on a local master, set LOOPBACK on the options, as they will then).
+    pipeline.runner.default_environment(options)
+    return (options.view_as(PortableOptions).environment_type or "").upper() == "LOOPBACK" and \
+        not options.view_as(DebugOptions).lookup_experiment("use_loopback_process_worker", False)
+
+
+def output_location(path: str) -> str:
+    """A local folder as an absolute path (the workers may start in another folder); a URL as given."""
+    from apache_beam.io.filesystems import FileSystems
+
+    return path if FileSystems.get_scheme(path) else os.path.abspath(path)
+
+
+def counter_values(result) -> Counter | None:
+    """newsflow's Beam counters of a finished (or cancelled) pipeline, by name; None when the runner reports none.
+
+    A counter's committed value counts only bundles that completed (a retried or cancelled
+    bundle is not counted twice, or at all); runners that report only attempted values give those.
+    """
+    from apache_beam.metrics.metric import MetricsFilter
+
+    try:
+        counters = result.metrics().query(MetricsFilter().with_namespace(METRICS_NAMESPACE))["counters"]
+    except Exception as exc:  # noqa: BLE001 - not every runner reports metrics; the run itself succeeded
+        LOG.info("no metrics from the runner: %s", exc)
+        return None
+    values = Counter()
+    for counter in counters:
+        value = counter.committed if counter.committed is not None else counter.attempted
+        values[counter.key.metric.name] += value or 0
+    return values
 
 
 def account_line(enriched: int, dead: Counter) -> str:

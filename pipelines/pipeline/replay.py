@@ -10,32 +10,36 @@ from run to run is ``provenance.processed_at``, and ``--processed-at`` fixes tha
 records go to ``DIR/dlq/`` as DeadLetter Avro records with their reasons.
 
 By default the DirectRunner runs in multi-process mode on every core; any Beam runner can be
-chosen with Beam's own flags.
+chosen with Beam's own flags. Nothing assumes the workers share the launcher's disk: the files
+are written through Beam's ``FileSystems`` (``--avro-dir`` may be a ``gs://``, ``s3://`` or
+``hdfs://`` URL), the closing summary is read from the runner's metrics of what was written,
+and the progress bar, fed by files the workers write, is shown on the embedded runner only.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import tempfile
 import time
+import uuid
 from collections import Counter
 from datetime import datetime, timezone
 from functools import partial
-from pathlib import Path
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.article import parse_published_at
-from pipelines.config import add_bootstrap_flag, add_log_flags
+from pipelines.config import METRICS_NAMESPACE, add_bootstrap_flag, add_log_flags
 from pipelines.io.archives import CsvMapping, check_inputs, expand_inputs, read_file
 from pipelines.io.avro_files import deterministic_sync_marker, partition_of, write_file_atomically
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka
 from pipelines.io.delivery import DeliverFn, DeliveryConfig, ENRICHED
 from pipelines.pipeline.enrich import DEAD_LETTER, EnrichArticles, EnrichConfig, from_archive_row, from_kafka_record
-from pipelines.pipeline.launch import account_line, check_beam_flags, configure_logging, harness_log_flags, \
-    private_tempdir, worker_noise_filtered
+from pipelines.pipeline.launch import account_line, check_beam_flags, configure_logging, counter_values, \
+    embedded_runner, harness_log_flags, output_location, private_tempdir, worker_noise_filtered
 from pipelines.pipeline.options import add_enrich_flags
 from pipelines.pipeline.progress import ProgressWatcher, ReportProgressFn
 
@@ -59,14 +63,36 @@ def dead_letter_order(record: dict):
         record.get("offset") or 0, record["error_class"]
 
 
+# Counters of what the files hold, counted where they are written: the closing summary.
+WRITTEN_ENRICHED = "written_enriched"
+WRITTEN_DEAD_PREFIX = "written_dead_"
+WRITTEN_ENTITIES = "written_entities"
+WRITTEN_EVENT_PREFIX = "written_event_"
+
+
 def write_partition(item, root: str, schema_name: str, order):
     """One deterministic file per partition key: sorted records, name-derived sync marker."""
     key, records = item
     records = sorted(records, key=order)
     relative = f"{key}/part-00000.avro"
-    path = Path(root) / relative
+    path = FileSystems.join(root, *relative.split("/"))
     write_file_atomically(path, schema_name, records, sync_marker=deterministic_sync_marker(relative))
-    yield str(path), len(records)
+    count_written(schema_name, records)
+    yield path, len(records)
+
+
+def count_written(schema_name: str, records: list[dict]) -> None:
+    """Count a written file's records (by reason for dead letters, with entities and events for the enriched)."""
+    counts = Counter()
+    for record in records:
+        if schema_name == "dead_letter":
+            counts[WRITTEN_DEAD_PREFIX + record["error_class"]] += 1
+        else:
+            counts[WRITTEN_ENRICHED] += 1
+            counts[WRITTEN_ENTITIES] += len(record["entities"])
+            counts.update(WRITTEN_EVENT_PREFIX + event["event_type"] for event in record["events"])
+    for name, value in counts.items():
+        Metrics.counter(METRICS_NAMESPACE, name).inc(value)
 
 
 def build_replay(options: PipelineOptions, args, enrich_cfg: EnrichConfig, progress_dir: str | None) -> beam.Pipeline:
@@ -107,18 +133,17 @@ def build_replay(options: PipelineOptions, args, enrich_cfg: EnrichConfig, progr
     return pipeline
 
 
-def summarize_output(avro_dir: str) -> dict:
-    """Counts read back from the files written: what a user can check independently."""
-    from pipelines.io.consume import DEAD_LETTER_KIND, ENRICHED_KIND, read_avro_dir
+def written_summary(result) -> dict | None:
+    """What the files hold, from the runner's metrics (a retried bundle counts once); None if it reports none."""
+    values = counter_values(result)
+    if values is None:
+        return None
 
-    enriched = entities = 0
-    events = Counter()
-    for record in read_avro_dir(avro_dir, ENRICHED_KIND):
-        enriched += 1
-        entities += len(record["entities"])
-        events.update(e["event_type"] for e in record["events"])
-    dead = Counter(record["error_class"] for record in read_avro_dir(avro_dir, DEAD_LETTER_KIND))
-    return {"enriched": enriched, "dead": dead, "entities": entities, "events": events}
+    def by_prefix(prefix: str) -> Counter:
+        return Counter({name[len(prefix):]: n for name, n in values.items() if name.startswith(prefix) and n})
+
+    return {"enriched": values[WRITTEN_ENRICHED], "dead": by_prefix(WRITTEN_DEAD_PREFIX),
+            "entities": values[WRITTEN_ENTITIES], "events": by_prefix(WRITTEN_EVENT_PREFIX)}
 
 
 def _offsets(spec: str | None) -> tuple:
@@ -176,14 +201,20 @@ def parse_args(argv: list[str]):
     return args, beam_args
 
 
-def check_writable(folder: Path) -> None:
-    """Fail before the run, in one line, when the output folder cannot be written."""
+def check_writable(folder: str) -> None:
+    """Fail before the run, in one line, when the output folder (local or a Beam file system URL) cannot be written."""
+    probe = FileSystems.join(folder, f".newsflow-check-{uuid.uuid4().hex[:8]}")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".newsflow-check-"):
-            pass
-    except OSError as exc:
-        raise ValueError(f"cannot write to --avro-dir {folder}: {exc.strerror or exc}") from exc
+        FileSystems.create(probe).close()
+        FileSystems.delete([probe])
+    except Exception as exc:  # noqa: BLE001 - OSError locally; each file system has its own errors
+        raise ValueError(f"cannot write to --avro-dir {folder}: {getattr(exc, 'strerror', None) or exc}") from exc
+
+
+def existing_avro_files(folder: str) -> list[str]:
+    """The ``.avro`` files anywhere under ``folder`` (none if it does not exist)."""
+    (match,) = FileSystems.match([FileSystems.join(folder, "**.avro")])
+    return [metadata.path for metadata in match.metadata_list]
 
 
 def default_beam_args(beam_args: list[str]) -> list[str]:
@@ -204,8 +235,8 @@ def count_inputs(files: list[str], mapping: CsvMapping) -> int:
 def main(argv: list[str] | None = None) -> int:
     args, beam_args = parse_args(list(sys.argv[1:] if argv is None else argv))
     configure_logging(args.log_level)
-    out = Path(args.avro_dir)
-    existing = list(out.rglob("*.avro")) if out.exists() else []
+    out = args.avro_dir = output_location(args.avro_dir)
+    existing = existing_avro_files(out)
     if existing and not args.overwrite:
         print(f"newsflow replay: {out} already holds {len(existing)} Avro file(s); use --overwrite or another folder",
               file=sys.stderr)
@@ -227,21 +258,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.output_topic:
         from pipelines.io.topics import ensure_topics
         ensure_topics(args.bootstrap_servers, [args.output_topic])
-    for path in existing:
-        path.unlink()
+    if existing:
+        FileSystems.delete(existing)
     processed_at = parse_published_at(args.processed_at) if args.processed_at else datetime.now(timezone.utc)
     enrich_cfg = EnrichConfig(max_article_bytes=args.max_article_bytes, non_english=args.non_english,
                               batch_size=args.batch_size, spacy_model=args.spacy_model,
                               clock=partial(_fixed, processed_at))
     options = PipelineOptions(harness_log_flags(default_beam_args(beam_args), args.log_level))
+    # The progress files are written by the workers and read here: only where they share this disk.
+    progress = not args.no_progress and embedded_runner(options)
     started = time.monotonic()
     with private_tempdir("newsflow-replay-") as scratch, worker_noise_filtered(args.log_level is None):
-        progress_dir = os.path.join(scratch, "progress")
-        os.mkdir(progress_dir)
-        with ProgressWatcher(progress_dir, total, enabled=not args.no_progress):
-            build_replay(options, args, enrich_cfg, progress_dir).run().wait_until_finish()
+        progress_dir = os.path.join(scratch, "progress") if progress else None
+        if progress_dir:
+            os.mkdir(progress_dir)
+        with ProgressWatcher(progress_dir, total, enabled=progress):
+            result = build_replay(options, args, enrich_cfg, progress_dir).run()
+            result.wait_until_finish()
     wall = time.monotonic() - started
-    summary = summarize_output(str(out))
+    summary = written_summary(result)
+    if summary is None:
+        print(f"replay: done, wall time {wall:.1f}s; this runner reports no counts (the files are under {out})")
+        return 0
     read = summary["enriched"] + sum(summary["dead"].values())
     events = ", ".join(f"{k} {v}" for k, v in _by_count(summary["events"])) or "none"
     print(f"replay: {account_line(summary['enriched'], summary['dead'])}; "

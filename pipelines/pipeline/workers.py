@@ -32,8 +32,8 @@ from pipelines.health import part_path
 
 ACCOUNT = re.compile(r"newsflow run: read (\d+) = enriched (\d+) \+ dead-lettered (\d+) \((.*)\); stopped after")
 PROGRESS = re.compile(r"progress: (\d+) done = (\d+) enriched \+ (\d+) dead-lettered")
-# A copy's own banner and drain notice: the launcher says these once for all of them.
-OWN_LINES = re.compile(r"newsflow run: (\S+ -> |\S+ received, draining|stopped after)")
+# A copy's own banner and stop notices: the launcher says these once for all of them.
+OWN_LINES = re.compile(r"newsflow run: (\S+ -> |\S+ received, |second signal, |stopped after)")
 WORKER_FLAGS = ("--worker", "--processes", "--health-file")
 
 

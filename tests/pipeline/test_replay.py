@@ -1,7 +1,9 @@
-"""`newsflow replay`: bounded enrichment over archives and topic ranges, deterministic output."""
+"""`newsflow replay`: bounded enrichment over archives and topic ranges, deterministic output, on the
+embedded runner and on Prism with its workers out of the launcher's process."""
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import fastavro
@@ -12,6 +14,7 @@ from pipelines.io.consume import read_avro_dir
 from pipelines.io.kafka_client import make_producer
 from pipelines.io.topics import ensure_topics
 from tests.fixtures import articles
+from tests.pipeline.portable import prism_args, wait_until_gone
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -120,3 +123,27 @@ def test_replay_a_topic_range_and_publish(kafka_broker, topic_name, tmp_path):
                        "--direct_num_workers=1", "--direct_running_mode=in_memory")
     assert by_time.returncode == 0, by_time.stderr[-3000:]
     assert "read 7 = enriched 6 + dead-lettered 1 (NotUTF8 1)" in by_time.stdout
+
+
+def test_replay_on_prism_with_workers_out_of_process_sums_up_what_it_wrote(archive, tmp_path, sdk_worker_pool):
+    # Relative --avro-dir from another folder than the workers': the launcher resolves it for them.
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines", "replay", "--input", str(archive / "a.jsonl"), str(archive / "c.avro"),
+         "--avro-dir", "out", "--processed-at", "2026-01-01T00:00:00Z", *prism_args(sdk_worker_pool.address)],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    # The summary comes from the runner's metrics of what was written; the files agree with it.
+    records = [r for r in read_avro_dir(str(tmp_path / "out")) if "entities" in r]
+    dead = list(read_avro_dir(str(tmp_path / "out" / "dlq")))
+    events = Counter(e["event_type"] for r in records for e in r["events"])
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(Counter(d["error_class"] for d in dead).items()))
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(events.items(), key=lambda kv: (-kv[1], kv[0]))) or "none"
+    assert len(records) == 10 and reasons == "MalformedJSON 1, MissingBody 1"
+    assert result.stdout.startswith(
+        f"replay: read 12 = enriched 10 + dead-lettered 2 ({reasons}); "
+        f"{sum(len(r['entities']) for r in records)} entities; events: {shown}; wall time "), result.stdout
+    # Written through Beam's FileSystems under temporary names, renamed when complete: none left over.
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.name.startswith(".")]
+    # No progress lines (their files would be on the workers' disk, not necessarily this one), no Prism log.
+    assert result.stderr.strip().splitlines() == [f"replay: 2 file(s), 12 record(s) -> {tmp_path / 'out'}"]
+    assert not wait_until_gone(sdk_worker_pool.workers), "the job's worker is left"
