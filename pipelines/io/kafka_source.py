@@ -159,7 +159,8 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):
 
     def __init__(self, cfg: KafkaReadConfig):
         self._cfg = cfg
-        self._consumer = None
+        self._consumers: dict = {}    # TopicPartition -> its own consumer (see setup)
+        self._positions: dict = {}    # TopicPartition -> offset its consumer's next poll starts at
 
     # ---- restriction provider
     def initial_restriction(self, element: tuple[str, int]) -> OffsetRange:
@@ -213,13 +214,27 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):
         yield restriction
 
     # ---- reading
+    # One consumer per partition, kept between calls: a consumer moved from partition to
+    # partition (assign + seek on every call) throws away its in-flight fetch each time, and a
+    # record then waits until a fetch happens to complete within one short poll (seconds at
+    # random, measured with 6 partitions). A consumer that stays on its partition keeps its
+    # fetch going between calls, and is sought only when the restriction does not start where
+    # its last poll left it.
     def setup(self):
-        self._consumer = _consumer(self._cfg)
+        self._consumers = {}
+        self._positions = {}
 
     def teardown(self):
-        if self._consumer is not None:
-            self._consumer.close()
-            self._consumer = None
+        for consumer in getattr(self, "_consumers", {}).values():
+            consumer.close()
+        self._consumers, self._positions = {}, {}
+
+    def _reader(self, tp):
+        consumer = self._consumers.get(tp)
+        if consumer is None:
+            consumer = self._consumers[tp] = _consumer(self._cfg)
+            consumer.assign([tp])
+        return consumer
 
     @beam.DoFn.unbounded_per_element()
     def process(self, element: tuple[str, int],
@@ -238,10 +253,10 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):
         if _STOP.is_set():
             tracker.try_claim(restriction.stop)  # finishes the restriction: the pipeline drains
             return
-        consumer = self._consumer
-        if set(consumer.assignment()) != {tp}:
-            consumer.assign([tp])
-        consumer.seek(tp, restriction.start)
+        consumer = self._reader(tp)
+        if self._positions.get(tp) != restriction.start:
+            consumer.seek(tp, restriction.start)
+        self._positions[tp] = None  # unknown until every polled record is claimed
         batch = consumer.poll(timeout_ms=self._cfg.poll_timeout_ms, max_records=self._cfg.max_records_per_bundle)
         records = batch.get(tp, [])
         # The residual of a checkpoint starts right after the last claimed offset, so the ranges
@@ -261,6 +276,7 @@ class ReadPartitionFn(beam.DoFn, RestrictionProvider):
             candidate = Timestamp.of(ts_ms / 1000.0)
             if current is None or candidate > current:
                 watermark.set_watermark(candidate)
+        self._positions[tp] = records[-1].offset + 1 if records else restriction.start  # where the next poll starts
         if restriction.stop != UNBOUNDED_END and consumer.position(tp) >= restriction.stop:
             tracker.try_claim(restriction.stop)  # every offset of the bounded range is read
             return
