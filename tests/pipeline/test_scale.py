@@ -97,6 +97,9 @@ def test_two_workers_share_six_partitions_and_a_killed_one_loses_nothing(kafka_b
     odd = Counter(r["id"] for r in records if r["kafka"]["partition"] % 2 == 1)
     assert odd and max(odd.values()) == 1, odd.most_common(3)
     assert len(records) < 2 * len(want)
+    print(f"kill -9: {len(want)} articles + {len(bad)} bad payloads published; enriched records "
+          f"{len(records)} ({len(records) - len(want)} duplicates, all from the killed worker's "
+          f"partitions), dead letters {len(dead)}")
     # The relaunched worker sums its two processes into one account.
     assert "newsflow run: read " in (tmp_path / "w0b.log").read_text()
     assert "2 processes" in (tmp_path / "w0b.log").read_text()
