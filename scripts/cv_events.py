@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, require, training_items  # noqa: E402
 from train_events import calibrate, extractor_from, fit, item_decisions, label_matrix  # noqa: E402
 
-from pipelines.eval.events import evaluate, load_resolver, parse_items  # noqa: E402
+from pipelines.eval.events import evaluate, load_resolver, predict  # noqa: E402
 
 NOEVENT_CATEGORIES = ("sport", "entertainment", "business", "markets")
 BLIND = (REPO / "data" / "eval" / "events_blind2.jsonl", REPO / "data" / "eval" / "events_blind.jsonl")
@@ -104,11 +104,7 @@ def print_ranking(per_type: dict) -> None:
 
 
 def code_items(coder, items, nlp, resolver) -> list[dict]:
-    out = []
-    for title_doc, body_doc, entities, published in parse_items(items, nlp, resolver):
-        events, primary = coder.code(title_doc, body_doc, entities, published)
-        out.append({"primary": primary, "events": events})
-    return out
+    return predict(items, nlp=nlp, coder=coder, resolver=resolver)
 
 
 def score_blind(path: Path, shared: Path, nlp, resolver) -> dict | None:

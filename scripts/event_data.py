@@ -1,27 +1,16 @@
 """Deterministic data splits shared by the event coder's training, gold-set and eval scripts.
 
-- Synthetic stories (NGEC), two fixed splits:
-  - "story" (the shipped model's): every fifth story by hash is held back. The held-back stories
-    are unseen, but their headline templates are not (other stories share them).
-  - "template" (the generalisation check): about a fifth of each PLOVER type's headline
-    templates (at least two) are held back with all their stories, so a model trained on the
-    rest has never seen a test story's headline pattern.
 - BBC archive: an article is held out for evaluation when sha1(id) mod 4 == 0; training only
   reads the other three quarters.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
-import zipfile
-from collections import defaultdict
 from pathlib import Path
 
 # DEFAULT_SHARED and require are re-exported for the scripts that import them from here.
-from _shared import (BBC, CAMEO2PLOVER, CAMEO_VERBS, DEFAULT_SHARED, HEADLINES, REPO,  # noqa: F401
-                     SYNTHETIC_ZIP, require)
+from _shared import BBC, CAMEO2PLOVER, CAMEO_VERBS, DEFAULT_SHARED, REPO, require  # noqa: F401
 
 
 def _h(text: str) -> int:
@@ -31,51 +20,6 @@ def _h(text: str) -> int:
 def bbc_heldout(article_id: str) -> bool:
     """True for BBC articles reserved for evaluation."""
     return _h(article_id) % 4 == 0
-
-
-def load_synthetic(shared: Path) -> list[dict]:
-    """The synthetic stories as dicts: id, title (filled headline), text, label, mode, template."""
-    with zipfile.ZipFile(shared / SYNTHETIC_ZIP) as zf:
-        name = [n for n in zf.namelist() if n.endswith(".csv")][0]
-        rows = list(csv.DictReader(io.TextIOWrapper(zf.open(name), encoding="utf-8")))
-    out = []
-    for i, row in enumerate(rows):
-        out.append({"id": f"syn-{i:04d}", "title": row["prompt"].splitlines()[0].strip(),
-                    "text": row["text"].strip(), "label": row["label"].strip().upper(),
-                    "mode": (row["mode"] or "").strip().lower() or None,
-                    "template": row["title"].strip()})
-    return out
-
-
-def synthetic_test_templates(stories: list[dict]) -> set[str]:
-    """Headline templates held back for testing (about a fifth per type, at least two)."""
-    by_label: dict[str, set[str]] = defaultdict(set)
-    for s in stories:
-        by_label[s["label"]].add(s["template"])
-    held = set()
-    for templates in by_label.values():
-        ordered = sorted(templates, key=_h)
-        n = max(2, round(len(ordered) / 5))
-        held.update(ordered[:n])
-    return held
-
-
-SHIPPED_SPLIT = "story"
-
-
-def synthetic_test_ids(stories: list[dict], split: str = SHIPPED_SPLIT) -> set[str]:
-    """Ids of the held-back stories: by story (the shipped model's split) or by headline template.
-
-    The shipped model learns from every headline template; its test stories are unseen but share
-    templates with training stories. The "template" split measures what happens on headline
-    patterns a model never saw; it needs a model trained with ``train_events.py --split template``.
-    """
-    if split == "template":
-        held = synthetic_test_templates(stories)
-        return {s["id"] for s in stories if s["template"] in held}
-    if split == "story":
-        return {s["id"] for s in stories if _h(s["id"]) % 5 == 0}
-    raise ValueError(f"unknown split {split!r}")
 
 
 def load_bbc(shared: Path) -> list[dict]:
@@ -120,12 +64,6 @@ def load_training_bbc(shared: Path) -> list[dict]:
     seen = _evaluation_texts()
     return [a for a in load_bbc(shared) if not bbc_heldout(a["id"])
             and _norm(a["title"]) not in seen and _norm((split_sentences(a["body"]) or [""])[0]) not in seen]
-
-
-def load_headlines(shared: Path) -> list[dict]:
-    """Hand-written headline templates: event, mode, title."""
-    with open(shared / HEADLINES, encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 FUNCTION_WORDS = {"{A}", "{B}", "a", "an", "the", "at", "in", "on", "with", "to", "for", "of", "by", "from",

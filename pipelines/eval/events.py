@@ -68,6 +68,7 @@ def load_resolver():
 
 def predict(items: list[dict], nlp=None, coder=None, resolver="auto", batch_size: int = 32) -> list[dict]:
     """Run the coder over gold items: [{'primary': str|None, 'events': [...]}, ...] in order."""
+    from pipelines.nlp.annotate import annotate
     from pipelines.nlp.events import EventCoder
     from pipelines.nlp.ner import load_nlp
 
@@ -76,20 +77,19 @@ def predict(items: list[dict], nlp=None, coder=None, resolver="auto", batch_size
     if resolver == "auto":
         resolver = load_resolver()
     out = []
-    for title_doc, body_doc, entities, published in parse_items(items, nlp, resolver, batch_size):
-        events, primary = coder.code(title_doc, body_doc, entities, published)
+    for title_doc, body_doc, published in parse_items(items, nlp, batch_size):
+        _, events, primary = annotate(title_doc, body_doc, published, coder, resolver)
         out.append({"primary": primary, "events": events})
     return out
 
 
-def parse_items(items: list[dict], nlp, resolver, batch_size: int = 32):
-    """(title doc, body doc, entities, published_at) per gold item, in order: the coder's input."""
-    titles = nlp.pipe((item.get("title") or "" for item in items), batch_size=batch_size)
-    bodies = nlp.pipe((item["text"] for item in items), batch_size=batch_size)
-    for item, title_doc, body_doc in zip(items, titles, bodies):
-        published = _published(item.get("published_at"))
-        entities = resolver.resolve(title_doc, body_doc, published) if resolver is not None else []
-        yield title_doc, body_doc, entities, published
+def parse_items(items: list[dict], nlp, batch_size: int = 32):
+    """(title doc, body doc, published_at) per gold item, in order: the coder's input."""
+    from pipelines.nlp.annotate import parse
+
+    docs = parse(nlp, (item.get("title") or "" for item in items), (item["text"] for item in items), batch_size)
+    for item, (title_doc, body_doc) in zip(items, docs):
+        yield title_doc, body_doc, _published(item.get("published_at"))
 
 
 def expected_calibration_error(confidences: list[float], correct: list[bool], bins: int = 10) -> float:

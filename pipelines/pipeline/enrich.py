@@ -18,6 +18,7 @@ from pipelines import __version__, avro
 from pipelines.config import METRICS_NAMESPACE as NAMESPACE
 from pipelines.article import DEFAULT_MAX_BYTES, Article, InvalidArticle, article_from_json_bytes, \
     article_from_mapping, to_epoch_ms
+from pipelines.nlp.annotate import annotate, parse
 
 LOG = logging.getLogger(__name__)
 DEAD_LETTER = "dead_letter"
@@ -224,8 +225,8 @@ class AnnotateArticlesFn(beam.DoFn):
             return
         articles = [p.article for p in batch]
         try:
-            title_docs = list(self._nlp.pipe([a.title or "" for a in articles]))
-            body_docs = list(self._nlp.pipe([a.body for a in articles]))
+            title_docs, body_docs = map(list, zip(*parse(self._nlp, [a.title or "" for a in articles],
+                                                         [a.body for a in articles])))
         except Exception as exc:  # noqa: BLE001 - one bad text must not take the batch down
             LOG.warning("batch annotation failed (%s); retrying article by article", exc)
             title_docs, body_docs = [], []
@@ -251,8 +252,7 @@ class AnnotateArticlesFn(beam.DoFn):
 
     def _record(self, parsed: Parsed, title_doc, body_doc) -> dict:
         article = parsed.article
-        entities = self._resolver.resolve(title_doc, body_doc, article.published_at)
-        events, primary = self._coder.code(title_doc, body_doc, entities, article.published_at)
+        entities, events, primary = annotate(title_doc, body_doc, article.published_at, self._coder, self._resolver)
         record = article.to_record()
         record.update(entities=entities, events=events, primary_event_type=primary,
                       provenance=dict(self._provenance, processed_at=to_epoch_ms(self._cfg.clock())),

@@ -1,6 +1,5 @@
 """`newsflow eval events`: metrics, report, PNG, errors, and the shipped gold sets."""
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -107,46 +106,6 @@ SYNTHETIC_TEMPLATES = {
     "ASSAULT": ["Shelling hits {city}", "Militants attack army post near {city}", "Drone strike kills five in {city}"],
     "CONSULT": ["{country} and {country} hold talks in {city}", "Leaders of {country} meet in {city}"],
 }
-
-
-def test_synthetic_gold_sets_are_built_from_the_stories_at_evaluation_time(tmp_path):
-    # NGEC's stories carry no licence, so the held-back sets are built, not shipped: a stand-in
-    # zip of stories written here takes the place of ../shared's.
-    import csv
-    import io
-    import subprocess
-    import zipfile
-
-    from event_data import SYNTHETIC_ZIP, load_synthetic, synthetic_test_ids
-
-    assert not (REPO / "data" / "eval" / "events_synthetic_test.jsonl").exists()
-    table = io.StringIO()
-    writer = csv.DictWriter(table, ["prompt", "text", "label", "mode", "title"])
-    writer.writeheader()
-    for label, templates in SYNTHETIC_TEMPLATES.items():
-        for template in templates:
-            for place in ("Norway", "Chile", "Ghana", "Laos"):
-                headline = template.replace("{country}", place).replace("{city}", place + "'s capital")
-                writer.writerow({"prompt": f"{headline}\nWrite a short news story.", "label": label.lower(),
-                                 "mode": "", "title": template,
-                                 "text": f"{headline}, officials said on Monday. More details were expected later."})
-    shared = tmp_path / "shared"
-    (shared / SYNTHETIC_ZIP).parent.mkdir(parents=True)
-    with zipfile.ZipFile(shared / SYNTHETIC_ZIP, "w") as zf:
-        zf.writestr("stories.csv", table.getvalue())
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "build_event_synthetic_test.py"),
-                          "--shared", str(shared), "--out-dir", str(tmp_path / "eval")],
-                         capture_output=True, text=True, cwd=REPO, timeout=120)
-    assert out.returncode == 0, out.stderr
-    stories = load_synthetic(shared)
-    for name, split in (("events_synthetic_test.jsonl", "story"),
-                        ("events_synthetic_unseen_templates.jsonl", "template")):
-        items = read_gold(tmp_path / "eval" / name)
-        assert items and {item["id"] for item in items} == synthetic_test_ids(stories, split), name
-        assert all(item["event_type"] in EVENT_TYPES for item in items)
-    # The template split holds back whole templates (at least two per type): every story of one.
-    unseen = read_gold(tmp_path / "eval" / "events_synthetic_unseen_templates.jsonl")
-    assert len(unseen) == 4 * 2 * len(SYNTHETIC_TEMPLATES)
 
 
 def test_news_labels_reach_training_unless_they_near_duplicate_a_corpus_item(tmp_path):
