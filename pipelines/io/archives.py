@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import glob
+import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -63,10 +64,51 @@ class CsvMapping:
         return {k: v for k, v in out.items() if v not in (None, "")}
 
 
+def is_url(path: str) -> bool:
+    """A Beam file system URL (gs://, s3://, hdfs://, ...) rather than a local path."""
+    return "://" in path
+
+
+def open_binary(path: str):
+    """A readable binary file: local paths directly, URLs through Beam's ``FileSystems``, so a
+    replay's workers read archives they do not share a disk with (bytes as stored, no decompression)."""
+    if not is_url(path):
+        return open(path, "rb")
+    from apache_beam.io.filesystem import CompressionTypes
+    from apache_beam.io.filesystems import FileSystems
+
+    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+
+
+def _open_text(path: str, errors: str):
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8", errors=errors, newline="")
+
+
+def _match_url(pattern: str) -> list[str]:
+    """Files of a URL: itself, those its wildcards match, or those below it as a folder."""
+    from apache_beam.io.filesystems import FileSystems
+
+    if not any(ch in pattern for ch in "*?[") and FileSystems.exists(pattern):
+        return [pattern]
+    query = pattern if any(ch in pattern for ch in "*?[") else pattern.rstrip("/") + "/**"
+    try:
+        (result,) = FileSystems.match([query])
+    except Exception:  # noqa: BLE001 - Beam raises BeamIOError for "nothing matched"
+        return []
+    return sorted(m.path for m in result.metadata_list if Path(m.path).suffix.lower() in SUPPORTED)
+
+
 def expand_inputs(patterns) -> list[str]:
-    """Expand globs and folders into a sorted, de-duplicated list of readable files."""
+    """Expand globs and folders (local, or Beam file system URLs) into a sorted, de-duplicated
+    list of readable files."""
     files: list[str] = []
     for pattern in patterns:
+        if is_url(pattern):
+            matches = _match_url(pattern)
+            if not matches:
+                raise FileNotFoundError(f"no input matches {pattern!r}")
+            files.extend(matches)
+            continue
         matches = sorted(glob.glob(pattern, recursive=True)) or ([pattern] if os.path.exists(pattern) else [])
         if not matches:
             raise FileNotFoundError(f"no input matches {pattern!r}")
@@ -80,7 +122,7 @@ def expand_inputs(patterns) -> list[str]:
 
 
 def csv_header(path: str) -> list[str]:
-    with open(path, "r", encoding="utf-8", errors="replace", newline="") as f:
+    with _open_text(path, "replace") as f:
         return next(csv.reader(f), [])
 
 
@@ -108,7 +150,7 @@ def check_inputs(files: list[str], mapping: CsvMapping = CsvMapping()) -> None:
 
 
 def read_jsonl(path: str) -> Iterator[ArchiveRow]:
-    with open(path, "rb") as f:
+    with open_binary(path) as f:
         for number, line in enumerate(f, 1):
             original = line.rstrip(b"\r\n")
             if not original.strip():
@@ -129,7 +171,7 @@ def read_jsonl(path: str) -> Iterator[ArchiveRow]:
 
 
 def read_csv(path: str, mapping: CsvMapping = CsvMapping()) -> Iterator[ArchiveRow]:
-    with open(path, "r", encoding="utf-8", errors="surrogateescape", newline="") as f:
+    with _open_text(path, "surrogateescape") as f:
         reader = csv.DictReader(f)
         for number, row in enumerate(reader, 2):
             location = f"{path}:{number}"
@@ -143,7 +185,8 @@ def read_csv(path: str, mapping: CsvMapping = CsvMapping()) -> Iterator[ArchiveR
 
 def read_txt(path: str) -> Iterator[ArchiveRow]:
     """A .txt file is one article: the first non-empty line is the title, the rest the body."""
-    raw = Path(path).read_bytes()
+    with open_binary(path) as f:
+        raw = f.read()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -156,7 +199,7 @@ def read_txt(path: str) -> Iterator[ArchiveRow]:
 
 
 def read_avro(path: str) -> Iterator[ArchiveRow]:
-    with open(path, "rb") as f:
+    with open_binary(path) as f:
         try:
             reader = fastavro.reader(f)
         except (ValueError, fastavro.read.SchemaResolutionError) as exc:

@@ -40,3 +40,28 @@ def test_avro_container_and_txt_folder(tmp_path):
     assert row.payload["title"] == "Title line" and row.payload["body"] == "Body text here."
     with pytest.raises(FileNotFoundError):
         expand_inputs([str(tmp_path / "nothing*.jsonl")])
+
+
+def test_archives_are_read_from_a_beam_file_system_url(tmp_path, monkeypatch):
+    """A replay's workers read inputs through Beam's FileSystems: no local file is touched."""
+    from tests.io import memory_filesystem as mem
+
+    mem.reset()
+    monkeypatch.chdir(tmp_path)
+    mem.OBJECTS["mem://bucket/in/a.jsonl"] = b'{"id": "a1", "body": "First."}\n{not json\n'
+    mem.OBJECTS["mem://bucket/in/b.csv"] = b"id,text\nb1,Second.\n"
+    mem.OBJECTS["mem://bucket/in/c.txt"] = b"A title\nThe body.\n"
+    mem.OBJECTS["mem://bucket/in/notes.md"] = b"ignored"
+    try:
+        files = expand_inputs(["mem://bucket/in"])
+        assert files == ["mem://bucket/in/a.jsonl", "mem://bucket/in/b.csv", "mem://bucket/in/c.txt"]
+        rows = [row for path in files for row in read_file(path, CsvMapping.parse(["body=text"]))]
+        assert [r.payload.get("body") if r.payload else r.error.error_class for r in rows] == \
+            ["First.", "MalformedJSON", "Second.", "The body."]
+        assert ("open", "mem://bucket/in/a.jsonl") in mem.CALLS
+        assert expand_inputs(["mem://bucket/in/*.csv"]) == ["mem://bucket/in/b.csv"]
+        with pytest.raises(FileNotFoundError):
+            expand_inputs(["mem://bucket/missing"])
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        mem.reset()
