@@ -67,7 +67,8 @@ setup(
     extras_require={
         # The spaCy model is pinned by version and hash in requirements/model.txt.
         # kubernetes-validate: the Kubernetes API schemas, offline, for tests/deploy (PyYAML comes with Beam).
-        "test": ["pytest~=9.2", "kubernetes-validate~=1.37.0"],
+        # hypothesis: the property-based tests (parser, Avro codec, offset ledger, schema evolution).
+        "test": ["pytest~=9.2", "kubernetes-validate~=1.37.0", "hypothesis~=6.170"],
         "eval": ["matplotlib~=3.11"],
     },
     entry_points={"console_scripts": ["newsflow=pipelines.cli:main"]},

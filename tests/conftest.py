@@ -6,8 +6,14 @@ import tempfile
 import uuid
 
 import pytest
+from hypothesis import settings
 
 from pipelines.io import broker
+
+# Property tests run the same examples on every machine and in CI: derandomized, no example
+# database (nothing learned from one run changes the next), no deadline (2 shared cores are slow).
+settings.register_profile("newsflow", derandomize=True, database=None, deadline=None, print_blob=False)
+settings.load_profile("newsflow")
 
 
 def free_port_pair() -> int:
