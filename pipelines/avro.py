@@ -30,6 +30,10 @@ class NotSingleObjectError(ValueError):
     """The bytes do not start with the single-object magic ``C3 01``."""
 
 
+class BadAvroError(ValueError):
+    """The body does not decode with the writer schema its fingerprint names (truncated, corrupt)."""
+
+
 def schema_dir() -> Path:
     """Where the ``.avsc`` files are (``pipelines.resources`` finds them, checkout or installed)."""
     return resource_path(f"schemas/{SCHEMA_FILES['enriched']}").parent
@@ -76,7 +80,10 @@ def is_single_object(data: bytes) -> bool:
 
 
 def decode(data: bytes, reader_schema: dict | None = None) -> dict[str, Any]:
-    """Decode a single-object message; the writer schema is found by its fingerprint."""
+    """Decode a single-object message; the writer schema is found by its fingerprint.
+
+    Raises ``NotSingleObjectError``, ``UnknownSchemaError`` or ``BadAvroError`` (all ``ValueError``).
+    """
     if not is_single_object(data):
         raise NotSingleObjectError("not Avro single-object encoding (missing C3 01 magic)")
     fp = data[2:10]
@@ -85,4 +92,7 @@ def decode(data: bytes, reader_schema: dict | None = None) -> dict[str, Any]:
         raise UnknownSchemaError(
             f"unknown Avro writer schema fingerprint {fp.hex()} (CRC-64-AVRO, little-endian); "
             f"known: {', '.join(k.hex() for k in _known_schemas())}")
-    return fastavro.schemaless_reader(io.BytesIO(data[10:]), writer, reader_schema)
+    try:
+        return fastavro.schemaless_reader(io.BytesIO(data[10:]), writer, reader_schema)
+    except (ValueError, EOFError, IndexError, UnicodeDecodeError) as exc:
+        raise BadAvroError(f"the Avro body does not decode with schema {fp.hex()}: {exc!r}") from exc
