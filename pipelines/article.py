@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -17,6 +18,10 @@ from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES
 
 KNOWN_FIELDS = ("id", "url", "source", "title", "body", "published_at", "language")
 DEFAULT_MAX_BYTES = DEFAULT_MAX_ARTICLE_BYTES
+# JSON may escape half a surrogate pair ("\ud800"): a str Python holds but UTF-8 cannot encode.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Epoch milliseconds of more digits are past any date Python represents (year 9999 is 15 digits).
+_MAX_EPOCH_DIGITS = 18
 
 
 class InvalidArticle(ValueError):
@@ -61,7 +66,9 @@ def parse_published_at(value: Any) -> datetime | None:
             raise InvalidArticle("BadDate", f"published_at {value!r} is out of range") from exc
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():  # not str.isdigit alone: '²' is a digit int() refuses
+            if len(text) > _MAX_EPOCH_DIGITS:
+                raise InvalidArticle("BadDate", f"published_at {text[:40]!r}... is out of range")
             return parse_published_at(int(text))
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -69,7 +76,10 @@ def parse_published_at(value: Any) -> datetime | None:
             parsed = _parse_loose_date(text, value)
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
+        try:
+            return parsed.astimezone(timezone.utc)
+        except OverflowError as exc:  # year 1 east of UTC, year 9999 west of it
+            raise InvalidArticle("BadDate", f"published_at {value!r} is out of range in UTC") from exc
     raise InvalidArticle("BadDate", f"published_at must be ISO-8601 or epoch ms, got {type(value).__name__}")
 
 
@@ -129,12 +139,18 @@ def encode_raw(article: Article) -> bytes:
     """The contract's raw article JSON as UTF-8 bytes, keys sorted so one article is always the same bytes."""
     return json.dumps(article.to_json_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
 
+def _check_encodable(name: str, text: str) -> None:
+    if _LONE_SURROGATE.search(text):
+        raise InvalidArticle("NotUTF8", f"{name} holds a lone surrogate escape, which UTF-8 cannot encode", "parse")
+
+
 def _optional_str(obj: Mapping[str, Any], name: str) -> str | None:
     value = obj.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidArticle("WrongType", f"{name} must be a string, got {type(value).__name__}")
+    _check_encodable(name, value)
     return value.strip() or None
 
 
@@ -147,6 +163,7 @@ def article_from_mapping(obj: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> Articl
         raise InvalidArticle("MissingBody", "the article has no body")
     if not isinstance(body, str):
         raise InvalidArticle("WrongType", f"body must be a string, got {type(body).__name__}")
+    _check_encodable("body", body)
     if not body.strip():
         raise InvalidArticle("EmptyBody", "the article body is empty")
     if _looks_binary(body):
@@ -164,9 +181,14 @@ def article_from_mapping(obj: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> Articl
     nested = obj.get("extra")
     if isinstance(nested, Mapping):
         extra.update({str(k): str(v) for k, v in nested.items()})
+    for key, value in extra.items():
+        _check_encodable(f"extra field {key[:40]!r}", key + value)
     language = _optional_str(obj, "language")
+    given_id = str(given_id).strip() if given_id is not None else ""
+    if given_id:
+        _check_encodable("id", given_id)
     return Article(
-        id=str(given_id).strip() if given_id not in (None, "") else article_id(url, title, body),
+        id=given_id or article_id(url, title, body),  # a blank id is no id
         body=body, url=url, source=_optional_str(obj, "source"), title=title,
         published_at=parse_published_at(obj.get("published_at")),
         language=language.lower() if language else None, extra=extra)
@@ -182,6 +204,8 @@ def article_from_json_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         raise InvalidArticle("NotUTF8", f"the message is not UTF-8: {exc}", "decode") from exc
     try:
         obj = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except RecursionError as exc:
+        raise InvalidArticle("MalformedJSON", "the message nests arrays or objects too deeply to parse", "parse") from exc
+    except ValueError as exc:  # JSONDecodeError, or an integer of more digits than int() converts
         raise InvalidArticle("MalformedJSON", f"the message is not valid JSON: {exc}", "parse") from exc
     return article_from_mapping(obj, max_bytes)
