@@ -44,9 +44,8 @@ class ArticleContext:
     default_country: str | None = None
 
     def __post_init__(self):
-        # The country most of the article's entities belong to: "MPs" in a story about
-        # Westminster are British. Only used for actors that name an agent but no country.
-        # The most named country wins, the first named on a tie (dicts keep insertion order).
+        # The country the article's entities name most (the first named on a tie): "MPs" in a
+        # story about Westminster are British. Only used for actors that name an agent but no country.
         counts: dict[str, int] = {}
         for ent in self.entities:
             if ent.get("country") and ent.get("label") in ("GPE", "NORP", "ORG", "LOC", "FAC"):
