@@ -69,7 +69,10 @@ def parse_published_at(value: Any) -> datetime | None:
             parsed = _parse_loose_date(text, value)
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
+        try:
+            return parsed.astimezone(timezone.utc)
+        except OverflowError as exc:  # '0001-01-01T00:00+01:00' is a year-0 instant in UTC
+            raise InvalidArticle("BadDate", f"published_at {value!r} is out of range in UTC") from exc
     raise InvalidArticle("BadDate", f"published_at must be ISO-8601 or epoch ms, got {type(value).__name__}")
 
 
@@ -135,7 +138,17 @@ def _optional_str(obj: Mapping[str, Any], name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidArticle("WrongType", f"{name} must be a string, got {type(value).__name__}")
+    _check_encodable(value, name)
     return value.strip() or None
+
+
+def _check_encodable(text: str, name: str) -> None:
+    """JSON's ``\\ud800`` escapes decode to lone surrogates, which no UTF-8 output (Avro, Kafka) can hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidArticle("NotUTF8", f"{name} holds a lone surrogate ({exc.reason}, position "
+                                        f"{exc.start}): it has no UTF-8 form") from exc
 
 
 def article_from_mapping(obj: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
@@ -149,6 +162,7 @@ def article_from_mapping(obj: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> Articl
         raise InvalidArticle("WrongType", f"body must be a string, got {type(body).__name__}")
     if not body.strip():
         raise InvalidArticle("EmptyBody", "the article body is empty")
+    _check_encodable(body, "body")
     if _looks_binary(body):
         raise InvalidArticle("BinaryBody", "the body is mostly control characters (binary data?)")
     title = _optional_str(obj, "title")
@@ -159,11 +173,16 @@ def article_from_mapping(obj: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> Articl
     given_id = obj.get("id")
     if given_id is not None and not isinstance(given_id, (str, int)):
         raise InvalidArticle("WrongType", f"id must be a string, got {type(given_id).__name__}")
+    if isinstance(given_id, str):
+        _check_encodable(given_id, "id")
     extra = {str(k): (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
              for k, v in obj.items() if k not in KNOWN_FIELDS and k != "extra"}
     nested = obj.get("extra")
     if isinstance(nested, Mapping):
         extra.update({str(k): str(v) for k, v in nested.items()})
+    for key, value in extra.items():
+        _check_encodable(key, "a field name")
+        _check_encodable(value, f"field {key!r}")
     language = _optional_str(obj, "language")
     return Article(
         id=str(given_id).strip() if given_id not in (None, "") else article_id(url, title, body),
@@ -184,4 +203,11 @@ def article_from_json_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidArticle("MalformedJSON", f"the message is not valid JSON: {exc}", "parse") from exc
-    return article_from_mapping(obj, max_bytes)
+    except ValueError as exc:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise InvalidArticle("MalformedJSON", f"the message is not JSON newsflow can read: {exc}", "parse") from exc
+    except RecursionError as exc:
+        raise InvalidArticle("TooDeep", "the JSON nests deeper than the parser's recursion limit", "parse") from exc
+    try:
+        return article_from_mapping(obj, max_bytes)
+    except RecursionError as exc:  # json.dumps of a deep unknown field, nearer the limit in a worker's stack
+        raise InvalidArticle("TooDeep", "an unknown field nests deeper than the recursion limit", "parse") from exc
