@@ -172,3 +172,14 @@ def test_a_record_with_null_key_and_null_value_from_the_broker_is_dead_lettered(
     assert [r["id"] for r in enriched] == ["after"]
     assert [(d["key"], d["original"], d["offset"], d["error_class"]) for d in dead] == [(None, b"", 0, "EmptyMessage")]
     assert counters["read"] == 2
+
+
+def test_the_budget_flag_reaches_the_enrichment():
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipelines.pipeline.options import EnrichOptions
+    from pipelines.pipeline.stream import enrich_config
+
+    opts = PipelineOptions(["--record-timeout-seconds", "2.5"]).view_as(EnrichOptions)
+    assert enrich_config(opts).record_timeout_seconds == 2.5
+    assert enrich_config(PipelineOptions([]).view_as(EnrichOptions)).record_timeout_seconds == 10.0
