@@ -175,8 +175,11 @@ def article_from_mapping(obj: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> Articl
         raise InvalidArticle("WrongType", f"id must be a string, got {type(given_id).__name__}")
     if isinstance(given_id, str):
         _check_encodable(given_id, "id")
-    extra = {str(k): (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
-             for k, v in obj.items() if k not in KNOWN_FIELDS and k != "extra"}
+    try:
+        extra = {str(k): (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+                 for k, v in obj.items() if k not in KNOWN_FIELDS and k != "extra"}
+    except RecursionError as exc:  # a deep unknown field that parsed where the stack was shallower
+        raise InvalidArticle("TooDeep", "an unknown field nests deeper than the recursion limit", "parse") from exc
     nested = obj.get("extra")
     if isinstance(nested, Mapping):
         extra.update({str(k): str(v) for k, v in nested.items()})
@@ -191,6 +194,18 @@ def article_from_mapping(obj: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> Articl
         language=language.lower() if language else None, extra=extra)
 
 
+def parse_json(text: str) -> Any:
+    """``json.loads`` for untrusted text (messages, archive lines): every failure is an InvalidArticle."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidArticle("MalformedJSON", f"not valid JSON: {exc}", "parse") from exc
+    except ValueError as exc:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise InvalidArticle("MalformedJSON", f"not JSON newsflow can read: {exc}", "parse") from exc
+    except RecursionError as exc:
+        raise InvalidArticle("TooDeep", "the JSON nests deeper than the parser's recursion limit", "parse") from exc
+
+
 def article_from_json_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     """Decode UTF-8 JSON bytes and validate them as an article."""
     if len(data) > max_bytes * 2 + 65536:
@@ -199,15 +214,4 @@ def article_from_json_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidArticle("NotUTF8", f"the message is not UTF-8: {exc}", "decode") from exc
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidArticle("MalformedJSON", f"the message is not valid JSON: {exc}", "parse") from exc
-    except ValueError as exc:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
-        raise InvalidArticle("MalformedJSON", f"the message is not JSON newsflow can read: {exc}", "parse") from exc
-    except RecursionError as exc:
-        raise InvalidArticle("TooDeep", "the JSON nests deeper than the parser's recursion limit", "parse") from exc
-    try:
-        return article_from_mapping(obj, max_bytes)
-    except RecursionError as exc:  # json.dumps of a deep unknown field, nearer the limit in a worker's stack
-        raise InvalidArticle("TooDeep", "an unknown field nests deeper than the recursion limit", "parse") from exc
+    return article_from_mapping(parse_json(text), max_bytes)

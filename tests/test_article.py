@@ -75,3 +75,12 @@ def test_hostile_json_is_refused_with_a_reason_never_raised(data, error_class):
     with pytest.raises(InvalidArticle) as refused:
         article_from_json_bytes(data)
     assert refused.value.error_class == error_class and str(refused.value)
+
+
+def test_a_decoded_payload_nested_too_deep_is_refused():
+    deep = []
+    for _ in range(10_000):
+        deep = [deep]
+    with pytest.raises(InvalidArticle) as refused:
+        article_from_mapping({"body": "text", "meta": deep})
+    assert refused.value.error_class == "TooDeep"
