@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -18,8 +17,6 @@ from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES
 
 KNOWN_FIELDS = ("id", "url", "source", "title", "body", "published_at", "language")
 DEFAULT_MAX_BYTES = DEFAULT_MAX_ARTICLE_BYTES
-# JSON may escape half a surrogate pair ("\ud800"): a str Python holds but UTF-8 cannot encode.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # Epoch milliseconds of more digits are past any date Python represents (year 9999 is 15 digits).
 _MAX_EPOCH_DIGITS = 18
 
@@ -78,7 +75,7 @@ def parse_published_at(value: Any) -> datetime | None:
             parsed = parsed.replace(tzinfo=timezone.utc)
         try:
             return parsed.astimezone(timezone.utc)
-        except OverflowError as exc:  # year 1 east of UTC, year 9999 west of it
+        except OverflowError as exc:  # '0001-01-01T00:00+01:00' is a year-0 instant in UTC
             raise InvalidArticle("BadDate", f"published_at {value!r} is out of range in UTC") from exc
     raise InvalidArticle("BadDate", f"published_at must be ISO-8601 or epoch ms, got {type(value).__name__}")
 
@@ -139,19 +136,23 @@ def encode_raw(article: Article) -> bytes:
     """The contract's raw article JSON as UTF-8 bytes, keys sorted so one article is always the same bytes."""
     return json.dumps(article.to_json_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
 
-def _check_encodable(name: str, text: str) -> None:
-    if _LONE_SURROGATE.search(text):
-        raise InvalidArticle("NotUTF8", f"{name} holds a lone surrogate escape, which UTF-8 cannot encode", "parse")
-
-
 def _optional_str(obj: Mapping[str, Any], name: str) -> str | None:
     value = obj.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidArticle("WrongType", f"{name} must be a string, got {type(value).__name__}")
-    _check_encodable(name, value)
+    _check_encodable(value, name)
     return value.strip() or None
+
+
+def _check_encodable(text: str, name: str) -> None:
+    """JSON's ``\\ud800`` escapes decode to lone surrogates, which no UTF-8 output (Avro, Kafka) can hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidArticle("NotUTF8", f"{name} holds a lone surrogate ({exc.reason}, position "
+                                        f"{exc.start}): it has no UTF-8 form") from exc
 
 
 def article_from_mapping(obj: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
@@ -163,9 +164,9 @@ def article_from_mapping(obj: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> Articl
         raise InvalidArticle("MissingBody", "the article has no body")
     if not isinstance(body, str):
         raise InvalidArticle("WrongType", f"body must be a string, got {type(body).__name__}")
-    _check_encodable("body", body)
     if not body.strip():
         raise InvalidArticle("EmptyBody", "the article body is empty")
+    _check_encodable(body, "body")
     if _looks_binary(body):
         raise InvalidArticle("BinaryBody", "the body is mostly control characters (binary data?)")
     title = _optional_str(obj, "title")
@@ -176,22 +177,38 @@ def article_from_mapping(obj: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> Articl
     given_id = obj.get("id")
     if given_id is not None and not isinstance(given_id, (str, int)):
         raise InvalidArticle("WrongType", f"id must be a string, got {type(given_id).__name__}")
-    extra = {str(k): (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
-             for k, v in obj.items() if k not in KNOWN_FIELDS and k != "extra"}
+    if isinstance(given_id, str):
+        _check_encodable(given_id, "id")
+    try:
+        extra = {str(k): (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+                 for k, v in obj.items() if k not in KNOWN_FIELDS and k != "extra"}
+    except RecursionError as exc:  # a deep unknown field that parsed where the stack was shallower
+        raise InvalidArticle("TooDeep", "an unknown field nests deeper than the recursion limit", "parse") from exc
     nested = obj.get("extra")
     if isinstance(nested, Mapping):
         extra.update({str(k): str(v) for k, v in nested.items()})
     for key, value in extra.items():
-        _check_encodable(f"extra field {key[:40]!r}", key + value)
+        _check_encodable(key, "a field name")
+        _check_encodable(value, f"field {key!r}")
     language = _optional_str(obj, "language")
-    given_id = str(given_id).strip() if given_id is not None else ""
-    if given_id:
-        _check_encodable("id", given_id)
     return Article(
-        id=given_id or article_id(url, title, body),  # a blank id is no id
+        id=str(given_id).strip() or article_id(url, title, body) if given_id is not None
+        else article_id(url, title, body),  # a blank id is no id
         body=body, url=url, source=_optional_str(obj, "source"), title=title,
         published_at=parse_published_at(obj.get("published_at")),
         language=language.lower() if language else None, extra=extra)
+
+
+def parse_json(text: str) -> Any:
+    """``json.loads`` for untrusted text (messages, archive lines): every failure is an InvalidArticle."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidArticle("MalformedJSON", f"not valid JSON: {exc}", "parse") from exc
+    except ValueError as exc:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise InvalidArticle("MalformedJSON", f"not JSON newsflow can read: {exc}", "parse") from exc
+    except RecursionError as exc:
+        raise InvalidArticle("TooDeep", "the JSON nests deeper than the parser's recursion limit", "parse") from exc
 
 
 def article_from_json_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
@@ -202,10 +219,4 @@ def article_from_json_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidArticle("NotUTF8", f"the message is not UTF-8: {exc}", "decode") from exc
-    try:
-        obj = json.loads(text)
-    except RecursionError as exc:
-        raise InvalidArticle("MalformedJSON", "the message nests arrays or objects too deeply to parse", "parse") from exc
-    except ValueError as exc:  # JSONDecodeError, or an integer of more digits than int() converts
-        raise InvalidArticle("MalformedJSON", f"the message is not valid JSON: {exc}", "parse") from exc
-    return article_from_mapping(obj, max_bytes)
+    return article_from_mapping(parse_json(text), max_bytes)

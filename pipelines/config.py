@@ -10,6 +10,8 @@ from pathlib import Path
 
 DEFAULT_BOOTSTRAP = "localhost:9092"
 DEFAULT_MAX_ARTICLE_BYTES = 1_000_000
+# Seconds of annotation one article may take (pipelines.pipeline.enrich.RecordBudget).
+DEFAULT_RECORD_TIMEOUT_SECONDS = 10.0
 # Beam metrics namespace of every newsflow counter.
 METRICS_NAMESPACE = "newsflow"
 

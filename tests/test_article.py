@@ -59,3 +59,28 @@ def test_encode_raw_is_sorted_utf8_json_that_decodes_to_the_same_article():
     assert "Café in Zürich".encode("utf-8") in data  # not \u escapes: the topic holds readable UTF-8
     assert article_from_json_bytes(data) == article
     assert encode_raw(article_from_json_bytes(data)) == data
+
+
+def _refused_by_json_validation():
+    """The hostile kinds that article_from_json_bytes itself must refuse (before Beam, spaCy or Avro)."""
+    from tests.pipeline.bad_inputs import HOSTILE
+
+    return [pytest.param(k.value, k.expected, id=k.name) for k in HOSTILE
+            if k.expected in ("TooDeep", "MalformedJSON", "NotUTF8", "BadDate", "WrongType") and k.value[:2] != b"\xc3\x01"]
+
+
+@pytest.mark.parametrize("data, error_class", _refused_by_json_validation())
+def test_hostile_json_is_refused_with_a_reason_never_raised(data, error_class):
+    # RecursionError, the int-digits ValueError, UnicodeEncodeError and OverflowError must not escape.
+    with pytest.raises(InvalidArticle) as refused:
+        article_from_json_bytes(data)
+    assert refused.value.error_class == error_class and str(refused.value)
+
+
+def test_a_decoded_payload_nested_too_deep_is_refused():
+    deep = []
+    for _ in range(10_000):
+        deep = [deep]
+    with pytest.raises(InvalidArticle) as refused:
+        article_from_mapping({"body": "text", "meta": deep})
+    assert refused.value.error_class == "TooDeep"

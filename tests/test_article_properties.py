@@ -10,7 +10,7 @@ from pipelines.article import KNOWN_FIELDS, Article, InvalidArticle, article_fro
 
 # The error classes the parser gives (docs/CONTRACT.md, DeadLetter.error_class).
 ERROR_CLASSES = {"MalformedJSON", "NotUTF8", "WrongType", "MissingBody", "EmptyBody", "TooLarge",
-                 "BinaryBody", "BadDate"}
+                 "BinaryBody", "BadDate", "TooDeep"}
 STAGES = {"decode", "parse", "validate"}
 
 

@@ -17,7 +17,7 @@ from typing import Any, Iterator, Mapping
 
 import fastavro
 
-from pipelines.article import InvalidArticle
+from pipelines.article import InvalidArticle, parse_json
 
 csv.field_size_limit(64 * 1024 * 1024)
 
@@ -162,9 +162,9 @@ def read_jsonl(path: str) -> Iterator[ArchiveRow]:
                 yield ArchiveRow(location, original, error=InvalidArticle("NotUTF8", f"line is not UTF-8: {exc}", "decode"))
                 continue
             try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield ArchiveRow(location, original, error=InvalidArticle("MalformedJSON", f"not valid JSON: {exc}", "parse"))
+                obj = parse_json(text)
+            except InvalidArticle as exc:
+                yield ArchiveRow(location, original, error=exc)
                 continue
             # A non-object payload is kept: validation rejects it with WrongType.
             yield ArchiveRow(location, original, payload=obj)

@@ -31,7 +31,7 @@ def partition_of(record: dict, by_hour: bool = True) -> str:
         moment = published.astimezone(timezone.utc)
     else:
         moment = datetime.fromtimestamp(published / 1000.0, tz=timezone.utc)
-    day = f"dt={moment:%Y-%m-%d}"
+    day = f"dt={moment.year:04d}-{moment:%m-%d}"  # %Y is not zero-padded for years before 1000 (glibc)
     return f"{day}/hour={moment:%H}" if by_hour else day
 
 

@@ -7,6 +7,7 @@ output) or a ``DeadLetter`` record (tag ``dead_letter``) with the stage and reas
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, NamedTuple
@@ -15,13 +16,28 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from pipelines import __version__, avro
-from pipelines.config import METRICS_NAMESPACE as NAMESPACE
+from pipelines.config import DEFAULT_RECORD_TIMEOUT_SECONDS, METRICS_NAMESPACE as NAMESPACE
 from pipelines.article import DEFAULT_MAX_BYTES, Article, InvalidArticle, article_from_json_bytes, \
     article_from_mapping, to_epoch_ms
 from pipelines.nlp.annotate import annotate, parse
 
 LOG = logging.getLogger(__name__)
 DEAD_LETTER = "dead_letter"
+# The per-record time budget. CPython cannot stop a thread, and SIGALRM reaches only the main
+# thread while Beam runs DoFns in worker threads: nothing can safely interrupt spaCy in mid-call.
+# So the budget bounds the work instead of interrupting it: (1) before anything is parsed, the
+# record's token count (the tokenizer is linear and a small part of the cost) predicts its
+# annotation time at SECONDS_PER_TOKEN, and a record predicted over budget is dead-lettered at
+# once; (2) the clock is read after each step (tokenize, parse, entities, events) and a record
+# over budget goes no further. A record thus holds its partition for at most its budget plus one
+# step, and (1) keeps any one step within about the budget.
+# The rate is a constant, not measured per worker, so that what the size check refuses is the
+# same on every machine (and in the tests). Measured with the news NER (parse + entities + events)
+# on the 2-core test VM: ~500 us per token with the core shared by two processes, on news and on
+# 50,000 one-word sentences alike. 250 us (one unshared core of that VM) errs slow: at the default
+# 10 s a record may have 40,000 tokens (some 30,000 words), more than almost any news article;
+# --record-timeout-seconds raises it.
+SECONDS_PER_TOKEN = 2.5e-4
 # Not a schema field (Avro writers ignore it): the first source offset an output answers for,
 # read by the delivery step's commit ledger (``pipelines.io.offsets``).
 READ_FROM = "_read_from"
@@ -42,7 +58,46 @@ class EnrichConfig:
     min_language_confidence: float = 0.90
     batch_size: int = 16
     spacy_model: str | None = None
+    # Seconds of annotation one record may take before it is dead-lettered as Timeout (0: no budget).
+    record_timeout_seconds: float = DEFAULT_RECORD_TIMEOUT_SECONDS
     clock: Callable[[], datetime] = field(default=utc_now, compare=False)
+    timer: Callable[[], float] = field(default=time.monotonic, compare=False)  # the budget's stopwatch
+
+
+class RecordTimeout(Exception):
+    """One record's annotation is over its time budget."""
+
+    error_class = "Timeout"
+
+
+class RecordBudget:
+    """The time one record has spent, step by step, against ``EnrichConfig.record_timeout_seconds``."""
+
+    def __init__(self, seconds: float, timer: Callable[[], float]):
+        self.seconds = seconds
+        self.spent = 0.0
+        self._timer = timer
+        self._mark = timer()
+
+    def predict(self, tokens: int) -> None:
+        """Refuse a record whose size alone predicts more work than the budget allows."""
+        predicted = tokens * SECONDS_PER_TOKEN
+        if self.seconds and predicted > self.seconds:
+            raise RecordTimeout(f"{tokens} tokens predict about {predicted:.1f} s of annotation, over the "
+                                f"per-record budget of {self.seconds:g} s (--record-timeout-seconds)")
+
+    def charge(self, seconds: float) -> None:
+        """Add the record's share of a step done for the whole batch (the batched spaCy parse)."""
+        self.spent += seconds
+        self._mark = self._timer()
+
+    def check(self, step: str) -> None:
+        now = self._timer()
+        self.spent += now - self._mark
+        self._mark = now
+        if self.seconds and self.spent > self.seconds:
+            raise RecordTimeout(f"{self.spent:.2f} s spent on this record by the end of {step}, over the "
+                                f"per-record budget of {self.seconds:g} s (--record-timeout-seconds)")
 
 
 class RawInput(NamedTuple):
@@ -223,26 +278,47 @@ class AnnotateArticlesFn(beam.DoFn):
                 batch.append(item)
         if not batch:
             return
-        articles = [p.article for p in batch]
+        admitted, budgets, titles, bodies = [], [], [], []
+        for parsed in batch:
+            budget = RecordBudget(self._cfg.record_timeout_seconds, self._cfg.timer)
+            try:
+                title = self._nlp.make_doc(parsed.article.title or "")
+                body = self._nlp.make_doc(parsed.article.body)
+                budget.predict(len(title) + len(body))
+                budget.check("tokenize")
+            except Exception as exc:  # noqa: BLE001 - dead-lettered with its class and counted
+                yield self._dead_letter(parsed, exc)
+                continue
+            admitted.append(parsed)
+            budgets.append(budget)
+            titles.append(title)
+            bodies.append(body)
+        if not admitted:
+            return
+        started = self._cfg.timer()
         try:
-            title_docs, body_docs = map(list, zip(*parse(self._nlp, [a.title or "" for a in articles],
-                                                         [a.body for a in articles])))
+            title_docs, body_docs = map(list, zip(*parse(self._nlp, titles, bodies)))
         except Exception as exc:  # noqa: BLE001 - one bad text must not take the batch down
             LOG.warning("batch annotation failed (%s); retrying article by article", exc)
-            title_docs, body_docs = [], []
-            for article in articles:
-                title_docs.append(self._safe_doc(article.title or ""))
-                body_docs.append(self._safe_doc(article.body))
-        for parsed, title_doc, body_doc in zip(batch, title_docs, body_docs):
+            title_docs = [self._safe_doc(doc.text) for doc in titles]
+            body_docs = [self._safe_doc(doc.text) for doc in bodies]
+        batch_seconds = self._cfg.timer() - started
+        tokens = [len(t) + len(b) for t, b in zip(titles, bodies)]
+        for parsed, budget, size, title_doc, body_doc in zip(admitted, budgets, tokens, title_docs, body_docs):
             try:
                 if title_doc is None or body_doc is None:
                     raise RuntimeError("spaCy failed on this article")
-                yield _stamped(self._record(parsed, title_doc, body_doc), parsed.event_time)
+                budget.charge(batch_seconds * size / max(sum(tokens), 1))
+                budget.check("parse")
+                yield _stamped(self._record(parsed, title_doc, body_doc, budget), parsed.event_time)
             except Exception as exc:  # noqa: BLE001 - dead-lettered with its class and counted
-                self._dead.inc()
-                yield beam.pvalue.TaggedOutput(DEAD_LETTER, _stamped(dead_letter(
-                    parsed.raw, "enrich", type(exc).__name__, str(exc) or repr(exc), self._cfg.clock()),
-                    parsed.event_time))
+                yield self._dead_letter(parsed, exc)
+
+    def _dead_letter(self, parsed: Parsed, exc: Exception):
+        self._dead.inc()
+        error_class = getattr(exc, "error_class", None) or type(exc).__name__
+        return beam.pvalue.TaggedOutput(DEAD_LETTER, _stamped(dead_letter(
+            parsed.raw, "enrich", error_class, str(exc) or repr(exc), self._cfg.clock()), parsed.event_time))
 
     def _safe_doc(self, text: str):
         try:
@@ -250,9 +326,10 @@ class AnnotateArticlesFn(beam.DoFn):
         except Exception:  # noqa: BLE001 - reported per article by process()
             return None
 
-    def _record(self, parsed: Parsed, title_doc, body_doc) -> dict:
+    def _record(self, parsed: Parsed, title_doc, body_doc, budget: RecordBudget) -> dict:
         article = parsed.article
-        entities, events, primary = annotate(title_doc, body_doc, article.published_at, self._coder, self._resolver)
+        entities, events, primary = annotate(title_doc, body_doc, article.published_at, self._coder,
+                                             self._resolver, checkpoint=budget.check)
         record = article.to_record()
         record.update(entities=entities, events=events, primary_event_type=primary,
                       provenance=dict(self._provenance, processed_at=to_epoch_ms(self._cfg.clock())),

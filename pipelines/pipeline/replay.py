@@ -263,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     processed_at = parse_published_at(args.processed_at) if args.processed_at else datetime.now(timezone.utc)
     enrich_cfg = EnrichConfig(max_article_bytes=args.max_article_bytes, non_english=args.non_english,
                               batch_size=args.batch_size, spacy_model=args.spacy_model,
+                              record_timeout_seconds=args.record_timeout_seconds,
                               clock=partial(_fixed, processed_at))
     options = PipelineOptions(harness_log_flags(default_beam_args(beam_args), args.log_level))
     # The progress files are written by the workers and read here: only where they share this disk.

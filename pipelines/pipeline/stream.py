@@ -48,7 +48,8 @@ def log_line(message: str) -> None:
 
 def enrich_config(opts: EnrichOptions) -> EnrichConfig:
     return EnrichConfig(max_article_bytes=opts.max_article_bytes, non_english=opts.non_english,
-                        batch_size=opts.batch_size, spacy_model=opts.spacy_model)
+                        batch_size=opts.batch_size, spacy_model=opts.spacy_model,
+                        record_timeout_seconds=opts.record_timeout_seconds)
 
 
 def build_pipeline(options: PipelineOptions, log=log_line, read_cfg: KafkaReadConfig | None = None,

@@ -65,3 +65,12 @@ def test_archives_are_read_from_a_beam_file_system_url(tmp_path, monkeypatch):
         assert list(tmp_path.iterdir()) == []
     finally:
         mem.reset()
+
+
+def test_hostile_jsonl_lines_are_kept_with_a_reason(tmp_path):
+    path = tmp_path / "hostile.jsonl"
+    deep = b'{"body": "x", "meta": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    path.write_bytes(b'{"body": "one"}\n' + deep + b'\n{"body": "x", "n": 1' + b"0" * 5000 + b'}\n{"body": "two"}\n')
+    rows = list(read_file(str(path)))
+    assert [r.payload["body"] for r in rows if r.payload] == ["one", "two"]
+    assert [(r.error.error_class, r.location[-2:]) for r in rows if r.error] == [("TooDeep", ":2"), ("MalformedJSON", ":3")]

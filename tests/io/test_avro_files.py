@@ -6,7 +6,7 @@ import fastavro
 import pytest
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines.io.avro_files import PartitionedAvroWriter, write_file_atomically
+from pipelines.io.avro_files import PartitionedAvroWriter, partition_of, write_file_atomically
 from tests.io import memory_filesystem as mem
 
 PROVENANCE = {"pipeline_version": "test", "spacy_model": "none", "spacy_model_version": "0",
@@ -62,3 +62,8 @@ def test_a_failed_write_leaves_no_temporary_object(memory):
     with pytest.raises(Exception):
         write_file_atomically("mem://bucket/out/bad.avro", "enriched", [{"id": "no body"}])
     assert memory.OBJECTS == {}
+
+
+def test_partitions_at_the_ends_of_the_calendar_keep_four_digit_years():
+    assert partition_of({"published_at": -62135596800000}) == "dt=0001-01-01/hour=00"
+    assert partition_of({"published_at": 253402300799000}) == "dt=9999-12-31/hour=23"
