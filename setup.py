@@ -24,6 +24,8 @@ class BuildWithSchemas(build_py):
     workers fed by --setup_file) as it finds them in the checkout."""
 
     COPIES = [os.path.join("schemas", name) for name in SCHEMAS] + [
+        os.path.join("schemas", "history", name) for name in sorted(os.listdir(os.path.join(HERE, "schemas", "history")))
+        if name.endswith(".avsc")] + [
         os.path.join("deploy", "kafka", "pom.xml"), os.path.join("seeds", "articles.jsonl")]
 
     def run(self):

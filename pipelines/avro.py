@@ -62,8 +62,18 @@ def schema_fingerprint(schema: dict) -> bytes:
 
 
 @functools.lru_cache(maxsize=None)
-def _known_schemas() -> dict[bytes, dict]:
-    return {schema_fingerprint(load_schema(n)): load_schema(n) for n in SCHEMA_FILES}
+def _known_schemas() -> dict[bytes, tuple[dict, dict]]:
+    """Fingerprint -> (writer schema, current schema of its kind), for the current schemas and
+    every released one in ``schemas/history`` (``NAME.vN.avsc``): a message written by an older
+    release decodes into the current shape, fields added since taking their defaults."""
+    known = {}
+    for name, file_name in SCHEMA_FILES.items():
+        current = load_schema(name)
+        for old in sorted((schema_dir() / "history").glob(f"{file_name.removesuffix('.avsc')}.v*.avsc")):
+            writer = fastavro.parse_schema(json.loads(old.read_text(encoding="utf-8")))
+            known.setdefault(schema_fingerprint(writer), (writer, current))
+        known[schema_fingerprint(current)] = (current, current)
+    return known
 
 
 def encode(record: dict, schema: dict) -> bytes:
@@ -80,19 +90,20 @@ def is_single_object(data: bytes) -> bool:
 
 
 def decode(data: bytes, reader_schema: dict | None = None) -> dict[str, Any]:
-    """Decode a single-object message; the writer schema is found by its fingerprint.
+    """Decode a single-object message; the writer schema is found by its fingerprint, and the
+    record is read in ``reader_schema`` (default: the current schema of the writer's kind).
 
     Raises ``NotSingleObjectError``, ``UnknownSchemaError`` or ``BadAvroError`` (all ``ValueError``).
     """
     if not is_single_object(data):
         raise NotSingleObjectError("not Avro single-object encoding (missing C3 01 magic)")
     fp = data[2:10]
-    writer = _known_schemas().get(fp)
+    writer, current = _known_schemas().get(fp, (None, None))
     if writer is None:
         raise UnknownSchemaError(
             f"unknown Avro writer schema fingerprint {fp.hex()} (CRC-64-AVRO, little-endian); "
             f"known: {', '.join(k.hex() for k in _known_schemas())}")
     try:
-        return fastavro.schemaless_reader(io.BytesIO(data[10:]), writer, reader_schema)
+        return fastavro.schemaless_reader(io.BytesIO(data[10:]), writer, reader_schema or current)
     except (ValueError, EOFError, IndexError, UnicodeDecodeError) as exc:
         raise BadAvroError(f"the Avro body does not decode with schema {fp.hex()}: {exc!r}") from exc

@@ -67,3 +67,26 @@ def test_unknown_fingerprint_is_named_in_the_error():
 def test_non_avro_bytes_are_refused():
     with pytest.raises(avro.NotSingleObjectError):
         avro.decode(b'{"body": "json"}')
+
+
+def test_a_message_of_a_released_older_schema_decodes_into_the_current_shape(tmp_path, monkeypatch):
+    """Messages already on Kafka outlive a schema change: schemas/history's fingerprints stay known."""
+    import shutil
+
+    schemas = tmp_path / "schemas"
+    shutil.copytree(avro.schema_dir(), schemas)
+    older = json.loads((schemas / "article.avsc").read_text(encoding="utf-8"))
+    older["fields"] = [f for f in older["fields"] if f["name"] != "language"]  # as if "language" came later
+    (schemas / "history" / "article.v0.avsc").write_text(json.dumps(older), encoding="utf-8")
+    monkeypatch.setattr(avro, "schema_dir", lambda: schemas)
+    avro._known_schemas.cache_clear()
+    try:
+        message = avro.encode({"id": "a1", "body": "Text.", "extra": {}}, fastavro.parse_schema(older))
+        assert message[2:10] != avro.schema_fingerprint(avro.load_schema("article"))
+        record = avro.decode(message)
+        assert record["id"] == "a1" and record["language"] is None  # the current shape, default filled
+    finally:
+        monkeypatch.undo()
+        avro._known_schemas.cache_clear()
+    with pytest.raises(avro.UnknownSchemaError):
+        avro.decode(message)  # the shipped history has no such release: the fingerprint is unknown

@@ -25,5 +25,5 @@ def test_wheel_builds_without_setuptools_warnings_and_ships_resources(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in ("pipelines/resources/events/classifier.npz", "pipelines/resources/entities/gazetteer.json",
                  "pipelines/resources/schemas/enriched_article.avsc", "pipelines/resources/seeds/articles.jsonl",
-                 "pipelines/resources/deploy/kafka/pom.xml"):
+                 "pipelines/resources/deploy/kafka/pom.xml", "pipelines/resources/schemas/history/enriched_article.v1.avsc"):
         assert name in names
