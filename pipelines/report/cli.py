@@ -16,7 +16,7 @@ from pipelines.config import add_bootstrap_flag
 from pipelines.console import progress_counter
 from pipelines.io.consume import DEAD_LETTER_KIND, ENRICHED_KIND
 from pipelines.io.topics import DLQ_TOPIC
-from pipelines.report.sources import UNDECODABLE_KIND, AvroDirSource, TopicSource
+from pipelines.report.sources import AvroDirSource, TopicSource
 from pipelines.report.stats import StreamStats
 
 DEFAULT_OUTPUT = "newsflow-report.html"

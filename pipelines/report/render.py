@@ -53,13 +53,13 @@ def _num(n: float) -> str:
     return f"{n:,.0f}" if float(n).is_integer() else f"{n:,.1f}"
 
 
-def nice_ticks(maximum: float, count: int = 4) -> list[float]:
-    """Round tick values from 0 to at least ``maximum``."""
+def nice_ticks(maximum: float, count: int = 4, whole: bool = False) -> list[float]:
+    """Round tick values from 0 to at least ``maximum`` (whole numbers only, for counts, if ``whole``)."""
     if maximum <= 0:
         return [0, 1]
-    raw = maximum / count
+    raw = max(maximum / count, 1.0) if whole else maximum / count
     magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    step = next(m * magnitude for m in ((1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)) if m * magnitude >= raw)
     return [step * i for i in range(int(math.ceil(maximum / step)) + 1)]
 
 
@@ -98,13 +98,13 @@ def hbar_chart(chart: str, rows: list[tuple[str, float, str]], colour: str | lis
 
 
 def column_chart(chart: str, bins: list[tuple[str, dict]], series: list[str], colours: dict, label: str,
-                 y_label: str, empty: str, tips: list[str] | None = None) -> str:
+                 y_label: str, empty: str, whole: bool = False) -> str:
     """Stacked columns: ``bins`` is [(x label, {series: value})]; one mark per non-zero segment."""
     if not bins or not any(any(v for v in values.values()) for _, values in bins):
         return _empty(chart, empty)
     left, right, top, bottom, height = 56, 12, 14, 46, 300
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
-    ticks = nice_ticks(max(sum(values.values()) for _, values in bins))
+    ticks = nice_ticks(max(sum(values.values()) for _, values in bins), whole=whole)
     y_of = (lambda v: top + plot_h - v / ticks[-1] * plot_h)
     slot = plot_w / len(bins)
     bar = max(min(slot * 0.8, 40), 0.6)
@@ -136,7 +136,7 @@ def column_chart(chart: str, bins: list[tuple[str, dict]], series: list[str], co
             if not value:
                 continue
             y0, y1 = y_of(base), y_of(base + value)
-            tip = f"{x_label}: {name} {_num(value)}" + (f" ({tips[i]})" if tips and tips[i] else "")
+            tip = f"{x_label}: {name} {_num(value)}"
             body.append(f'<rect class="mark" x="{x:.1f}" y="{y1:.1f}" width="{bar:.1f}" height="{max(y0 - y1, 0.5):.1f}" '
                         f'fill="{colours.get(name, OTHER_COLOUR)}"><title>{escape(tip)}</title></rect>')
             base += value
@@ -206,7 +206,7 @@ def events_by_day_section(stats: StreamStats) -> str:
     for _, counts in bins:
         totals.update(counts)
     chart = column_chart("events-by-day", bins, kinds, TYPE_COLOURS, "events per " + unit + " by PLOVER type",
-                         f"events per {unit}", "no events")
+                         f"events per {unit}", "no events", whole=True)
     sources = stats.day_sources
     note = (f"Each event is placed on its article's publication day; without one, on the event's own date. "
             f"{_num(sources[BY_PUBLISHED])} by publication date, {_num(sources[BY_EVENT_DATE])} by event date, "
@@ -341,7 +341,7 @@ def throughput_section(stats: StreamStats) -> str:
 def summary_cards(stats: StreamStats) -> str:
     read = stats.enriched + stats.dead_lettered
     cards = [("records read", read), ("enriched", stats.enriched), ("dead-lettered", stats.dead_lettered),
-             ("entities", stats.entities), ("events", stats.events),
+             ("entity mentions", stats.entities), ("events", stats.events),
              ("articles with events", stats.articles_with_events), ("places on the map", len(stats.places))]
     if stats.undecodable:
         cards.append(("undecodable messages", stats.undecodable))
