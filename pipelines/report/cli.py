@@ -24,10 +24,11 @@ DEFAULT_OUTPUT = "newsflow-report.html"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="newsflow report", description=__doc__.strip().splitlines()[0],
-        epilog="The page has inline SVG and CSS only: it opens offline and fetches nothing (no scripts, fonts or "
-               "map tiles). Charts: events per day by PLOVER type, a map of event locations, top dyads, top "
-               "entities, dead-letter reasons, throughput.", formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="newsflow report", description=__doc__.strip(),
+        epilog="The page has inline SVG and CSS only: it opens offline and fetches nothing (no scripts,\n"
+               "fonts or map tiles). Charts: events per day by PLOVER type, a map of event locations,\n"
+               "top dyads, top entities, dead-letter reasons, throughput (docs/report.md).",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("dir", nargs="?", metavar="DIR",
                         help="an Avro folder written by `newsflow run` or `replay` (read recursively, dlq/ included)")
     parser.add_argument("--topic", default=None, metavar="T", help="read this enriched topic instead of a folder")
@@ -38,11 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --topic: first offset per partition (default: the earliest)")
     parser.add_argument("--end-offsets", default=None, metavar="P:O[,...]",
                         help="with --topic: end offset (exclusive) per partition (default: the end as the read starts)")
-    parser.add_argument("--start-time", default=None, help="with --topic: ISO-8601, first offset at or after this time")
-    parser.add_argument("--end-time", default=None, help="with --topic: ISO-8601, stop at the first offset at or after it")
+    parser.add_argument("--start-time", default=None, metavar="ISO", help="with --topic: ISO-8601, first offset at or after this time")
+    parser.add_argument("--end-time", default=None, metavar="ISO", help="with --topic: ISO-8601, stop at the first offset at or after it")
     add_bootstrap_flag(parser)
     parser.add_argument("-o", "--output", default=DEFAULT_OUTPUT, metavar="FILE",
-                        help=f"the HTML file to write (default ./{DEFAULT_OUTPUT})")
+                        help=f"the HTML file to write (default: {DEFAULT_OUTPUT} in the current folder)")
     parser.add_argument("--no-progress", action="store_true", help="no progress output")
     return parser
 
