@@ -25,7 +25,9 @@ class AvroDirSource:
         return self.path
 
     def total(self) -> int:
-        return sum(count_avro_dir(self.path).values())  # also the check that the folder exists
+        if not avro_files(self.path):   # also the check that the folder exists
+            raise FileNotFoundError(f"no .avro files under {self.path} (the --avro-dir of a run or replay?)")
+        return sum(count_avro_dir(self.path).values())
 
     def records(self) -> Iterator[tuple[str, dict]]:
         for name in avro_files(self.path):

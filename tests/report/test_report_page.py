@@ -33,6 +33,9 @@ def test_report_refuses_what_it_cannot_read(tmp_path):
         == f"newsflow report: no such file or folder: {tmp_path / 'missing'}"
     usage = newsflow("report")
     assert usage.returncode == 2 and "give either DIR" in usage.stderr
+    (tmp_path / "empty").mkdir()
+    assert one_line_error(newsflow("report", tmp_path / "empty")).startswith(
+        f"newsflow report: no .avro files under {tmp_path / 'empty'}")
     folder = write_stream(tmp_path / "out")
     mixed = newsflow("report", folder, "--start-time", "2026-01-01")
     assert mixed.returncode == 2 and "--start-time go(es) with --topic" in mixed.stderr
