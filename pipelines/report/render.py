@@ -27,6 +27,7 @@ OTHER_COLOUR = "#999999"
 SERIES_COLOURS = {"enriched": "#3b7dd8", "dead-lettered": "#c0504d"}
 # The map's frame: equirectangular, the Arctic Ocean and Antarctica cut.
 NORTH, SOUTH = 84.0, -58.0
+MAX_MENTIONS = 300
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:24px auto;max-width:1000px;
@@ -40,6 +41,7 @@ svg{display:block;max-width:100%;height:auto}svg text{font-size:12px;fill:#333}
 svg .axis{stroke:#bbb;stroke-width:1}svg .grid{stroke:#eee;stroke-width:1}
 svg .land{fill:#e7e3d8;stroke:#b9b2a0;stroke-width:0.5}svg .sea{fill:#f4f8fb}
 svg .graticule{fill:none;stroke:#dde6ee;stroke-width:0.5}
+svg .mention{fill:#8a8f98;fill-opacity:0.35;stroke:none}
 svg .place{fill:#c0504d;fill-opacity:0.55;stroke:#7a2826;stroke-width:0.8}
 svg .empty{font-size:14px;fill:#777}
 .legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px;margin:4px 0}
@@ -243,6 +245,14 @@ def map_section(stats: StreamStats) -> str:
     graticule += "".join(f"M0,{_xy(0, lat)[1]:.1f}H{WIDTH}" for lat in range(-30, 90, 30))
     body.append(f'<path class="graticule" d="{graticule}"/>')
     body.append(f'<path class="land" d="{land_path()}"/>')
+    # Context under the events: the places the articles name (a gazetteer hit), in grey.
+    mentions = sorted(stats.place_mentions.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_MENTIONS]
+    most = mentions[0][1] if mentions else 1
+    for (name, lat, lon, country), n in mentions:
+        x, y = _xy(lon, lat)
+        where = f"{name} ({country})" if country else name
+        body.append(f'<circle class="mention" cx="{x:.1f}" cy="{y:.1f}" r="{1.5 + 6 * math.sqrt(n / most):.1f}">'
+                    f'<title>{escape(where)}: named in {n} article(s)</title></circle>')
     places = sorted(stats.places.items(), key=lambda kv: (-kv[1], kv[0]))
     biggest = places[0][1] if places else 1
     for (name, lat, lon, country), n in places:   # largest first, so small points stay on top
@@ -251,15 +261,24 @@ def map_section(stats: StreamStats) -> str:
         where = f"{name} ({country})" if country else name
         body.append(f'<circle class="mark place" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}">'
                     f'<title>{escape(where)}: {n} event(s)</title></circle>')
-    for (name, lat, lon, _), n in places[:8]:
+    taken: list[tuple[float, float, float, float]] = []
+    for (name, lat, lon, _), n in places[:12]:   # the busiest places named, where a label fits
         x, y = _xy(lon, lat)
+        text = _clip(name, 24)
+        box = (x + 5, y - 18, x + 7 + 6.6 * len(text), y - 3)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in taken):
+            continue
+        taken.append(box)
         body.append(f'<text x="{x + 6:.1f}" y="{y - 6:.1f}" style="paint-order:stroke;stroke:#fff;stroke-width:3px">'
-                    f'{escape(_clip(name, 24))}</text>')
+                    f'{escape(text)}</text>')
     placed = sum(stats.places.values())
     note = (f"{_num(placed)} event(s) at {_num(len(places))} place(s): an event's location joined to the article's "
             f"geocoded entity of that name. {_num(stats.events_unplaced)} named a place no entity located, "
             f"{_num(stats.events_without_location)} named none. Outline: Natural Earth 1:110m (public domain).")
-    return f"<h2>Where events happen</h2><p class='note'>{escape(note)}</p>" + _svg("map", height, body, "event locations")
+    return (f"<h2>Where events happen</h2><p class='note'>{escape(note)}</p>" + _svg("map", height, body, "event locations")
+            + legend([("event locations (area: events)", "#c0504d"),
+                      (f"places the articles name ({min(len(stats.place_mentions), MAX_MENTIONS)} most named; "
+                       f"area: articles)", "#8a8f98")]))
 
 
 # ---------------------------------------------------------------- tables as bars
@@ -330,7 +349,7 @@ def throughput_section(stats: StreamStats) -> str:
         span = f" from {begin:%Y-%m-%d %H:%M} to {end:%H:%M} UTC" if end - begin < timedelta(days=1) \
             else f" from {begin:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
     note = (f"Records per {per}, by the time they were processed (provenance.processed_at; a dead letter's "
-            f"failed_at){span}. A replay run with --processed-at stamps every record with one time.")
+            f"failed_at){span}. A replay stamps all its records with one time (its start, or --processed-at): one column.")
     return (f"<h2>Throughput</h2><p class='note'>{escape(note)}</p>"
             + column_chart("throughput", bins, series, SERIES_COLOURS, "records per minute", "records / min",
                            "no processing times")

@@ -62,6 +62,7 @@ class StreamStats:
     actors: dict = field(default_factory=lambda: defaultdict(Actor))
     events_without_dyad: int = 0
     places: Counter = field(default_factory=Counter)           # (name, lat, lon, country) -> events
+    place_mentions: Counter = field(default_factory=Counter)   # (name, lat, lon, country) -> articles naming it
     events_unplaced: int = 0                                   # a location name no entity's geo matches
     events_without_location: int = 0
     entity_articles: Counter = field(default_factory=Counter)  # entity key -> articles naming it
@@ -88,6 +89,7 @@ class StreamStats:
         if events:
             self.articles_with_events += 1
         places = _places_of(entities)
+        self.place_mentions.update(set(places.values()))
         for event in events:
             self._add_event(event, published, places)
 

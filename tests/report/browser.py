@@ -24,6 +24,7 @@ class PageVisit:
     marks: dict = field(default_factory=dict)          # chart name -> number of .mark elements
     drawn: dict = field(default_factory=dict)          # chart name -> marks with a non-empty box on screen
     land_box: dict | None = None                       # the map outline's box on screen
+    mentions: int = 0                                  # grey points: places the articles name
     text: str = ""
 
 
@@ -51,6 +52,7 @@ def visit(url: str, screenshot: str | None = None, width: int = 1040) -> PageVis
                               " return b.width > 0 && b.height > 0; }).length")
             land = page.locator('svg[data-chart="map"] path.land')
             seen.land_box = land.bounding_box() if land.count() else None
+            seen.mentions = page.locator('svg[data-chart="map"] .mention').count()
             seen.text = page.inner_text("body")
             if screenshot:
                 page.screenshot(path=screenshot, full_page=True)

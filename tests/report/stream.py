@@ -5,7 +5,8 @@ project's own Avro writer into a folder laid out as `newsflow replay` lays it ou
 What the report must show for it (the tests count the marks):
 - events by day: 2025-06-01 PROTEST (an undated article's own event date), 2025-06-04 CONSULT +
   AGREE, 2025-06-05 CONSULT + ASSAULT, "no date" REQUEST: 6 bar segments in 6 columns (5 days + no date);
-- map: Pyongyang (2 events), Geneva, Nairobi: 3 points (Kharkiv has no geocoded entity: unplaced);
+- map: Pyongyang (2 events), Geneva, Nairobi: 3 points (Kharkiv has no geocoded entity: unplaced),
+  over 4 grey points for the places the articles name (those three and Russia);
 - dyads: Shoigu → Kim Jong Un, Russia → North Korea, Russia → Ukraine, Protesters → Parliament: 4 bars;
 - entities (dates left out): Russia (2 articles), Sergei Shoigu, Pyongyang, Kim Jong Un, Geneva,
   Ignazio Cassis, Nairobi, Ukraine: 8 bars;

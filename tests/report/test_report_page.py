@@ -24,6 +24,7 @@ def test_report_page_loads_offline_with_every_chart(tmp_path):
     assert seen.marks == EXPECTED_MARKS
     assert seen.drawn == EXPECTED_MARKS      # every mark has a box on screen, none collapsed to nothing
     assert seen.land_box and seen.land_box["width"] > 500 and seen.land_box["height"] > 150
+    assert seen.mentions == 4                # Pyongyang, Russia, Geneva, Nairobi: the geocoded places named
     assert f"{len(ARTICLES) + len(DEAD_LETTERS)}\nrecords read" in seen.text
     assert "2 with no date" not in seen.text and "1 with no date" in seen.text
 

@@ -30,6 +30,7 @@ def test_locations_join_the_articles_geocoded_entities():
     assert stats.places == {("Pyongyang", 39.03, 125.75, "PRK"): 2, ("Geneva", 46.2, 6.15, "CHE"): 1,
                             ("Nairobi", -1.28, 36.82, "KEN"): 1}
     assert (stats.events_unplaced, stats.events_without_location) == (1, 1)   # Kharkiv; the undated request
+    assert stats.place_mentions[("Russia", 60.0, 100.0, "RUS")] == 2 and len(stats.place_mentions) == 4
 
 
 def test_dyads_entities_dead_letters_and_throughput():
