@@ -5,6 +5,8 @@ yields ``(kind, record)`` with ``kind`` ``enriched`` or ``dead_letter``.
 """
 from __future__ import annotations
 
+import sys
+import time
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -14,6 +16,7 @@ from pipelines import avro
 from pipelines.io.consume import DEAD_LETTER_KIND, ENRICHED_KIND, avro_files, count_avro_dir, record_kind
 
 UNDECODABLE_KIND = "undecodable"
+IDLE_GIVE_UP_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,16 @@ def _read_range(consumer, topic_range: TopicRange) -> Iterator[tuple[str, dict]]
         tp = TopicPartition(topic_range.topic, p)
         if tp in pending:
             consumer.seek(tp, start)
+    idle_since = time.monotonic()
     while pending:
         batch = consumer.poll(timeout_ms=1000, max_records=500)
+        if batch:
+            idle_since = time.monotonic()
+        elif time.monotonic() - idle_since > IDLE_GIVE_UP_S:
+            # Offsets below the end that never arrive (deleted by retention while we read): say so, go on.
+            print(f"report: {topic_range.topic}: no record for {IDLE_GIVE_UP_S:.0f}s before the end offsets of "
+                  f"partition(s) {sorted(tp.partition for tp in pending)}; reporting what was read", file=sys.stderr)
+            return
         for tp, messages in batch.items():
             end = pending.get(tp)
             if end is None:
