@@ -169,8 +169,10 @@ def _places_of(entities: list[dict]) -> dict:
         geo = entity.get("geo")
         if not geo or geo.get("latitude") is None or geo.get("longitude") is None:
             continue
-        place = (geo.get("name") or entity.get("text"), round(float(geo["latitude"]), 2),
-                 round(float(geo["longitude"]), 2), geo.get("country"))
+        lat, lon = float(geo["latitude"]), float(geo["longitude"])
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):   # also NaN: no point can be drawn for it
+            continue
+        place = (geo.get("name") or entity.get("text"), round(lat, 2), round(lon, 2), geo.get("country"))
         for name in (entity.get("text"), entity.get("canonical"), geo.get("name")):
             if name:
                 places.setdefault(name.strip().casefold(), place)

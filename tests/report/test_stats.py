@@ -1,6 +1,7 @@
 """The counts behind the report, and how the page words them (no browser needed)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from pipelines.report.render import day_unit, render_page
@@ -70,3 +71,16 @@ def test_long_spans_are_binned_coarser():
     assert day_unit(date(2025, 1, 1), date(2026, 1, 1)) == "week"
     assert day_unit(date(2000, 1, 1), date(2005, 1, 1)) == "month"
     assert day_unit(date(1900, 1, 1), date(2005, 1, 1)) == "year"
+
+
+def test_impossible_coordinates_are_not_placed():
+    nowhere = article("n", "2025-01-01T00:00:00", "2026-12-01T12:00:00",
+                      [entity("Atlantis", "GPE", "e-a", None, {"name": "Atlantis", "latitude": float("nan"),
+                                                                "longitude": 10.0, "country": None,
+                                                                "feature_class": None}),
+                       entity("Mu", "GPE", "e-mu", None, {"name": "Mu", "latitude": 91.0, "longitude": 0.0,
+                                                          "country": None, "feature_class": None})],
+                      [event("CONSULT", location="Atlantis"), event("CONSULT", location="Mu")])
+    stats = folded([nowhere], [])
+    assert stats.places == {} and stats.place_mentions == {} and stats.events_unplaced == 2
+    assert not re.search(r'="[^"]*nan', render_page(stats, "x"), re.I)   # no attribute a browser would reject
