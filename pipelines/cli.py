@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
             ("demo", "pipelines.pipeline.demo", "the main job on the embedded default: broker, seeds, pipeline, summary"),
             ("feeds", "pipelines.io.feeds", "poll RSS/Atom feeds and publish new articles"),
             ("health", "pipelines.health", "is a running `newsflow run --health-file PATH` healthy? exit 0/1, for probes"),
+            ("report", "pipelines.report.cli", "a self-contained HTML page of charts over an Avro folder or a topic range"),
             ("eval", None, "evaluate NER (eval ner) or the event coder (eval events)")):
         p = sub.add_parser(name, help=help_text, add_help=False)
         p.set_defaults(delegate=module)
