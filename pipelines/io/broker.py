@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -65,11 +66,10 @@ class BrokerSecurity:
 
 def write_password(path: Path, password: str | None = None) -> str:
     """Write ``password`` (default: a new random one) to ``path`` with mode 0600."""
+    from pipelines.io.tls import write_private
+
     password = password or secrets.token_urlsafe(18)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(password + "\n")
+    write_private(path, (password + "\n").encode())
     return password
 
 
@@ -82,9 +82,9 @@ def make_security(folder: Path, plain_users: dict[str, str | None] | None = None
     if not security.ca_file.exists():
         authority = tls.make_authority(folder)
         cert, key = tls.issue(authority, folder, "broker-cert")
-        fd = os.open(security.keystore_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:  # Kafka's PEM key store: key, then the certificate chain
-            out.write(key.read_bytes() + cert.read_bytes() + authority.cert_file.read_bytes())
+        # Kafka's PEM key store: the key, then the certificate chain.
+        tls.write_private(security.keystore_file,
+                          key.read_bytes() + cert.read_bytes() + authority.cert_file.read_bytes())
         key.unlink()
     for user, password in {ADMIN_USER: None, **(plain_users or {})}.items():
         if password is not None or not security.password_file(user).exists():
@@ -186,6 +186,10 @@ def _listener_lines(cfg: BrokerConfig) -> list[str]:
                 "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
                 "inter.broker.listener.name=PLAINTEXT"]
     sec = cfg.security
+    for user in sec.plain_users:
+        if not re.fullmatch(r"[\w.-]+", user) or not re.fullmatch(r"[^\s\"\\]+", sec.password(user)):
+            raise BrokerError(f"PLAIN user {user!r}: a name of letters, digits, '.', '-', '_' and a password "
+                              f"without spaces, quotes or backslashes (the broker's JAAS line holds them)")
     users = " ".join(f'user_{user}="{sec.password(user)}"' for user in sec.plain_users)
     plain = (f'org.apache.kafka.common.security.plain.PlainLoginModule required '
              f'username="{ADMIN_USER}" password="{sec.password(ADMIN_USER)}" {users};')
@@ -211,12 +215,11 @@ def _listener_lines(cfg: BrokerConfig) -> list[str]:
 
 
 def _write_config(cfg: BrokerConfig) -> None:
+    from pipelines.io.tls import write_private
+
     cfg.home.mkdir(parents=True, exist_ok=True)
-    # Mode 0600: a secure broker's file holds its users' PLAIN passwords.
-    fd = os.open(cfg.properties_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.close(fd)
-    os.chmod(cfg.properties_file, 0o600)
-    cfg.properties_file.write_text("\n".join([
+    # Readable by its owner only: a secure broker's file holds its PLAIN users' passwords.
+    write_private(cfg.properties_file, "\n".join([
         "process.roles=broker,controller",
         "node.id=1",
         f"controller.quorum.bootstrap.servers=127.0.0.1:{cfg.ctl_port}",
@@ -231,7 +234,7 @@ def _write_config(cfg: BrokerConfig) -> None:
         "group.initial.rebalance.delay.ms=0",
         "auto.create.topics.enable=false",
         "",
-    ]))
+    ]).encode())
     (cfg.home / "log4j2.properties").write_text("\n".join([
         "rootLogger.level=WARN", "rootLogger.appenderRef.stdout.ref=STDOUT",
         "appender.stdout.type=Console", "appender.stdout.name=STDOUT",

@@ -65,13 +65,6 @@ class KafkaSecurity:
     def uses_tls(self) -> bool:
         return self.protocol in ("SSL", "SASL_SSL")
 
-    def describe(self) -> str:
-        """One line for banners: protocol, mechanism and user; nothing secret."""
-        if self.protocol == "PLAINTEXT":
-            return "PLAINTEXT"
-        who = f" {self.mechanism} as {self.username}" if self.uses_sasl else ""
-        return f"{self.protocol}{who}"
-
 
 def read_config_file(path: Path) -> KafkaSecurity:
     """A client config file: ``key=value`` lines, ``#`` comments; relative paths are relative to it."""

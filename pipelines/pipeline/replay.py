@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"replay: {len(args.files)} file(s), {total} record(s) -> {out}", file=sys.stderr)
     else:
         from pipelines.io.kafka_client import check_broker
-        check_broker(args.bootstrap_servers)
+        check_broker(args.bootstrap_servers, topics=[args.from_topic])
         print(f"replay: topic {args.from_topic} on {args.bootstrap_servers} -> {out}", file=sys.stderr)
     if args.output_topic:
         from pipelines.io.topics import ensure_topics
