@@ -65,6 +65,8 @@ setup(
         "tqdm>=4.66,<5",
         "python-dateutil>=2.8,<3",
         "tokenizers>=0.20,<0.24",  # reads the pinned WordLlama tokenizer (requirements/model.txt)
+        # the local CA and broker certificate of `newsflow kafka up --secure` (pipelines/io/tls.py)
+        "cryptography~=50.0",
     ],
     extras_require={
         # The spaCy model is pinned by version and hash in requirements/model.txt.
