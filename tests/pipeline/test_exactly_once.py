@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,10 @@ import pytest
 from pipelines import avro
 from pipelines.io.avro_files import TRANSACTIONS_FOLDER
 from pipelines.io.consume import read_avro_dir
+from pipelines.io.delivery import ENRICHED as ENRICHED_KIND, DeliveryConfig, TransactionalDelivery
 from pipelines.io.kafka_client import make_consumer, make_producer
 from pipelines.io.topics import ensure_topics
+from pipelines.pipeline.enrich import READ_FROM
 from tests.pipeline.test_stream import REPO, Topics
 
 pytestmark = pytest.mark.integration
@@ -190,3 +193,120 @@ def test_at_least_once_duplicates_after_kill_9_stay_within_one_bundle_per_partit
           f"records per poll = {bound}), lost {lost}")
     assert lost == 0
     assert duplicated <= bound, ids.most_common(5)
+
+
+# ---- the transaction protocol step by step, with a crash at each point (no NLP: quick)
+
+class Killed(BaseException):
+    """A ``kill -9`` at this point: nothing after it runs, not even the abort of the transaction."""
+
+
+def raise_killed(*_args, **_kwargs):
+    raise Killed()
+
+
+PROVENANCE = {"pipeline_version": "test", "spacy_model": "none", "spacy_model_version": "0",
+              "event_model_version": "0", "processed_at": datetime(2026, 12, 1, tzinfo=timezone.utc)}
+
+
+def enriched_at(topic: str, offset: int) -> dict:
+    """The enriched record of source offset ``offset`` of partition 0, as the pipeline hands it to delivery."""
+    return {"id": f"r{offset}", "body": f"Body {offset}.", "published_at": None, "entities": [], "events": [],
+            "provenance": PROVENANCE, "kafka": {"topic": topic, "partition": 0, "offset": offset},
+            READ_FROM: offset}
+
+
+def eos_delivery(bootstrap: str, topic: str, tmp_path: Path) -> TransactionalDelivery:
+    return TransactionalDelivery(DeliveryConfig(
+        bootstrap_servers=bootstrap, output_topic=f"{topic}.out", dlq_topic=f"{topic}.dlq",
+        avro_dir=str(tmp_path / "avro"), commit_group="eos-steps", transactional_id=f"newsflow-test-{topic}"),
+        log=None)
+
+
+def output_ids(bootstrap: str, topic: str, isolation: str) -> Counter:
+    consumer = make_consumer(bootstrap, f"{topic}.out", isolation_level=isolation)
+    ids = Counter()
+    try:
+        for _ in range(8):
+            for batch in consumer.poll(timeout_ms=400).values():
+                ids.update(avro.decode(m.value)["id"] for m in batch)
+    finally:
+        consumer.close()
+    return ids
+
+
+def group_offset(bootstrap: str, topic: str) -> int | None:
+    from kafka import TopicPartition
+
+    consumer = make_consumer(bootstrap, group_id="eos-steps")
+    try:
+        return consumer.committed(TopicPartition(topic, 0))
+    finally:
+        consumer.close()
+
+
+def avro_ids(tmp_path: Path) -> Counter:
+    folder = tmp_path / "avro"
+    return Counter(r["id"] for r in read_avro_dir(str(folder))) if folder.exists() else Counter()
+
+
+def hidden_files(tmp_path: Path) -> list[Path]:
+    return [p for p in (tmp_path / "avro").rglob("*")
+            if p.is_file() and (p.name.startswith(".") or not p.name.endswith(".avro"))]
+
+
+def test_a_crash_inside_the_transaction_is_aborted_by_the_successor_and_redelivered_once(kafka_broker, topic_name,
+                                                                                          tmp_path):
+    ensure_topics(kafka_broker, [topic_name, f"{topic_name}.out", f"{topic_name}.dlq"], partitions=1)
+    first = eos_delivery(kafka_broker, topic_name, tmp_path)
+    for offset in range(5):
+        first.write(ENRICHED_KIND, enriched_at(topic_name, offset))
+    first._producer.commit_transaction = raise_killed  # the records are sent and the files staged, then death
+    with pytest.raises(Killed):
+        first.flush_and_commit()
+    first._producer.flush()
+    assert hidden_files(tmp_path)  # pending Avro files and the manifest
+    assert avro_ids(tmp_path) == Counter()
+
+    second = eos_delivery(kafka_broker, topic_name, tmp_path)  # fences the first, aborts its transaction
+    assert hidden_files(tmp_path) == [] and avro_ids(tmp_path) == Counter()
+    for offset in range(3):  # the restart cuts the same offsets into other ranges
+        second.write(ENRICHED_KIND, enriched_at(topic_name, offset))
+    second.flush_and_commit()
+    for offset in range(3, 5):
+        second.write(ENRICHED_KIND, enriched_at(topic_name, offset))
+    second.flush_and_commit()
+
+    want = Counter({f"r{n}": 1 for n in range(5)})
+    assert output_ids(kafka_broker, topic_name, "read_committed") == want
+    assert output_ids(kafka_broker, topic_name, "read_uncommitted") == want + want  # the aborted ones are there
+    assert avro_ids(tmp_path) == want and hidden_files(tmp_path) == []
+    assert group_offset(kafka_broker, topic_name) == 5
+    # The fenced predecessor can commit nothing more.
+    del first._producer.commit_transaction
+    with pytest.raises(Exception):
+        first.write(ENRICHED_KIND, enriched_at(topic_name, 5))
+        first.flush_and_commit()
+    assert output_ids(kafka_broker, topic_name, "read_committed") == want
+
+
+def test_a_crash_between_the_commit_and_the_rename_is_rolled_forward(kafka_broker, topic_name, tmp_path):
+    ensure_topics(kafka_broker, [topic_name, f"{topic_name}.out", f"{topic_name}.dlq"], partitions=1)
+    first = eos_delivery(kafka_broker, topic_name, tmp_path)
+    for offset in range(4):
+        first.write(ENRICHED_KIND, enriched_at(topic_name, offset))
+    first._avro.publish = raise_killed  # committed, then death before the pending files are renamed
+    with pytest.raises(Killed):
+        first.flush_and_commit()
+    assert avro_ids(tmp_path) == Counter() and hidden_files(tmp_path)
+    assert group_offset(kafka_broker, topic_name) == 4
+
+    second = eos_delivery(kafka_broker, topic_name, tmp_path)
+    want = Counter({f"r{n}": 1 for n in range(4)})
+    assert avro_ids(tmp_path) == want and hidden_files(tmp_path) == []
+    # A reader that resumed from a stale offset hands over records below the commit: dropped.
+    for offset in range(4):
+        second.write(ENRICHED_KIND, enriched_at(topic_name, offset))
+    second.flush_and_commit()
+    assert output_ids(kafka_broker, topic_name, "read_committed") == want
+    assert avro_ids(tmp_path) == want
