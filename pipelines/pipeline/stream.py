@@ -340,6 +340,11 @@ def run(argv: list[str], log=log_line) -> int:
     kafka = options.view_as(KafkaOptions)
     enrich = options.view_as(EnrichOptions)
     worker = parse_worker(kafka.worker)
+    if kafka.exactly_once and not launch.embedded_runner(options):
+        # Elsewhere several SDK workers may deliver one share: with one transactional id they would
+        # fence each other, and a partition's records could be delivered by two processes.
+        raise ValueError("--exactly-once needs the embedded runner (one process delivers each worker share); "
+                         "drop --runner, or run without --exactly-once")
     if kafka.max_poll_records < 1:
         raise ValueError(f"--max-poll-records must be 1 or more, not {kafka.max_poll_records}")
     if kafka.processes < 0:

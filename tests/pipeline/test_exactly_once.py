@@ -310,3 +310,14 @@ def test_a_crash_between_the_commit_and_the_rename_is_rolled_forward(kafka_broke
     second.flush_and_commit()
     assert output_ids(kafka_broker, topic_name, "read_committed") == want
     assert avro_ids(tmp_path) == want
+
+
+def test_exactly_once_is_refused_on_a_runner_of_its_own_and_bad_poll_sizes_are_refused():
+    from tests.cli.helpers import newsflow, one_line_error
+
+    line = one_line_error(newsflow("run", "--exactly-once", "--runner=PrismRunner", "--bootstrap-servers",
+                                   "127.0.0.1:9", timeout=120))
+    assert "--exactly-once needs the embedded runner" in line
+    line = one_line_error(newsflow("run", "--max-poll-records", "0", "--bootstrap-servers", "127.0.0.1:9",
+                                   timeout=120))
+    assert "--max-poll-records must be 1 or more" in line
