@@ -28,9 +28,13 @@ makes a retried bundle replace its failed attempt, and drops what a stale reader
 the committed offset. Avro files follow the transaction through pending names and a manifest
 (``avro_files.TransactionalAvroFiles``). Cost: one transaction per bundle (see
 ``scripts/bench_exactly_once.py``). The guarantee rests on each partition's records being
-delivered by one process (as on the embedded runner, and with ``--worker`` shares), and on a
-restarted process keeping its transactional id (same ``--group-id``, ``--input-topic``,
-``--worker`` and ``--processes``).
+delivered by one process (the embedded runner with its ``--worker``/``--processes`` shares;
+``run`` refuses the flag on other runners), and on a restarted process keeping its
+transactional id (same ``--group-id``, ``--input-topic``, ``--worker`` and ``--processes``).
+Where a crash can fall: while records are held (nothing was sent: they are read again); inside
+the transaction (the successor's ``init_transactions`` aborts it, ``recover`` deletes its
+pending Avro files, the offsets are read again, perhaps cut into other bundles); between the
+commit and the Avro rename (``recover`` finds the offsets committed and publishes the files).
 """
 from __future__ import annotations
 
