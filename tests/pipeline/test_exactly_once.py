@@ -170,7 +170,7 @@ def test_exactly_once_three_kill_9_restarts_no_loss_no_duplicate(kafka_broker, t
 def test_at_least_once_duplicates_after_kill_9_stay_within_one_bundle_per_partition(kafka_broker, tmp_path):
     topics = Topics(f"alo{os.getpid()}")
     ensure_topics(kafka_broker, [topics.raw, topics.enriched, topics.dlq], partitions=PARTITIONS)
-    articles = short_articles(240, "alo")
+    articles = short_articles(150, "alo")
     publish(kafka_broker, topics.raw, [json.dumps(a).encode() for a in articles])
     poll_records, kills = 10, 2
     extra = ["--no-avro", "--processes", "1", "--max-poll-records", str(poll_records)]
