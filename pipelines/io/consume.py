@@ -51,7 +51,7 @@ def consume_topic(bootstrap: str, topic: str, from_beginning: bool = False, max_
     """Yield decoded messages; stop after ``max_messages`` or ``timeout_s`` without a new one."""
     consumer = make_consumer(bootstrap, topic, group_id=group,
                              auto_offset_reset="earliest" if from_beginning else "latest",
-                             enable_auto_commit=bool(group))
+                             enable_auto_commit=bool(group), isolation_level="read_committed")
     seen = 0
     last = time.monotonic()
     try:

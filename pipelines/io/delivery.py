@@ -2,15 +2,43 @@
 
 Streaming delivery is element-wise on purpose (Beam's FnApiRunner never fires windows in
 streaming mode): ``Delivery`` sends enriched records to ``articles.enriched`` and dead
-letters to ``articles.dlq`` with an idempotent producer, buffers Avro records, and at the end
-of every bundle (1) flushes the producer, (2) finalizes the Avro files, and only then (3)
-hands the source ranges of what it wrote to a ``CommitLedger`` and commits the ledger's
-contiguous low-water marks (``pipelines.io.offsets``). No offset is committed while any record
-below it is undelivered, whatever the runner's fusion, bundle order or retries; a crash re-
-delivers from the lowest hole, with unchanged ids, so consumers de-duplicate: at-least-once.
+letters to ``articles.dlq``, writes Avro files, and commits source offsets. Two modes:
+
+**At-least-once** (the default): records are sent as they come with an idempotent producer,
+Avro records are buffered, and at the end of every bundle ``Delivery`` (1) flushes the
+producer, (2) finalizes the Avro files, and only then (3) hands the source ranges of what it
+wrote to a ``CommitLedger`` and commits the ledger's contiguous low-water marks
+(``pipelines.io.offsets``). No offset is committed while any record below it is undelivered,
+whatever the runner's fusion, bundle order or retries; a crash re-delivers from the lowest
+hole, with unchanged ids, so consumers de-duplicate. The bound on re-delivery after a crash:
+what was written since the last commit, i.e. the bundle in progress in each process (on the
+embedded runner one poll of each partition the process reads: at most partitions x
+``--max-poll-records`` records per process), plus, on runners that finish bundles out of
+order, ranges delivered above a hole.
+
+**Exactly-once** (``newsflow run --exactly-once``, ``DeliveryConfig.transactional_id``): the
+producer is transactional, with a stable id per worker share (``transactional_id``), and
+``init_transactions`` fences a predecessor with the same id (a killed or hung process) and
+aborts its open transaction. Records are held, keyed by their source offset, and at the end of
+every bundle the ones whose source ranges are contiguous with the partition's committed offset
+are sent in one transaction together with the new offsets (``send_offsets_to_transaction``):
+the enriched topic, the dead-letter topic and the group's offsets move together or not at all,
+and readers with ``isolation_level=read_committed`` see each input once. Holding by offset also
+makes a retried bundle replace its failed attempt, and drops what a stale reader re-reads below
+the committed offset. Avro files follow the transaction through pending names and a manifest
+(``avro_files.TransactionalAvroFiles``). Cost: one transaction per bundle (see
+``scripts/bench_exactly_once.py``). The guarantee rests on each partition's records being
+delivered by one process (the embedded runner with its ``--worker``/``--processes`` shares;
+``run`` refuses the flag on other runners), and on a restarted process keeping its
+transactional id (same ``--group-id``, ``--input-topic``, ``--worker`` and ``--processes``).
+Where a crash can fall: while records are held (nothing was sent: they are read again); inside
+the transaction (the successor's ``init_transactions`` aborts it, ``recover`` deletes its
+pending Avro files, the offsets are read again, perhaps cut into other bundles); between the
+commit and the Avro rename (``recover`` finds the offsets committed and publishes the files).
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -24,11 +52,11 @@ from apache_beam.utils.shared import Shared
 from pipelines import avro
 from pipelines.config import METRICS_NAMESPACE
 from pipelines.health import HealthFile, Heartbeat
-from pipelines.io.avro_files import PartitionedAvroWriter
+from pipelines.io.avro_files import PartitionedAvroWriter, TransactionalAvroFiles
 from pipelines.io.offsets import CommitLedger
 from pipelines.io.topics import DLQ_TOPIC, ENRICHED_TOPIC
 
-
+LOG = logging.getLogger(__name__)
 ENRICHED = "enriched"
 DEAD = "dead"
 # Counters of what reached the sinks: the closing account of ``newsflow run`` is read from them.
@@ -47,6 +75,8 @@ class DeliveryConfig:
     commit_group: str | None = None       # commit source offsets for this group after durable output
     progress_seconds: float = 10.0
     health: HealthFile | None = None      # beat here at every record and bundle (``pipelines.health``)
+    # Exactly-once: outputs and offsets in one Kafka transaction of this id (needs commit_group).
+    transactional_id: str | None = None
 
 
 def source_range(kind: str, record: dict) -> tuple[str, int, int, int] | None:
@@ -172,6 +202,166 @@ class Delivery:
         return self._committer.beginning_offsets([tp])[tp]
 
 
+class TransactionalDelivery(Delivery):
+    """Exactly-once sinks: records held by source offset, released in Kafka transactions with their offsets.
+
+    See the module doc. A partition's records are released in offset order once their ranges
+    reach down to its committed offset; what is released goes out in one transaction with the
+    new offsets, and its Avro files are published once that transaction has committed.
+    """
+
+    def __init__(self, cfg: DeliveryConfig, log: Callable[[str], None] | None):
+        from pipelines.io.kafka_client import make_consumer, make_producer
+
+        if not (cfg.bootstrap_servers and cfg.commit_group):
+            raise ValueError("exactly-once delivery needs a broker and a consumer group")
+        self._cfg = cfg
+        self._log = log
+        self._lock = threading.Lock()
+        self._committer = make_consumer(cfg.bootstrap_servers, group_id=cfg.commit_group)
+        self._producer = make_producer(cfg.bootstrap_servers, transactional_id=cfg.transactional_id,
+                                       client_id="newsflow-producer-eos")
+        # Fences a predecessor with this id and settles its open transaction (aborted, or
+        # completed if it had begun committing) before anything here reads committed offsets.
+        self._producer.init_transactions()
+        self._avro = None
+        if cfg.avro_dir:
+            self._avro = TransactionalAvroFiles(cfg.avro_dir, cfg.transactional_id, "enriched")
+            forward, discarded = self._avro.recover(self._reached)
+            if forward or discarded:
+                LOG.info("exactly-once: settled a predecessor's Avro files: %d transactions published, "
+                         "%d discarded", forward, discarded)
+        self._schemas = {ENRICHED: avro.load_schema("enriched"), DEAD: avro.load_schema("dead_letter")}
+        self._marks: dict[tuple[str, int], int] = {}   # next offset to deliver = the group's committed offset
+        # (topic, partition) -> {offset: (first, kind, record)}: written, not yet released
+        self._held: dict[tuple[str, int], dict[int, tuple[int, str, dict]]] = {}
+        self._loose: list[tuple[str, dict]] = []       # records without a source offset (archive input)
+        self._counts = Counter()
+        self._last_progress = self._last_progress_at = time.monotonic()
+        self._last_total = 0
+        self._heartbeat = Heartbeat(cfg.health) if cfg.health else None
+
+    def write(self, kind: str, record: dict) -> None:
+        with self._lock:
+            position = source_range(kind, record)
+            if position is None:
+                self._loose.append((kind, record))
+            else:
+                topic, partition, first, offset = position
+                # Keyed by offset: a retried bundle's record replaces the failed attempt's.
+                self._held.setdefault((topic, partition), {})[offset] = (first, kind, record)
+            self._counts[kind] += 1
+            self._beat()
+
+    def flush_and_commit(self) -> None:
+        with self._lock:
+            self._commit_transaction()
+            self._beat()
+            now = time.monotonic()
+            total = self._counts[ENRICHED] + self._counts[DEAD]
+            due = now - self._last_progress >= self._cfg.progress_seconds
+            idle = total == self._last_total and now - self._last_progress < 60
+            if self._log and due and not idle:
+                self._last_progress = now
+                self._log(self.progress_line(now))
+
+    def held(self) -> int:
+        """Records written but waiting for a hole below them (never, with in-order reading in one process)."""
+        return sum(len(records) for records in self._held.values())
+
+    def _release(self):
+        """Records whose ranges are contiguous with the committed offsets: (records, ranges, new marks)."""
+        released, ranges, marks = list(self._loose), [], {}
+        for tp, records in self._held.items():
+            if not records:
+                continue
+            mark = start = self._mark(tp)
+            for offset in sorted(records):
+                first, kind, record = records[offset]
+                if offset < mark:
+                    del records[offset]        # at or below the committed offset: delivered before
+                elif first <= mark:
+                    released.append((kind, record))
+                    mark = offset + 1
+                else:
+                    break                      # a hole below: wait for it
+            if mark > start:
+                ranges.append((tp[0], tp[1], start, mark))
+                marks[tp] = mark
+        return released, ranges, marks
+
+    def _commit_transaction(self) -> None:
+        from kafka import OffsetAndMetadata, TopicPartition
+
+        released, ranges, marks = self._release()
+        if not released and not marks:
+            return
+        staged = None
+        self._producer.begin_transaction()
+        try:
+            for kind, record in released:
+                self._send(kind, record)
+            if self._avro:
+                staged = self._avro.stage(ranges, [(t, p, m) for (t, p), m in sorted(marks.items())],
+                                          [record for kind, record in released if kind == ENRICHED])
+            if marks:
+                self._producer.send_offsets_to_transaction(
+                    {TopicPartition(t, p): OffsetAndMetadata(m, "", -1) for (t, p), m in marks.items()},
+                    self._cfg.commit_group)
+            self._producer.commit_transaction()
+        except Exception:
+            self._abort(staged)
+            raise
+        for tp, mark in marks.items():
+            records = self._held[tp]
+            for offset in [o for o in records if o < mark]:
+                del records[offset]
+            self._marks[tp] = mark
+        self._loose = []
+        if self._avro:
+            self._avro.publish(staged)
+
+    def _abort(self, staged) -> None:
+        """Abort after a failed send or commit; the Avro files go only if the abort is certain."""
+        try:
+            self._producer.abort_transaction()
+        except Exception as exc:  # noqa: BLE001 - fenced or broker gone: the restart settles it (recover)
+            LOG.warning("exactly-once: could not abort the transaction (%s); the next start settles it", exc)
+            return
+        if self._avro:
+            self._avro.discard(staged)
+
+    def _send(self, kind: str, record: dict) -> None:
+        if kind == ENRICHED and self._cfg.output_topic:
+            self._producer.send(self._cfg.output_topic, key=record["id"].encode("utf-8"),
+                                value=avro.encode(record, self._schemas[ENRICHED]))
+        elif kind == DEAD and self._cfg.dlq_topic:
+            self._producer.send(self._cfg.dlq_topic, key=record.get("key"),
+                                value=avro.encode(record, self._schemas[DEAD]))
+
+    def _mark(self, tp: tuple[str, int]) -> int:
+        if tp not in self._marks:
+            from kafka import TopicPartition
+
+            self._marks[tp] = self._base(TopicPartition(*tp))
+        return self._marks[tp]
+
+    def _reached(self, marks) -> bool:
+        """Whether the group's committed offsets are at or past every ``(topic, partition, offset)``."""
+        from kafka import TopicPartition
+
+        for topic, partition, offset in marks:
+            committed = self._committer.committed(TopicPartition(topic, partition))
+            if committed is None or committed < offset:
+                return False
+        return True
+
+
+def open_delivery(cfg: DeliveryConfig, log: Callable[[str], None] | None) -> Delivery:
+    """The sinks of one process: transactional when the config names a transactional id."""
+    return TransactionalDelivery(cfg, log) if cfg.transactional_id else Delivery(cfg, log)
+
+
 class DeliverFn(beam.DoFn):
     """Hands records of one kind to the process-wide ``Delivery``; flushes and commits per bundle."""
 
@@ -191,7 +381,7 @@ class DeliverFn(beam.DoFn):
 
     def setup(self):
         cfg, log = self._cfg, self._log
-        self._delivery = self._shared.acquire(lambda: Delivery(cfg, log))
+        self._delivery = self._shared.acquire(lambda: open_delivery(cfg, log))
 
     def process(self, record: dict) -> None:
         self._delivery.write(self._kind, record)

@@ -80,6 +80,14 @@ class KafkaOptions(PipelineOptions):
         parser.add_argument("--relist-seconds", type=float, default=30.0, metavar="S",
                             help="look for partitions added to the input topic every S seconds and read them "
                                  "too (default 30; 0: never)")
+        parser.add_argument("--exactly-once", action="store_true",
+                            help="commit enriched records, dead letters and the consumed offsets in one Kafka "
+                                 "transaction per bundle (read the topics with isolation.level=read_committed), "
+                                 "and publish Avro files with it: no duplicates after a crash (default: "
+                                 "at-least-once, a crash re-delivers the bundles in flight)")
+        parser.add_argument("--max-poll-records", type=int, default=500, metavar="N",
+                            help="records read from a partition per poll, hence at most per partition and bundle "
+                                 "(default 500); at-least-once re-delivers at most one bundle per process")
         parser.add_argument("--health-file", default=None, metavar="PATH",
                             help="keep PATH up to date with what the run is doing (JSON: state, last beat, "
                                  "deliveries) for `newsflow health` probes; with K processes each writes PATH.k")

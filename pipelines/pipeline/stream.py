@@ -59,13 +59,15 @@ def build_pipeline(options: PipelineOptions, log=log_line, read_cfg: KafkaReadCo
     enrich = options.view_as(EnrichOptions)
     read_cfg = read_cfg or KafkaReadConfig(bootstrap_servers=kafka.bootstrap_servers, group_id=kafka.group_id,
                                            start_from=kafka.start_from, bounded=kafka.until_end,
-                                           commit_start=commit, worker=parse_worker(kafka.worker))
+                                           commit_start=commit, worker=parse_worker(kafka.worker),
+                                           max_records_per_bundle=kafka.max_poll_records)
     delivery = DeliveryConfig(bootstrap_servers=kafka.bootstrap_servers, output_topic=kafka.output_topic,
                               dlq_topic=kafka.dlq_topic,
                               avro_dir=None if enrich.no_avro else launch.output_location(enrich.avro_dir),
                               commit_group=kafka.group_id if commit else None,
                               progress_seconds=kafka.progress_seconds,
-                              health=health.HealthFile.of(kafka.health_file, kafka.worker))
+                              health=health.HealthFile.of(kafka.health_file, kafka.worker),
+                              transactional_id=transactional_id(kafka) if kafka.exactly_once and commit else None)
     pipeline = beam.Pipeline(options=options)
     outputs = (pipeline
                | "ReadRaw" >> ReadFromKafka([kafka.input_topic], read_cfg)
@@ -73,6 +75,11 @@ def build_pipeline(options: PipelineOptions, log=log_line, read_cfg: KafkaReadCo
                | "Enrich" >> EnrichArticles(enrich_config(enrich)))
     _ = outputs | "Deliver" >> DeliverOutputs(delivery, log)
     return pipeline
+
+
+def transactional_id(kafka: KafkaOptions) -> str:
+    """Stable per worker share: a restarted process takes over (and fences) its predecessor's transactions."""
+    return f"newsflow-{kafka.group_id}-{kafka.input_topic}-{kafka.worker.replace('/', 'of')}"
 
 
 def delivered_counts(result) -> tuple[int, Counter] | None:
@@ -335,6 +342,13 @@ def run(argv: list[str], log=log_line) -> int:
     enrich = options.view_as(EnrichOptions)
     apply_kafka_security(kafka)  # every client of the run, and of its workers in this process
     worker = parse_worker(kafka.worker)
+    if kafka.exactly_once and not launch.embedded_runner(options):
+        # Elsewhere several SDK workers may deliver one share: with one transactional id they would
+        # fence each other, and a partition's records could be delivered by two processes.
+        raise ValueError("--exactly-once needs the embedded runner (one process delivers each worker share); "
+                         "drop --runner, or run without --exactly-once")
+    if kafka.max_poll_records < 1:
+        raise ValueError(f"--max-poll-records must be 1 or more, not {kafka.max_poll_records}")
     if kafka.processes < 0:
         raise ValueError(f"--processes must be 0 (one per core) or more, not {kafka.processes}")
     options.view_as(StandardOptions).streaming = not kafka.until_end
@@ -350,6 +364,7 @@ def run(argv: list[str], log=log_line) -> int:
     avro = "no Avro files" if enrich.no_avro else f"Avro under {enrich.avro_dir}"
     share = "" if worker == (0, 1) else f", worker {worker[0]}/{worker[1]}"
     share += f", {processes} processes" if processes > 1 else ""
+    share += ", exactly-once" if kafka.exactly_once else ""
     log(f"newsflow run: {kafka.input_topic} -> {kafka.output_topic} + {avro} (dead letters: {kafka.dlq_topic}) "
         f"on {kafka.bootstrap_servers}, group {kafka.group_id}{share}"
         + (", until the current end" if kafka.until_end else "; Ctrl-C to stop"))

@@ -6,7 +6,8 @@ import fastavro
 import pytest
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines.io.avro_files import PartitionedAvroWriter, partition_of, write_file_atomically
+from pipelines.io.avro_files import PartitionedAvroWriter, TransactionalAvroFiles, partition_of, range_key, \
+    write_file_atomically
 from tests.io import memory_filesystem as mem
 
 PROVENANCE = {"pipeline_version": "test", "spacy_model": "none", "spacy_model_version": "0",
@@ -67,3 +68,50 @@ def test_a_failed_write_leaves_no_temporary_object(memory):
 def test_partitions_at_the_ends_of_the_calendar_keep_four_digit_years():
     assert partition_of({"published_at": -62135596800000}) == "dt=0001-01-01/hour=00"
     assert partition_of({"published_at": 253402300799000}) == "dt=9999-12-31/hour=23"
+
+
+def visible(root) -> list[str]:
+    """Files a reader of ``*.avro`` would open (non-hidden), relative to ``root``."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*.avro") if not p.name.startswith("."))
+
+
+def test_transactional_files_are_invisible_until_published_and_named_by_their_offset_ranges(tmp_path):
+    files = TransactionalAvroFiles(str(tmp_path), "newsflow-g-raw-0of1")
+    ranges = [("raw", 0, 100, 150), ("raw", 1, 7, 9)]
+    records = [enriched("a", datetime(2026, 11, 30, 1, tzinfo=timezone.utc)),
+               enriched("b", datetime(2026, 11, 30, 2, tzinfo=timezone.utc))]
+    staged = files.stage(ranges, [("raw", 0, 150), ("raw", 1, 9)], records)
+    assert visible(tmp_path) == []  # complete, but pending until the transaction commits
+    files.publish(staged)
+    names = visible(tmp_path)
+    assert len(names) == 2 and all(f"-{range_key(ranges)}.avro" in name for name in names)
+    assert [r["id"] for name in names for r in read_back(str(tmp_path / name))] == ["a", "b"]
+    assert [p for p in tmp_path.rglob("*") if p.is_file() and not p.name.endswith(".avro")] == []
+
+
+@pytest.mark.parametrize("committed", [True, False])
+def test_recovery_publishes_a_committed_transaction_and_discards_an_aborted_one(tmp_path, committed):
+    files = TransactionalAvroFiles(str(tmp_path), "owner")
+    marks = [("raw", 0, 150)]
+    files.stage([("raw", 0, 100, 150)], marks, [enriched("a", None)])  # then the process dies
+    asked = []
+
+    def reached(m):
+        asked.append(m)
+        return committed
+
+    restarted = TransactionalAvroFiles(str(tmp_path), "owner")
+    assert restarted.recover(reached) == ((1, 0) if committed else (0, 1))
+    assert asked == [marks]
+    assert visible(tmp_path) == (["dt=unknown/" + f"part-owner-{range_key([('raw', 0, 100, 150)])}.avro"]
+                                 if committed else [])
+    assert [p for p in tmp_path.rglob("*") if p.is_file() and not p.name.endswith(".avro")] == []
+    assert restarted.recover(reached) == (0, 0)  # settled once
+
+
+def test_a_rewrite_of_the_same_ranges_replaces_the_file_instead_of_adding_one(tmp_path):
+    files = TransactionalAvroFiles(str(tmp_path), "owner")
+    for _ in range(2):
+        files.publish(files.stage([("raw", 0, 0, 2)], [("raw", 0, 2)], [enriched("a", None), enriched("b", None)]))
+    names = visible(tmp_path)
+    assert len(names) == 1 and [r["id"] for r in read_back(str(tmp_path / names[0]))] == ["a", "b"]
