@@ -71,10 +71,11 @@ def cmd_publish(args) -> int:
 def cmd_consume(args) -> int:
     from pipelines.io.consume import DEAD_LETTER_KIND, ENRICHED_KIND, consume_topic, count_avro_dir, read_avro_dir
 
+    stats = []
     if args.avro:
         counts = count_avro_dir(args.avro)  # also the check that the folder exists, before any output
         kind = DEAD_LETTER_KIND if args.dead_letters else ENRICHED_KIND
-        records = read_avro_dir(args.avro, kind)
+        records = read_avro_dir(args.avro, kind, dedup_window=args.dedup_window)
         if args.max is not None:
             records = (r for i, r in enumerate(records) if i < args.max)
     else:
@@ -83,7 +84,9 @@ def cmd_consume(args) -> int:
         from pipelines.io.kafka_client import check_broker
         check_broker(args.bootstrap_servers)
         records = consume_topic(args.bootstrap_servers, args.topic, from_beginning=args.from_beginning,
-                                max_messages=args.max, timeout_s=args.timeout, group=args.group)
+                                max_messages=args.max, timeout_s=args.timeout, group=args.group,
+                                isolation_level=args.isolation_level, dedup_window=args.dedup_window,
+                                stats_out=stats)
     count = 0
     for record in records:
         print(json.dumps(record, ensure_ascii=False), flush=True)
@@ -95,7 +98,9 @@ def cmd_consume(args) -> int:
               + ("" if args.dead_letters or not counts[DEAD_LETTER_KIND] else "; --dead-letters shows those"),
               file=sys.stderr)
     else:
-        print(f"consumed {count} record(s)", file=sys.stderr)
+        repeats = stats[0].duplicates if stats else 0
+        print(f"consumed {count} record(s)" + (f", {repeats} repeated id(s) dropped" if repeats else ""),
+              file=sys.stderr)
     return 0
 
 
@@ -141,7 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     consume.add_argument("--max", type=int, default=None, metavar="N", help="stop after N records")
     consume.add_argument("--timeout", type=float, default=10.0, metavar="S",
                          help="stop after S seconds without a new record (default 10)")
-    consume.add_argument("--group", default=None, help="consumer group (commits offsets)")
+    consume.add_argument("--group", default=None, help="consumer group (commits the offsets of what was printed)")
+    consume.add_argument("--isolation-level", choices=("read_committed", "read_uncommitted"), default="read_committed",
+                         help="read_committed (default): never show records of aborted transactions")
+    consume.add_argument("--dedup-window", type=int, default=100_000, metavar="N",
+                         help="drop a record whose id was among the last N read (at-least-once repeats; 0: keep all)")
     consume.add_argument("--avro", metavar="DIR", default=None,
                          help="read the Avro files under DIR (run or replay output) instead of Kafka: enriched records")
     consume.add_argument("--dead-letters", action="store_true",
@@ -154,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
             ("replay", "pipelines.pipeline.replay", "the same enrichment as a bounded batch over archives or a topic range"),
             ("demo", "pipelines.pipeline.demo", "the main job on the embedded default: broker, seeds, pipeline, summary"),
             ("feeds", "pipelines.io.feeds", "poll RSS/Atom feeds and publish new articles"),
+            ("export", "pipelines.export", "enriched records -> event/entity/article tables (Parquet, CSV) for analysts"),
             ("health", "pipelines.health", "is a running `newsflow run --health-file PATH` healthy? exit 0/1, for probes"),
             ("eval", None, "evaluate NER (eval ner) or the event coder (eval events)")):
         p = sub.add_parser(name, help=help_text, add_help=False)
