@@ -7,8 +7,12 @@ from datetime import date, datetime
 from typing import Iterator
 
 from pipelines import avro
-from pipelines.io.consumer import (  # noqa: F401 - re-exported: the folder helpers lived here first
+from pipelines.io.consumer import (
     DEAD_LETTER_KIND, DEFAULT_DEDUP_WINDOW, ENRICHED_KIND, AvroFolderReader, TopicReader, avro_files, record_kind)
+
+# The folder helpers lived here before the consumer library; importers of this module keep them.
+__all__ = ["DEAD_LETTER_KIND", "ENRICHED_KIND", "avro_files", "count_avro_dir", "consume_topic", "decode_value",
+           "read_avro_dir", "record_kind", "to_json_safe"]
 
 
 def to_json_safe(value):

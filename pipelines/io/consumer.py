@@ -176,6 +176,8 @@ class TopicReader:
         return self._consumer.end_offsets([TopicPartition(self.topic, p) for p in sorted(partitions)])
 
     def _at_end(self, ends: dict) -> bool:
+        if not any(ends.values()):
+            return True  # an empty topic (or one with no partitions)
         assigned = self._consumer.assignment()
         if not assigned:
             return False
