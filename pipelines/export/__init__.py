@@ -115,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.io.consumer import TopicReader
         from pipelines.io.kafka_client import check_broker
 
+        if args.from_topic not in check_broker(args.bootstrap_servers):
+            raise ValueError(f"no topic {args.from_topic} at {args.bootstrap_servers}")
         check_writable(args.out)
-        check_broker(args.bootstrap_servers)
         reader = TopicReader(args.bootstrap_servers, args.from_topic, from_beginning=True, until_end=True,
                              idle_timeout_s=args.timeout, dedup_window=0, on_undecodable=undecodable.append)
         records = _closing(reader)

@@ -9,8 +9,9 @@ records as dicts (fastavro's values: datetimes for timestamps) or, through ``.ar
 The topic reader uses a consumer group when given one and commits only the offsets of records it
 has handed out (never a fetched record the caller did not get), reads with
 ``isolation_level='read_committed'`` (records of aborted transactions are never seen), and stops
-after ``idle_timeout_s`` without a record, after ``max_records``, or with ``until_end`` at the
-end of the topic as it was when reading began. A value that is not an enriched record is not
+after ``idle_timeout_s`` without a record (counted from when it has its partitions: a group join
+can take seconds on a loaded broker; up to ``JOIN_GRACE_S``), after ``max_records``, or with
+``until_end`` at the end of the topic as it was when reading began. A value that is not an enriched record is not
 raised mid-stream: it is counted in ``stats.undecodable`` and handed to ``on_undecodable``.
 
     from pipelines.io.consumer import TopicReader
@@ -36,6 +37,8 @@ from pipelines.io.topics import ENRICHED_TOPIC
 
 ENRICHED_KIND, DEAD_LETTER_KIND = "enriched", "dead_letter"
 DEFAULT_DEDUP_WINDOW = 100_000
+# How long a reader may wait for its partitions (a group join) before the idle timeout runs.
+JOIN_GRACE_S = 60.0
 Record = dict[str, Any]
 
 
@@ -186,7 +189,7 @@ class TopicReader:
 
     def _decoded(self) -> Iterator[Record]:
         ends = self._end_offsets()
-        last = time.monotonic()
+        started = last = time.monotonic()
         while True:
             # Offsets of the batch before are committed only now: the caller has taken its records.
             self.commit()
@@ -194,7 +197,11 @@ class TopicReader:
                 return
             batch = self._consumer.poll(timeout_ms=500, max_records=500)
             if not batch:
-                if self._idle_timeout_s is not None and time.monotonic() - last > self._idle_timeout_s:
+                now = time.monotonic()
+                if not self._consumer.assignment() and now - started < JOIN_GRACE_S:
+                    # Joining a group (or a broker just started) is not time without records.
+                    last = now
+                elif self._idle_timeout_s is not None and now - last > self._idle_timeout_s:
                     return
                 continue
             last = time.monotonic()

@@ -217,6 +217,11 @@ def test_export_from_a_topic_matches_the_folder(replay_dir, records, kafka_broke
     assert line.startswith("export: 13 article(s)") and "2 repeated id(s) merged" in line \
         and "1 undecodable value(s) skipped" in line, line
     export("--input", str(replay_dir), "--out", str(from_folder))
+    missing = newsflow("export", "--from-topic", topic_name + ".nope", "--bootstrap-servers", kafka_broker,
+                       "--out", str(tmp_path / "none"))
+    assert not (tmp_path / "none").exists()
+    assert missing.returncode == 1 and missing.stderr.strip() == \
+        f"newsflow export: no topic {topic_name}.nope at {kafka_broker}"
     for name in SCHEMAS:
         topic_rows = sorted(table(from_topic, name), key=lambda r: json.dumps(r, default=str, sort_keys=True))
         folder_rows = sorted(table(from_folder, name), key=lambda r: json.dumps(r, default=str, sort_keys=True))
