@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     formats = ("parquet", "csv") if args.format == "both" else (args.format,)
     started = time.monotonic()
     counts: Counter = Counter()
-    undecodable = []
+    undecodable: list = []
     if args.input:
         for path in args.input:  # every input checked before anything is written
             found = AvroFolderReader(path).counts()

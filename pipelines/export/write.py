@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -26,7 +26,7 @@ PART = "part-00000"
 class WriteReport:
     files: int = 0
     removed: int = 0
-    rows: dict | None = None
+    rows: dict[str, int] = field(default_factory=dict)
 
 
 def _write_atomically(path: str, table: pa.Table, fmt: str) -> None:

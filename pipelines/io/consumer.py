@@ -233,9 +233,10 @@ def avro_files(path: str) -> list[str]:
             if not os.path.basename(name).startswith(".")]  # temporary files of writers still at work
 
 
-def record_kind(writer_schema: dict) -> str:
+def record_kind(writer_schema: Any) -> str:
     """``enriched`` or ``dead_letter``, by the record name the file was written with."""
-    return DEAD_LETTER_KIND if writer_schema.get("name", "").endswith("DeadLetter") else ENRICHED_KIND
+    name = writer_schema.get("name", "") if isinstance(writer_schema, dict) else ""
+    return DEAD_LETTER_KIND if name.endswith("DeadLetter") else ENRICHED_KIND
 
 
 class AvroFolderReader:
@@ -278,4 +279,6 @@ class AvroFolderReader:
                 reader = fastavro.reader(f)
                 if record_kind(reader.writer_schema) != self.kind:
                     continue
-                yield from reader
+                for record in reader:
+                    if isinstance(record, dict):  # a record schema gives dicts
+                        yield record

@@ -112,8 +112,11 @@ class Provenance:
 
     @classmethod
     def from_record(cls, r: Mapping[str, Any]) -> Provenance:
-        return cls(r["pipeline_version"], r["spacy_model"], r["spacy_model_version"],
-                   _moment(r["processed_at"]), r.get("event_model_version"))
+        processed_at = _moment(r["processed_at"])
+        if processed_at is None:
+            raise ValueError("provenance.processed_at is required")
+        return cls(r["pipeline_version"], r["spacy_model"], r["spacy_model_version"], processed_at,
+                   r.get("event_model_version"))
 
 
 @dataclass(frozen=True)
