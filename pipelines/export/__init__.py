@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from typing import Iterable, Iterator
 
-from pipelines.config import add_bootstrap_flag
+from pipelines.config import add_bootstrap_flag, apply_kafka_security
 from pipelines.console import progress_counter
 from pipelines.export.tables import ArticleRows, fill_story_counts, newer, rows_of, tables_by_partition
 from pipelines.export.write import WriteReport, write_tables
@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.io.consumer import TopicReader
         from pipelines.io.kafka_client import check_broker
 
-        if args.from_topic not in check_broker(args.bootstrap_servers):
+        apply_kafka_security(args)  # TLS/SASL flags (docs/CONTRACT.md), for every client of this process
+        if args.from_topic not in check_broker(args.bootstrap_servers, topics=[args.from_topic]):
             raise ValueError(f"no topic {args.from_topic} at {args.bootstrap_servers}")
         check_writable(args.out)
         reader = TopicReader(args.bootstrap_servers, args.from_topic, from_beginning=True, until_end=True,
