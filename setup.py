@@ -67,6 +67,7 @@ setup(
         "tokenizers>=0.20,<0.24",  # reads the pinned WordLlama tokenizer (requirements/model.txt)
         # the local CA and broker certificate of `newsflow kafka up --secure` (pipelines/io/tls.py)
         "cryptography~=50.0",
+        "pyarrow>=14.0.1,<26",  # newsflow export writes Parquet/CSV (Beam already installs it; named because we import it)
     ],
     extras_require={
         # The spaCy model is pinned by version and hash in requirements/model.txt.
@@ -74,7 +75,9 @@ setup(
         # hypothesis: the property-based tests (parser, Avro codec, offset ledger, schema evolution).
         # playwright: drives Debian's Chromium (installed by .ci/run) in the report's page test;
         # it never downloads a browser of its own (tests/report/browser.py).
-        "test": ["pytest~=9.2", "kubernetes-validate~=1.37.0", "hypothesis~=6.170", "playwright~=1.65.2"],
+        # duckdb: the test runs docs/export.md's example query on a real export.
+        "test": ["pytest~=9.2", "kubernetes-validate~=1.37.0", "hypothesis~=6.170", "playwright~=1.65.2",
+                 "duckdb~=2.0.1"],
         "eval": ["matplotlib~=3.11"],
     },
     entry_points={"console_scripts": ["newsflow=pipelines.cli:main"]},

@@ -80,10 +80,11 @@ def cmd_publish(args) -> int:
 def cmd_consume(args) -> int:
     from pipelines.io.consume import DEAD_LETTER_KIND, ENRICHED_KIND, consume_topic, count_avro_dir, read_avro_dir
 
+    stats = []
     if args.avro:
         counts = count_avro_dir(args.avro)  # also the check that the folder exists, before any output
         kind = DEAD_LETTER_KIND if args.dead_letters else ENRICHED_KIND
-        records = read_avro_dir(args.avro, kind)
+        records = read_avro_dir(args.avro, kind, dedup_window=args.dedup_window)
         if args.max is not None:
             records = (r for i, r in enumerate(records) if i < args.max)
     else:
@@ -92,7 +93,9 @@ def cmd_consume(args) -> int:
         from pipelines.io.kafka_client import check_broker
         check_broker(args.bootstrap_servers, topics=[args.topic])
         records = consume_topic(args.bootstrap_servers, args.topic, from_beginning=args.from_beginning,
-                                max_messages=args.max, timeout_s=args.timeout, group=args.group)
+                                max_messages=args.max, timeout_s=args.timeout, group=args.group,
+                                isolation_level=args.isolation_level, dedup_window=args.dedup_window,
+                                stats_out=stats)
     count = 0
     for record in records:
         print(json.dumps(record, ensure_ascii=False), flush=True)
@@ -104,7 +107,9 @@ def cmd_consume(args) -> int:
               + ("" if args.dead_letters or not counts[DEAD_LETTER_KIND] else "; --dead-letters shows those"),
               file=sys.stderr)
     else:
-        print(f"consumed {count} record(s)", file=sys.stderr)
+        repeats = stats[0].duplicates if stats else 0
+        print(f"consumed {count} record(s)" + (f", {repeats} repeated id(s) dropped" if repeats else ""),
+              file=sys.stderr)
     return 0
 
 
@@ -154,7 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     consume.add_argument("--max", type=int, default=None, metavar="N", help="stop after N records")
     consume.add_argument("--timeout", type=float, default=10.0, metavar="S",
                          help="stop after S seconds without a new record (default 10)")
-    consume.add_argument("--group", default=None, help="consumer group (commits offsets)")
+    consume.add_argument("--group", default=None, help="consumer group (commits the offsets of what was printed)")
+    consume.add_argument("--isolation-level", choices=("read_committed", "read_uncommitted"), default="read_committed",
+                         help="read_committed (default): never show records of aborted transactions")
+    consume.add_argument("--dedup-window", type=int, default=100_000, metavar="N",
+                         help="drop a record whose id was among the last N read (at-least-once repeats; 0: keep all)")
     consume.add_argument("--avro", metavar="DIR", default=None,
                          help="read the Avro files under DIR (run or replay output) instead of Kafka: enriched records")
     consume.add_argument("--dead-letters", action="store_true",
@@ -167,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
             ("replay", "pipelines.pipeline.replay", "the same enrichment as a bounded batch over archives or a topic range"),
             ("demo", "pipelines.pipeline.demo", "the main job on the embedded default: broker, seeds, pipeline, summary"),
             ("feeds", "pipelines.io.feeds", "poll RSS/Atom feeds and publish new articles"),
+            ("export", "pipelines.export", "enriched records -> event/entity/article tables (Parquet, CSV) for analysts"),
             ("health", "pipelines.health", "is a running `newsflow run --health-file PATH` healthy? exit 0/1, for probes"),
             ("report", "pipelines.report.cli", "a self-contained HTML page of charts over an Avro folder or a topic range"),
             ("eval", None, "evaluate NER (eval ner) or the event coder (eval events)")):
