@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/eval_stories.py                    # two BBC replays (without, with stories), then (a) and (b)
     .venv/bin/python scripts/eval_stories.py --enriched DIR     # score an existing replay's output instead
+    .venv/bin/python scripts/eval_stories.py --enriched DIR --cost-sample 300   # ... and time replays of 300
 
 (a) BBC archive (``../shared/data/archive/bbc_news_2004_2005.jsonl``, 2,225 articles, some stored
     twice under different ids): the duplicate groups by text identity (identical normalized body,
@@ -51,7 +52,7 @@ def read_enriched(folder: Path) -> list[dict]:
 def replay(archive: Path, out: Path, stories: bool) -> float:
     """Run ``newsflow replay`` over the archive; its wall time in seconds."""
     cmd = [str(REPO / ".venv" / "bin" / "newsflow"), "replay", "--input", str(archive), "--avro-dir", str(out),
-           "--processed-at", "2026-12-01T00:00:00Z", "--no-progress"] + ([] if stories else ["--no-stories"])
+           "--processed-at", "2026-12-01T00:00:00Z", "--no-progress", "--record-timeout-seconds", "0"] + ([] if stories else ["--no-stories"])
     print("$", " ".join(cmd), flush=True)
     started = time.monotonic()
     subprocess.run(cmd, check=True)
@@ -133,6 +134,9 @@ def main(argv=None) -> int:
     parser.add_argument("--enriched", default=None, help="an existing replay output of the BBC archive (skips the replays)")
     parser.add_argument("--pairs", default=str(REPO / "data" / "eval" / "story_pairs.jsonl"), help="labelled pairs")
     parser.add_argument("--no-pairs", action="store_true", help="do not score the labelled pairs")
+    parser.add_argument("--cost-sample", type=int, default=0, metavar="N",
+                        help="measure the cost on replays of the archive's first N articles only (default 0: "
+                             "the whole archive, whose story ids are then the ones scored)")
     args = parser.parse_args(argv)
     archive = Path(args.shared) / ARCHIVE
     if not archive.exists():
@@ -141,16 +145,20 @@ def main(argv=None) -> int:
     articles = [json.loads(line) for line in archive.read_text(encoding="utf-8").splitlines() if line.strip()]
 
     with tempfile.TemporaryDirectory(prefix="eval-stories-") as scratch:
-        if args.enriched:
-            records = read_enriched(Path(args.enriched))
-        else:
-            without = replay(archive, Path(scratch) / "without", stories=False)
-            with_stories = replay(archive, Path(scratch) / "with", stories=True)
-            records = read_enriched(Path(scratch) / "with")
-            n = len(records)
+        if args.cost_sample or not args.enriched:
+            source = archive
+            if args.cost_sample:
+                source = Path(scratch) / "sample.jsonl"
+                source.write_text("".join(line + "\n" for line in archive.read_text(encoding="utf-8")
+                                          .splitlines()[:args.cost_sample]), encoding="utf-8")
+            without = replay(source, Path(scratch) / "without", stories=False)
+            with_stories = replay(source, Path(scratch) / "with", stories=True)
+            measured = read_enriched(Path(scratch) / "with")
+            n = len(measured)
             print(f"cost: replay of {n} articles without stories {without:.1f} s ({n / without:.2f} articles/s), "
                   f"with stories {with_stories:.1f} s ({n / with_stories:.2f} articles/s); "
                   f"throughput ratio with/without {without / with_stories:.3f}")
+        records = read_enriched(Path(args.enriched)) if args.enriched else measured
     started = time.monotonic()
     signatures = [signature(r) for r in records]
     full = assign_in_order(signatures, StoryConfig())

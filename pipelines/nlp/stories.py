@@ -8,15 +8,16 @@ An article joins the story of an earlier article when either
   ``BANDS`` bands of ``ROWS`` MinHash values, a shared band makes a candidate); or
 * **it covers the same event** (not text, and not embeddings): both articles lie within
   ``window_hours`` of each other (articles without ``published_at`` are not held back by the
-  window), they share at least ``min_shared_entities`` of the canonical entities named in their
+  window), they share at least ``min_shared_entities`` (2 or more: candidates are found by pairs) of the canonical entities named in their
   headline and lead (``entity_id``, else the canonical name), with a Jaccard overlap of those
-  lead entities of at least ``entity_jaccard``; and they agree on the event: the same primary
-  PLOVER type with a shared dyad (event type, source and target actor), or, for the news that
-  has no political event, text that overlaps at least ``related_jaccard``.
+  lead entities of at least ``entity_jaccard``; and they agree on the event: text that overlaps
+  at least ``related_jaccard`` (a rewrite of one report), or, when both are dated, the same
+  primary PLOVER type with a shared dyad (event type, source and target actor).
 
 Among the earlier articles that match, the best one (near copies first, then the highest
-similarity, then the earliest, then the smallest id) gives its story. An article that matches
-none starts a story. Assignment is greedy and never merges two stories afterwards: an id, once
+similarity, then the earliest, then the smallest id) gives its story; a same-event match counts
+only against a story's first article (no drift along a chain). An article that matches none
+starts a story. Assignment is greedy and never merges two stories afterwards: an id, once
 given, stays.
 
 **Ids.** A new story's id is derived from its first article's content: ``s-`` + 16 hex digits
@@ -68,7 +69,7 @@ class StoryConfig:
     window_hours: float = 72.0
     min_shared_entities: int = 2
     entity_jaccard: float = 0.3
-    related_jaccard: float = 0.1
+    related_jaccard: float = 0.2
     max_entries: int = 500_000  # the index forgets its oldest articles beyond this
 
 
@@ -177,7 +178,8 @@ def match_score(a: Signature, b: Signature, cfg: StoryConfig) -> float | None:
     text = jaccard(a.minhash, b.minhash)
     if text >= cfg.duplicate_jaccard:
         return 1.0 + text
-    if a.time is not None and b.time is not None and abs(a.time - b.time) > cfg.window_hours * 3600:
+    dated = a.time is not None and b.time is not None
+    if dated and abs(a.time - b.time) > cfg.window_hours * 3600:
         return None
     shared = len(a.entities & b.entities)
     if shared < cfg.min_shared_entities:
@@ -185,7 +187,9 @@ def match_score(a: Signature, b: Signature, cfg: StoryConfig) -> float | None:
     overlap = shared / len(a.entities | b.entities)
     if overlap < cfg.entity_jaccard:
         return None
-    same_event = a.event_type is not None and a.event_type == b.event_type and bool(a.dyads & b.dyads)
+    # The event alone (no shared text) only within a known time window: an undated archive cannot
+    # tell one hearing, match or speech from the next between the same actors.
+    same_event = dated and a.event_type is not None and a.event_type == b.event_type and bool(a.dyads & b.dyads)
     if same_event or text >= cfg.related_jaccard:
         return overlap
     return None
@@ -200,6 +204,7 @@ class StoryIndex:
         self._bands: dict[bytes, set[str]] = {}
         self._entities: dict[tuple[str, str], set[str]] = {}  # entity pair -> article ids
         self._stories: dict[str, int] = {}
+        self._founders: dict[str, str] = {}  # story -> its first article
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -223,7 +228,9 @@ class StoryIndex:
         for other_id in self.candidates(sig):
             other, story = self._entries[other_id]
             score = match_score(sig, other, self.cfg)
-            if score is None:
+            # Same-event matches count against a story's first article only, so that a story does
+            # not drift from event to event along a chain of loosely related articles.
+            if score is None or (score <= 1.0 and self._founders.get(story) != other_id):
                 continue
             key = (-score, other.time if other.time is not None else float("inf"), other_id)
             if best_key is None or key < best_key:
@@ -245,6 +252,7 @@ class StoryIndex:
             return
         self._entries[sig.article_id] = (sig, story)
         self._stories[story] = self._stories.get(story, 0) + 1
+        self._founders.setdefault(story, sig.article_id)
         for key in band_keys(sig.minhash):
             self._bands.setdefault(key, set()).add(sig.article_id)
         for pair in entity_pairs(sig):
@@ -262,7 +270,10 @@ class StoryIndex:
             self._entities[pair].discard(article_id)
             if not self._entities[pair]:
                 del self._entities[pair]
-        # The story id stays taken (``_stories``): a later story must not reuse it.
+        # The story id stays taken (``_stories``): a later story must not reuse it; a forgotten
+        # founder takes no new same-event matches (near copies of the others still join).
+        if self._founders.get(story) == article_id:
+            self._founders[story] = None
 
 
 def assignment_order(sig: Signature):

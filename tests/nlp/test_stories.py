@@ -114,3 +114,28 @@ def test_the_index_forgets_its_oldest_entries_beyond_its_size():
     for n, body in enumerate([WIRE, OTHER, "A third story about the price of tea in Mombasa markets today."]):
         index.assign(signature(record(str(n), body)))
     assert len(index) == 2 and index.story_of("0") is None
+
+
+def test_undated_articles_match_by_text_and_entities_only():
+    rewrite = ("Farmers welcomed the pact between Nairobi and Dodoma. Tanzania and Kenya agreed to lower "
+               "tariffs, Uhuru Kenyatta said at a signing ceremony attended by hundreds of traders.")
+    a = record("a", WIRE, 0, KENYA, AGREE, "AGREE")
+    b = record("b", rewrite, 5, KENYA[:3], AGREE, "AGREE")
+    assert match_score(signature(a), signature(b), StoryConfig()) is not None
+    a["published_at"] = b["published_at"] = None   # an archive without dates: one hearing is like the next
+    assert match_score(signature(a), signature(b), StoryConfig()) is None
+
+
+def test_same_event_matches_count_against_the_first_article_of_a_story_only():
+    people = [entity(name, "PERSON", f"P{n}", start=10 * n) for n, name in enumerate("ABCDEF")]
+    first = signature(record("1", WIRE, 0, people[0:3], AGREE, "AGREE"))
+    second = signature(record("2", "Another text about the same agreement entirely rewritten here.", 1,
+                              people[1:4], AGREE, "AGREE"))
+    third = signature(record("3", "A third text, rewritten again by yet another outlet later on.", 2,
+                             people[3:6] + people[1:2], AGREE, "AGREE"))
+    cfg = StoryConfig()
+    assert match_score(first, second, cfg) and match_score(second, third, cfg) and not match_score(first, third, cfg)
+    index = StoryIndex(cfg)
+    story = index.assign(first)
+    assert index.assign(second) == story
+    assert index.assign(third) != story   # like the second, not like the story: no drift along a chain
