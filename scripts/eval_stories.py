@@ -23,6 +23,7 @@ import argparse
 import itertools
 import json
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -49,14 +50,20 @@ def read_enriched(folder: Path) -> list[dict]:
     return records
 
 
-def replay(archive: Path, out: Path, stories: bool) -> float:
-    """Run ``newsflow replay`` over the archive; its wall time in seconds."""
+def replay(archive: Path, out: Path, stories: bool) -> tuple[float, float]:
+    """Run ``newsflow replay`` over the archive; its wall time and the CPU time of it and its workers."""
     cmd = [str(REPO / ".venv" / "bin" / "newsflow"), "replay", "--input", str(archive), "--avro-dir", str(out),
            "--processed-at", "2026-12-01T00:00:00Z", "--no-progress", "--record-timeout-seconds", "0"] + ([] if stories else ["--no-stories"])
     print("$", " ".join(cmd), flush=True)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), _children_cpu()
     subprocess.run(cmd, check=True)
-    return time.monotonic() - started
+    return time.monotonic() - started, _children_cpu() - cpu
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (and of the workers they waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def identity_groups(articles: list[dict]) -> list[set[str]]:
@@ -155,9 +162,11 @@ def main(argv=None) -> int:
             with_stories = replay(source, Path(scratch) / "with", stories=True)
             measured = read_enriched(Path(scratch) / "with")
             n = len(measured)
-            print(f"cost: replay of {n} articles without stories {without:.1f} s ({n / without:.2f} articles/s), "
-                  f"with stories {with_stories:.1f} s ({n / with_stories:.2f} articles/s); "
-                  f"throughput ratio with/without {without / with_stories:.3f}")
+            (without, without_cpu), (with_stories, with_cpu) = without, with_stories
+            print(f"cost: replay of {n} articles without stories {without:.1f} s wall, {without_cpu:.1f} s CPU "
+                  f"({n / without:.2f} articles/s); with stories {with_stories:.1f} s wall, {with_cpu:.1f} s CPU "
+                  f"({n / with_stories:.2f} articles/s); throughput ratio with/without: wall "
+                  f"{without / with_stories:.3f}, CPU {without_cpu / with_cpu:.3f}")
         records = read_enriched(Path(args.enriched)) if args.enriched else measured
     started, cpu = time.monotonic(), time.process_time()
     signatures = [signature(r) for r in records]
