@@ -70,7 +70,7 @@ class StoryConfig:
     min_shared_entities: int = 2
     entity_jaccard: float = 0.3
     related_jaccard: float = 0.2
-    max_entries: int = 200_000  # the index forgets its oldest articles beyond this (about 8 KB each in memory)
+    max_entries: int = 100_000  # the index forgets its oldest articles beyond this (about 14 KB each in memory)
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,11 @@ def band_keys(signature: tuple[int, ...]) -> list[bytes]:
         values = signature[band * ROWS:(band + 1) * ROWS]
         out.append(band.to_bytes(1, "big") + b"".join(v.to_bytes(4, "big") for v in values))
     return out
+
+
+def band_index_keys(signature: tuple[int, ...]) -> list[int]:
+    """The LSH bands as ints, for the in-memory index (tuples of ints hash the same in every process)."""
+    return [hash((band,) + tuple(signature[band * ROWS:(band + 1) * ROWS])) for band in range(BANDS)]
 
 
 def _epoch_seconds(value) -> float | None:
@@ -201,8 +206,9 @@ class StoryIndex:
     def __init__(self, cfg: StoryConfig = StoryConfig()):
         self.cfg = cfg
         self._entries: OrderedDict[str, tuple[Signature, str]] = OrderedDict()
-        self._bands: dict[bytes, set[str]] = {}
-        self._entities: dict[tuple[str, str], set[str]] = {}  # entity pair -> article ids
+        # Posting lists are lists (most hold one article) under int keys: a fraction of the memory of sets.
+        self._bands: dict[int, list[str]] = {}
+        self._entities: dict[tuple[str, str], list[str]] = {}  # entity pair -> article ids
         self._stories: dict[str, int] = {}
         self._founders: dict[str, str] = {}  # story -> its first article
 
@@ -215,10 +221,10 @@ class StoryIndex:
 
     def candidates(self, sig: Signature) -> set[str]:
         found = set()
-        for key in band_keys(sig.minhash):
-            found |= self._bands.get(key, set())
+        for key in band_index_keys(sig.minhash):
+            found.update(self._bands.get(key, ()))
         for pair in entity_pairs(sig):
-            found |= self._entities.get(pair, set())
+            found.update(self._entities.get(pair, ()))
         found.discard(sig.article_id)
         return found
 
@@ -253,23 +259,20 @@ class StoryIndex:
         self._entries[sig.article_id] = (sig, story)
         self._stories[story] = self._stories.get(story, 0) + 1
         self._founders.setdefault(story, sig.article_id)
-        for key in band_keys(sig.minhash):
-            self._bands.setdefault(key, set()).add(sig.article_id)
+        for key in band_index_keys(sig.minhash):
+            self._bands.setdefault(key, []).append(sig.article_id)
         for pair in entity_pairs(sig):
-            self._entities.setdefault(pair, set()).add(sig.article_id)
+            self._entities.setdefault(pair, []).append(sig.article_id)
         while len(self._entries) > self.cfg.max_entries:
             self._forget_oldest()
 
     def _forget_oldest(self) -> None:
         article_id, (sig, story) = self._entries.popitem(last=False)
-        for key in band_keys(sig.minhash):
-            self._bands[key].discard(article_id)
-            if not self._bands[key]:
-                del self._bands[key]
-        for pair in entity_pairs(sig):
-            self._entities[pair].discard(article_id)
-            if not self._entities[pair]:
-                del self._entities[pair]
+        for postings, keys in ((self._bands, band_index_keys(sig.minhash)), (self._entities, entity_pairs(sig))):
+            for key in keys:
+                postings[key].remove(article_id)
+                if not postings[key]:
+                    del postings[key]
         # The story id stays taken (``_stories``): a later story must not reuse it; a forgotten
         # founder takes no new same-event matches (near copies of the others still join).
         if self._founders.get(story) == article_id:
