@@ -336,7 +336,7 @@ class AnnotateArticlesFn(beam.DoFn):
         record = article.to_record()
         record.update(entities=entities, events=events, primary_event_type=primary,
                       provenance=dict(self._provenance, processed_at=to_epoch_ms(self._cfg.clock())),
-                      kafka=None)
+                      kafka=None, story_id=None)  # story_id: set after enrichment (pipelines.pipeline.stories)
         if parsed.raw.kafka:
             topic, partition, offset = parsed.raw.kafka
             record["kafka"] = {"topic": topic, "partition": partition, "offset": offset}

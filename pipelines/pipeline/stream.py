@@ -32,9 +32,11 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from pipelines import health
 from pipelines.io.delivery import DELIVERED_DEAD_PREFIX, DELIVERED_ENRICHED, DeliverOutputs, DeliveryConfig
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka, owns, parse_worker, request_stop, reset_stop
+from pipelines.nlp.stories import StoryConfig
 from pipelines.pipeline import launch
 from pipelines.pipeline.enrich import EnrichArticles, EnrichConfig, from_kafka_record
 from pipelines.pipeline.options import EnrichOptions, KafkaOptions, run_help_parser
+from pipelines.pipeline.stories import AssignStoriesFn, StreamStoriesConfig, ensure_stories_topic
 from pipelines.pipeline.workers import Copies, default_processes
 from pipelines.signals import StopOnSignals, children_ignore_sigint
 
@@ -73,6 +75,10 @@ def build_pipeline(options: PipelineOptions, log=log_line, read_cfg: KafkaReadCo
                | "ReadRaw" >> ReadFromKafka([kafka.input_topic], read_cfg)
                | "AsRawInput" >> beam.Map(from_kafka_record)
                | "Enrich" >> EnrichArticles(enrich_config(enrich)))
+    if not enrich.no_stories:
+        stories = StreamStoriesConfig(kafka.bootstrap_servers, kafka.stories_topic,
+                                      StoryConfig(window_hours=enrich.story_window_hours))
+        outputs = dict(outputs, enriched=outputs["enriched"] | "AssignStories" >> beam.ParDo(AssignStoriesFn(stories)))
     _ = outputs | "Deliver" >> DeliverOutputs(delivery, log)
     return pipeline
 
@@ -355,6 +361,8 @@ def run(argv: list[str], log=log_line) -> int:
     health.report(kafka.health_file, kafka.worker, health.STARTING)
     check_broker(kafka.bootstrap_servers)
     ensure_topics(kafka.bootstrap_servers, [kafka.input_topic, kafka.output_topic, kafka.dlq_topic])
+    if not enrich.no_stories:
+        ensure_stories_topic(kafka.bootstrap_servers, kafka.stories_topic)
     started = time.monotonic()
     embedded = launch.embedded_runner(options)
     # One process per core is for the embedded runner, which uses one core per process; another

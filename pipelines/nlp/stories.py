@@ -1,0 +1,300 @@
+"""Stories: one ``story_id`` per news event, shared by every article that reports it.
+
+An article joins the story of an earlier article when either
+
+* **its text is a near copy** (wire copy under forty mastheads, a lightly edited version): the
+  Jaccard similarity of the two bodies' word shingles, estimated by MinHash, is at least
+  ``StoryConfig.duplicate_jaccard``; candidates come from locality-sensitive hashing (LSH:
+  ``BANDS`` bands of ``ROWS`` MinHash values, a shared band makes a candidate); or
+* **it covers the same event** (not text, and not embeddings): both articles lie within
+  ``window_hours`` of each other (articles without ``published_at`` are not held back by the
+  window), they share at least ``min_shared_entities`` (2 or more: candidates are found by pairs) of the canonical entities named in their
+  headline and lead (``entity_id``, else the canonical name), with a Jaccard overlap of those
+  lead entities of at least ``entity_jaccard``; and they agree on the event: text that overlaps
+  at least ``related_jaccard`` (a rewrite of one report), or, when both are dated, the same
+  primary PLOVER type with a shared dyad (event type, source and target actor).
+
+Among the earlier articles that match, the best one (near copies first, then the highest
+similarity, then the earliest, then the smallest id) gives its story; a same-event match counts
+only against a story's first article (no drift along a chain). An article that matches none
+starts a story. Assignment is greedy and never merges two stories afterwards: an id, once
+given, stays.
+
+**Ids.** A new story's id is derived from its first article's content: ``s-`` + 16 hex digits
+of the hash of its first LSH band (the lowest MinHash values of four permutations), unless a
+known story already holds that id (then from the article id). So exact copies that two workers
+see at the same moment still start the same story without having seen each other, and every
+id is a pure function of the articles in the order they were assigned.
+
+**Order is the whole state.** ``StoryIndex`` is deterministic: the same signatures assigned in
+the same order give the same ids. ``newsflow replay`` assigns in one step after enrichment in
+a fixed order (publication time, then id), whatever the bundles or processes; ``newsflow run``
+assigns in arrival order against an index that every worker shares through a compacted Kafka
+topic (``pipelines.pipeline.stories``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
+
+import numpy as np
+
+NUM_PERM = 128
+BANDS, ROWS = 32, 4          # 32 x 4 = 128: a pair with Jaccard 0.5 is a candidate with p = 0.87
+SHINGLE_WORDS = 5
+_MERSENNE = np.uint64((1 << 61) - 1)
+_MAX_HASH = np.uint64((1 << 32) - 1)
+# Fixed permutations, so signatures agree across processes, machines and releases.
+_rng = np.random.RandomState(20261201)
+_A = _rng.randint(1, (1 << 61) - 1, size=NUM_PERM, dtype=np.uint64)
+_B = _rng.randint(0, (1 << 61) - 1, size=NUM_PERM, dtype=np.uint64)
+del _rng
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Labels whose entities say who and where a story is about (not NORP "British", not dates or sums).
+ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW"})
+LEAD_CHARS = 600             # the lead: the headline and the body's first 600 characters
+
+
+@dataclass(frozen=True)
+class StoryConfig:
+    """When two articles are the same story (chosen on development data: docs/stories.md)."""
+
+    duplicate_jaccard: float = 0.5
+    window_hours: float = 72.0
+    min_shared_entities: int = 2
+    entity_jaccard: float = 0.3
+    related_jaccard: float = 0.2
+    max_entries: int = 100_000  # the index forgets its oldest articles beyond this (about 14 KB each in memory)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What story matching needs of one enriched article (about 1.4 KB as JSON in the shared index)."""
+
+    article_id: str
+    time: float | None                 # published_at, epoch seconds
+    minhash: tuple[int, ...]
+    entities: frozenset[str]           # canonical entities of headline and lead
+    event_type: str | None             # primary PLOVER type
+    dyads: frozenset[str]              # "TYPE|source|target" of the article's events
+
+    def to_json(self) -> dict:
+        return {"id": self.article_id, "time": self.time, "minhash": list(self.minhash),
+                "entities": sorted(self.entities), "event_type": self.event_type, "dyads": sorted(self.dyads)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Signature":
+        return cls(data["id"], data.get("time"), tuple(data["minhash"]), frozenset(data.get("entities") or ()),
+                   data.get("event_type"), frozenset(data.get("dyads") or ()))
+
+
+def shingles(text: str, words: int = SHINGLE_WORDS) -> set[str]:
+    tokens = _WORD.findall(text.lower())
+    if len(tokens) < words:
+        return {" ".join(tokens)} if tokens else set()
+    return {" ".join(tokens[i:i + words]) for i in range(len(tokens) - words + 1)}
+
+
+def minhash(items: Iterable[str]) -> tuple[int, ...]:
+    """The MinHash signature of a set of strings (stable hashes: crc32, fixed permutations)."""
+    hashes = np.fromiter((zlib.crc32(item.encode("utf-8")) for item in items), dtype=np.uint64)
+    if hashes.size == 0:
+        return (int(_MAX_HASH),) * NUM_PERM
+    # uint64 arithmetic wraps on overflow: still a fixed, well-mixed function of the shingle.
+    permuted = np.bitwise_and((np.outer(hashes, _A) + _B) % _MERSENNE, _MAX_HASH)
+    return tuple(int(v) for v in permuted.min(axis=0))
+
+
+def jaccard(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """Estimated Jaccard similarity of the sets behind two MinHash signatures."""
+    return float(np.count_nonzero(np.asarray(a) == np.asarray(b))) / NUM_PERM
+
+
+def band_keys(signature: tuple[int, ...]) -> list[bytes]:
+    out = []
+    for band in range(BANDS):
+        values = signature[band * ROWS:(band + 1) * ROWS]
+        out.append(band.to_bytes(1, "big") + b"".join(v.to_bytes(4, "big") for v in values))
+    return out
+
+
+def band_index_keys(signature: tuple[int, ...]) -> list[int]:
+    """The LSH bands as ints, for the in-memory index (tuples of ints hash the same in every process)."""
+    return [hash((band,) + tuple(signature[band * ROWS:(band + 1) * ROWS])) for band in range(BANDS)]
+
+
+def _epoch_seconds(value) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return float(value) / 1000.0  # epoch ms, as in the pipeline's records
+
+
+def _entity_key(entity: dict) -> str | None:
+    if entity.get("label") not in ENTITY_LABELS:
+        return None
+    if entity.get("field") == "body" and entity.get("start_char", 0) >= LEAD_CHARS:
+        return None
+    if entity.get("entity_id"):
+        return entity["entity_id"]
+    name = entity.get("canonical") or entity.get("text") or ""
+    return name.strip().lower() or None
+
+
+def _actor_key(actor: dict | None) -> str:
+    if not actor:
+        return "-"
+    return actor.get("entity_id") or actor.get("country") or (actor.get("text") or "-").strip().lower()
+
+
+def signature(record: dict) -> Signature:
+    """The ``Signature`` of an ``EnrichedArticle`` record."""
+    entities = {key for key in map(_entity_key, record.get("entities") or ()) if key}
+    dyads = {f"{e['event_type']}|{_actor_key(e.get('source_actor'))}|{_actor_key(e.get('target_actor'))}"
+             for e in record.get("events") or ()}
+    return Signature(record["id"], _epoch_seconds(record.get("published_at")),
+                     minhash(shingles(record.get("body") or "")), frozenset(entities),
+                     record.get("primary_event_type"), frozenset(dyads))
+
+
+def entity_pairs(sig: Signature) -> list[tuple[str, str]]:
+    """Pairs of lead entities: the same-event candidates share one (a single entity such as "UK" is too common)."""
+    names = sorted(sig.entities)
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+
+
+def new_story_id(sig: Signature, taken) -> str:
+    """``s-`` + 16 hex digits of the first LSH band, or of the article id when a known story has that."""
+    candidate = "s-" + hashlib.blake2b(band_keys(sig.minhash)[0], digest_size=8).hexdigest()
+    if candidate in taken:
+        candidate = "s-" + hashlib.blake2b(sig.article_id.encode("utf-8"), digest_size=8).hexdigest()
+    return candidate
+
+
+def match_score(a: Signature, b: Signature, cfg: StoryConfig) -> float | None:
+    """How strongly two articles are the same story (> 1: near copies), or None when they are not."""
+    text = jaccard(a.minhash, b.minhash)
+    if text >= cfg.duplicate_jaccard:
+        return 1.0 + text
+    dated = a.time is not None and b.time is not None
+    if dated and abs(a.time - b.time) > cfg.window_hours * 3600:
+        return None
+    shared = len(a.entities & b.entities)
+    if shared < cfg.min_shared_entities:
+        return None
+    overlap = shared / len(a.entities | b.entities)
+    if overlap < cfg.entity_jaccard:
+        return None
+    # The event alone (no shared text) only within a known time window: an undated archive cannot
+    # tell one hearing, match or speech from the next between the same actors.
+    same_event = dated and a.event_type is not None and a.event_type == b.event_type and bool(a.dyads & b.dyads)
+    if same_event or text >= cfg.related_jaccard:
+        return overlap
+    return None
+
+
+class StoryIndex:
+    """The articles seen so far and their stories; ``assign`` is deterministic given the order of calls."""
+
+    def __init__(self, cfg: StoryConfig = StoryConfig()):
+        self.cfg = cfg
+        self._entries: OrderedDict[str, tuple[Signature, str]] = OrderedDict()
+        # Posting lists are lists (most hold one article) under int keys: a fraction of the memory of sets.
+        self._bands: dict[int, list[str]] = {}
+        self._entities: dict[tuple[str, str], list[str]] = {}  # entity pair -> article ids
+        self._stories: dict[str, int] = {}
+        self._founders: dict[str, str] = {}  # story -> its first article
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def story_of(self, article_id: str) -> str | None:
+        entry = self._entries.get(article_id)
+        return entry[1] if entry else None
+
+    def candidates(self, sig: Signature) -> set[str]:
+        found = set()
+        for key in band_index_keys(sig.minhash):
+            found.update(self._bands.get(key, ()))
+        for pair in entity_pairs(sig):
+            found.update(self._entities.get(pair, ()))
+        found.discard(sig.article_id)
+        return found
+
+    def best_match(self, sig: Signature) -> str | None:
+        """The story of the best-matching known article, or None."""
+        best, best_key = None, None
+        for other_id in self.candidates(sig):
+            other, story = self._entries[other_id]
+            score = match_score(sig, other, self.cfg)
+            # Same-event matches count against a story's first article only, so that a story does
+            # not drift from event to event along a chain of loosely related articles.
+            if score is None or (score <= 1.0 and self._founders.get(story) != other_id):
+                continue
+            key = (-score, other.time if other.time is not None else float("inf"), other_id)
+            if best_key is None or key < best_key:
+                best, best_key = story, key
+        return best
+
+    def assign(self, sig: Signature) -> str:
+        """The story of ``sig`` (the same again for an article id already known), remembered."""
+        known = self.story_of(sig.article_id)
+        if known is not None:
+            return known
+        story = self.best_match(sig) or new_story_id(sig, self._stories)
+        self.add(sig, story)
+        return story
+
+    def add(self, sig: Signature, story: str) -> None:
+        """Remember an assignment (made here or by another worker); a known article id is kept as it was."""
+        if sig.article_id in self._entries:
+            return
+        self._entries[sig.article_id] = (sig, story)
+        self._stories[story] = self._stories.get(story, 0) + 1
+        self._founders.setdefault(story, sig.article_id)
+        for key in band_index_keys(sig.minhash):
+            self._bands.setdefault(key, []).append(sig.article_id)
+        for pair in entity_pairs(sig):
+            self._entities.setdefault(pair, []).append(sig.article_id)
+        while len(self._entries) > self.cfg.max_entries:
+            self._forget_oldest()
+
+    def _forget_oldest(self) -> None:
+        article_id, (sig, story) = self._entries.popitem(last=False)
+        for postings, keys in ((self._bands, band_index_keys(sig.minhash)), (self._entities, entity_pairs(sig))):
+            for key in keys:
+                postings[key].remove(article_id)
+                if not postings[key]:
+                    del postings[key]
+        # The story id stays taken (``_stories``): a later story must not reuse it; a forgotten
+        # founder takes no new same-event matches (near copies of the others still join).
+        if self._founders.get(story) == article_id:
+            self._founders[story] = None
+
+
+def assignment_order(sig: Signature):
+    """The replay's order: dated articles by publication time, then undated ones; ties by id."""
+    return (sig.time is None, sig.time or 0.0, sig.article_id)
+
+
+def assign_in_order(signatures: Iterable[Signature], cfg: StoryConfig = StoryConfig()) -> dict[str, str]:
+    """article id -> story id, assigning in ``assignment_order`` (the same whatever order they come in)."""
+    index = StoryIndex(cfg)
+    return {sig.article_id: index.assign(sig) for sig in sorted(signatures, key=assignment_order)}
+
+
+def encode_entry(sig: Signature, story: str) -> bytes:
+    """One entry of the shared index topic (JSON, keyed by article id)."""
+    return json.dumps({"story_id": story, "signature": sig.to_json()}, separators=(",", ":")).encode("utf-8")
+
+
+def decode_entry(value: bytes) -> tuple[Signature, str]:
+    data = json.loads(value)
+    return Signature.from_json(data["signature"]), data["story_id"]

@@ -1,0 +1,141 @@
+"""The story matcher: near copies, same-event coverage, ids that depend only on the assignment order."""
+import random
+
+from pipelines.nlp.stories import NUM_PERM, Signature, StoryConfig, StoryIndex, assign_in_order, decode_entry, \
+    encode_entry, jaccard, match_score, minhash, new_story_id, shingles, signature
+
+WIRE = ("Kenya and Tanzania signed a trade agreement in Nairobi on Tuesday, ending a dispute over "
+        "border tariffs that had lasted two years. The deal cuts duties on maize, tea and cement and "
+        "sets up a joint committee to settle future disputes, officials from both countries said. "
+        "President Uhuru Kenyatta called it a new chapter for East African trade, while Tanzanian "
+        "ministers said farmers on both sides of the border would benefit within months.")
+EDITED = WIRE.replace("on Tuesday", "on Tuesday afternoon").replace("officials from both countries said",
+                                                                     "the two governments said")
+OTHER = ("Floods in southern Mozambique have forced thousands of families from their homes, aid agencies "
+         "said, after the Limpopo river burst its banks following a week of heavy rain. Roads to the "
+         "north were cut and the government appealed for boats, tents and clean water.")
+HOUR_MS = 3600 * 1000
+
+
+def entity(text, label, entity_id, field="body", start=0):
+    return {"text": text, "label": label, "field": field, "start_char": start, "end_char": start + len(text),
+            "canonical": text, "entity_id": entity_id, "country": None, "geo": None}
+
+
+def event(event_type, source, target):
+    actor = lambda eid: {"text": eid, "entity_id": eid, "country": None, "sector": None}  # noqa: E731
+    return {"event_type": event_type, "source_actor": actor(source), "target_actor": actor(target)}
+
+
+def record(article_id, body, published_hours=0, entities=(), events=(), primary=None):
+    return {"id": article_id, "body": body, "published_at": published_hours * HOUR_MS,
+            "entities": list(entities), "events": list(events), "primary_event_type": primary}
+
+
+KENYA = [entity("Kenya", "GPE", "Q114"), entity("Tanzania", "GPE", "Q924", start=10),
+         entity("Uhuru Kenyatta", "PERSON", "Q57700", start=30), entity("Nairobi", "GPE", "Q3870", start=50)]
+AGREE = [event("AGREE", "Q114", "Q924")]
+
+
+def test_minhash_estimates_jaccard_and_is_stable():
+    a, b = shingles(WIRE), shingles(EDITED)
+    true = len(a & b) / len(a | b)
+    assert abs(jaccard(minhash(a), minhash(b)) - true) < 0.15
+    assert minhash(a) == minhash(set(sorted(a)))          # a function of the set only
+    assert len(minhash(a)) == NUM_PERM
+    assert jaccard(minhash(a), minhash(shingles(OTHER))) < 0.1
+
+
+def test_a_near_copy_joins_the_story_and_an_unrelated_article_does_not():
+    index = StoryIndex()
+    first = index.assign(signature(record("a", WIRE)))
+    assert index.assign(signature(record("b", EDITED, published_hours=24 * 30))) == first  # copies: no window
+    assert index.assign(signature(record("c", OTHER))) != first
+    assert first.startswith("s-") and len(first) == 18
+
+
+def test_same_event_needs_entities_the_event_dyad_and_the_window():
+    cfg = StoryConfig()
+    rewrite = ("Farmers welcomed the pact between Nairobi and Dodoma. Tanzania and Kenya agreed to lower "
+               "tariffs, Uhuru Kenyatta said at a signing ceremony attended by hundreds of traders.")
+    a = signature(record("a", WIRE, 0, KENYA, AGREE, "AGREE"))
+    b = signature(record("b", rewrite, 5, KENYA[:3], AGREE, "AGREE"))
+    assert jaccard(a.minhash, b.minhash) < cfg.duplicate_jaccard   # not a copy: matched as the same event
+    assert match_score(a, b, cfg) is not None
+    later = signature(record("b", rewrite, 24 * 10, KENYA[:3], AGREE, "AGREE"))
+    assert match_score(a, later, cfg) is None                        # outside the window
+    accuse = signature(record("b", rewrite, 5, KENYA[:3], [event("ACCUSE", "Q114", "Q924")], "ACCUSE"))
+    assert match_score(a, accuse, cfg) is None                       # another event between the same actors
+    one_entity = signature(record("b", rewrite, 5, KENYA[:1], AGREE, "AGREE"))
+    assert match_score(a, one_entity, cfg) is None                   # "Kenya" alone is not a story
+    deep = [dict(e, start_char=e["start_char"] + 5000) for e in KENYA[:3]]
+    assert match_score(a, signature(record("b", rewrite, 5, deep, AGREE, "AGREE")), cfg) is None  # not in the lead
+
+
+def test_ids_depend_on_the_order_of_assignment_only():
+    records = [record("a", WIRE, 0, KENYA, AGREE, "AGREE"), record("b", EDITED, 1),
+               record("c", OTHER, 2), record("d", OTHER + " More rain is forecast.", 3),
+               record("e", "A short unrelated note about a cricket match at Lord's.", 4)]
+    signatures = [signature(r) for r in records]
+    expected = assign_in_order(signatures)
+    for seed in range(5):
+        shuffled = signatures[:]
+        random.Random(seed).shuffle(shuffled)
+        assert assign_in_order(shuffled) == expected
+    assert expected["a"] == expected["b"] and expected["c"] == expected["d"]
+    assert len({expected["a"], expected["c"], expected["e"]}) == 3
+
+
+def test_a_known_article_keeps_its_story_and_entries_round_trip():
+    index = StoryIndex()
+    sig = signature(record("a", WIRE, 0, KENYA, AGREE, "AGREE"))
+    story = index.assign(sig)
+    copy, story_again = decode_entry(encode_entry(sig, story))
+    assert copy == sig and story_again == story
+    other = StoryIndex()                # another worker learns the entry, then sees the near copy
+    other.add(copy, story)
+    assert other.assign(signature(record("b", EDITED))) == story
+    assert other.assign(sig) == story   # re-delivered: the same story
+
+
+def test_a_new_story_does_not_take_an_id_in_use():
+    index = StoryIndex()
+    a = Signature("a", None, minhash(shingles(WIRE)), frozenset(), None, frozenset())
+    story = index.assign(a)
+    assert story == new_story_id(a, set())             # from its first band
+    same_band = a.minhash[:4] + tuple(v + 1 for v in a.minhash[4:])   # nothing else in common: no match
+    b = Signature("b", None, same_band, frozenset(), None, frozenset())
+    assert new_story_id(b, set()) == story
+    assert index.assign(b) != story                    # that id is taken: b's story is named after b
+
+
+def test_the_index_forgets_its_oldest_entries_beyond_its_size():
+    index = StoryIndex(StoryConfig(max_entries=2))
+    for n, body in enumerate([WIRE, OTHER, "A third story about the price of tea in Mombasa markets today."]):
+        index.assign(signature(record(str(n), body)))
+    assert len(index) == 2 and index.story_of("0") is None
+
+
+def test_undated_articles_match_by_text_and_entities_only():
+    rewrite = ("Farmers welcomed the pact between Nairobi and Dodoma. Tanzania and Kenya agreed to lower "
+               "tariffs, Uhuru Kenyatta said at a signing ceremony attended by hundreds of traders.")
+    a = record("a", WIRE, 0, KENYA, AGREE, "AGREE")
+    b = record("b", rewrite, 5, KENYA[:3], AGREE, "AGREE")
+    assert match_score(signature(a), signature(b), StoryConfig()) is not None
+    a["published_at"] = b["published_at"] = None   # an archive without dates: one hearing is like the next
+    assert match_score(signature(a), signature(b), StoryConfig()) is None
+
+
+def test_same_event_matches_count_against_the_first_article_of_a_story_only():
+    people = [entity(name, "PERSON", f"P{n}", start=10 * n) for n, name in enumerate("ABCDEF")]
+    first = signature(record("1", WIRE, 0, people[0:3], AGREE, "AGREE"))
+    second = signature(record("2", "Another text about the same agreement entirely rewritten here.", 1,
+                              people[1:4], AGREE, "AGREE"))
+    third = signature(record("3", "A third text, rewritten again by yet another outlet later on.", 2,
+                             people[3:6] + people[1:2], AGREE, "AGREE"))
+    cfg = StoryConfig()
+    assert match_score(first, second, cfg) and match_score(second, third, cfg) and not match_score(first, third, cfg)
+    index = StoryIndex(cfg)
+    story = index.assign(first)
+    assert index.assign(second) == story
+    assert index.assign(third) != story   # like the second, not like the story: no drift along a chain
