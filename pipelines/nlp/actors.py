@@ -296,7 +296,7 @@ def _actor_inside_object(verb, is_actor):
             while cur.i != child.i and len(path) < 6:
                 path.append(cur.dep_)
                 cur = cur.head
-            place = tok.ent_type_ in PLACE_LABELS and tok.head.lower_ in PLACE_PREPS
+            place = tok.ent_type_ in PLACE_LABELS and tok.head.lower_ in PLACE_PREPS and tok.head.lower_ != "from"
             if cur.i == child.i and not any(d in ("relcl", "advcl", "parataxis", "appos", "conj") for d in path) \
                     and tok.dep_ != "compound" and not place and is_actor(tok):
                 return tok
