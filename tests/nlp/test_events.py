@@ -352,7 +352,7 @@ def test_a_participle_modifying_a_noun_is_not_the_event_verb(nlp, coder):
 def test_the_object_of_an_action_noun_is_the_target(nlp, coder):
     source, target = _arguments(nlp, coder, "A court ordered the arrest of the former governor Luis Pardo.", "arrest")
     assert source is not None and "court" in source
-    assert target is not None and "Pardo" in target
+    assert target is not None and "governor" in target
 
 
 def test_a_verbal_event_without_a_source_takes_the_reporting_speaker(nlp, coder):
