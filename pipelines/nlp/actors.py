@@ -229,8 +229,8 @@ def is_dateline(tok) -> bool:
 
 def shares_subject(clause) -> bool:
     """Whether an adverbial clause without a subject of its own is done by its head's subject:
-    the participle of "Gunmen stormed the base, killing four" (also "after detonating ..."), a
-    decision of the 2.2 work; not "as"/"while" clauses with a finite verb, which name their own."""
+    the participle of "Gunmen stormed the base, killing four" (also "after detonating ..."); a
+    finite "as"/"while" clause names its own subject."""
     return clause.tag_ == "VBG" and clause.head.pos_ in ("VERB", "AUX")
 
 
