@@ -186,7 +186,7 @@ def find_arguments(sent, verb, is_actor=None):
     if source is not None and source.lower_ in REFERRING and is_actor is not None:
         source = _speaker(clause, is_actor) or source
     if is_actor is not None and (target is None or not is_actor(target)):
-        target = _actor_object(verb, is_actor) or _controlled_subject(verb, is_actor) or target
+        target = _actor_object(verb, is_actor) or target
     if target is None:
         target = _object(verb)
     if is_actor is not None and source is not None and (target is None or not is_actor(target)):
@@ -267,18 +267,6 @@ def reporting_speaker(sent, verb, is_actor):
         subject = next((c for c in tok.children if c.dep_ in SUBJECTS), None)
         if subject is not None and subject.i not in {t.i for t in verb.subtree} and is_actor(subject):
             return noun_phrase(subject)
-    return None
-
-
-def _controlled_subject(verb, is_actor):
-    """The actor asked, urged or ordered to act: "Israel asked [a US banker] to run its central
-    bank", where the parse makes the person the subject of the infinitive, not the verb's object."""
-    for child in verb.children:
-        if child.dep_ in ("ccomp", "xcomp") and child.pos_ in ("VERB", "AUX") \
-                and any(c.dep_ == "aux" and c.lower_ == "to" for c in child.children):
-            subject = next((c for c in child.children if c.dep_ in SUBJECTS), None)
-            if subject is not None and subject.i < child.i and is_actor(subject):
-                return subject
     return None
 
 
