@@ -17,11 +17,18 @@ from pipelines.nlp.dates import resolve_date
 from pipelines.nlp.geo import PLACE_LABELS
 
 SUBJECTS = ("nsubj", "csubj")
+# A participle modifying a noun names no act of the sentence ("the ruling party", "armed men",
+# "the detained senator").
+MODIFIER_DEPS = ("amod", "compound")
 TARGET_PREPS = ("with", "to", "against", "on", "for", "into", "toward", "towards", "from", "at")
 PLACE_PREPS = ("in", "at", "near", "outside", "inside", "across", "from", "through")
 ACTOR_LABELS = ("PERSON", "ORG", "GPE", "NORP", "LOC", "FAC")
 REPORTING = {"say", "tell", "add", "state", "report", "note", "announce", "write", "quote"}
 MALE_FEMALE = {"he", "she", "him", "her"}
+# Subject pronouns that stand for an actor named elsewhere in the sentence.
+REFERRING = {"it", "they", "we", "he", "she"}
+# Verbs of speech beyond plain reporting: their subject is the one who acts in the reported clause's pronoun.
+SPEECH = {"claim", "insist", "vow", "pledge", "warn", "threaten", "promise", "confirm", "deny", "admit", "declare"}
 
 
 @dataclass
@@ -89,11 +96,21 @@ def event_verb(sent, verbs: dict[str, list], strong: dict[str, list] | None = No
     return root
 
 
+def main_predicate(sent):
+    """The sentence's main verb, past a reporting verb ("Officials said [troops shelled] ..."), or None."""
+    root = sent.root
+    if root.lemma_.lower() in REPORTING | SPEECH:
+        root = next((c for c in root.children if c.dep_ == "ccomp" and c.pos_ in ("VERB", "AUX")), root)
+    return root if root.pos_ in ("VERB", "AUX") and root.lemma_.lower() not in REPORTING else None
+
+
 def _nearest_root(sent, accept):
     root = sent.root
     best, best_depth = None, 99
     for tok in sent:
         if tok.pos_ not in ("VERB", "NOUN", "PROPN", "AUX") and tok.tag_ not in ("VBZ", "VBD", "VBP"):
+            continue
+        if tok.dep_ in MODIFIER_DEPS:
             continue
         if tok.lemma_.lower() in REPORTING or not accept(tok):
             continue
@@ -145,10 +162,13 @@ def find_arguments(sent, verb, is_actor=None):
     cur = verb
     if verb.pos_ in ("NOUN", "PROPN") and verb.dep_ == "pobj" and verb.head.head.pos_ in ("VERB", "AUX"):
         cur = verb.head.head  # "civil servants were [on strike]": the clause's subject strikes
+    clause = cur
     for _ in range(4):  # conjoined or embedded verbs share their head's subject
         for child in cur.children:
             if child.dep_ in SUBJECTS and source is None:
-                source = child
+                child = _past_dateline(child)
+                if child is not None:
+                    source, clause = child, cur
             elif child.dep_ == "nsubjpass" and target is None:
                 target = child
             elif child.dep_ == "agent":
@@ -156,21 +176,30 @@ def find_arguments(sent, verb, is_actor=None):
                 if pobj:
                     source = pobj[0]
         # Only clauses that share the head's subject: conjuncts, "agreed to meet", "marched to protest".
-        purpose = cur.dep_ == "advcl" and any(c.dep_ == "aux" and c.lower_ == "to" for c in cur.children)
+        purpose = cur.dep_ == "advcl" and (any(c.dep_ == "aux" and c.lower_ == "to" for c in cur.children)
+                                           or shares_subject(cur))
         if source is not None or (cur.dep_ not in ("conj", "xcomp") and not purpose) or cur.head is cur:
             break
         cur = cur.head
     if source is None and is_actor is not None:
         source, target = _governing_arguments(verb, target, is_actor)
-    if is_actor is not None and target is not None and not is_actor(target):
+    if source is not None and source.lower_ in REFERRING and is_actor is not None:
+        source = _speaker(clause, is_actor) or source
+    if is_actor is not None and (target is None or not is_actor(target)):
         target = _actor_object(verb, is_actor) or target
     if target is None:
-        target = _actor_object(verb, is_actor) if is_actor is not None else None
-        target = target or _object(verb)
+        target = _object(verb)
     if is_actor is not None and source is not None and (target is None or not is_actor(target)):
         partner = next((c for c in source.children if c.dep_ == "conj" and is_actor(c)), None)
         if partner is not None:
             target = partner
+    if is_actor is not None and (target is None or not is_actor(target)):
+        target = _actor_inside_object(verb, is_actor) or target
+    if is_actor is not None and source is not None and target is None and verb.pos_ == "NOUN":
+        # "ordered the arrest of [the minister]": the object of an action noun (only once its
+        # source is known; "the visit of X" names the source when nothing else does)
+        target = next((p for c in verb.children if c.dep_ == "prep" and c.lower_ == "of"
+                       for p in c.children if p.dep_ == "pobj" and is_actor(p)), None)
     if source is None and target is None and verb.pos_ not in ("VERB", "AUX"):
         return _linear_arguments(sent, verb)
     if source is not None and source.pos_ in ("NOUN", "PROPN", "PRON"):
@@ -181,6 +210,85 @@ def find_arguments(sent, verb, is_actor=None):
     if source is None and verb.pos_ not in ("VERB", "AUX"):
         source_span = _left_phrase(sent, verb)
     return source_span, target_span
+
+
+DASHES = ("—", "–", "-", "--", "(")
+
+
+def is_dateline(tok) -> bool:
+    """Whether a token is part of a wire dateline opening the sentence ("NAIROBI —", "GUATEMALA
+    CITY —", "LONDON (Reuters) -"): capitals from the sentence start, then a dash or a bracket."""
+    sent = tok.sent
+    if tok.i - sent.start > 3 or not all(t.is_upper and t.is_alpha for t in tok.doc[sent.start:tok.i + 1]):
+        return False
+    after = tok.i + 1
+    while after < sent.end and tok.doc[after].is_upper and tok.doc[after].is_alpha:
+        after += 1
+    return after < sent.end and tok.doc[after].text in DASHES and after - sent.start <= 4
+
+
+def shares_subject(clause) -> bool:
+    """Whether an adverbial clause without a subject of its own is done by its head's subject:
+    the participle of "Gunmen stormed the base, killing four" (also "after detonating ..."); a
+    finite "as"/"while" clause names its own subject."""
+    return clause.tag_ == "VBG" and clause.head.pos_ in ("VERB", "AUX")
+
+
+def _past_dateline(subject):
+    """The subject itself, or for a dateline the parse took as subject ("NAIROBI — Kenya and
+    Tanzania signed ...") the real subject hung on it as an apposition (None when there is none)."""
+    if not is_dateline(subject):
+        return subject
+    return next((c for c in subject.children if c.dep_ == "appos"), None)
+
+
+def _speaker(clause, is_actor):
+    """The actor a subject pronoun of a reported clause stands for: "Sudan's army says [it]
+    shelled ...", "Iran said [they] would retaliate": the reporting verb's own subject, when it
+    names an actor and is not itself a pronoun."""
+    if clause.dep_ not in ("ccomp", "xcomp") or clause.head.lemma_.lower() not in REPORTING | SPEECH:
+        return None
+    verb = clause.head
+    for _ in range(2):  # "The president named a cabinet and said he would ...": the conjunct's subject
+        subject = next((c for c in verb.children if c.dep_ in SUBJECTS), None)
+        if subject is not None or verb.dep_ != "conj":
+            break
+        verb = verb.head
+    return subject if subject is not None and subject.pos_ != "PRON" and is_actor(subject) else None
+
+
+def reporting_speaker(sent, verb, is_actor):
+    """The subject of the sentence's reporting verb ("..., pro-hunt MPs say", "A barrister ...
+    says the system is unfair"), or None: for a verbal event (a criticism, a demand, a refusal)
+    whose own clause names no source, what the speaker says is the act."""
+    for tok in sent:
+        if tok.pos_ != "VERB" or tok.lemma_.lower() not in REPORTING | SPEECH or tok.i == verb.i:
+            continue
+        subject = next((c for c in tok.children if c.dep_ in SUBJECTS), None)
+        if subject is not None and subject.i not in {t.i for t in verb.subtree} and is_actor(subject):
+            return noun_phrase(subject)
+    return None
+
+
+def _actor_inside_object(verb, is_actor):
+    """A named actor deeper inside the verb's object: "India signed a deal to import gas from
+    [Iran]", "Ministers backed plans for talks with [the rebels]". Only entities count (an agent
+    word that deep is often a by-stander), and only the object's own complements, not a side clause."""
+    for child in verb.children:
+        if child.dep_ not in ("dobj", "attr", "nsubjpass"):
+            continue
+        for tok in child.subtree:
+            if tok.i == child.i or tok.pos_ not in ("PROPN", "NOUN") or tok.ent_type_ not in ("PERSON", "ORG", "GPE", "NORP"):
+                continue
+            path, cur = [], tok
+            while cur.i != child.i and len(path) < 6:
+                path.append(cur.dep_)
+                cur = cur.head
+            place = tok.ent_type_ in PLACE_LABELS and tok.head.lower_ in PLACE_PREPS and tok.head.lower_ != "from"
+            if cur.i == child.i and not any(d in ("relcl", "advcl", "parataxis", "appos", "conj") for d in path) \
+                    and tok.dep_ != "compound" and not place and is_actor(tok):
+                return tok
+    return None
 
 
 def _governing_arguments(verb, target, is_actor):
@@ -198,7 +306,8 @@ def _governing_arguments(verb, target, is_actor):
             continue
         if cur.lemma_.lower() in REPORTING:
             break
-        source = next((c for c in cur.children if c.dep_ in SUBJECTS and is_actor(c)), None)
+        source = next((c for c in map(_past_dateline, (c for c in cur.children if c.dep_ in SUBJECTS))
+                       if c is not None and is_actor(c)), None)
         agent = next((p for c in cur.children if c.dep_ == "agent" for p in c.children if p.dep_ == "pobj"), None)
         passive = next((c for c in cur.children if c.dep_ == "nsubjpass" and is_actor(c)), None)
         if agent is not None and is_actor(agent):
@@ -328,6 +437,8 @@ class ActorResolver:
         "peacekeepers", "foreign ministry") or a personal pronoun."""
         if tok.pos_ == "PRON":
             return tok.lower_ in MALE_FEMALE or tok.lower_ in ("they", "them")
+        if tok.i - tok.sent.start <= 3 and is_dateline(tok):
+            return False
         if tok.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
             return True
         agents = self.tables.agents

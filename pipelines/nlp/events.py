@@ -22,12 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.nlp.actors import ActorResolver, ActorTables, event_verb, find_arguments, verb_entry
+from pipelines.nlp.actors import (MODIFIER_DEPS, ActorResolver, ActorTables, event_verb, find_arguments,
+                                  main_predicate, reporting_speaker, verb_entry)
 from pipelines.nlp.countries import country_for, country_table
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.1"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.2"
 
 NONE_CLASS = "NONE"
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
@@ -35,6 +36,8 @@ EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RE
 QUAD_CLASS = {"AGREE": 1, "CONSULT": 1, "SUPPORT": 1, "CONCEDE": 1, "COOPERATE": 2, "AID": 2,
               "RETREAT": 2, "REQUEST": 3, "ACCUSE": 3, "REJECT": 3, "THREATEN": 3, "PROTEST": 4,
               "SANCTION": 4, "MOBILIZE": 4, "COERCE": 4, "ASSAULT": 4}
+# Events that are acts of speech: the speaker of "X said ..." is their source when the clause names none.
+VERBAL = frozenset({"AGREE", "SUPPORT", "CONCEDE", "REQUEST", "ACCUSE", "REJECT", "THREATEN"})
 # CAMEO root used when the sentence's verb does not give one (PLOVER.md, "approx." column).
 DEFAULT_ROOT = {"AGREE": "03", "CONSULT": "04", "SUPPORT": "05", "CONCEDE": "08",
                 "COOPERATE": "06", "AID": "07", "RETREAT": "08", "REQUEST": "10", "ACCUSE": "11",
@@ -85,6 +88,8 @@ class CoderConfig:
     max_events: int = 8          # at most this many events per article (anchors first)
     political_actor: bool = True  # drop events whose every actor found is a company (codebook §1)
     lead_actors: bool = True     # a headline event's missing actors come from the lead's sentence of its type
+    main_predicate: bool = True  # without a verb of the event's type, the sentence's predicate, not another type's verb
+    speaker_source: bool = True  # a verbal event without a source takes the speaker of the sentence's reporting verb
 
 
 class TypeClassifier:
@@ -278,17 +283,27 @@ class EventCoder:
         best, best_depth = None, 99
         for tok in sent:
             hit = verb_entry(tok, self.strong_verbs)
-            if not hit or hit[0] != etype:
+            if not hit or hit[0] != etype or tok.dep_ in MODIFIER_DEPS:
                 continue
             depth, cur = (0 if tok.pos_ in ("VERB", "AUX") else 3), tok
             while cur.i != cur.head.i and depth < 20:
                 cur, depth = cur.head, depth + 1
             if depth < best_depth:
                 best, best_depth = tok, depth
-        return best if best is not None else event_verb(sent, self.verbs, self.strong_verbs)
+        if best is not None:
+            return best
+        verb = event_verb(sent, self.verbs, self.strong_verbs)
+        hit = verb_entry(verb, self.strong_verbs) if verb is not None else None
+        if hit and hit[0] != etype and self.config.main_predicate:
+            # A reliable verb of another type ("..., forcing officers to flee" in an attack) is
+            # a side act: the sentence's own predicate carries the event the classifier saw.
+            return main_predicate(sent) or verb
+        return verb
 
     def _event(self, etype, confidence, field, sent, verb, verb_hit, ents, context, published_at) -> dict:
         source_span, target_span = find_arguments(sent, verb, self.actors.is_actor)
+        if source_span is None and verb is not None and etype in VERBAL and self.config.speaker_source:
+            source_span = reporting_speaker(sent, verb, self.actors.is_actor)
         source = self.actors.actor(source_span, ents, context) if source_span is not None else None
         target = self.actors.actor(target_span, ents, context) if target_span is not None else None
         if source and target:

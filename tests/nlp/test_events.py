@@ -303,3 +303,63 @@ def test_a_headline_event_takes_its_missing_actors_from_the_lead(nlp, resolver):
     assert headline_actors(CoderConfig(lead_actors=False)) == (None, None)
     source, target = headline_actors(CoderConfig())
     assert source["country"] == "USA" and target["country"] == "PRK"
+
+
+# -- release 2.2: arguments the parse leaves empty or gives to someone else ---------------------
+
+def test_a_wire_dateline_is_not_the_subject(nlp, coder):
+    from pipelines.nlp.actors import is_dateline
+
+    doc = nlp("LISBON — Portugal and Morocco signed a fisheries accord on Monday.")
+    assert is_dateline(doc[0]) and not coder.actors.is_actor(doc[0])
+    assert not is_dateline(nlp("US troops left the base on Monday.")[0])
+    source, target = _arguments(nlp, coder, "LISBON — Portugal and Morocco signed a fisheries accord on Monday.",
+                                "signed")
+    assert source == "Portugal" and target == "Morocco"
+
+
+def test_a_pronoun_in_a_reported_clause_is_the_speaker(nlp, coder):
+    source, _ = _arguments(nlp, coder, "The Chadian army said it shelled rebel positions near the border.", "shelled")
+    assert source is not None and "army" in source
+
+
+def test_an_actor_inside_a_non_actor_object_is_the_target(nlp, coder):
+    _, target = _arguments(nlp, coder, "Peru signed a contract to buy wheat from Canada.", "signed")
+    assert target == "Canada"
+    # ... but not a place the object happens at.
+    _, target = _arguments(nlp, coder, "The ministry opened an office in Lima.", "opened")
+    assert target != "Lima"
+
+
+def test_a_participle_clause_shares_the_main_subject(nlp, coder):
+    source, _ = _arguments(nlp, coder, "The rebels attacked the garrison at dawn, killing six soldiers.", "killing")
+    assert source is not None and "rebels" in source
+
+
+def test_a_participle_modifying_a_noun_is_not_the_event_verb(nlp, coder):
+    from pipelines.nlp.actors import event_verb
+
+    sent = next(nlp("The ruling coalition appointed a new governor for the province.").sents)
+    verb = event_verb(sent, coder.verbs, coder.strong_verbs)
+    assert verb is None or verb.lower_ != "ruling"
+
+
+def test_the_object_of_an_action_noun_is_the_target(nlp, coder):
+    source, target = _arguments(nlp, coder, "A court ordered the arrest of the former governor Luis Pardo.", "arrest")
+    assert source is not None and "court" in source
+    assert target is not None and "governor" in target
+
+
+def test_a_verbal_event_without_a_source_takes_the_reporting_speaker(nlp, coder):
+    from pipelines.nlp.actors import reporting_speaker
+
+    sent = next(nlp("The new tax law is unfair to farmers, opposition senators say.").sents)
+    verb = next(t for t in sent if t.lower_ == "is")
+    assert reporting_speaker(sent, verb, coder.actors.is_actor).text == "opposition senators"
+
+
+def test_without_a_verb_of_its_type_the_event_sits_on_the_sentence_predicate(nlp, coder):
+    from pipelines.nlp.actors import main_predicate
+
+    sent = next(nlp("Officials said gunmen torched a police post overnight, forcing residents to flee.").sents)
+    assert main_predicate(sent).lower_ == "torched"
