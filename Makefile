@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup prism demo test events-model events-eval clean
+.PHONY: setup prism chromium demo test events-model events-eval clean
 
 # PYTHONWARNINGS=ignore: setuptools' editable-install notices are advice for package authors.
 $(STAMP): setup.py requirements/model.txt
@@ -33,7 +33,16 @@ GO := $(shell command -v go 2>/dev/null)
 demo: $(STAMP)
 	$(BIN)/newsflow demo
 
-test: $(STAMP) $(if $(GO),$(BIN)/prism)
+# The report's page test (tests/report/) drives a real headless Chromium: Debian's package, since
+# Playwright (installed by setup) must not download a browser of its own. Installed when missing.
+chromium:
+	@command -v chromium >/dev/null || { \
+	    echo "make: installing Debian's chromium for the report's browser test (apt-get)"; \
+	    sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+	    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; \
+	    command -v chromium >/dev/null || { echo "make: chromium could not be installed (apt-get install chromium)" >&2; exit 1; }; }
+
+test: $(STAMP) $(if $(GO),$(BIN)/prism) chromium
 	$(BIN)/python -m pytest
 
 # The PLOVER event coder's assets, rebuilt in order from the repository and ../shared

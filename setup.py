@@ -65,12 +65,16 @@ setup(
         "tqdm>=4.66,<5",
         "python-dateutil>=2.8,<3",
         "tokenizers>=0.20,<0.24",  # reads the pinned WordLlama tokenizer (requirements/model.txt)
+        # the local CA and broker certificate of `newsflow kafka up --secure` (pipelines/io/tls.py)
+        "cryptography~=50.0",
     ],
     extras_require={
         # The spaCy model is pinned by version and hash in requirements/model.txt.
         # kubernetes-validate: the Kubernetes API schemas, offline, for tests/deploy (PyYAML comes with Beam).
         # hypothesis: the property-based tests (parser, Avro codec, offset ledger, schema evolution).
-        "test": ["pytest~=9.2", "kubernetes-validate~=1.37.0", "hypothesis~=6.170"],
+        # playwright: drives Debian's Chromium (installed by .ci/run) in the report's page test;
+        # it never downloads a browser of its own (tests/report/browser.py).
+        "test": ["pytest~=9.2", "kubernetes-validate~=1.37.0", "hypothesis~=6.170", "playwright~=1.65.2"],
         "eval": ["matplotlib~=3.11"],
     },
     entry_points={"console_scripts": ["newsflow=pipelines.cli:main"]},

@@ -13,7 +13,8 @@ import sys
 
 from pipelines import __version__
 
-from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, add_bootstrap_flag, add_broker_timeout_flag, add_state_dir_flag
+from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, add_bootstrap_flag, add_broker_timeout_flag, \
+    add_state_dir_flag, apply_kafka_security
 from pipelines.io.topics import ENRICHED_TOPIC, RAW_TOPIC
 from pipelines.pipeline.launch import configure_logging
 
@@ -28,12 +29,20 @@ def cmd_kafka(args) -> int:
         print(f"kafka: jars in {broker.resolve_jars(cfg)}")
         return 0
     if args.action == "up":
+        if args.secure:
+            cfg = broker.secure_config(cfg)
         bootstrap = broker.up(cfg)
         created = ensure_topics(bootstrap, CONTRACT_TOPICS,
                                 settings=TopicSettings(partitions=args.partitions,
-                                                       retention_ms=int(args.retention_hours * 3600 * 1000)))
+                                                       retention_ms=int(args.retention_hours * 3600 * 1000)),
+                                security=broker.running_config(cfg).admin)
         if created:
             print(f"kafka: created topics {', '.join(created)}")
+        if args.secure:
+            client_file = broker.add_client_user(cfg, args.user)
+            print(f"kafka: SASL_SSL with SCRAM-SHA-512 user {args.user}, ACLs on; client settings in {client_file}\n"
+                  f"  pass them with --kafka-config {client_file} --bootstrap-servers {bootstrap}\n"
+                  f"  or: export NEWSFLOW_KAFKA_CONFIG={client_file} NEWSFLOW_BOOTSTRAP_SERVERS={bootstrap}")
         return 0
     if args.action == "down":
         broker.down(cfg)
@@ -86,7 +95,7 @@ def cmd_consume(args) -> int:
         if args.dead_letters:
             raise ValueError("--dead-letters goes with --avro DIR; for the topic use --topic articles.dlq")
         from pipelines.io.kafka_client import check_broker
-        check_broker(args.bootstrap_servers)
+        check_broker(args.bootstrap_servers, topics=[args.topic])
         records = consume_topic(args.bootstrap_servers, args.topic, from_beginning=args.from_beginning,
                                 max_messages=args.max, timeout_s=args.timeout, group=args.group)
     count = 0
@@ -124,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     kafka.add_argument("--partitions", type=int, default=3, help="partitions of the contract topics created by up")
     kafka.add_argument("--retention-hours", type=float, default=168.0, help="retention of topics created by up")
     kafka.add_argument("--json", action="store_true", help="status as JSON")
+    kafka.add_argument("--secure", action="store_true",
+                       help="up: a locked-down broker (SASL_SSL with a local CA, SCRAM-SHA-512 and PLAIN, ACLs); "
+                            "prints the client settings file to pass with --kafka-config")
+    kafka.add_argument("--user", default="newsflow", help="with --secure: the SCRAM user to create (default newsflow)")
     add_state_dir_flag(kafka)
     kafka.set_defaults(func=cmd_kafka)
 
@@ -161,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
             ("demo", "pipelines.pipeline.demo", "the main job on the embedded default: broker, seeds, pipeline, summary"),
             ("feeds", "pipelines.io.feeds", "poll RSS/Atom feeds and publish new articles"),
             ("health", "pipelines.health", "is a running `newsflow run --health-file PATH` healthy? exit 0/1, for probes"),
+            ("report", "pipelines.report.cli", "a self-contained HTML page of charts over an Avro folder or a topic range"),
             ("eval", None, "evaluate NER (eval ner) or the event coder (eval events)")):
         p = sub.add_parser(name, help=help_text, add_help=False)
         p.set_defaults(delegate=module)
@@ -189,7 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    from kafka.errors import KafkaError
+
     from pipelines.io.errors import BrokerError
+    from pipelines.io.kafka_client import access_denied
 
     try:
         if hasattr(args, "delegate"):
@@ -204,9 +221,18 @@ def main(argv: list[str] | None = None) -> int:
             return _delegate(args.delegate, tail)
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        if hasattr(args, "kafka_config"):
+            apply_kafka_security(args)
         return args.func(args)
     except (BrokerError, FileNotFoundError, ValueError) as exc:
         print(f"newsflow {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KafkaError as exc:
+        # Refused by a secure cluster (no ACL, ...) after connecting: one line naming the cause.
+        denied = access_denied(exc, getattr(args, "bootstrap_servers", None))
+        if denied is None:
+            raise
+        print(f"newsflow {args.command}: {denied}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"newsflow {args.command}: interrupted", file=sys.stderr)

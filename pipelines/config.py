@@ -1,7 +1,9 @@
 """Defaults and flags every command shares, and the only reader of the environment.
 
-``NEWSFLOW_BOOTSTRAP_SERVERS``, ``NEWSFLOW_HOME`` and ``NEWSFLOW_BROKER_TIMEOUT_SECONDS`` are read here, when a command builds its
-flags; everything below the launchers receives explicit configuration.
+``NEWSFLOW_BOOTSTRAP_SERVERS``, ``NEWSFLOW_HOME``, ``NEWSFLOW_KAFKA_CONFIG`` and
+``NEWSFLOW_BROKER_TIMEOUT_SECONDS`` are read here, when a command builds its flags; the Kafka
+password (``$NEWSFLOW_KAFKA_PASSWORD`` or the variable ``--sasl-password-env`` names) when a
+launcher applies the security flags. Everything below the launchers receives explicit configuration.
 """
 from __future__ import annotations
 
@@ -30,8 +32,59 @@ def default_state_dir() -> Path:
 
 
 def add_bootstrap_flag(parser) -> None:
+    """``--bootstrap-servers`` and the TLS/SASL flags: every command that talks to Kafka has both."""
     parser.add_argument("--bootstrap-servers", default=default_bootstrap(), metavar="HOST:PORT[,...]",
                         help="Kafka bootstrap servers (default: $NEWSFLOW_BOOTSTRAP_SERVERS or localhost:9092)")
+    add_kafka_security_flags(parser)
+
+
+class _RefusePassword(argparse.Action):
+    """``--sasl-password``: refused without echoing the value (a command line is seen by ``ps``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error("the Kafka password is never taken on the command line (other users see it in `ps`); "
+                     "set $NEWSFLOW_KAFKA_PASSWORD or pass --sasl-password-file FILE")
+
+
+def add_kafka_security_flags(parser) -> None:
+    """TLS and SASL for the Kafka connection (docs/CONTRACT.md, "Kafka security"). Only file paths
+    and variable names: these flags may be shown, logged and passed to worker processes."""
+    from pipelines.io.kafka_security import MECHANISMS, PROTOCOLS
+
+    parser.add_argument("--kafka-config", default=os.environ.get("NEWSFLOW_KAFKA_CONFIG") or None, metavar="FILE",
+                        help="Kafka client settings file: security.protocol, sasl.mechanism, sasl.username, "
+                             "sasl.password.file|.env, ssl.ca.location, ... (default $NEWSFLOW_KAFKA_CONFIG); "
+                             "the flags below override it")
+    parser.add_argument("--security-protocol", choices=PROTOCOLS, default=None,
+                        help="Kafka security protocol (default PLAINTEXT; SASL_SSL when a user is given)")
+    parser.add_argument("--sasl-mechanism", choices=MECHANISMS, default=None, help="SASL mechanism")
+    parser.add_argument("--sasl-username", default=None, metavar="USER", help="SASL user name")
+    parser.add_argument("--sasl-password-file", default=None, metavar="FILE",
+                        help="file holding the SASL password (else the variable of --sasl-password-env)")
+    parser.add_argument("--sasl-password-env", default=None, metavar="VAR",
+                        help="environment variable holding the SASL password (default NEWSFLOW_KAFKA_PASSWORD)")
+    parser.add_argument("--sasl-password", nargs="?", action=_RefusePassword, help=argparse.SUPPRESS)
+    parser.add_argument("--ssl-ca-file", default=None, metavar="PEM",
+                        help="CA certificate(s) that signed the brokers' certificates (default: the system's)")
+    parser.add_argument("--ssl-cert-file", default=None, metavar="PEM", help="client certificate (mutual TLS)")
+    parser.add_argument("--ssl-key-file", default=None, metavar="PEM", help="client certificate's private key")
+    parser.add_argument("--ssl-no-check-hostname", action="store_true", default=False,
+                        help="accept a broker certificate that does not name the host (not recommended)")
+
+
+def apply_kafka_security(args):
+    """Resolve the security flags of ``args`` (argparse namespace or Beam options view), read the
+    password from its file or variable, and make every Kafka client of this process use them."""
+    from pipelines.io import kafka_client, kafka_security
+
+    settings = kafka_security.from_flags(
+        kafka_config=args.kafka_config, protocol=args.security_protocol, mechanism=args.sasl_mechanism,
+        username=args.sasl_username, password_file=args.sasl_password_file, password_env=args.sasl_password_env,
+        ca_file=args.ssl_ca_file, cert_file=args.ssl_cert_file, key_file=args.ssl_key_file,
+        no_check_hostname=args.ssl_no_check_hostname)
+    security = kafka_security.resolve(settings, os.environ)
+    kafka_client.use_security(security)
+    return security
 
 
 def positive_seconds(text: str) -> float:

@@ -9,3 +9,7 @@ class BrokerError(RuntimeError):
 
 class BrokerUnavailable(BrokerError):
     """No Kafka broker answered at the bootstrap address."""
+
+
+class KafkaAccessDenied(BrokerError):
+    """The broker answered but refused us: authentication failed, not authorised, TLS not trusted."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import TopicAlreadyExistsError, TopicAuthorizationFailedError
 
 from pipelines.io.kafka_client import make_admin
 
@@ -24,9 +24,9 @@ class TopicSettings:
 
 
 def ensure_topics(bootstrap_servers: str, topics, partitions: int | None = None,
-                  settings: TopicSettings = TopicSettings()) -> list[str]:
+                  settings: TopicSettings = TopicSettings(), security=None) -> list[str]:
     """Create the topics that do not exist yet; return the names created."""
-    admin = make_admin(bootstrap_servers)
+    admin = make_admin(bootstrap_servers, security=security)
     try:
         existing = set(admin.list_topics())
         wanted = [t for t in dict.fromkeys(topics) if t not in existing]
@@ -39,6 +39,9 @@ def ensure_topics(bootstrap_servers: str, topics, partitions: int | None = None,
             admin.create_topics(new)
         except TopicAlreadyExistsError:
             pass  # another client created it between list and create
+        except TopicAuthorizationFailedError as exc:
+            # A topic we may not see is not listed either: name the topics, not the request.
+            raise TopicAuthorizationFailedError(set(wanted)) from exc
         return wanted
     finally:
         admin.close()

@@ -32,7 +32,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.article import parse_published_at
-from pipelines.config import METRICS_NAMESPACE, add_bootstrap_flag, add_log_flags
+from pipelines.config import METRICS_NAMESPACE, add_bootstrap_flag, add_log_flags, apply_kafka_security
 from pipelines.io.archives import CsvMapping, check_inputs, expand_inputs, read_file
 from pipelines.io.avro_files import deterministic_sync_marker, partition_of, write_file_atomically
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka
@@ -235,6 +235,7 @@ def count_inputs(files: list[str], mapping: CsvMapping) -> int:
 def main(argv: list[str] | None = None) -> int:
     args, beam_args = parse_args(list(sys.argv[1:] if argv is None else argv))
     configure_logging(args.log_level)
+    apply_kafka_security(args)
     out = args.avro_dir = output_location(args.avro_dir)
     existing = existing_avro_files(out)
     if existing and not args.overwrite:
@@ -253,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"replay: {len(args.files)} file(s), {total} record(s) -> {out}", file=sys.stderr)
     else:
         from pipelines.io.kafka_client import check_broker
-        check_broker(args.bootstrap_servers)
+        check_broker(args.bootstrap_servers, topics=[args.from_topic])
         print(f"replay: topic {args.from_topic} on {args.bootstrap_servers} -> {out}", file=sys.stderr)
     if args.output_topic:
         from pipelines.io.topics import ensure_topics

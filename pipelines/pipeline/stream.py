@@ -325,6 +325,7 @@ def _run_copies(argv, worker, processes, log, stop: _Stop) -> tuple[tuple[int, C
 
 def run(argv: list[str], log=log_line) -> int:
     """Check flags, broker and topics, run until stopped (or the end with --until-end), give the account."""
+    from pipelines.config import apply_kafka_security
     from pipelines.io.kafka_client import check_broker
     from pipelines.io.topics import ensure_topics
 
@@ -334,6 +335,7 @@ def run(argv: list[str], log=log_line) -> int:
     options = PipelineOptions(launch.harness_log_flags(beam_argv, level))
     kafka = options.view_as(KafkaOptions)
     enrich = options.view_as(EnrichOptions)
+    apply_kafka_security(kafka)  # every client of the run, and of its workers in this process
     worker = parse_worker(kafka.worker)
     if kafka.processes < 0:
         raise ValueError(f"--processes must be 0 (one per core) or more, not {kafka.processes}")

@@ -14,7 +14,8 @@ from typing import Callable, Sequence
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
-from pipelines.config import DEFAULT_BOOTSTRAP, add_broker_timeout_flag, default_bootstrap, default_state_dir
+from pipelines.config import DEFAULT_BOOTSTRAP, add_broker_timeout_flag, add_kafka_security_flags, \
+    apply_kafka_security, default_bootstrap, default_state_dir
 from pipelines.io.errors import BrokerError
 from pipelines.io.feeds.http import HttpClient, HttpConfig
 from pipelines.io.feeds.poller import FeedPoller, FeedsConfig
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--topic", default=RAW_TOPIC, help=f"topic to publish to (default {RAW_TOPIC})")
     parser.add_argument("--bootstrap-servers", metavar="HOST:PORT",
                         help=f"Kafka bootstrap servers (default $NEWSFLOW_BOOTSTRAP_SERVERS or {DEFAULT_BOOTSTRAP})")
+    add_kafka_security_flags(parser)
     add_broker_timeout_flag(parser)
     parser.add_argument("--state-dir", metavar="DIR",
                         help="seen-set and feed state (default $NEWSFLOW_HOME/feeds or ~/.newsflow/feeds)")
@@ -144,6 +146,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"newsflow feeds: {exc}", file=sys.stderr)
         return 2
     bootstrap = args.bootstrap_servers or default_bootstrap()
+    if not args.dry_run:
+        try:
+            apply_kafka_security(args)
+        except ValueError as exc:
+            print(f"newsflow feeds: {exc}", file=sys.stderr)
+            return 2
     state_dir = Path(args.state_dir or default_state_dir() / "feeds")
     config = FeedsConfig(feed_urls=urls, interval=args.interval, max_backoff=args.max_backoff,
                          max_polls=1 if args.once else args.max_polls, duration=args.duration,
