@@ -13,8 +13,8 @@ import sys
 
 from pipelines import __version__
 
-from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, add_bootstrap_flag, add_state_dir_flag, \
-    apply_kafka_security
+from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, add_bootstrap_flag, add_broker_timeout_flag, \
+    add_state_dir_flag, apply_kafka_security
 from pipelines.io.topics import ENRICHED_TOPIC, RAW_TOPIC
 from pipelines.pipeline.launch import configure_logging
 
@@ -60,6 +60,7 @@ def cmd_publish(args) -> int:
     from pipelines.io.archives import CsvMapping, check_inputs, expand_inputs
     from pipelines.io.kafka_client import make_producer
     from pipelines.io.publish import publish_files
+    from pipelines.io.retry import BrokerOutage, BrokerWatch, give_up, producer_waits
     from pipelines.io.topics import ensure_topics
 
     # Inputs first: a missing file is the user's problem to fix, whatever the broker does.
@@ -67,10 +68,14 @@ def cmd_publish(args) -> int:
     files = expand_inputs(args.files)
     check_inputs(files, mapping)
     ensure_topics(args.bootstrap_servers, [args.topic])
-    producer = make_producer(args.bootstrap_servers)
+    # A broker that goes away meanwhile is waited for: the producer retries, the watch says so.
+    producer = make_producer(args.bootstrap_servers, **producer_waits(args.broker_timeout_seconds))
+    outage = BrokerOutage(args.bootstrap_servers, args.broker_timeout_seconds,
+                          lambda line: print(f"newsflow publish: {line}", file=sys.stderr, flush=True))
     try:
-        report = publish_files(producer, args.topic, files, mapping=mapping,
-                               max_bytes=args.max_article_bytes, progress=not args.quiet)
+        with BrokerWatch(outage, on_gone=lambda message: give_up(message, "newsflow publish: ")):
+            report = publish_files(producer, args.topic, files, mapping=mapping,
+                                   max_bytes=args.max_article_bytes, progress=not args.quiet)
     finally:
         producer.close()
     print(report.line())
@@ -149,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="articles larger than N bytes are rejected as TooLarge (default 1,000,000)")
     publish.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     add_bootstrap_flag(publish)
+    add_broker_timeout_flag(publish)
     publish.set_defaults(func=cmd_publish)
 
     consume = sub.add_parser("consume", help="read a topic (default articles.enriched) and print JSON lines")

@@ -1,9 +1,9 @@
 """Defaults and flags every command shares, and the only reader of the environment.
 
-``NEWSFLOW_BOOTSTRAP_SERVERS``, ``NEWSFLOW_HOME`` and ``NEWSFLOW_KAFKA_CONFIG`` are read here,
-when a command builds its flags; the Kafka password (``$NEWSFLOW_KAFKA_PASSWORD`` or the variable
-``--sasl-password-env`` names) when a launcher applies the security flags. Everything below the
-launchers receives explicit configuration.
+``NEWSFLOW_BOOTSTRAP_SERVERS``, ``NEWSFLOW_HOME``, ``NEWSFLOW_KAFKA_CONFIG`` and
+``NEWSFLOW_BROKER_TIMEOUT_SECONDS`` are read here, when a command builds its flags; the Kafka
+password (``$NEWSFLOW_KAFKA_PASSWORD`` or the variable ``--sasl-password-env`` names) when a
+launcher applies the security flags. Everything below the launchers receives explicit configuration.
 """
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ DEFAULT_BOOTSTRAP = "localhost:9092"
 DEFAULT_MAX_ARTICLE_BYTES = 1_000_000
 # Seconds of annotation one article may take (pipelines.pipeline.enrich.RecordBudget).
 DEFAULT_RECORD_TIMEOUT_SECONDS = 10.0
+# Seconds a running command waits for a broker that went away before it gives up (pipelines.io.retry).
+DEFAULT_BROKER_TIMEOUT_SECONDS = 300.0
 # Beam metrics namespace of every newsflow counter.
 METRICS_NAMESPACE = "newsflow"
 
@@ -83,6 +85,28 @@ def apply_kafka_security(args):
     security = kafka_security.resolve(settings, os.environ)
     kafka_client.use_security(security)
     return security
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type: a number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes a number of seconds, not {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
+    return value
+
+
+def add_broker_timeout_flag(parser) -> None:
+    """How long run, publish and feeds wait for a broker that went away while they work."""
+    # A string default goes through ``type`` too: a bad $NEWSFLOW_BROKER_TIMEOUT_SECONDS is a usage error.
+    parser.add_argument("--broker-timeout-seconds", type=positive_seconds, metavar="S",
+                        default=os.environ.get("NEWSFLOW_BROKER_TIMEOUT_SECONDS") or str(DEFAULT_BROKER_TIMEOUT_SECONDS),
+                        help="a broker that goes away while the command works is waited for (retries with "
+                             "back-off, one line when it goes and one when it is back); after S seconds "
+                             f"the command ends with exit 69 (default: $NEWSFLOW_BROKER_TIMEOUT_SECONDS or "
+                             f"{DEFAULT_BROKER_TIMEOUT_SECONDS:g})")
 
 
 def add_state_dir_flag(parser) -> None:

@@ -50,10 +50,11 @@ from apache_beam.metrics import Metrics
 from apache_beam.utils.shared import Shared
 
 from pipelines import avro
-from pipelines.config import METRICS_NAMESPACE
+from pipelines.config import DEFAULT_BROKER_TIMEOUT_SECONDS, METRICS_NAMESPACE
 from pipelines.health import HealthFile, Heartbeat
 from pipelines.io.avro_files import PartitionedAvroWriter, TransactionalAvroFiles
 from pipelines.io.offsets import CommitLedger
+from pipelines.io.retry import client_outage, producer_waits, retry
 from pipelines.io.topics import DLQ_TOPIC, ENRICHED_TOPIC
 
 LOG = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ class DeliveryConfig:
     health: HealthFile | None = None      # beat here at every record and bundle (``pipelines.health``)
     # Exactly-once: outputs and offsets in one Kafka transaction of this id (needs commit_group).
     transactional_id: str | None = None
+    # A broker outage is waited out this long (``pipelines.io.retry``): sends and commits retry.
+    broker_timeout_seconds: float = DEFAULT_BROKER_TIMEOUT_SECONDS
 
 
 def source_range(kind: str, record: dict) -> tuple[str, int, int, int] | None:
@@ -114,13 +117,16 @@ class Delivery:
         self._lock = threading.Lock()
         self._producer = self._committer = self._avro = None
         if cfg.bootstrap_servers and (cfg.output_topic or cfg.dlq_topic):
-            self._producer = make_producer(cfg.bootstrap_servers)
+            self._producer = make_producer(cfg.bootstrap_servers, **producer_waits(cfg.broker_timeout_seconds))
         if cfg.bootstrap_servers and cfg.commit_group:
             self._committer = make_consumer(cfg.bootstrap_servers, group_id=cfg.commit_group)
         if cfg.avro_dir:
             self._avro = PartitionedAvroWriter(cfg.avro_dir, "enriched")
         self._schemas = {ENRICHED: avro.load_schema("enriched"), DEAD: avro.load_schema("dead_letter")}
         self._unflushed: list[tuple[str, int, int, int]] = []  # source ranges written, not yet durable
+        self._sent: list = []  # futures of the sends since the last flush
+        # Sends and commits wait out a broker outage; the run's BrokerWatch says so and gives up first.
+        self._outage = client_outage(cfg.bootstrap_servers, cfg.broker_timeout_seconds) if cfg.bootstrap_servers else None
         self._ledger = CommitLedger()
         self._counts = Counter()
         self._last_progress = self._last_progress_at = time.monotonic()
@@ -131,14 +137,14 @@ class Delivery:
         with self._lock:
             if kind == ENRICHED:
                 if self._producer and self._cfg.output_topic:
-                    self._producer.send(self._cfg.output_topic, key=record["id"].encode("utf-8"),
-                                        value=avro.encode(record, self._schemas[ENRICHED]))
+                    self._sent.append(self._producer.send(self._cfg.output_topic, key=record["id"].encode("utf-8"),
+                                        value=avro.encode(record, self._schemas[ENRICHED])))
                 if self._avro:
                     self._avro.write(record)
             else:
                 if self._producer and self._cfg.dlq_topic:
-                    self._producer.send(self._cfg.dlq_topic, key=record.get("key"),
-                                        value=avro.encode(record, self._schemas[DEAD]))
+                    self._sent.append(self._producer.send(self._cfg.dlq_topic, key=record.get("key"),
+                                        value=avro.encode(record, self._schemas[DEAD])))
             self._counts[kind] += 1
             position = source_range(kind, record)
             if position:
@@ -149,6 +155,11 @@ class Delivery:
         with self._lock:
             if self._producer:
                 self._producer.flush()
+                sent, self._sent = self._sent, []
+                for future in sent:
+                    if future.failed():
+                        # Not delivered: commit nothing past it; the bundle fails and is read again.
+                        raise future.exception
             if self._avro:
                 self._avro.finalize()
             # Everything written so far is durable now (whichever bundle wrote it).
@@ -186,8 +197,9 @@ class Delivery:
         self._ledger.delivered(durable)
         due = self._ledger.due()
         if due:
-            self._committer.commit(offsets={TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
-                                            for (topic, partition), offset in due.items()})
+            offsets = {TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
+                       for (topic, partition), offset in due.items()}
+            retry(lambda: self._committer.commit(offsets=offsets), self._outage)
             self._ledger.confirm(due)
 
     def _base(self, tp) -> int:
@@ -196,10 +208,10 @@ class Delivery:
         The streaming reader commits its start when the group has none; without any commit
         (a reader that does not), the earliest retained offset is the only safe floor.
         """
-        committed = self._committer.committed(tp)
+        committed = retry(lambda: self._committer.committed(tp), self._outage)
         if committed is not None:
             return committed
-        return self._committer.beginning_offsets([tp])[tp]
+        return retry(lambda: self._committer.beginning_offsets([tp])[tp], self._outage)
 
 
 class TransactionalDelivery(Delivery):
@@ -220,7 +232,8 @@ class TransactionalDelivery(Delivery):
         self._lock = threading.Lock()
         self._committer = make_consumer(cfg.bootstrap_servers, group_id=cfg.commit_group)
         self._producer = make_producer(cfg.bootstrap_servers, transactional_id=cfg.transactional_id,
-                                       client_id="newsflow-producer-eos")
+                                       client_id="newsflow-producer-eos", **producer_waits(cfg.broker_timeout_seconds))
+        self._outage = client_outage(cfg.bootstrap_servers, cfg.broker_timeout_seconds)
         # Fences a predecessor with this id and settles its open transaction (aborted, or
         # completed if it had begun committing) before anything here reads committed offsets.
         self._producer.init_transactions()

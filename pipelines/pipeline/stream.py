@@ -33,6 +33,7 @@ from pipelines import health
 from pipelines.io.delivery import DELIVERED_DEAD_PREFIX, DELIVERED_ENRICHED, DeliverOutputs, DeliveryConfig
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka, owns, parse_worker, request_stop, reset_stop
 from pipelines.nlp.stories import StoryConfig
+from pipelines.io.retry import BrokerOutage, BrokerWatch, give_up
 from pipelines.pipeline import launch
 from pipelines.pipeline.enrich import EnrichArticles, EnrichConfig, from_kafka_record
 from pipelines.pipeline.options import EnrichOptions, KafkaOptions, run_help_parser
@@ -68,6 +69,7 @@ def build_pipeline(options: PipelineOptions, log=log_line, read_cfg: KafkaReadCo
                               avro_dir=None if enrich.no_avro else launch.output_location(enrich.avro_dir),
                               commit_group=kafka.group_id if commit else None,
                               progress_seconds=kafka.progress_seconds,
+                              broker_timeout_seconds=kafka.broker_timeout_seconds,
                               health=health.HealthFile.of(kafka.health_file, kafka.worker),
                               transactional_id=transactional_id(kafka) if kafka.exactly_once and commit else None)
     pipeline = beam.Pipeline(options=options)
@@ -385,7 +387,12 @@ def run(argv: list[str], log=log_line) -> int:
         # Ctrl-C / SIGTERM: drain (or cancel, see _Stop), flush, commit, exit 0; a second signal stops now.
         # Once the job has ended, a late signal must not cut short the exit, where Beam stops the
         # job server it started (Prism): it would be left running.
+        # A broker that goes away is waited for (the clients retry); the watch says so, and ends the
+        # process once it is away too long: nothing is committed past what was delivered.
+        outage = BrokerOutage(kafka.bootstrap_servers, kafka.broker_timeout_seconds,
+                              lambda line: log(f"newsflow run: {line}"))
         with launch.private_tempdir("newsflow-run-"), \
+                BrokerWatch(outage, on_gone=lambda message: give_up(message, "newsflow run: ")), \
                 StopOnSignals(stop.first_signal, stop.second_signal, then_ignore=not embedded) as signals:
             counts = _run_in_process(options, kafka, worker, log, stop, signals)
     wall = time.monotonic() - started

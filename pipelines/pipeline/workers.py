@@ -34,6 +34,8 @@ ACCOUNT = re.compile(r"newsflow run: read (\d+) = enriched (\d+) \+ dead-lettere
 PROGRESS = re.compile(r"progress: (\d+) done = (\d+) enriched \+ (\d+) dead-lettered")
 # A copy's own banner and stop notices: the launcher says these once for all of them.
 OWN_LINES = re.compile(r"newsflow run: (\S+ -> |\S+ received, |second signal, |stopped after)")
+# A copy's broker outage lines (``pipelines.io.retry``): every copy sees the same outage; said once.
+BROKER_STATE = re.compile(r"newsflow run: broker \S+ (unreachable;|back after|unreachable for)")
 WORKER_FLAGS = ("--worker", "--processes", "--health-file")
 
 
@@ -107,6 +109,7 @@ class Copies:
         self._log = log
         self._lock = threading.Lock()
         self._states = [CopyState() for _ in range(processes)]
+        self._broker_state = None  # the kind of the last broker line said
         base = without_flags(argv)
         health_file = flag_value(argv, "--health-file")
         self._procs = [subprocess.Popen(
@@ -132,6 +135,10 @@ class Copies:
                     state.counted = False
                 elif OWN_LINES.match(line):
                     pass
+                elif match := BROKER_STATE.match(line):
+                    if match.group(1) != self._broker_state:
+                        self._broker_state = match.group(1)
+                        self._log(line)
                 elif match := PROGRESS.match(line):
                     state.enriched, state.dead = int(match.group(2)), int(match.group(3))
                     enriched = sum(s.enriched for s in self._states)

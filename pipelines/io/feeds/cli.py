@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sqlite3
@@ -13,8 +14,8 @@ from typing import Callable, Sequence
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
-from pipelines.config import DEFAULT_BOOTSTRAP, add_kafka_security_flags, apply_kafka_security, default_bootstrap, \
-    default_state_dir
+from pipelines.config import DEFAULT_BOOTSTRAP, add_broker_timeout_flag, add_kafka_security_flags, \
+    apply_kafka_security, default_bootstrap, default_state_dir
 from pipelines.io.errors import BrokerError
 from pipelines.io.feeds.http import HttpClient, HttpConfig
 from pipelines.io.feeds.poller import FeedPoller, FeedsConfig
@@ -22,6 +23,7 @@ from pipelines.io.feeds.robots import RobotsPolicy
 from pipelines.io.feeds.sinks import ArticleSink, JsonLinesSink, KafkaSink
 from pipelines.io.feeds.state import FeedState, StateLocked
 from pipelines.io.kafka_client import make_producer
+from pipelines.io.retry import BrokerOutage, BrokerWatch, client_outage, give_up, producer_waits
 from pipelines.io.topics import RAW_TOPIC, ensure_topics
 from pipelines.signals import StopOnSignals
 
@@ -68,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--bootstrap-servers", metavar="HOST:PORT",
                         help=f"Kafka bootstrap servers (default $NEWSFLOW_BOOTSTRAP_SERVERS or {DEFAULT_BOOTSTRAP})")
     add_kafka_security_flags(parser)
+    add_broker_timeout_flag(parser)
     parser.add_argument("--state-dir", metavar="DIR",
                         help="seen-set and feed state (default $NEWSFLOW_HOME/feeds or ~/.newsflow/feeds)")
     parser.add_argument("--allow-private-addresses", action="store_true",
@@ -124,6 +127,12 @@ def _why_none_read(poller: FeedPoller) -> str:
     return ", ".join(reasons) or "no feed was due"
 
 
+def _gone(message: str) -> None:
+    """The broker stayed away past --broker-timeout-seconds: one line, exit 69 (what was not
+    acknowledged is not in the seen-set, so the next run publishes it)."""
+    give_up(message, "newsflow feeds: ")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``newsflow feeds``: 0 after a clean stop, 1 when a bounded run read no feed, 2 on bad usage or a missing prerequisite."""
     parser = build_parser()
@@ -160,13 +169,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.reset_backoff:
             cleared = state.reset_backoff(urls)
             log.info("back-off cleared for %d feed(s)%s", len(cleared), f": {' '.join(cleared)}" if cleared else "")
+        outage = None
         if args.dry_run:
             sink: ArticleSink = JsonLinesSink(sys.stdout)
         else:
             try:
                 ensure_topics(bootstrap, [args.topic])
-                # A short max_block_ms: a broker that goes away must not stall the poller for minutes.
-                sink = KafkaSink(make_producer(bootstrap, max_block_ms=10_000), args.topic, timeout=10.0)
+                # A broker that goes away is waited for, up to --broker-timeout-seconds: the sink
+                # awaits each send again with back-off, the watch says when it goes and comes back.
+                # Only the watch says the lines: an ack slower than 10 s on a loaded machine is no outage.
+                outage = BrokerOutage(bootstrap, args.broker_timeout_seconds, log.warning)
+                sink = KafkaSink(make_producer(bootstrap, **producer_waits(args.broker_timeout_seconds)),
+                                 args.topic, timeout=10.0, outage=client_outage(bootstrap, args.broker_timeout_seconds),
+                                 on_gone=_gone)
             except BrokerError as exc:
                 print(f"newsflow feeds: {exc}", file=sys.stderr)
                 return 2
@@ -176,7 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("polling %d feed(s) every %.0fs, state in %s, publishing to %s", len(urls),
                  config.interval, state_dir, "stdout" if args.dry_run else f"{args.topic} at {bootstrap}")
         try:
-            with StopOnSignals(partial(_stop_after_entry, stop)):
+            with StopOnSignals(partial(_stop_after_entry, stop)), \
+                    (BrokerWatch(outage, on_gone=_gone) if outage else contextlib.nullcontext()):
                 counts = poller.run()
         finally:
             sink.close()

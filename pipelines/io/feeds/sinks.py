@@ -1,9 +1,10 @@
 """Where the poller's new articles go: a Kafka topic, or JSON lines on stdout (``--dry-run``)."""
 from __future__ import annotations
 
-from typing import Protocol, TextIO
+from typing import Callable, Protocol, TextIO
 
 from pipelines.article import Article, encode_raw
+from pipelines.io.retry import BrokerGone, BrokerOutage, retry
 from pipelines.io.topics import RAW_TOPIC
 
 
@@ -23,13 +24,35 @@ def publish_article(producer, topic: str, article: Article, timeout: float = 30.
 
 
 class KafkaSink:
-    """Publishes to a Kafka topic through a kafka-python ``KafkaProducer``."""
+    """Publishes to a Kafka topic through a kafka-python ``KafkaProducer``.
 
-    def __init__(self, producer, topic: str = RAW_TOPIC, timeout: float = 30.0):
+    With an ``outage``, a broker that goes away is waited for (``pipelines.io.retry``): the same
+    send is awaited again with back-off (sent anew only if it failed), and ``on_gone`` is called
+    once the broker has been away too long.
+    """
+
+    def __init__(self, producer, topic: str = RAW_TOPIC, timeout: float = 30.0,
+                 outage: BrokerOutage | None = None, on_gone: Callable[[str], None] | None = None):
         self.producer, self.topic, self.timeout = producer, topic, timeout
+        self.outage, self.on_gone = outage, on_gone
 
     def publish(self, article: Article) -> None:
-        publish_article(self.producer, self.topic, article, self.timeout)
+        if self.outage is None:
+            publish_article(self.producer, self.topic, article, self.timeout)
+            return
+        sent = []
+
+        def acknowledged():
+            if not sent or sent[-1].failed():
+                sent.append(self.producer.send(self.topic, key=article.id.encode("utf-8"), value=encode_raw(article)))
+            return sent[-1].get(timeout=self.timeout)
+
+        try:
+            retry(acknowledged, self.outage)
+        except BrokerGone as exc:
+            if self.on_gone is None:
+                raise
+            self.on_gone(str(exc))
 
     def close(self) -> None:
         self.producer.flush(timeout=self.timeout)
