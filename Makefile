@@ -52,7 +52,7 @@ events-model: $(STAMP)
 	$(BIN)/python scripts/train_events.py
 
 # Every figure of docs/eval-events.md: grouped-by-writer CV, the tuning sets, inter-annotator
-# agreement, and the blind sets in data/eval (events_blind2.jsonl for this release; events_blind.jsonl, seen).
+# agreement, and the blind sets in data/eval (events_blind3.jsonl for this release; v2 and v1, seen).
 events-eval: $(STAMP)
 	$(BIN)/python scripts/cv_events.py
 	$(BIN)/python scripts/iaa_events.py

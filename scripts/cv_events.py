@@ -9,8 +9,8 @@ accuracy on event-bearing items, no-event rate on sport/entertainment/business/m
 gold actors found and country accuracy of those found, per-type ECE and AUC of the calibrated
 out-of-fold probabilities, and the tuning sets scored by a model trained without them.
 
-``--blind FILE ...`` (default: data/eval/events_blind2.jsonl, the blind set of the current
-release, then data/eval/events_blind.jsonl, blind for release 2.0 and seen since) are scored by
+``--blind FILE ...`` (default: data/eval/events_blind3.jsonl, the blind set of the current
+release 2.2, then events_blind2.jsonl and events_blind.jsonl, blind for 2.1 and 2.0 and seen since) are scored by
 the shipped model when they exist; otherwise a line says each was skipped.
 
 Usage: nice -n 10 python scripts/cv_events.py [--shared ../shared] [--no-encoder] [--json FILE]
@@ -32,7 +32,8 @@ from train_events import calibrate, extractor_from, fit, item_decisions, label_m
 from pipelines.eval.events import evaluate, load_resolver, predict  # noqa: E402
 
 NOEVENT_CATEGORIES = ("sport", "entertainment", "business", "markets")
-BLIND = (REPO / "data" / "eval" / "events_blind2.jsonl", REPO / "data" / "eval" / "events_blind.jsonl")
+BLIND = (REPO / "data" / "eval" / "events_blind3.jsonl", REPO / "data" / "eval" / "events_blind2.jsonl",
+         REPO / "data" / "eval" / "events_blind.jsonl")
 
 
 def auc(score: np.ndarray, y: np.ndarray) -> float:
