@@ -74,7 +74,8 @@ def topic() -> str:
 
 def run_args(cfg, source: str, group: str) -> list:
     return ["run", "--bootstrap-servers", cfg.bootstrap, "--input-topic", source, "--output-topic", f"{source}.out",
-            "--dlq-topic", f"{source}.dlq", "--group-id", group, "--no-avro", "--until-end"]
+            "--dlq-topic", f"{source}.dlq", "--stories-topic", f"{source}.stories", "--group-id", group,
+            "--no-avro", "--until-end"]
 
 
 def test_kafka_up_secure_prints_how_to_connect_and_that_works(secure, tmp_path):
