@@ -90,8 +90,8 @@ def cmd_registry(args) -> int:
         if args.action == "fetch":
             print(rs.fetch(home).parent)
         elif args.action == "up":
+            java = rs.find_java(os.environ.get("NEWSFLOW_REGISTRY_JAVA"))  # before a 160 MB download
             rs.fetch(home)
-            java = rs.find_java(os.environ.get("NEWSFLOW_REGISTRY_JAVA"))
             print("newsflow registry: starting (a minute or two on a busy machine)…", file=sys.stderr, flush=True)
             print(rs.up(home, java, args.port))
         elif args.action == "down":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -96,6 +97,17 @@ def test_replay_writes_the_confluent_format_and_mixed_topics_read_back(
     assert sorted(a.id for a in articles) == ids
     assert reader.stats.duplicates == 3 and reader.stats.undecodable == 0
 
+    # export and report read the mixed topic too: 3 articles (repeats dropped), nothing undecodable.
+    exported = newsflow("export", "--from-topic", topic_name, "--out", str(tmp_path / "x"), "--no-progress",
+                        "--timeout", "5", "--schema-registry", schema_registry, "--bootstrap-servers", kafka_broker)
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    assert "export: 3 article(s)" in exported.stdout + exported.stderr
+    report = newsflow("report", "--topic", topic_name, "--no-dlq", "--no-progress", "-o", str(tmp_path / "r.html"),
+                      "--schema-registry", schema_registry, "--bootstrap-servers", kafka_broker)
+    assert report.returncode == 0, report.stderr[-3000:]
+    assert "report: 6 enriched + 0 dead-lettered" in report.stdout + report.stderr
+    assert "undecodable" not in report.stdout + report.stderr
+
 
 def test_registry_errors_are_one_line(kafka_broker):
     with pytest.raises(RegistryUnavailableError, match="cannot reach the schema registry"):
@@ -105,4 +117,14 @@ def test_registry_errors_are_one_line(kafka_broker):
     result = newsflow("consume", "--topic", "x", "--timeout", "1", "--schema-registry", "http://127.0.0.1:9",
                       "--bootstrap-servers", kafka_broker, timeout=120)
     assert result.returncode == 1
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in result.stderr and "cannot reach the schema registry" in result.stderr
+
+
+def test_registry_up_without_java_21_says_so_in_one_line(tmp_path):
+    env = {**os.environ, "NEWSFLOW_REGISTRY_JAVA": str(tmp_path / "no-java")}
+    result = subprocess.run([sys.executable, "-m", "pipelines", "registry", "up", "--state-dir", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"newsflow registry: NEWSFLOW_REGISTRY_JAVA={tmp_path / 'no-java'} is not Java 21+ (found nothing runnable)"]
+    assert not (tmp_path / "registry").exists()  # nothing downloaded
