@@ -128,3 +128,30 @@ def test_registry_up_without_java_21_says_so_in_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"newsflow registry: NEWSFLOW_REGISTRY_JAVA={tmp_path / 'no-java'} is not Java 21+ (found nothing runnable)"]
     assert not (tmp_path / "registry").exists()  # nothing downloaded
+
+
+@pytest.mark.parametrize("exactly_once", [False, True], ids=["at-least-once", "exactly-once"])
+def test_the_run_sinks_write_dead_letters_in_the_confluent_format(kafka_broker, schema_registry, topic_name,
+                                                                  exactly_once):
+    """``newsflow run --schema-registry`` goes through these sinks (``pipelines.io.delivery``)."""
+    from pipelines.io.delivery import DEAD, Delivery, DeliveryConfig, TransactionalDelivery
+    from pipelines.io.topics import ensure_topics
+    from tests.io.test_delivery_commits import letter
+
+    dlq = f"{topic_name}.dlq"
+    ensure_topics(kafka_broker, [topic_name, dlq], partitions=1)
+    cfg = DeliveryConfig(bootstrap_servers=kafka_broker, output_topic=None, dlq_topic=dlq,
+                         commit_group=f"g-{topic_name}", schema_registry=schema_registry,
+                         transactional_id=f"tx-{topic_name}" if exactly_once else None)
+    sink = (TransactionalDelivery if exactly_once else Delivery)(cfg, log=None)
+    for offset in range(3):
+        sink.write(DEAD, letter(topic_name, offset))
+    sink.flush_and_commit()
+    values = raw_values(kafka_broker, dlq)
+    assert len(values) == 3 and all(v[:1] == b"\x00" for v in values)
+    with urllib.request.urlopen(f"{schema_registry}/subjects/{dlq}-value/versions/latest", timeout=30) as resp:
+        assert json.loads(resp.read())["id"] == struct.unpack(">I", values[0][1:5])[0]
+    assert [plain_decode(schema_registry, v)["offset"] for v in values] == [0, 1, 2]
+    out = newsflow("consume", "--topic", dlq, "--from-beginning", "--timeout", "5",
+                   "--schema-registry", schema_registry, "--bootstrap-servers", kafka_broker)
+    assert [json.loads(line)["error_class"] for line in out.stdout.splitlines()] == ["MissingBody"] * 3
