@@ -138,7 +138,7 @@ class Delivery:
 
     def _value(self, kind: str, record: dict, topic: str) -> bytes:
         """The Kafka value of a record: Confluent-framed with a registry, single-object without."""
-        if not hasattr(self, "_encoder"):
+        if not hasattr(self, "_encoder"):  # made here: TransactionalDelivery has an __init__ of its own
             self._encoder = ValueEncoder(self._cfg.schema_registry)
         return self._encoder.encode(record, "enriched" if kind == ENRICHED else "dead_letter", topic)
 
