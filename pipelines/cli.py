@@ -14,7 +14,7 @@ import sys
 from pipelines import __version__
 
 from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, add_bootstrap_flag, add_broker_timeout_flag, \
-    add_state_dir_flag, apply_kafka_security
+    add_schema_registry_flag, add_state_dir_flag, apply_kafka_security
 from pipelines.io.topics import ENRICHED_TOPIC, RAW_TOPIC
 from pipelines.pipeline.launch import configure_logging
 
@@ -82,6 +82,32 @@ def cmd_publish(args) -> int:
     return 0
 
 
+def cmd_registry(args) -> int:
+    from pipelines.io import registry_server as rs
+
+    home = rs.RegistryHome(args.state_dir)
+    try:
+        if args.action == "fetch":
+            print(rs.fetch(home).parent)
+        elif args.action == "up":
+            java = rs.find_java(os.environ.get("NEWSFLOW_REGISTRY_JAVA"))  # before a 160 MB download
+            rs.fetch(home)
+            print("newsflow registry: starting (a minute or two on a busy machine)…", file=sys.stderr, flush=True)
+            print(rs.up(home, java, args.port))
+        elif args.action == "down":
+            print("stopped" if rs.down(home) else "no registry was running", file=sys.stderr)
+        else:
+            state = rs.read_state(home)
+            if not (state and rs.is_ready(state["url"])):
+                print("no registry is running", file=sys.stderr)
+                return 1
+            print(state["url"])
+    except rs.RegistryError as exc:
+        print(f"newsflow registry: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_consume(args) -> int:
     from pipelines.io.consume import DEAD_LETTER_KIND, ENRICHED_KIND, consume_topic, count_avro_dir, read_avro_dir
 
@@ -97,10 +123,13 @@ def cmd_consume(args) -> int:
             raise ValueError("--dead-letters goes with --avro DIR; for the topic use --topic articles.dlq")
         from pipelines.io.kafka_client import check_broker
         check_broker(args.bootstrap_servers, topics=[args.topic])
+        if args.schema_registry:
+            from pipelines.schema_registry import check_registry
+            check_registry(args.schema_registry)
         records = consume_topic(args.bootstrap_servers, args.topic, from_beginning=args.from_beginning,
                                 max_messages=args.max, timeout_s=args.timeout, group=args.group,
                                 isolation_level=args.isolation_level, dedup_window=args.dedup_window,
-                                stats_out=stats)
+                                stats_out=stats, schema_registry=args.schema_registry)
     count = 0
     for record in records:
         print(json.dumps(record, ensure_ascii=False), flush=True)
@@ -174,8 +203,18 @@ def build_parser() -> argparse.ArgumentParser:
                          help="read the Avro files under DIR (run or replay output) instead of Kafka: enriched records")
     consume.add_argument("--dead-letters", action="store_true",
                          help="with --avro: print the dead letters (a replay's DIR/dlq/) instead of the enriched records")
+    add_schema_registry_flag(consume, writes=False)
     add_bootstrap_flag(consume)
     consume.set_defaults(func=cmd_consume)
+
+    registry = sub.add_parser("registry", help="manage a local schema registry (Apicurio, Confluent-compatible API) "
+                                               "on 127.0.0.1 for --schema-registry")
+    registry.add_argument("action", choices=("fetch", "up", "down", "status"),
+                          help="fetch: download it from Maven Central (about 160 MB, once); up: start it in the "
+                               "background and print its URL; down: stop it; status: print its URL if running")
+    registry.add_argument("--port", type=int, default=None, help="with up: this port (default: a free one)")
+    add_state_dir_flag(registry)
+    registry.set_defaults(func=cmd_registry)
 
     for name, module, help_text in (
             ("run", "pipelines.pipeline.stream", "the streaming pipeline: articles.raw -> enrich -> articles.enriched + Avro + DLQ"),

@@ -31,6 +31,17 @@ def default_state_dir() -> Path:
     return Path(os.environ.get("NEWSFLOW_HOME") or Path.home() / ".newsflow")
 
 
+def add_schema_registry_flag(parser, writes: bool) -> None:
+    """``--schema-registry URL``: Confluent wire format on the topics (docs/export.md)."""
+    parser.add_argument(
+        "--schema-registry", default=None, metavar="URL",
+        help=("write values in the Confluent wire format (00 + schema id + Avro), registering the schema "
+              "under <topic>-value at this Confluent-compatible registry (default: Avro single-object)")
+        if writes else
+        ("schema registry to fetch the writer schemas of Confluent wire-format values from "
+         "(single-object values are read either way)"))
+
+
 def add_bootstrap_flag(parser) -> None:
     """``--bootstrap-servers`` and the TLS/SASL flags: every command that talks to Kafka has both."""
     parser.add_argument("--bootstrap-servers", default=default_bootstrap(), metavar="HOST:PORT[,...]",

@@ -40,6 +40,23 @@ def kafka_broker(broker_config) -> str:
     broker.down(broker_config, log=lambda *_: None)
 
 
+@pytest.fixture(scope="session")
+def schema_registry(tmp_path_factory) -> str:
+    """Confluent-compatible URL of a real schema registry (Apicurio, in memory) on 127.0.0.1, started
+    once per session from the copy ``make setup`` fetched (``newsflow registry fetch``); needs Java 21+."""
+    import os
+
+    from pipelines.config import default_state_dir
+    from pipelines.io import registry_server
+
+    home = registry_server.RegistryHome(default_state_dir())
+    registry_server.fetch(home)  # a no-op after `make setup`
+    java = registry_server.find_java(os.environ.get("NEWSFLOW_REGISTRY_JAVA"))
+    proc, url = registry_server.start(home, java, log_file=tmp_path_factory.mktemp("registry") / "registry.log")
+    yield url
+    registry_server.stop_process(proc)
+
+
 @pytest.fixture
 def topic_name() -> str:
     return f"test.{uuid.uuid4().hex[:10]}"

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from typing import Iterable, Iterator
 
-from pipelines.config import add_bootstrap_flag, apply_kafka_security
+from pipelines.config import add_bootstrap_flag, add_schema_registry_flag, apply_kafka_security
 from pipelines.console import progress_counter
 from pipelines.export.tables import ArticleRows, fill_story_counts, newer, rows_of, tables_by_partition
 from pipelines.export.write import WriteReport, write_tables
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=10.0, metavar="S",
                         help="with --from-topic: give up after S seconds without a record (default 10)")
     parser.add_argument("--no-progress", action="store_true", help="no progress output")
+    add_schema_registry_flag(parser, writes=False)
     add_bootstrap_flag(parser)
     return parser
 
@@ -118,9 +119,13 @@ def main(argv: list[str] | None = None) -> int:
         apply_kafka_security(args)  # TLS/SASL flags (docs/CONTRACT.md), for every client of this process
         if args.from_topic not in check_broker(args.bootstrap_servers, topics=[args.from_topic]):
             raise ValueError(f"no topic {args.from_topic} at {args.bootstrap_servers}")
+        if args.schema_registry:
+            from pipelines.schema_registry import check_registry
+            check_registry(args.schema_registry)
         check_writable(args.out)
         reader = TopicReader(args.bootstrap_servers, args.from_topic, from_beginning=True, until_end=True,
-                             idle_timeout_s=args.timeout, dedup_window=0, on_undecodable=undecodable.append)
+                             idle_timeout_s=args.timeout, dedup_window=0, on_undecodable=undecodable.append,
+                             schema_registry=args.schema_registry)
         records = _closing(reader)
         where = f"topic {args.from_topic}"
         total = None

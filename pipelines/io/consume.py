@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Iterator
 
 from pipelines import avro
+from pipelines.schema_registry import RegistryClient, decode_any, is_confluent
 from pipelines.io.consumer import (
     DEAD_LETTER_KIND, DEFAULT_DEDUP_WINDOW, ENRICHED_KIND, AvroFolderReader, TopicReader, avro_files, record_kind)
 
@@ -31,13 +32,14 @@ def to_json_safe(value):
     return value
 
 
-def decode_value(data: bytes | None) -> dict:
-    """Any Kafka value as a JSON-able object: Avro single-object, else JSON, else raw text (never raises)."""
+def decode_value(data: bytes | None, registry: RegistryClient | None = None) -> dict:
+    """Any Kafka value as a JSON-able object: Avro single-object or (with ``registry``) Confluent wire
+    format, else JSON, else raw text (never raises for a bad value; an unreachable registry raises)."""
     if data is None:
         return {"value": None}
-    if avro.is_single_object(data):
+    if avro.is_single_object(data) or is_confluent(data):  # JSON never starts with a 00 byte
         try:
-            return to_json_safe(avro.decode(data))
+            return to_json_safe(decode_any(data, registry))
         except ValueError as exc:
             return {"undecodable": to_json_safe(data), "error": str(exc)}
     try:
@@ -49,12 +51,13 @@ def decode_value(data: bytes | None) -> dict:
 def consume_topic(bootstrap: str, topic: str, from_beginning: bool = False, max_messages: int | None = None,
                   timeout_s: float | None = 10.0, group: str | None = None,
                   isolation_level: str = "read_committed", dedup_window: int = DEFAULT_DEDUP_WINDOW,
-                  stats_out: list | None = None) -> Iterator[dict]:
+                  stats_out: list | None = None, schema_registry: str | None = None) -> Iterator[dict]:
     """Yield every value of ``topic`` as JSON (any value, not only enriched records), repeats of an
     ``id`` dropped; stop after ``max_messages`` or ``timeout_s`` without a new one."""
     with TopicReader(bootstrap, topic, group_id=group, from_beginning=from_beginning,
                      isolation_level=isolation_level, dedup_window=dedup_window, idle_timeout_s=timeout_s,
-                     max_records=max_messages, decode=decode_value) as reader:
+                     max_records=max_messages, decode=decode_value,
+                     schema_registry=schema_registry) as reader:
         if stats_out is not None:
             stats_out.append(reader.stats)
         yield from reader

@@ -12,7 +12,10 @@ has handed out (never a fetched record the caller did not get), reads with
 after ``idle_timeout_s`` without a record (counted from when it has its partitions: a group join
 can take seconds on a loaded broker; up to ``JOIN_GRACE_S``), after ``max_records``, or with
 ``until_end`` at the end of the topic as it was when reading began. A value that is not an enriched record is not
-raised mid-stream: it is counted in ``stats.undecodable`` and handed to ``on_undecodable``.
+raised mid-stream: it is counted in ``stats.undecodable`` and handed to ``on_undecodable``. Values are Avro single-object (``C3 01``) or, given a
+``schema_registry`` URL, the Confluent wire format (``00`` + schema id) too, told apart by the
+first byte: a topic holding both reads as one. A registry that cannot be reached is raised
+(``RegistryUnavailableError``), not counted: it is not a fault of the record.
 
     from pipelines.io.consumer import TopicReader
     with TopicReader("localhost:9092", group_id="my-app", from_beginning=True) as reader:
@@ -30,10 +33,10 @@ from typing import Any, Callable, Iterator
 
 import fastavro
 
-from pipelines import avro
 from pipelines.io.enriched import EnrichedArticle
 from pipelines.io.kafka_client import make_consumer
 from pipelines.io.topics import ENRICHED_TOPIC
+from pipelines.schema_registry import RegistryClient, decode_any
 
 ENRICHED_KIND, DEAD_LETTER_KIND = "enriched", "dead_letter"
 DEFAULT_DEDUP_WINDOW = 100_000
@@ -63,11 +66,12 @@ class Undecodable:
     error: str
 
 
-def decode_enriched(value: bytes | None) -> Record:
-    """An Avro single-object value as a record; ``ValueError`` for anything else (null, JSON, unknown schema)."""
+def decode_enriched(value: bytes | None, registry: RegistryClient | None = None) -> Record:
+    """An Avro value as a record, single-object or (with ``registry``) Confluent wire format by its
+    first byte; ``ValueError`` for anything else (null, JSON, unknown schema)."""
     if value is None:
         raise ValueError("null value (a tombstone, or a message without a value)")
-    return avro.decode(value)
+    return decode_any(value, registry)
 
 
 class RecentIds:
@@ -110,7 +114,8 @@ class TopicReader:
                  dedup_window: int = DEFAULT_DEDUP_WINDOW, idle_timeout_s: float | None = 10.0,
                  max_records: int | None = None, until_end: bool = False,
                  on_undecodable: Callable[[Undecodable], None] | None = None,
-                 decode: Callable[[bytes | None], Record] | None = None, **consumer_config: Any):
+                 decode: Callable[..., Record] | None = None, schema_registry: str | None = None,
+                 **consumer_config: Any):
         self.topic = topic
         self.stats = ReadStats()
         self._group_id = group_id
@@ -120,6 +125,8 @@ class TopicReader:
         self._until_end = until_end
         self._on_undecodable = on_undecodable
         self._decode_value = decode or decode_enriched
+        # Confluent wire-format values name their writer schema by a registry id (fetched once each).
+        self.registry = RegistryClient(schema_registry) if schema_registry else None
         self._consumer = make_consumer(
             bootstrap_servers, topic, group_id=group_id, isolation_level=isolation_level,
             auto_offset_reset="earliest" if from_beginning else "latest",
@@ -214,7 +221,9 @@ class TopicReader:
 
     def _decode(self, msg) -> Record | None:
         try:
-            return self._decode_value(msg.value)
+            if self.registry is None:  # a caller's own decode may take the value alone
+                return self._decode_value(msg.value)
+            return self._decode_value(msg.value, self.registry)
         except ValueError as exc:  # NotSingleObject, UnknownSchema, BadAvro are ValueErrors
             self.stats.read += 1
             self.stats.undecodable += 1

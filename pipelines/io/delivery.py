@@ -50,6 +50,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.utils.shared import Shared
 
 from pipelines import avro
+from pipelines.schema_registry import ValueEncoder
 from pipelines.config import DEFAULT_BROKER_TIMEOUT_SECONDS, METRICS_NAMESPACE
 from pipelines.health import HealthFile, Heartbeat
 from pipelines.io.avro_files import PartitionedAvroWriter, TransactionalAvroFiles
@@ -80,6 +81,8 @@ class DeliveryConfig:
     transactional_id: str | None = None
     # A broker outage is waited out this long (``pipelines.io.retry``): sends and commits retry.
     broker_timeout_seconds: float = DEFAULT_BROKER_TIMEOUT_SECONDS
+    # Values in the Confluent wire format, schemas registered here (else Avro single-object).
+    schema_registry: str | None = None
 
 
 def source_range(kind: str, record: dict) -> tuple[str, int, int, int] | None:
@@ -133,18 +136,24 @@ class Delivery:
         self._last_total = 0
         self._heartbeat = Heartbeat(cfg.health) if cfg.health else None
 
+    def _value(self, kind: str, record: dict, topic: str) -> bytes:
+        """The Kafka value of a record: Confluent-framed with a registry, single-object without."""
+        if not hasattr(self, "_encoder"):  # made here: TransactionalDelivery has an __init__ of its own
+            self._encoder = ValueEncoder(self._cfg.schema_registry)
+        return self._encoder.encode(record, "enriched" if kind == ENRICHED else "dead_letter", topic)
+
     def write(self, kind: str, record: dict) -> None:
         with self._lock:
             if kind == ENRICHED:
                 if self._producer and self._cfg.output_topic:
                     self._sent.append(self._producer.send(self._cfg.output_topic, key=record["id"].encode("utf-8"),
-                                        value=avro.encode(record, self._schemas[ENRICHED])))
+                                        value=self._value(ENRICHED, record, self._cfg.output_topic)))
                 if self._avro:
                     self._avro.write(record)
             else:
                 if self._producer and self._cfg.dlq_topic:
                     self._sent.append(self._producer.send(self._cfg.dlq_topic, key=record.get("key"),
-                                        value=avro.encode(record, self._schemas[DEAD])))
+                                        value=self._value(DEAD, record, self._cfg.dlq_topic)))
             self._counts[kind] += 1
             position = source_range(kind, record)
             if position:
@@ -347,10 +356,10 @@ class TransactionalDelivery(Delivery):
     def _send(self, kind: str, record: dict) -> None:
         if kind == ENRICHED and self._cfg.output_topic:
             self._producer.send(self._cfg.output_topic, key=record["id"].encode("utf-8"),
-                                value=avro.encode(record, self._schemas[ENRICHED]))
+                                value=self._value(ENRICHED, record, self._cfg.output_topic))
         elif kind == DEAD and self._cfg.dlq_topic:
             self._producer.send(self._cfg.dlq_topic, key=record.get("key"),
-                                value=avro.encode(record, self._schemas[DEAD]))
+                                value=self._value(DEAD, record, self._cfg.dlq_topic))
 
     def _mark(self, tp: tuple[str, int]) -> int:
         if tp not in self._marks:

@@ -11,7 +11,7 @@ import argparse
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, DEFAULT_RECORD_TIMEOUT_SECONDS, add_bootstrap_flag, \
-    add_broker_timeout_flag, add_log_flags
+    add_broker_timeout_flag, add_log_flags, add_schema_registry_flag
 from pipelines.io.topics import DLQ_TOPIC, ENRICHED_TOPIC, RAW_TOPIC
 from pipelines.pipeline.stories import STORIES_TOPIC
 
@@ -73,6 +73,7 @@ class KafkaOptions(PipelineOptions):
         add_bootstrap_flag(parser)
         add_broker_timeout_flag(parser)
         add_topic_flags(parser)
+        add_schema_registry_flag(parser, writes=True)
         parser.add_argument("--stories-topic", default=STORIES_TOPIC, metavar="T",
                             help=f"compacted topic of the story index the workers share (default {STORIES_TOPIC})")
         parser.add_argument("--group-id", default="newsflow-enrich", metavar="G",

@@ -32,7 +32,8 @@ from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.article import parse_published_at
-from pipelines.config import METRICS_NAMESPACE, add_bootstrap_flag, add_log_flags, apply_kafka_security
+from pipelines.config import METRICS_NAMESPACE, add_bootstrap_flag, add_log_flags, add_schema_registry_flag, \
+    apply_kafka_security
 from pipelines.io.archives import CsvMapping, check_inputs, expand_inputs, read_file
 from pipelines.io.avro_files import deterministic_sync_marker, partition_of, write_file_atomically
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka
@@ -131,7 +132,7 @@ def build_replay(options: PipelineOptions, args, enrich_cfg: EnrichConfig, progr
         _ = outputs[DEAD_LETTER] | "CountDead" >> beam.ParDo(ReportProgressFn(progress_dir, "dead"))
     if args.output_topic:
         delivery = DeliveryConfig(bootstrap_servers=args.bootstrap_servers, output_topic=args.output_topic,
-                                  dlq_topic=None)
+                                  dlq_topic=None, schema_registry=args.schema_registry)
         from apache_beam.utils.shared import Shared
 
         _ = outputs["enriched"] | "PublishEnriched" >> beam.ParDo(DeliverFn(delivery, ENRICHED, Shared()))
@@ -186,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--end-time", default=None, help="ISO-8601: stop at the first offset at or after this time")
     parser.add_argument("--group-id", default="newsflow-replay", help="group used to look up offsets (never committed)")
     parser.add_argument("--output-topic", default=None, help="also publish enriched records to this topic")
+    add_schema_registry_flag(parser, writes=True)
     add_bootstrap_flag(parser)
     parser.add_argument("--processed-at", default=None, help="ISO-8601 provenance time, for byte-identical reruns")
     add_enrich_flags(parser)
@@ -264,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.output_topic:
         from pipelines.io.topics import ensure_topics
         ensure_topics(args.bootstrap_servers, [args.output_topic])
+        if args.schema_registry:
+            from pipelines.schema_registry import check_registry
+            check_registry(args.schema_registry)
     if existing:
         FileSystems.delete(existing)
     processed_at = parse_published_at(args.processed_at) if args.processed_at else datetime.now(timezone.utc)

@@ -70,6 +70,7 @@ def build_pipeline(options: PipelineOptions, log=log_line, read_cfg: KafkaReadCo
                               commit_group=kafka.group_id if commit else None,
                               progress_seconds=kafka.progress_seconds,
                               broker_timeout_seconds=kafka.broker_timeout_seconds,
+                              schema_registry=kafka.schema_registry,
                               health=health.HealthFile.of(kafka.health_file, kafka.worker),
                               transactional_id=transactional_id(kafka) if kafka.exactly_once and commit else None)
     pipeline = beam.Pipeline(options=options)
@@ -362,6 +363,9 @@ def run(argv: list[str], log=log_line) -> int:
     options.view_as(StandardOptions).streaming = not kafka.until_end
     health.report(kafka.health_file, kafka.worker, health.STARTING)
     check_broker(kafka.bootstrap_servers)
+    if kafka.schema_registry:
+        from pipelines.schema_registry import check_registry
+        check_registry(kafka.schema_registry)
     ensure_topics(kafka.bootstrap_servers, [kafka.input_topic, kafka.output_topic, kafka.dlq_topic])
     if not enrich.no_stories:
         ensure_stories_topic(kafka.bootstrap_servers, kafka.stories_topic)

@@ -12,7 +12,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from pipelines.config import add_bootstrap_flag
+from pipelines.config import add_bootstrap_flag, add_schema_registry_flag
 from pipelines.console import progress_counter
 from pipelines.io.consume import DEAD_LETTER_KIND, ENRICHED_KIND
 from pipelines.io.topics import DLQ_TOPIC
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dlq-topic", default=DLQ_TOPIC, metavar="T",
                         help=f"with --topic: dead letters from this topic (default {DLQ_TOPIC}; skipped if absent)")
     parser.add_argument("--no-dlq", action="store_true", help="with --topic: read no dead-letter topic")
+    add_schema_registry_flag(parser, writes=False)
     parser.add_argument("--start-offsets", default=None, metavar="P:O[,...]",
                         help="with --topic: first offset per partition (default: the earliest)")
     parser.add_argument("--end-offsets", default=None, metavar="P:O[,...]",
@@ -118,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         source = TopicSource(args.bootstrap_servers, args.topic, dlq_topic=None if args.no_dlq else args.dlq_topic,
                              start_offsets=args.start_offsets, end_offsets=args.end_offsets,
-                             start_time_ms=args.start_time_ms, end_time_ms=args.end_time_ms)
+                             start_time_ms=args.start_time_ms, end_time_ms=args.end_time_ms,
+                             schema_registry=args.schema_registry)
     started = time.monotonic()
     stats = collect(source, progress=not args.no_progress)
     path = write_report(stats, source.describe(), args.output)

@@ -12,7 +12,6 @@ from typing import Iterator
 
 import fastavro
 
-from pipelines import avro
 from pipelines.io.consume import DEAD_LETTER_KIND, ENRICHED_KIND, avro_files, count_avro_dir, record_kind
 
 UNDECODABLE_KIND = "undecodable"
@@ -87,6 +86,7 @@ class TopicSource:
     end_offsets: tuple = ()
     start_time_ms: int | None = None
     end_time_ms: int | None = None
+    schema_registry: str | None = None   # for Confluent wire-format values (pipelines.schema_registry)
 
     def describe(self) -> str:
         return f"topic {self.topic}" + (f" + {self.dlq_topic}" if self.dlq_topic else "")
@@ -115,15 +115,18 @@ class TopicSource:
         return make_consumer(self.bootstrap_servers, group_id=None, enable_auto_commit=False)
 
     def records(self) -> Iterator[tuple[str, dict]]:
+        from pipelines.schema_registry import RegistryClient
+
+        registry = RegistryClient(self.schema_registry) if self.schema_registry else None
         consumer = self._consumer()
         try:
             for topic_range in self._ranges(consumer):
-                yield from _read_range(consumer, topic_range)
+                yield from _read_range(consumer, topic_range, registry)
         finally:
             consumer.close()
 
 
-def _read_range(consumer, topic_range: TopicRange) -> Iterator[tuple[str, dict]]:
+def _read_range(consumer, topic_range: TopicRange, registry=None) -> Iterator[tuple[str, dict]]:
     from kafka import TopicPartition
 
     pending = {TopicPartition(topic_range.topic, p): end for p, start, end in topic_range.ranges if end > start}
@@ -151,7 +154,7 @@ def _read_range(consumer, topic_range: TopicRange) -> Iterator[tuple[str, dict]]
             for message in messages:
                 if message.offset >= end:
                     break
-                yield decode_message(message.value)
+                yield decode_message(message.value, registry)
             if messages and messages[-1].offset + 1 >= end or consumer.position(tp) >= end:
                 _finish(consumer, pending, tp)
         if not batch:
@@ -167,10 +170,13 @@ def _finish(consumer, pending: dict, tp) -> None:
     consumer.pause(tp)
 
 
-def decode_message(value: bytes | None) -> tuple[str, dict]:
-    """An enriched record or a dead letter by its fields; anything else is counted as undecodable."""
+def decode_message(value: bytes | None, registry=None) -> tuple[str, dict]:
+    """An enriched record or a dead letter by its fields (single-object or, with ``registry``, Confluent
+    wire format); anything else is counted as undecodable."""
+    from pipelines.schema_registry import decode_any
+
     try:
-        record = avro.decode(value or b"")
+        record = decode_any(value or b"", registry)
     except ValueError as exc:
         return UNDECODABLE_KIND, {"error": str(exc)}
     if "error_class" in record and "stage" in record:
