@@ -77,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Avro folders or files written by run/replay (dead letters under DIR/dlq/ are counted, not exported)")
     source.add_argument("--from-topic", metavar="T",
                         help="read topic T (e.g. articles.enriched) from its beginning to its end as of now")
+    parser.add_argument("--start-offsets", default=None, metavar="P:O[,...]",
+                        help="with --from-topic: first offset per partition (default: the earliest)")
+    parser.add_argument("--end-offsets", default=None, metavar="P:O[,...]",
+                        help="with --from-topic: end offset (exclusive) per partition (default: the end as the read starts)")
+    parser.add_argument("--start-time", default=None, metavar="ISO",
+                        help="with --from-topic: ISO-8601, first offset at or after this time")
+    parser.add_argument("--end-time", default=None, metavar="ISO",
+                        help="with --from-topic: ISO-8601, stop at the first offset at or after this time")
     parser.add_argument("--out", required=True, metavar="OUT", help="output folder (its events/, entities/, articles/ are replaced)")
     parser.add_argument("--format", choices=("parquet", "csv", "both"), default="parquet",
                         help="file format (default parquet; csv for spreadsheets; both)")
@@ -98,7 +106,16 @@ def _avro_records(paths: list[str]) -> Iterator[dict]:
 def main(argv: list[str] | None = None) -> int:
     from pipelines.io.consumer import DEAD_LETTER_KIND, ENRICHED_KIND, AvroFolderReader
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ranged = [flag for flag, value in (("--start-offsets", args.start_offsets), ("--end-offsets", args.end_offsets),
+                                       ("--start-time", args.start_time), ("--end-time", args.end_time)) if value]
+    if ranged and not args.from_topic:
+        parser.error(f"{', '.join(ranged)} go(es) with --from-topic, not with --input")
+    if ranged:  # a bad spec is refused before anything is read or written
+        from pipelines.report.cli import _offsets, _time_ms
+
+        _offsets(args.start_offsets), _offsets(args.end_offsets), _time_ms(args.start_time), _time_ms(args.end_time)
     formats = ("parquet", "csv") if args.format == "both" else (args.format,)
     started = time.monotonic()
     counts: Counter = Counter()
@@ -123,11 +140,15 @@ def main(argv: list[str] | None = None) -> int:
             from pipelines.schema_registry import check_registry
             check_registry(args.schema_registry)
         check_writable(args.out)
-        reader = TopicReader(args.bootstrap_servers, args.from_topic, from_beginning=True, until_end=True,
-                             idle_timeout_s=args.timeout, dedup_window=0, on_undecodable=undecodable.append,
-                             schema_registry=args.schema_registry)
-        records = _closing(reader)
-        where = f"topic {args.from_topic}"
+        if ranged:
+            records = _topic_range(args, undecodable)
+            where = f"topic {args.from_topic} (range)"
+        else:
+            reader = TopicReader(args.bootstrap_servers, args.from_topic, from_beginning=True, until_end=True,
+                                 idle_timeout_s=args.timeout, dedup_window=0, on_undecodable=undecodable.append,
+                                 schema_registry=args.schema_registry)
+            records = _closing(reader)
+            where = f"topic {args.from_topic}"
         total = None
     report, done = export(records, args.out, formats, total=total, progress=not args.no_progress)
     rejected = {k.split(":", 1)[1]: v for k, v in done.items() if k.startswith("rejected:")}
@@ -146,6 +167,24 @@ def main(argv: list[str] | None = None) -> int:
           + (f", {report.removed} stale removed" if report.removed else "") + f") in {time.monotonic() - started:.1f} s"
           + (f"; {'; '.join(notes)}" if notes else ""))
     return 0
+
+
+def _topic_range(args, undecodable: list) -> Iterator[dict]:
+    """The enriched records of an offset or time range of the topic, read as `newsflow report --topic`
+    reads one (the same range flags, resolved against the topic when the read starts)."""
+    from pipelines.io.consumer import ENRICHED_KIND
+    from pipelines.report.cli import _offsets, _time_ms
+    from pipelines.report.sources import TopicSource
+
+    source = TopicSource(args.bootstrap_servers, args.from_topic, dlq_topic=None,
+                         start_offsets=_offsets(args.start_offsets), end_offsets=_offsets(args.end_offsets),
+                         start_time_ms=_time_ms(args.start_time), end_time_ms=_time_ms(args.end_time),
+                         schema_registry=args.schema_registry)
+    for kind, record in source.records():
+        if kind == ENRICHED_KIND:
+            yield record
+        else:
+            undecodable.append(record)
 
 
 def _closing(reader) -> Iterator[dict]:

@@ -244,6 +244,29 @@ def test_export_from_a_topic_matches_the_folder(replay_dir, records, kafka_broke
         assert topic_rows == folder_rows, name
 
 
+def test_export_of_an_offset_range_holds_only_that_range(records, kafka_broker, topic_name, tmp_path):
+    from pipelines.io.kafka_client import make_producer
+    from pipelines.io.topics import ensure_topics
+
+    ensure_topics(kafka_broker, [topic_name], partitions=1)
+    producer = make_producer(kafka_broker)
+    schema = avro.load_schema("enriched")
+    for record in records:
+        producer.send(topic_name, key=record["id"].encode(), value=avro.encode(record, schema))
+    producer.flush()
+    producer.close()
+    out = tmp_path / "range"
+    result = export("--from-topic", topic_name, "--bootstrap-servers", kafka_broker, "--start-offsets", "0:3",
+                    "--end-offsets", "0:8", "--out", str(out))
+    assert result.stdout.strip().splitlines()[-1].startswith("export: 5 article(s)"), result.stdout
+    assert {row["article_id"] for row in table(out, "articles")} == {r["id"] for r in records[3:8]}
+    wrong = newsflow("export", "--input", str(tmp_path), "--start-offsets", "0:3", "--out", str(tmp_path / "x"))
+    assert wrong.returncode == 2 and "--start-offsets go(es) with --from-topic" in wrong.stderr
+    bad = newsflow("export", "--from-topic", topic_name, "--bootstrap-servers", kafka_broker, "--start-offsets", "zero",
+                   "--out", str(tmp_path / "y"))
+    assert bad.returncode == 1 and "bad offset spec" in bad.stderr and not (tmp_path / "y").exists()
+
+
 def test_missing_input_and_unwritable_output_are_one_line_errors(replay_dir, tmp_path):
     missing = newsflow("export", "--input", str(tmp_path / "nowhere"), "--out", str(tmp_path / "t"))
     assert missing.returncode == 1 and missing.stderr.strip().count("\n") == 0
