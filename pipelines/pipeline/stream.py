@@ -361,6 +361,7 @@ def run(argv: list[str], log=log_line) -> int:
     if kafka.processes < 0:
         raise ValueError(f"--processes must be 0 (one per core) or more, not {kafka.processes}")
     options.view_as(StandardOptions).streaming = not kafka.until_end
+    launch.bound_runner_metrics()  # the embedded runner's metrics would grow with every bundle
     health.report(kafka.health_file, kafka.worker, health.STARTING)
     check_broker(kafka.bootstrap_servers)
     if kafka.schema_registry:
