@@ -40,8 +40,8 @@ from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka
 from pipelines.io.delivery import DeliverFn, DeliveryConfig, ENRICHED
 from pipelines.nlp.stories import StoryConfig
 from pipelines.pipeline.enrich import DEAD_LETTER, EnrichArticles, EnrichConfig, from_archive_row, from_kafka_record
-from pipelines.pipeline.launch import account_line, check_beam_flags, configure_logging, counter_values, \
-    embedded_runner, harness_log_flags, output_location, private_tempdir, worker_noise_filtered
+from pipelines.pipeline.launch import account_line, bound_runner_metrics, check_beam_flags, configure_logging, \
+    counter_values, embedded_runner, harness_log_flags, output_location, private_tempdir, worker_noise_filtered
 from pipelines.pipeline.options import add_enrich_flags
 from pipelines.pipeline.stories import AssignStoriesInOrder
 from pipelines.pipeline.progress import ProgressWatcher, ReportProgressFn
@@ -243,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     args, beam_args = parse_args(list(sys.argv[1:] if argv is None else argv))
     configure_logging(args.log_level)
     apply_kafka_security(args)
+    bound_runner_metrics()  # a long replay's metrics would otherwise grow with every bundle
     out = args.avro_dir = output_location(args.avro_dir)
     existing = existing_avro_files(out)
     if existing and not args.overwrite:
