@@ -42,7 +42,7 @@ from typing import Iterable
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from pipelines.config import METRICS_NAMESPACE as NAMESPACE
+from pipelines.config import DEFAULT_BROKER_TIMEOUT_SECONDS, METRICS_NAMESPACE as NAMESPACE
 from pipelines.nlp.stories import Signature, StoryConfig, StoryIndex, assign_in_order, decode_entry, \
     encode_entry, signature
 
@@ -58,6 +58,8 @@ class StreamStoriesConfig:
     bootstrap_servers: str
     topic: str = STORIES_TOPIC
     matcher: StoryConfig = field(default_factory=StoryConfig)
+    # A broker outage is waited out this long (``pipelines.io.retry``), as the delivery step does.
+    broker_timeout_seconds: float = DEFAULT_BROKER_TIMEOUT_SECONDS
 
 
 def ensure_stories_topic(bootstrap_servers: str, topic: str) -> bool:
@@ -88,6 +90,7 @@ class SharedStoryIndex:
         from kafka import TopicPartition
 
         from pipelines.io.kafka_client import make_consumer, make_producer, topic_partitions
+        from pipelines.io.retry import client_outage, producer_waits
 
         self.index = StoryIndex(cfg.matcher)
         self._topic = cfg.topic
@@ -97,14 +100,19 @@ class SharedStoryIndex:
         self._consumer.assign(self._partitions)
         self._consumer.seek_to_beginning(*self._partitions)
         # linger 0: the entry must reach the broker before the record goes on (see the module doc).
-        self._producer = make_producer(cfg.bootstrap_servers, linger_ms=0, client_id="newsflow-stories")
+        self._producer = make_producer(cfg.bootstrap_servers, linger_ms=0, client_id="newsflow-stories",
+                                       **producer_waits(cfg.broker_timeout_seconds))
+        self._outage = client_outage(cfg.bootstrap_servers, cfg.broker_timeout_seconds)
         self.catch_up()
 
     def catch_up(self) -> int:
         """Read the topic up to its current end; the number of entries learnt."""
-        ends = self._consumer.end_offsets(self._partitions)
+        from pipelines.io.retry import retry
+
+        ends = retry(lambda: self._consumer.end_offsets(self._partitions), self._outage)
         learnt = 0
-        deadline = time.monotonic() + CATCH_UP_TIMEOUT_SECONDS
+        # An outage may fall after the end offsets were read: wait for it as the rest of run does.
+        deadline = time.monotonic() + CATCH_UP_TIMEOUT_SECONDS + self._outage.timeout_s
         while any(self._consumer.position(tp) < end for tp, end in ends.items()):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"could not read the story index {self._topic} up to its end "

@@ -80,7 +80,8 @@ def build_pipeline(options: PipelineOptions, log=log_line, read_cfg: KafkaReadCo
                | "Enrich" >> EnrichArticles(enrich_config(enrich)))
     if not enrich.no_stories:
         stories = StreamStoriesConfig(kafka.bootstrap_servers, kafka.stories_topic,
-                                      StoryConfig(window_hours=enrich.story_window_hours))
+                                      StoryConfig(window_hours=enrich.story_window_hours),
+                                      broker_timeout_seconds=kafka.broker_timeout_seconds)
         outputs = dict(outputs, enriched=outputs["enriched"] | "AssignStories" >> beam.ParDo(AssignStoriesFn(stories)))
     _ = outputs | "Deliver" >> DeliverOutputs(delivery, log)
     return pipeline
