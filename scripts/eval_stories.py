@@ -146,8 +146,8 @@ def main(argv=None) -> int:
                              "the whole archive, whose story ids are then the ones scored)")
     args = parser.parse_args(argv)
     archive = Path(args.shared) / ARCHIVE
-    if not archive.exists():
-        print(f"eval_stories: the BBC archive is missing: {archive} (see README, Measuring)", file=sys.stderr)
+    if not archive.exists():  # the one-line form every measuring script uses (scripts/_shared.py)
+        print(f'scripts/eval_stories.py: needs {archive} (not in this clone; see README "Measuring")', file=sys.stderr)
         return 2
     articles = [json.loads(line) for line in archive.read_text(encoding="utf-8").splitlines() if line.strip()]
 
