@@ -96,6 +96,17 @@ def to_epoch_ms(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp() * 1000)
 
 
+def as_utc(value: Any) -> datetime | None:
+    """A timestamp read back from a record (a datetime, epoch ms or ISO text) as an aware UTC
+    datetime; None when absent or unreadable."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    try:
+        return parse_published_at(value)
+    except InvalidArticle:
+        return None
+
+
 def _looks_binary(text: str) -> bool:
     if not text:
         return False

@@ -113,9 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     if ranged and not args.from_topic:
         parser.error(f"{', '.join(ranged)} go(es) with --from-topic, not with --input")
     if ranged:  # a bad spec is refused before anything is read or written
-        from pipelines.report.cli import _offsets, _time_ms
+        from pipelines.io.topic_range import parse_offsets, time_ms
 
-        _offsets(args.start_offsets), _offsets(args.end_offsets), _time_ms(args.start_time), _time_ms(args.end_time)
+        parse_offsets(args.start_offsets), parse_offsets(args.end_offsets), time_ms(args.start_time), time_ms(args.end_time)
     formats = ("parquet", "csv") if args.format == "both" else (args.format,)
     started = time.monotonic()
     counts: Counter = Counter()
@@ -173,12 +173,12 @@ def _topic_range(args, undecodable: list) -> Iterator[dict]:
     """The enriched records of an offset or time range of the topic, read as `newsflow report --topic`
     reads one (the same range flags, resolved against the topic when the read starts)."""
     from pipelines.io.consumer import ENRICHED_KIND
-    from pipelines.report.cli import _offsets, _time_ms
+    from pipelines.io.topic_range import parse_offsets, time_ms
     from pipelines.report.sources import TopicSource
 
     source = TopicSource(args.bootstrap_servers, args.from_topic, dlq_topic=None,
-                         start_offsets=_offsets(args.start_offsets), end_offsets=_offsets(args.end_offsets),
-                         start_time_ms=_time_ms(args.start_time), end_time_ms=_time_ms(args.end_time),
+                         start_offsets=parse_offsets(args.start_offsets), end_offsets=parse_offsets(args.end_offsets),
+                         start_time_ms=time_ms(args.start_time), end_time_ms=time_ms(args.end_time),
                          schema_registry=args.schema_registry)
     for kind, record in source.records():
         if kind == ENRICHED_KIND:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Iterable
+from typing import Iterable
 
 import pyarrow as pa
+
+from pipelines.article import as_utc
 
 TIMESTAMP = pa.timestamp("ms", tz="UTC")
 
@@ -57,17 +59,6 @@ ARTICLES = pa.schema([
 ])
 
 SCHEMAS = {"events": EVENTS, "entities": ENTITIES, "articles": ARTICLES}
-
-
-def moment(value: Any) -> datetime | None:
-    """A timestamp value (datetime, epoch ms or ISO text) as an aware UTC datetime."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
-    return moment(datetime.fromisoformat(str(value)))
 
 
 def day_partition(published_at: datetime | None) -> str:
@@ -133,7 +124,7 @@ def rows_of(record: dict) -> ArticleRows:
     """Flatten one enriched record (fastavro's dict) into its table rows."""
     entities = list(record.get("entities") or ())
     events = list(record.get("events") or ())
-    published = moment(record.get("published_at"))
+    published = as_utc(record.get("published_at"))
     story_id = record.get("story_id")
     names = _canonical_names(entities)
     base = {"article_id": record["id"], "url": record.get("url"), "source": record.get("source"),
@@ -160,7 +151,7 @@ def rows_of(record: dict) -> ArticleRows:
         "title": record.get("title"), "published_at": published, "language": record.get("language"),
         "story_id": story_id, "entity_mentions": len(entities), "entities": len(entity_rows),
         "events": len(events), "primary_event_type": record.get("primary_event_type"),
-        "body_chars": len(record.get("body") or ""), "processed_at": moment(provenance.get("processed_at")),
+        "body_chars": len(record.get("body") or ""), "processed_at": as_utc(provenance.get("processed_at")),
         "pipeline_version": provenance.get("pipeline_version"), "kafka_topic": kafka.get("topic"),
         "kafka_partition": kafka.get("partition"), "kafka_offset": kafka.get("offset")}
     return ArticleRows(record["id"], story_id or f"article:{record['id']}", record.get("source"),

@@ -175,14 +175,17 @@ class Delivery:
             durable, self._unflushed = self._unflushed, []
             self._commit(durable)
             self._beat()
-            now = time.monotonic()
-            total = self._counts[ENRICHED] + self._counts[DEAD]
-            due = now - self._last_progress >= self._cfg.progress_seconds
-            # While idle, say so once a minute instead of every interval.
-            idle = total == self._last_total and now - self._last_progress < 60
-            if self._log and due and not idle:
-                self._last_progress = now
-                self._log(self.progress_line(now))
+            self._progress()
+
+    def _progress(self) -> None:
+        """A progress line when one is due; while idle, once a minute instead of every interval."""
+        now = time.monotonic()
+        total = self._counts[ENRICHED] + self._counts[DEAD]
+        due = now - self._last_progress >= self._cfg.progress_seconds
+        idle = total == self._last_total and now - self._last_progress < 60
+        if self._log and due and not idle:
+            self._last_progress = now
+            self._log(self.progress_line(now))
 
     def _beat(self) -> None:
         if self._heartbeat:
@@ -279,13 +282,7 @@ class TransactionalDelivery(Delivery):
         with self._lock:
             self._commit_transaction()
             self._beat()
-            now = time.monotonic()
-            total = self._counts[ENRICHED] + self._counts[DEAD]
-            due = now - self._last_progress >= self._cfg.progress_seconds
-            idle = total == self._last_total and now - self._last_progress < 60
-            if self._log and due and not idle:
-                self._last_progress = now
-                self._log(self.progress_line(now))
+            self._progress()
 
     def held(self) -> int:
         """Records written but waiting for a hole below them (never, with in-order reading in one process)."""

@@ -8,19 +8,10 @@ newer schema adds are kept out of the dataclass but not lost: ``record`` holds t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Mapping
 
-
-def _moment(value: Any) -> datetime | None:
-    """A ``timestamp-millis`` value as an aware UTC datetime: from a datetime, epoch ms or ISO text."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
-    return _moment(datetime.fromisoformat(str(value)))
+from pipelines.article import as_utc
 
 
 @dataclass(frozen=True)
@@ -112,7 +103,7 @@ class Provenance:
 
     @classmethod
     def from_record(cls, r: Mapping[str, Any]) -> Provenance:
-        processed_at = _moment(r["processed_at"])
+        processed_at = as_utc(r["processed_at"])
         if processed_at is None:
             raise ValueError("provenance.processed_at is required")
         return cls(r["pipeline_version"], r["spacy_model"], r["spacy_model_version"], processed_at,
@@ -158,7 +149,7 @@ class EnrichedArticle:
         return cls(
             id=r["id"], body=r["body"], provenance=Provenance.from_record(r["provenance"]),
             url=r.get("url"), source=r.get("source"), title=r.get("title"),
-            published_at=_moment(r.get("published_at")), language=r.get("language"),
+            published_at=as_utc(r.get("published_at")), language=r.get("language"),
             extra=dict(r.get("extra") or {}),
             entities=tuple(Entity.from_record(e) for e in r.get("entities") or ()),
             events=tuple(Event.from_record(e) for e in r.get("events") or ()),

@@ -37,6 +37,7 @@ from pipelines.config import METRICS_NAMESPACE, add_bootstrap_flag, add_log_flag
 from pipelines.io.archives import CsvMapping, check_inputs, expand_inputs, read_file
 from pipelines.io.avro_files import deterministic_sync_marker, partition_of, write_file_atomically
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka
+from pipelines.io.topic_range import parse_offsets, time_ms
 from pipelines.io.delivery import DeliverFn, DeliveryConfig, ENRICHED
 from pipelines.nlp.stories import StoryConfig
 from pipelines.pipeline.enrich import DEAD_LETTER, EnrichArticles, EnrichConfig, from_archive_row, from_kafka_record
@@ -152,24 +153,6 @@ def written_summary(result) -> dict | None:
             "entities": values[WRITTEN_ENTITIES], "events": by_prefix(WRITTEN_EVENT_PREFIX)}
 
 
-def _offsets(spec: str | None) -> tuple:
-    """'5' (every partition) or '0:5,1:7' -> ((partition, offset), ...); '5' needs the partitions later."""
-    if not spec:
-        return ()
-    pairs = []
-    for part in spec.split(","):
-        partition, sep, offset = part.partition(":")
-        if not sep:
-            raise ValueError(f"bad offset spec {part!r}: use PARTITION:OFFSET[,...]")
-        pairs.append((int(partition), int(offset)))
-    return tuple(pairs)
-
-
-def _time_ms(value: str | None) -> int | None:
-    moment = parse_published_at(value) if value else None
-    return None if moment is None else int(moment.timestamp() * 1000)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow replay", description=__doc__.strip().splitlines()[0],
                                      epilog="Beam's own flags pass through (e.g. --runner, --direct_num_workers); "
@@ -203,8 +186,8 @@ def parse_args(argv: list[str]):
         parser.error("give either --input GLOB... or --from-topic TOPIC")
     check_beam_flags(beam_args)
     args.log_level = args.log_level or ("INFO" if args.verbose else None)
-    args.start_offsets, args.end_offsets = _offsets(args.start_offsets), _offsets(args.end_offsets)
-    args.start_time_ms, args.end_time_ms = _time_ms(args.start_time), _time_ms(args.end_time)
+    args.start_offsets, args.end_offsets = parse_offsets(args.start_offsets), parse_offsets(args.end_offsets)
+    args.start_time_ms, args.end_time_ms = time_ms(args.start_time), time_ms(args.end_time)
     return args, beam_args
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pipelines.config import add_bootstrap_flag, add_schema_registry_flag
 from pipelines.console import progress_counter
 from pipelines.io.consume import DEAD_LETTER_KIND, ENRICHED_KIND
+from pipelines.io.topic_range import parse_offsets, time_ms
 from pipelines.io.topics import DLQ_TOPIC
 from pipelines.report.sources import AvroDirSource, TopicSource
 from pipelines.report.stats import StreamStats
@@ -49,24 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _offsets(spec: str | None) -> tuple:
-    """'0:5,1:7' -> ((0, 5), (1, 7)), as `newsflow replay` reads them."""
-    pairs = []
-    for part in (spec or "").split(",") if spec else ():
-        partition, sep, offset = part.partition(":")
-        if not sep or not partition.strip().isdigit() or not offset.strip().isdigit():
-            raise ValueError(f"bad offset spec {part!r}: use PARTITION:OFFSET[,...]")
-        pairs.append((int(partition), int(offset)))
-    return tuple(pairs)
-
-
-def _time_ms(value: str | None) -> int | None:
-    from pipelines.article import parse_published_at
-
-    moment = parse_published_at(value) if value else None
-    return None if moment is None else int(moment.timestamp() * 1000)
-
-
 def parse_args(argv: list[str]):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -76,8 +59,8 @@ def parse_args(argv: list[str]):
                                            ("--start-time", args.start_time), ("--end-time", args.end_time)) if value]
     if args.dir and topic_only:
         parser.error(f"{', '.join(topic_only)} go(es) with --topic, not with a folder")
-    args.start_offsets, args.end_offsets = _offsets(args.start_offsets), _offsets(args.end_offsets)
-    args.start_time_ms, args.end_time_ms = _time_ms(args.start_time), _time_ms(args.end_time)
+    args.start_offsets, args.end_offsets = parse_offsets(args.start_offsets), parse_offsets(args.end_offsets)
+    args.start_time_ms, args.end_time_ms = time_ms(args.start_time), time_ms(args.end_time)
     return args
 
 

@@ -3,27 +3,15 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
+
+from pipelines.article import as_utc
 
 # Counts, amounts and times are entities to spaCy but say nothing about who is in the news.
 NUMERIC_LABELS = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"})
 
 # Where an event's day came from (the BBC archive has no publication dates).
 BY_PUBLISHED, BY_EVENT_DATE, UNDATED = "published_at", "event date", "no date"
-
-
-def as_utc(value) -> datetime | None:
-    """A timestamp-millis field as fastavro reads it (aware datetime), an epoch-ms int, or ISO text."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
-    try:
-        return as_utc(datetime.fromisoformat(str(value)))
-    except ValueError:
-        return None
 
 
 def as_day(value) -> date | None:

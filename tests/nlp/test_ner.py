@@ -37,7 +37,7 @@ def test_ontonotes_labels_are_kept(nlp):
 
 
 def test_titles_and_possessive_tokens_are_trimmed(nlp):
-    from spacy.tokens import Doc, Span
+    from spacy.tokens import Span
 
     from pipelines.nlp.ner import clean_entities
 
