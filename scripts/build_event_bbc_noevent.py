@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_event_devset import SPORT_ENT_EVENTS, _item  # noqa: E402
+from build_event_devset import SPORT_ENT_EVENTS, gold_item  # noqa: E402
 from event_data import BBC, DEFAULT_SHARED, bbc_heldout, load_bbc, require  # noqa: E402
 
 
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.out, "w", encoding="utf-8") as f:
         for art in sorted(arts, key=lambda a: a["id"]):
             label = SPORT_ENT_EVENTS.get(art["id"], (None, None, None))
-            f.write(json.dumps(_item(art["id"], art["title"].strip(), art["body"].strip(), None, label,
+            f.write(json.dumps(gold_item(art["id"], art["title"].strip(), art["body"].strip(), None, label,
                                      f"bbc_news_2004_2005.jsonl id={art['id']}", art["category"]),
                                ensure_ascii=False) + "\n")
     print(f"{len(arts)} held-out BBC sport/entertainment articles -> {args.out}")

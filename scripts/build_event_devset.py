@@ -133,14 +133,14 @@ def _actor(spec):
     return {"text": text, "country": country, "sector": sector}
 
 
-def _item(item_id, title, text, published_at, label, origin, category):
+def gold_item(item_id, title, text, published_at, label, origin, category):
     etype, source, target = label
     return {"id": item_id, "title": title, "text": text, "published_at": published_at,
             "event_type": etype, "source_actor": _actor(source), "target_actor": _actor(target),
             "category": category, "origin": origin}
 
 
-def news_leads(shared: Path, labels: dict, make_item=_item) -> list[dict]:
+def news_leads(shared: Path, labels: dict, make_item=gold_item) -> list[dict]:
     """Headline + lead items of the labelled news_articles_100.csv articles, in label order."""
     csv.field_size_limit(10 ** 8)
     with open(shared / NEWS100, encoding="utf-8") as f:
@@ -163,13 +163,13 @@ def build(shared: Path) -> list[dict]:
         art = bbc[f"bbc-politics-{key}"]
         assert bbc_heldout(art["id"]), art["id"]
         lead = split_sentences(art["body"])[0]
-        items.append(_item(art["id"], art["title"].strip(), lead, None, label,
+        items.append(gold_item(art["id"], art["title"].strip(), lead, None, label,
                            f"bbc_news_2004_2005.jsonl id={art['id']}", "politics-lead"))
     for category in ("sport", "entertainment"):
         chosen = [a for a in bbc.values() if a["category"] == category and bbc_heldout(a["id"])]
         for art in sorted(chosen, key=lambda a: a["id"])[:SPORT_ENT_PER_CATEGORY]:
             label = SPORT_ENT_EVENTS.get(art["id"], (None, A, A))
-            items.append(_item(art["id"], art["title"].strip(), art["body"].strip(), None, label,
+            items.append(gold_item(art["id"], art["title"].strip(), art["body"].strip(), None, label,
                                f"bbc_news_2004_2005.jsonl id={art['id']}", category))
     return items
 

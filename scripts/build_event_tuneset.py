@@ -103,8 +103,8 @@ BBC_BUSINESS = {
 }
 
 
-def _item(item_id, title, text, published_at, label, origin, category):
-    item = dev._item(item_id, title, text, published_at, label, origin, category)
+def tune_item(item_id, title, text, published_at, label, origin, category):
+    item = dev.gold_item(item_id, title, text, published_at, label, origin, category)
     item["id"] = f"tune-{item_id}"
     return item
 
@@ -113,14 +113,14 @@ def build(shared: Path) -> list[dict]:
     """All tuning items, in a fixed order; none shares a key or a text with the dev set."""
     assert not set(NEWS) & set(dev.NEWS)
     assert not set(BBC_POLITICS) & set(dev.BBC_POLITICS)
-    items = dev.news_leads(shared, NEWS, _item)
+    items = dev.news_leads(shared, NEWS, tune_item)
     bbc = {a["id"]: a for a in load_bbc(shared)}
     for category, labels in (("politics", BBC_POLITICS), ("business", BBC_BUSINESS)):
         for key, label in labels.items():
             art = bbc[f"bbc-{category}-{key}"]
             assert bbc_heldout(art["id"]), art["id"]
             lead = split_sentences(art["body"])[0]
-            items.append(_item(art["id"], art["title"].strip(), lead, None, label,
+            items.append(tune_item(art["id"], art["title"].strip(), lead, None, label,
                                f"bbc_news_2004_2005.jsonl id={art['id']}", f"{category}-lead"))
     dev_texts = {(i["title"], i["text"]) for i in dev.build(shared)}
     clash = [i["id"] for i in items if (i["title"], i["text"]) in dev_texts]

@@ -12,6 +12,7 @@ RAW_TOPIC = "articles.raw"
 ENRICHED_TOPIC = "articles.enriched"
 DLQ_TOPIC = "articles.dlq"
 CONTRACT_TOPICS = (RAW_TOPIC, ENRICHED_TOPIC, DLQ_TOPIC)
+STORIES_TOPIC = "articles.stories"   # the compacted story index the stream's workers share
 
 
 @dataclass(frozen=True)

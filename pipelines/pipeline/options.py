@@ -13,7 +13,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, DEFAULT_RECORD_TIMEOUT_SECONDS, add_bootstrap_flag, \
     add_broker_timeout_flag, add_log_flags, add_schema_registry_flag
 from pipelines.io.topics import DLQ_TOPIC, ENRICHED_TOPIC, RAW_TOPIC
-from pipelines.pipeline.stories import STORIES_TOPIC
+from pipelines.io.topics import STORIES_TOPIC
 
 DEFAULT_AVRO_DIR = "out"
 

@@ -43,11 +43,11 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from pipelines.config import DEFAULT_BROKER_TIMEOUT_SECONDS, METRICS_NAMESPACE as NAMESPACE
+from pipelines.io.topics import STORIES_TOPIC
 from pipelines.nlp.stories import Signature, StoryConfig, StoryIndex, assign_in_order, decode_entry, \
     encode_entry, signature
 
 LOG = logging.getLogger(__name__)
-STORIES_TOPIC = "articles.stories"
 CATCH_UP_TIMEOUT_SECONDS = 30.0
 
 
