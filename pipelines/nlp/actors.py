@@ -197,9 +197,12 @@ def find_arguments(sent, verb, is_actor=None):
     if target is None:
         target = _object(verb)
     if is_actor is not None and source is not None and (target is None or not is_actor(target)):
-        partner = next((c for c in source.children if c.dep_ == "conj" and is_actor(c)), None)
+        partner = next((c for c in source.children if c.dep_ == "conj" and (is_actor(c) or _joined_name(source, c))),
+                       None)
         if partner is None:
             source, partner = _listed_pair(source)
+        if partner is None:
+            partner = _delegations_partner(source)
         if partner is not None:
             target = partner
     if is_actor is not None and (target is None or not is_actor(target)):
@@ -213,6 +216,10 @@ def find_arguments(sent, verb, is_actor=None):
         return _linear_arguments(sent, verb)
     if source is not None and source.pos_ in ("NOUN", "PROPN", "PRON"):
         source_span = noun_phrase(source)
+        if target is not None and target.dep_ == "conj" and target.head.head.head.i == source.i \
+                and target.head.i < target.i:
+            # "officials from [India] and the Maldives": the first delegation's phrase, up to its country
+            source_span = source.doc[source_span.start:target.head.i + 1]
     else:
         source_span = None
     target_span = noun_phrase(target) if target is not None and target.pos_ in ("NOUN", "PROPN", "PRON") else None
@@ -324,6 +331,27 @@ def _when_clause_subject(verb, is_actor):
     return None
 
 
+def _joined_name(actor, conj) -> bool:
+    """Whether a proper noun joined to a named actor is a second actor the NER missed
+    ("Guyana and [Suriname] agree ..."): a name joined to a name is of the same kind."""
+    return actor.pos_ == "PROPN" and actor.ent_type_ in ("PERSON", "ORG", "GPE", "NORP") and conj.pos_ == "PROPN"
+
+
+def _delegations_partner(subject):
+    """The second party of joint delegations ("Senior officials from India and [the Maldives]
+    held talks", "Border forces from Pakistan and [Afghanistan] traded fire"): an unnamed agent
+    with a "from" complement naming two joined actors acts with the second as its partner."""
+    if subject.ent_type_:
+        return None
+    for prep in subject.children:
+        if prep.dep_ == "prep" and prep.lower_ == "from":
+            for first in prep.children:
+                if first.dep_ == "pobj" and first.ent_type_ in ("GPE", "ORG", "NORP", "PERSON"):
+                    return next((c for c in first.children if c.dep_ == "conj"
+                                 and (c.ent_type_ in ("GPE", "ORG", "NORP", "PERSON") or c.pos_ == "PROPN")), None)
+    return None
+
+
 def _listed_pair(subject):
     """(source, partner) of a headline's comma list of actors ("Ghana, Burkina Faso agree to
     ...", "Mali, Niger sign pact"), else (subject, None). The parser hangs the second name on
@@ -335,11 +363,14 @@ def _listed_pair(subject):
         if c.dep_ == "appos" and c.i > subject.i and c.ent_type_ in names \
                 and doc[c.left_edge.i - 1].text == "," and c.right_edge.i + 1 == subject.head.i:
             return subject, c
-    if subject.ent_type_ in names and subject.right_edge.i + 1 == subject.head.i:
+    if subject.ent_type_ in names:
         for c in subject.head.children:
-            if c.dep_ == "npadvmod" and c.ent_type_ in names and c.right_edge.i + 2 == subject.left_edge.i \
-                    and doc[c.right_edge.i + 1].text == ",":
-                return c, subject
+            if c.dep_ not in ("npadvmod", "nsubj") or c.ent_type_ not in names or c.i == subject.i:
+                continue
+            first, second = (c, subject) if c.i < subject.i else (subject, c)
+            if first.right_edge.i + 2 == second.left_edge.i and doc[first.right_edge.i + 1].text == "," \
+                    and second.right_edge.i + 1 == subject.head.i:
+                return first, second
     return subject, None
 
 

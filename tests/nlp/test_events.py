@@ -440,3 +440,16 @@ def test_the_possessor_of_a_prepositional_object_is_a_target(nlp, coder):
     _, target = _arguments(nlp, coder, "Students marched to protest against President Carlos Mena's budget cuts.",
                            "protest")
     assert target == "President Carlos Mena"
+
+
+def test_a_name_joined_to_a_named_actor_is_its_partner(nlp, coder):
+    # The NER misses "Suriname"; joined to a named country it is the second party.
+    assert _arguments(nlp, coder, "Guyana and Suriname agree to set up a joint commission.", "agree") \
+        == ("Guyana", "Suriname")
+    assert _arguments(nlp, coder, "Japan, South Korea agree to regular talks on export controls", "agree") \
+        == ("Japan", "South Korea")
+
+
+def test_joint_delegations_give_the_second_country_as_partner(nlp, coder):
+    assert _arguments(nlp, coder, "Trade officials from Chile and Peru agreed to meet every six months.", "agreed") \
+        == ("Trade officials from Chile", "Peru")
