@@ -197,8 +197,7 @@ def find_arguments(sent, verb, is_actor=None):
     if target is None:
         target = _object(verb)
     if is_actor is not None and source is not None and (target is None or not is_actor(target)):
-        partner = next((c for c in source.children if c.dep_ == "conj" and (is_actor(c) or _joined_name(source, c))),
-                       None)
+        partner = next((c for c in source.children if c.dep_ == "conj" and is_actor(c)), None)
         if partner is None:
             source, partner = _listed_pair(source)
         if partner is None:
@@ -228,38 +227,19 @@ def find_arguments(sent, verb, is_actor=None):
     return source_span, target_span
 
 
-DASHES = ("—", "–", "-", "--")
-
-
-def dateline_end(sent) -> int:
-    """Index of the first token after a wire dateline opening the sentence ("NAIROBI —",
-    "GUATEMALA CITY —", "LONDON (Reuters) -", "NAIROBI, March 4 (Reuters) -"), or the sentence's
-    start when it has none: up to three words in capitals, an optional date after a comma, an
-    optional bracketed agency, then a dash (or the bracket alone)."""
-    doc, i = sent.doc, sent.start
-    while i < sent.end and i - sent.start < 3 and doc[i].is_upper and doc[i].is_alpha:
-        i += 1
-    if i == sent.start or i >= sent.end:
-        return sent.start
-    if doc[i].text == ",":
-        j = i + 1
-        while j < sent.end and j - i <= 4 and (doc[j].ent_type_ == "DATE" or doc[j].like_num):
-            j += 1
-        if j == i + 1 or j >= sent.end or doc[j].text not in DASHES + ("(",):
-            return sent.start
-        i = j
-    if doc[i].text == "(":
-        close = next((k for k in range(i + 1, min(i + 5, sent.end)) if doc[k].text == ")"), None)
-        if close is None:
-            return sent.start if i - sent.start > 3 else i + 1   # "LONDON (" as before
-        i = close + 1
-        return i + 1 if i < sent.end and doc[i].text in DASHES else i
-    return i + 1 if doc[i].text in DASHES else sent.start
+DASHES = ("—", "–", "-", "--", "(")
 
 
 def is_dateline(tok) -> bool:
-    """Whether a token is part of a wire dateline opening the sentence (see dateline_end)."""
-    return tok.i < dateline_end(tok.sent)
+    """Whether a token is part of a wire dateline opening the sentence ("NAIROBI —", "GUATEMALA
+    CITY —", "LONDON (Reuters) -"): capitals from the sentence start, then a dash or a bracket."""
+    sent = tok.sent
+    if tok.i - sent.start > 3 or not all(t.is_upper and t.is_alpha for t in tok.doc[sent.start:tok.i + 1]):
+        return False
+    after = tok.i + 1
+    while after < sent.end and tok.doc[after].is_upper and tok.doc[after].is_alpha:
+        after += 1
+    return after < sent.end and tok.doc[after].text in DASHES and after - sent.start <= 4
 
 
 def shares_subject(clause) -> bool:
@@ -329,12 +309,6 @@ def _when_clause_subject(verb, is_actor):
         if subject is not None and subject.pos_ in ("NOUN", "PROPN") and is_actor(subject):
             return subject
     return None
-
-
-def _joined_name(actor, conj) -> bool:
-    """Whether a proper noun joined to a named actor is a second actor the NER missed
-    ("Guyana and [Suriname] agree ..."): a name joined to a name is of the same kind."""
-    return actor.pos_ == "PROPN" and actor.ent_type_ in ("PERSON", "ORG", "GPE", "NORP") and conj.pos_ == "PROPN"
 
 
 def _delegations_partner(subject):
@@ -556,9 +530,6 @@ def noun_phrase(head):
     name = _apposed_name(head, end)
     if name is not None:
         end = name.end
-    opening = dateline_end(head.sent)
-    if start < opening <= head.i:
-        start = opening   # "ASUNCIÓN (EFE) - Paraguay's government": not the dateline
     while start < end - 1 and doc[start].pos_ in ("DET", "PUNCT", "CCONJ"):
         start += 1
     return doc[start:end]
@@ -624,7 +595,7 @@ class ActorResolver:
         "peacekeepers", "foreign ministry") or a personal pronoun."""
         if tok.pos_ == "PRON":
             return tok.lower_ in MALE_FEMALE or tok.lower_ in ("they", "them")
-        if tok.i - tok.sent.start <= 10 and is_dateline(tok):
+        if tok.i - tok.sent.start <= 3 and is_dateline(tok):
             return False
         if tok.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
             return True
