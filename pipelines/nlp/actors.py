@@ -17,7 +17,6 @@ from pipelines.nlp.dates import resolve_date
 from pipelines.nlp.geo import PLACE_LABELS
 
 SUBJECTS = ("nsubj", "csubj")
-
 # A participle modifying a noun names no act of the sentence ("the ruling party", "armed men",
 # "the detained senator").
 MODIFIER_DEPS = ("amod", "compound")

@@ -293,10 +293,12 @@ class EventCoder:
                 best, best_depth = tok, depth
         if best is not None:
             return best
-        glued = next((tok for tok in sent if tok.dep_ == "compound" and (verb_entry(tok, self.strong_verbs) or [None])[0] == etype
+        # "Tajik police detain lawyer": a headline verb the parser took for a noun of a compound
+        glued = next((tok for tok in sent if tok.dep_ == "compound"
+                      and (verb_entry(tok, self.strong_verbs) or [None])[0] == etype
                       and glued_verb_arguments(tok, self.actors.is_actor) is not None), None)
         if glued is not None:
-            return glued   # "Tajik police detain lawyer": a headline verb parsed as a noun
+            return glued
         verb = event_verb(sent, self.verbs, self.strong_verbs)
         hit = verb_entry(verb, self.strong_verbs) if verb is not None else None
         if hit and hit[0] != etype and self.config.main_predicate:
@@ -306,6 +308,7 @@ class EventCoder:
         return verb
 
     def _is_request(self, tok) -> bool:
+        """Whether a token is a reliable verb of request ("demand", "urge")."""
         hit = verb_entry(tok, self.strong_verbs)
         return bool(hit) and hit[0] == "REQUEST"
 
