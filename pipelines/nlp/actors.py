@@ -158,6 +158,10 @@ def find_arguments(sent, verb, is_actor=None):
     """
     if verb is None:
         return None, None
+    if is_actor is not None:
+        glued = glued_verb_arguments(verb, is_actor)
+        if glued is not None:
+            return glued
     source = target = None
     cur = verb
     if verb.pos_ in ("NOUN", "PROPN") and verb.dep_ == "pobj" and verb.head.head.pos_ in ("VERB", "AUX"):
@@ -183,6 +187,8 @@ def find_arguments(sent, verb, is_actor=None):
         cur = cur.head
     if source is None and is_actor is not None:
         source, target = _governing_arguments(verb, target, is_actor)
+    if source is None and is_actor is not None:
+        source = _compound_subject(verb, is_actor) or _when_clause_subject(verb, is_actor)
     if source is not None and source.lower_ in REFERRING and is_actor is not None:
         source = _speaker(clause, is_actor) or source
     if is_actor is not None and (target is None or not is_actor(target)):
@@ -191,6 +197,10 @@ def find_arguments(sent, verb, is_actor=None):
         target = _object(verb)
     if is_actor is not None and source is not None and (target is None or not is_actor(target)):
         partner = next((c for c in source.children if c.dep_ == "conj" and is_actor(c)), None)
+        if partner is None:
+            source, partner = _listed_pair(source)
+        if partner is None:
+            partner = _delegations_partner(source)
         if partner is not None:
             target = partner
     if is_actor is not None and (target is None or not is_actor(target)):
@@ -204,6 +214,10 @@ def find_arguments(sent, verb, is_actor=None):
         return _linear_arguments(sent, verb)
     if source is not None and source.pos_ in ("NOUN", "PROPN", "PRON"):
         source_span = noun_phrase(source)
+        if target is not None and target.dep_ == "conj" and target.head.head.head.i == source.i \
+                and target.head.i < target.i:
+            # "officials from [India] and the Maldives": the first delegation's phrase, up to its country
+            source_span = source.doc[source_span.start:target.head.i + 1]
     else:
         source_span = None
     target_span = noun_phrase(target) if target is not None and target.pos_ in ("NOUN", "PROPN", "PRON") else None
@@ -232,6 +246,122 @@ def shares_subject(clause) -> bool:
     the participle of "Gunmen stormed the base, killing four" (also "after detonating ..."); a
     finite "as"/"while" clause names its own subject."""
     return clause.tag_ == "VBG" and clause.head.pos_ in ("VERB", "AUX")
+
+
+def glued_verb_arguments(verb, is_actor):
+    """(source, target) around a headline verb the parser took for a noun inside one long
+    compound ("Tajik police [detain] lawyer", "Kazakhstan and China [sign] deal"): the words
+    before the verb are the source (the second of two joined names is the target), the words
+    after it up to the compound's head the target. None when the words before name no actor
+    or when the sentence's root is a verb (the parse found the real verb elsewhere)."""
+    if verb.dep_ != "compound" or verb.head.i <= verb.i or verb.sent.root.pos_ in ("VERB", "AUX"):
+        return None   # a sentence with a verb of its own: "EU budget [support] tranche" is a noun
+    doc, top = verb.doc, verb.head
+    while top.dep_ == "compound" and top.head.i > top.i:
+        top = top.head
+    start = top.left_edge.i
+    while start < verb.i and doc[start].pos_ in ("DET", "PUNCT"):
+        start += 1
+    left = doc[start:verb.i]
+    if not len(left) or not any(t.pos_ in ("NOUN", "PROPN") and is_actor(t) for t in left):
+        return None
+    target = doc[verb.i + 1:top.i + 1]
+    joint = next((t for t in left if t.dep_ == "cc"), None)
+    if joint is not None and joint.i > start and joint.i + 1 < verb.i:
+        source, partner = doc[start:joint.i], doc[joint.i + 1:verb.i]
+        if not any(is_actor(t) for t in target):
+            target = partner
+        return source, target
+    return left, (target if len(target) else None)
+
+
+def _compound_subject(verb, is_actor):
+    """The subject of a headline verb that the parser hung on the verb as a compound ("Houthi
+    missile attack targets ship": "attack" is a compound of "targets"): a noun phrase to the
+    verb's left, when the verb has no subject of its own."""
+    if verb.pos_ != "VERB" or verb.dep_ not in ("ROOT", "ccomp", "conj") \
+            or any(c.dep_ in SUBJECTS + ("nsubjpass",) for c in verb.children):
+        return None
+    noun = next((c for c in verb.lefts if c.dep_ == "compound" and c.pos_ in ("NOUN", "PROPN")), None)
+    if noun is None:
+        return None
+    if is_actor(noun):
+        return noun
+    # "Houthi missile attack": the actor named in the event noun's own modifiers
+    return next((m for m in noun.lefts if m.dep_ in ("compound", "amod", "poss")
+                 and m.ent_type_ in ("PERSON", "ORG", "GPE", "NORP") and is_actor(m)), None)
+
+
+def _when_clause_subject(verb, is_actor):
+    """The attacker of a passive event told from its victims: "Five policemen were killed
+    [when gunmen opened fire]", "... were injured as youths threw petrol bombs": the subject
+    of the "when"/"as" clause of a passive verb without a "by" agent (a pronoun there usually
+    names the victims, so only a noun counts)."""
+    if not any(c.dep_ == "nsubjpass" for c in verb.children) or any(c.dep_ == "agent" for c in verb.children):
+        return None
+    for clause in verb.children:
+        if clause.dep_ != "advcl" or clause.pos_ != "VERB":
+            continue
+        if not any(c.dep_ in ("advmod", "mark") and c.lower_ in ("when", "as") for c in clause.children):
+            continue
+        subject = next((c for c in clause.children if c.dep_ == "nsubj"), None)
+        if subject is not None and subject.pos_ in ("NOUN", "PROPN") and is_actor(subject):
+            return subject
+    return None
+
+
+def _delegations_partner(subject):
+    """The second party of joint delegations ("Senior officials from India and [the Maldives]
+    held talks", "Border forces from Pakistan and [Afghanistan] traded fire"): an unnamed agent
+    with a "from" complement naming two joined actors acts with the second as its partner."""
+    if subject.ent_type_:
+        return None
+    for prep in subject.children:
+        if prep.dep_ == "prep" and prep.lower_ == "from":
+            for first in prep.children:
+                if first.dep_ == "pobj" and first.ent_type_ in ("GPE", "ORG", "NORP", "PERSON"):
+                    return next((c for c in first.children if c.dep_ == "conj"
+                                 and (c.ent_type_ in ("GPE", "ORG", "NORP", "PERSON") or c.pos_ == "PROPN")), None)
+    return None
+
+
+def _listed_pair(subject):
+    """(source, partner) of a headline's comma list of actors ("Ghana, Burkina Faso agree to
+    ...", "Mali, Niger sign pact"), else (subject, None). The parser hangs the second name on
+    the first as an apposition, or the first on the verb as a bare noun modifier (npadvmod);
+    a true apposition is closed by a comma ("Kenya's president, William Ruto, said"), a list
+    in a headline runs straight into the verb. Only named actors (entities) count."""
+    doc, names = subject.doc, ("PERSON", "ORG", "GPE", "NORP")
+    for c in subject.children:
+        if c.dep_ == "appos" and c.i > subject.i and c.ent_type_ in names \
+                and doc[c.left_edge.i - 1].text == "," and c.right_edge.i + 1 == subject.head.i:
+            return subject, c
+    if subject.ent_type_ in names:
+        for c in subject.head.children:
+            if c.dep_ not in ("npadvmod", "nsubj") or c.ent_type_ not in names or c.i == subject.i:
+                continue
+            first, second = (c, subject) if c.i < subject.i else (subject, c)
+            if first.right_edge.i + 2 == second.left_edge.i and doc[first.right_edge.i + 1].text == "," \
+                    and second.right_edge.i + 1 == subject.head.i:
+                return first, second
+    return subject, None
+
+
+def demanded_party(verb, is_actor, is_request):
+    """The one a protest or strike makes its demand of: "farmers marched to demand [that the
+    government] raise prices", "..., demanding that [the Centre] lift export duties": the
+    subject of the "that" clause of a demand verb attached to the event verb (``is_request``
+    says whether a token is a verb of request)."""
+    for clause in verb.children:
+        if clause.dep_ not in ("advcl", "xcomp", "conj") or not is_request(clause):
+            continue
+        for comp in clause.children:
+            if comp.dep_ != "ccomp":
+                continue
+            subject = next((c for c in comp.children if c.dep_ == "nsubj"), None)
+            if subject is not None and subject.pos_ in ("NOUN", "PROPN") and is_actor(subject):
+                return noun_phrase(subject)
+    return None
 
 
 def _past_dateline(subject):
@@ -326,8 +456,11 @@ def _actor_object(verb, is_actor):
             candidates.extend(g for g in child.children if g.dep_ == "poss")
     for child in verb.children:
         if child.dep_ == "prep" and child.lower_ in TARGET_PREPS:
-            candidates.extend(c for c in child.children if c.dep_ == "pobj"
-                              and not (child.lower_ in ("at", "from", "on") and c.ent_type_ in PLACE_LABELS))
+            for c in child.children:
+                if c.dep_ == "pobj" and not (child.lower_ in ("at", "from", "on") and c.ent_type_ in PLACE_LABELS):
+                    candidates.append(c)
+                    # "to protest against [President Milei]'s freeze": whose act it is aimed at
+                    candidates.extend(_possessors(c))
     for noun in list(candidates):
         for prep in noun.children:
             if prep.dep_ == "prep" and prep.lower_ in TARGET_PREPS + ("of",):
@@ -336,6 +469,11 @@ def _actor_object(verb, is_actor):
         if noun.pos_ in ("NOUN", "PROPN") and is_actor(noun) and noun.ent_type_ not in ("DATE", "TIME"):
             return noun
     return None
+
+
+def _possessors(noun):
+    """The possessor of a noun ("the government's plan"), as a candidate actor."""
+    return [g for g in noun.children if g.dep_ == "poss" and g.pos_ in ("NOUN", "PROPN")]
 
 
 def _object(verb):
@@ -388,9 +526,28 @@ def noun_phrase(head):
         for ent in doc.ents:
             if ent.start <= head.i < ent.end:
                 start, end = min(start, ent.start), max(end, ent.end)
+    name = _apposed_name(head, end)
+    if name is not None:
+        end = name.end
     while start < end - 1 and doc[start].pos_ in ("DET", "PUNCT", "CCONJ"):
         start += 1
     return doc[start:end]
+
+
+def _apposed_name(head, end):
+    """The person's name set off by commas after a described actor ("the leader of Guinea's
+    opposition party, [Mamadou Kaba Sylla], was detained"): the same actor, named. Only a
+    PERSON entity right after the comma that closes the phrase, and only for a head that is
+    not itself a name."""
+    doc = head.doc
+    if head.ent_type_ in ("PERSON", "GPE", "ORG", "NORP") or end >= len(doc) - 1 or doc[end].text != ",":
+        return None
+    first = doc[end + 1]
+    if first.ent_iob_ != "B" or first.ent_type_ != "PERSON":
+        return None
+    if not any(c.dep_ == "appos" and first.i <= c.i for c in head.subtree if c.i >= end):
+        return None
+    return next((ent for ent in doc.ents if ent.start == first.i), None)
 
 
 # An organisation named "<international word> ... <institution word>" is an international body

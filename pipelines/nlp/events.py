@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.nlp.actors import (MODIFIER_DEPS, ActorResolver, ActorTables, event_verb, find_arguments,
-                                  main_predicate, reporting_speaker, verb_entry)
+from pipelines.nlp.actors import (MODIFIER_DEPS, ActorResolver, ActorTables, demanded_party, event_verb,
+                                  find_arguments, glued_verb_arguments, main_predicate, reporting_speaker,
+                                  verb_entry)
 from pipelines.nlp.countries import country_for, country_table
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
@@ -292,6 +293,12 @@ class EventCoder:
                 best, best_depth = tok, depth
         if best is not None:
             return best
+        # "Tajik police detain lawyer": a headline verb the parser took for a noun of a compound
+        glued = next((tok for tok in sent if tok.dep_ == "compound"
+                      and (verb_entry(tok, self.strong_verbs) or [None])[0] == etype
+                      and glued_verb_arguments(tok, self.actors.is_actor) is not None), None)
+        if glued is not None:
+            return glued
         verb = event_verb(sent, self.verbs, self.strong_verbs)
         hit = verb_entry(verb, self.strong_verbs) if verb is not None else None
         if hit and hit[0] != etype and self.config.main_predicate:
@@ -300,10 +307,17 @@ class EventCoder:
             return main_predicate(sent) or verb
         return verb
 
+    def _is_request(self, tok) -> bool:
+        """Whether a token is a reliable verb of request ("demand", "urge")."""
+        hit = verb_entry(tok, self.strong_verbs)
+        return bool(hit) and hit[0] == "REQUEST"
+
     def _event(self, etype, confidence, field, sent, verb, verb_hit, ents, context, published_at) -> dict:
         source_span, target_span = find_arguments(sent, verb, self.actors.is_actor)
         if source_span is None and verb is not None and etype in VERBAL and self.config.speaker_source:
             source_span = reporting_speaker(sent, verb, self.actors.is_actor)
+        if verb is not None and (target_span is None or not self.actors.is_actor(target_span.root)):
+            target_span = demanded_party(verb, self.actors.is_actor, self._is_request) or target_span
         source = self.actors.actor(source_span, ents, context) if source_span is not None else None
         target = self.actors.actor(target_span, ents, context) if target_span is not None else None
         if source and target:

@@ -363,3 +363,76 @@ def test_without_a_verb_of_its_type_the_event_sits_on_the_sentence_predicate(nlp
 
     sent = next(nlp("Officials said gunmen torched a police post overnight, forcing residents to flee.").sents)
     assert main_predicate(sent).lower_ == "torched"
+
+
+# -- release 2.3: more arguments from the parse (headline misparses, passive victims, lists) ----
+
+def test_the_victims_of_a_passive_attack_meet_their_attacker_in_the_when_clause(nlp, coder):
+    assert _arguments(nlp, coder, "Six soldiers were killed when rebels ambushed a patrol near the border.",
+                      "killed") == ("rebels", "Six soldiers")
+    assert _arguments(nlp, coder, "Three guards were wounded as militants stormed the prison on Sunday.",
+                      "wounded") == ("militants", "Three guards")
+    # A pronoun there names the victims themselves: no source.
+    assert _arguments(nlp, coder, "Two officers were hurt when they fell from a roof.", "hurt")[0] is None
+
+
+def test_a_headline_subject_parsed_as_a_compound_of_the_verb(nlp, coder):
+    # "attack" hangs on "targets" as a compound; the actor is named in its modifiers.
+    assert _arguments(nlp, coder, "Rebel drone attack targets airport", "targets") == ("Rebel drone attack", "airport")
+
+
+def test_a_headline_verb_parsed_as_a_noun_inside_a_compound(nlp, coder):
+    from pipelines.nlp.actors import glued_verb_arguments
+
+    sent = next(nlp("Laotian police arrest journalist over report").sents)
+    verb = next(t for t in sent if t.text == "arrest")
+    assert coder._verb(sent, "COERCE").text == "arrest"
+    assert [s.text for s in glued_verb_arguments(verb, coder.actors.is_actor)] == ["Laotian police", "journalist"]
+    # A real noun compound in a sentence with a verb of its own stays a noun.
+    sent = next(nlp("EU budget support tranche arrives").sents)
+    verb = next(t for t in sent if t.text == "support")
+    assert glued_verb_arguments(verb, coder.actors.is_actor) is None
+
+
+def test_a_headline_list_of_two_actors_gives_source_and_target(nlp, coder):
+    assert _arguments(nlp, coder, "Chile, Peru agree to share river data", "agree") == ("Chile", "Peru")
+    # A true apposition (closed by a comma) is one actor, not two.
+    source, _ = _arguments(nlp, coder, "Kenya's president, William Ruto, signed the bill.", "signed")
+    assert source == "Kenya's president, William Ruto"
+
+
+def test_a_name_in_apposition_is_part_of_the_actor(nlp, coder):
+    _, target = _arguments(nlp, coder, "Police arrested the leader of the miners' union, Peter Obi, on Friday.",
+                           "arrested")
+    assert target == "leader of the miners' union, Peter Obi"
+
+
+def test_a_protest_is_aimed_at_the_one_it_makes_demands_of(nlp, coder):
+    from pipelines.nlp.actors import demanded_party
+
+    doc = nlp("Farmers marched through the town to demand that the government raise the price of milk.")
+    verb = next(t for t in doc if t.text == "marched")
+    assert demanded_party(verb, coder.actors.is_actor, coder._is_request).text == "government"
+    doc = nlp("Nurses blocked the main road, demanding that the health ministry pay their wages.")
+    verb = next(t for t in doc if t.text == "blocked")
+    assert demanded_party(verb, coder.actors.is_actor, coder._is_request).text == "health ministry"
+    # "saying that ..." is no demand.
+    doc = nlp("Nurses blocked the main road, saying that the health ministry had not paid their wages.")
+    verb = next(t for t in doc if t.text == "blocked")
+    assert demanded_party(verb, coder.actors.is_actor, coder._is_request) is None
+
+
+def test_the_possessor_of_a_prepositional_object_is_a_target(nlp, coder):
+    _, target = _arguments(nlp, coder, "Students marched to protest against President Carlos Mena's budget cuts.",
+                           "protest")
+    assert target == "President Carlos Mena"
+
+
+def test_a_headline_list_parsed_as_two_subjects(nlp, coder):
+    assert _arguments(nlp, coder, "Japan, South Korea agree to regular talks on export controls", "agree") \
+        == ("Japan", "South Korea")
+
+
+def test_joint_delegations_give_the_second_country_as_partner(nlp, coder):
+    assert _arguments(nlp, coder, "Trade officials from Chile and Peru agreed to meet every six months.", "agreed") \
+        == ("Trade officials from Chile", "Peru")
