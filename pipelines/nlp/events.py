@@ -101,7 +101,8 @@ class TypeClassifier:
     """
 
     def __init__(self, types, vocabulary, idf, coef, intercept, platt, thresholds, extractor, encoder,
-                 title_repeat: int = 2, title_share: float = 0.6, embed_scale: float = 1.0):
+                 title_repeat: int = 2, title_share: float = 0.6, embed_scale: float = 1.0,
+                 primary_rule: str = "headline"):
         self.types = list(types)
         self.vocabulary = vocabulary
         self.idf = idf
@@ -114,6 +115,9 @@ class TypeClassifier:
         self.title_repeat = title_repeat
         self.title_share = title_share
         self.embed_scale = embed_scale
+        # How passing types are ranked for the primary: "headline" by probability, "margin" by
+        # how far each clears its threshold (the headline's own types first either way).
+        self.primary_rule = primary_rule
 
     def tfidf(self, texts: list[str]):
         """Sublinear-tf, idf-weighted, l2-normalised rows (scipy CSR) over the vocabulary."""
@@ -202,7 +206,8 @@ class EventCoder:
         # The primary event is the one the headline is about (codebook §4): the headline's own
         # best passing type when it has one, then the types of headline + lead.
         article = pairs.max(axis=0)
-        passed = [j for p in pairs[::-1] for j in np.argsort(-p) if p[j] >= clf.thresholds[j]]
+        rank = (lambda p: p - clf.thresholds) if clf.primary_rule == "margin" else (lambda p: p)
+        passed = [j for p in pairs[::-1] for j in np.argsort(-rank(p), kind="stable") if p[j] >= clf.thresholds[j]]
         passed = list(dict.fromkeys(passed))
         if not passed:
             return [], None
@@ -352,7 +357,7 @@ def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> Ty
                           intercept.astype(np.float64), platt.astype(np.float64), thresholds.astype(np.float64),
                           extractor, encoder if meta.get("encoder") else None,
                           title_repeat=int(meta["title_repeat"]), title_share=float(meta["title_share"]),
-                          embed_scale=float(meta["embed_scale"]))
+                          embed_scale=float(meta["embed_scale"]), primary_rule=meta.get("primary_rule", "headline"))
 
 
 def entities_from_docs(title_doc, body_doc) -> list[dict]:
