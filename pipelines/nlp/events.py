@@ -4,9 +4,10 @@ An article's headline and lead (first three body sentences) go through one binar
 regression per PLOVER type (multi-label: an item can carry several events) over TF-IDF features
 (word uni/bigrams, countries folded, CAMEO verb evidence) and a WordLlama sentence vector
 (:mod:`pipelines.nlp.encoder`). Each type's score is Platt-calibrated on out-of-fold scores and
-compared with its own threshold (both chosen by cross-validation grouped by writer,
-``scripts/train_events.py``). The types that pass form the article's type set; the best is its
-``primary_event_type`` (None when no type passes). Every type of the set is anchored to the
+compared with its own threshold (both chosen by cross-validation grouped by writer and
+real-news set, the thresholds for the type targets on real news, ``scripts/train_events.py``).
+The types that pass form the article's type set; the headline's best passing type, else the
+best of headline + lead, is its ``primary_event_type`` (None when no type passes). Every type of the set is anchored to the
 sentence (headline or body) that scores highest for it; other body sentences are coded when
 their own best type passes its threshold. Actors come from the parse
 (:mod:`pipelines.nlp.actors`), location from the place the verb is anchored to ("in
@@ -28,7 +29,7 @@ from pipelines.nlp.countries import country_for, country_table
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.2"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.3"
 
 NONE_CLASS = "NONE"
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
