@@ -4,8 +4,9 @@ For each of blind v1, blind v2, blind v3 and dev + tune (the tuning sets) the se
 
 - **2.2**: the training data and thresholds of release 2.2 (corpus, BBC labels, tuning sets;
   Platt maps and per-type F1 thresholds from the corpus writers' out-of-fold scores). The blind
-  sets were never in its training, so the shipped 2.2 classifier scores them; for dev + tune a
-  model is fitted without them and given the shipped Platt maps and thresholds.
+  sets were never in its training, so the 2.2 classifier (read from git history, commit
+  RELEASE_22) scores them; for dev + tune a model is fitted without them and given 2.2's Platt
+  maps and thresholds.
 - **2.3**: every group of the 2.3 training data except the held-out set (corpus writers, BBC
   labels, tuning sets, seen blind sets) trains the model; Platt maps and thresholds are chosen
   on the out-of-fold scores of the other groups only (grouped CV, each writer and each set a
@@ -41,6 +42,7 @@ from train_events import (CachedEncoder, CachedExtractor, PRIMARY_RULE, calibrat
 HELD_OUT = tuple(name for name, _ in SEEN_BLIND) + ("tune",)
 NAMES = {"blind1": "blind v1", "blind2": "blind v2", "blind3": "blind v3", "tune": "dev + tune"}
 CACHE = REPO / "out" / "loso_events"
+RELEASE_22 = "2dc61fb"   # a commit whose classifier is release 2.2's (trained for 2.0, unchanged in 2.1/2.2)
 
 
 def grouped_scores(items, args, extractor, encoder, log=print):
@@ -59,6 +61,20 @@ def grouped_scores(items, args, extractor, encoder, log=print):
         save(models[g], folder / g)
     np.savez(path, ids=np.array(ids), both=both, alone=alone)
     return both, alone, {g: load_fold(folder / g, extractor, encoder) for g in HELD_OUT}
+
+
+def release_22(extractor, encoder):
+    """The classifier of release 2.2 (weights of 2.0), read from the git history of this repository."""
+    import subprocess
+
+    folder = CACHE / "release-2.2"
+    if not (folder / "classifier.npz").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("classifier.npz", "classifier.json"):
+            blob = subprocess.run(["git", "-C", str(REPO), "show", f"{RELEASE_22}:pipelines/resources/events/{name}"],
+                                  check=True, capture_output=True).stdout
+            (folder / name).write_bytes(blob)
+    return load_fold(folder, extractor, encoder)
 
 
 def figures(items, preds) -> dict:
@@ -98,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(items)} training items; grouped CV over {len({i['group'] for i in items})} groups", file=sys.stderr)
     both, alone, folds = grouped_scores(items, args, extractor, encoder, lambda m: print(m, file=sys.stderr))
     shipped = EventCoder.load()
+    baseline = release_22(extractor, encoder)
     nlp, resolver = (None, None) if args.quick else (load_nlp(), load_resolver())
     old_items = [i for i in items if is_corpus(i) or i["group"] in ("bbc", "tune")]
     rows, out = [], {}
@@ -110,9 +127,9 @@ def main(argv: list[str] | None = None) -> int:
             if not (folder / "classifier.npz").exists():
                 save(fit([i for i in old_items if i["group"] != g], extractor, encoder, 2.0), folder)
             old = load_fold(folder, extractor, encoder)
-            old.platt, old.thresholds = shipped.classifier.platt, shipped.classifier.thresholds
+            old.platt, old.thresholds = baseline.platt, baseline.thresholds
         else:
-            old = shipped.classifier
+            old = baseline
         new = calibrate_real(folds[g], both[keep], alone[keep], [i for i, k in zip(items, keep) if k], args.rule,
                              args.tune_on)
         out[g] = {}
