@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-weight", type=float, default=1.0, help="weight of real-news rows in training")
     parser.add_argument("--rule", choices=("headline", "margin"), default=PRIMARY_RULE,
                         help="how the primary type is ranked (pipelines.nlp.events.TypeClassifier)")
-    parser.add_argument("--tune-on", choices=("real", "all", "shift", "f1"), default="shift",
+    parser.add_argument("--tune-on", choices=("real", "all", "shift", "f1", "writers"), default="shift",
                         help="items the thresholds are tuned on (train_events.calibrate_real)")
     parser.add_argument("--quick", action="store_true",
                         help="primary types from the classifier alone (no parse, no actors: the company-only filter is not applied)")

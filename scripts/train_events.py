@@ -305,8 +305,12 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
     """Release 2.3: Platt maps on the out-of-fold scores of every group; thresholds start at each
     type's best F1 there and are then tuned for the type targets on the real-news items
     (``tune_on="all"``: on every item, corpus included; "shift": one shift added to every type's
-    F1 threshold, chosen on the real-news items; "f1": not tuned, release 2.2's way)."""
+    F1 threshold, chosen on the real-news items; "f1": not tuned; "writers": release 2.2's way,
+    maps and F1 thresholds from the corpus writers' scores alone)."""
     y = label_matrix(items)
+    if tune_on == "writers":   # release 2.2's calibration: the corpus writers' scores only
+        corpus = np.array([is_corpus(i) for i in items])
+        return calibrate(clf, both[corpus], y[corpus])
     clf.platt = platt(both, y)
     pb, pa = calibrated(clf.platt, both), calibrated(clf.platt, alone)
     start = thresholds(pb, y)
