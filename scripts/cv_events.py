@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, REAL_NEWS_GROUPS, REPO, require, training_items  # noqa: E402
-from train_events import (CachedEncoder, CachedExtractor, calibrate_real, calibrated, extractor_from,  # noqa: E402
+from train_events import (REAL_WEIGHT, CachedEncoder, CachedExtractor, calibrate_real, calibrated, extractor_from,  # noqa: E402
                           label_matrix, out_of_fold)
 
 from pipelines.eval.events import evaluate, load_resolver, predict  # noqa: E402
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--C", type=float, default=2.0)
     parser.add_argument("--embed-scale", type=float, default=1.0)
-    parser.add_argument("--real-weight", type=float, default=1.0, help="weight of real-news rows in training")
+    parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
     parser.add_argument("--no-encoder", action="store_true")
     parser.add_argument("--blind", type=Path, nargs="*", default=list(BLIND),
                         help="blind sets to score with the shipped model (default: data/eval/events_blind4.jsonl)")

@@ -35,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, REPO, SEEN_BLIND, is_corpus, require, training_items  # noqa: E402
-from train_events import (CachedEncoder, CachedExtractor, PRIMARY_RULE, calibrate_real, calibrated,  # noqa: E402
+from train_events import (REAL_WEIGHT, CachedEncoder, CachedExtractor, PRIMARY_RULE, calibrate_real, calibrated,  # noqa: E402
                           extractor_from,
                           fit, gold_columns, load_fold, noevent_mask, out_of_fold, primaries, save, target_figures)
 
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--C", type=float, default=2.0)
-    parser.add_argument("--real-weight", type=float, default=1.0, help="weight of real-news rows in training")
+    parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
     parser.add_argument("--rule", choices=("headline", "margin"), default=PRIMARY_RULE,
                         help="how the primary type is ranked (pipelines.nlp.events.TypeClassifier)")
     parser.add_argument("--tune-on", choices=("real", "all", "shift", "f1", "writers"), default="shift",
