@@ -1,17 +1,18 @@
-"""Cross-validation of the event coder grouped by writer, and the blind test when it is present.
+"""Cross-validation of the event coder grouped by writer and by real-news set, and the blind test.
 
-For each of the six corpus writers a model is trained on the other five plus the extra items
-(BBC labels, tuning sets); its Platt maps and thresholds are fitted on the out-of-fold scores
-of the other five writers (those scores come from models that saw the held-out writer, a small
-optimism in the calibration choice only). The whole coder (spaCy parse, entity resolver, actors)
-then codes the held-out writer's items. Printed per target: macro-F1 over the 16 types, type
-accuracy on event-bearing items, no-event rate on sport/entertainment/business/markets items,
-gold actors found and country accuracy of those found, per-type ECE and AUC of the calibrated
-out-of-fold probabilities, and the tuning sets scored by a model trained without them.
+The training data (scripts/event_data.training_items) falls into groups: the six corpus writers,
+the BBC labels, the tuning sets and each seen blind set (v1-v3). For each group a model is
+trained on every other group; its Platt maps and thresholds are chosen as for the shipped model
+(scripts/train_events.calibrate_real) on the out-of-fold scores of the other groups (those scores
+come from models that saw the held-out group, a small optimism in the calibration choice only).
+The whole coder (spaCy parse, entity resolver, actors) then codes the held-out group. Printed
+per target: macro-F1 over the 16 types, type accuracy on event-bearing items, no-event rate on
+sport/entertainment/business/markets items, gold actors found and country accuracy of those
+found, per-type ECE and AUC of the calibrated out-of-fold probabilities (corpus), and each
+real-news set scored by the model trained without it (seen data: not blind figures).
 
-``--blind FILE ...`` (default: data/eval/events_blind3.jsonl, the blind set of the current
-release 2.2, then events_blind2.jsonl and events_blind.jsonl, blind for 2.1 and 2.0 and seen since) are scored by
-the shipped model when they exist; otherwise a line says each was skipped.
+``--blind FILE ...`` (default: data/eval/events_blind4.jsonl, the blind set of release 2.3) are
+scored by the shipped model when they exist; otherwise a line says each was skipped.
 
 Usage: nice -n 10 python scripts/cv_events.py [--shared ../shared] [--no-encoder] [--json FILE]
 """
@@ -26,14 +27,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, require, training_items  # noqa: E402
-from train_events import calibrate, extractor_from, fit, item_decisions, label_matrix  # noqa: E402
+from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, REAL_NEWS_GROUPS, REPO, require, training_items  # noqa: E402
+from train_events import (REAL_WEIGHT, CachedEncoder, CachedExtractor, calibrate_real, calibrated, extractor_from,  # noqa: E402
+                          label_matrix, out_of_fold)
 
 from pipelines.eval.events import evaluate, load_resolver, predict  # noqa: E402
 
 NOEVENT_CATEGORIES = ("sport", "entertainment", "business", "markets")
-BLIND = (REPO / "data" / "eval" / "events_blind3.jsonl", REPO / "data" / "eval" / "events_blind2.jsonl",
-         REPO / "data" / "eval" / "events_blind.jsonl")
+# The blind set of the release being measured. Blind sets v1-v3 (releases 2.0-2.2) are training
+# data since release 2.3 and are scored as held-out groups of the CV, never as blind.
+BLIND = (REPO / "data" / "eval" / "events_blind4.jsonl",)
 
 
 def auc(score: np.ndarray, y: np.ndarray) -> float:
@@ -138,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--C", type=float, default=2.0)
     parser.add_argument("--embed-scale", type=float, default=1.0)
+    parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
     parser.add_argument("--no-encoder", action="store_true")
-    parser.add_argument("--blind", type=Path, nargs="*", default=list(BLIND))
+    parser.add_argument("--blind", type=Path, nargs="*", default=list(BLIND),
+                        help="blind sets to score with the shipped model (default: data/eval/events_blind4.jsonl)")
     parser.add_argument("--skip-cv", action="store_true", help="only the blind test")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
@@ -151,35 +156,34 @@ def main(argv: list[str] | None = None) -> int:
         encoder = None
         if not args.no_encoder:
             from pipelines.nlp.encoder import StaticEncoder
-            encoder = StaticEncoder.load()
+            encoder = CachedEncoder(StaticEncoder.load())
         items = training_items(args.shared)
-        extractor = extractor_from()
-        writers = sorted({i["group"] for i in items if i["group"] not in ("bbc", "tune")})
-        models, dec = {}, {}
-        for w in writers:
-            models[w] = fit([i for i in items if i["group"] != w], extractor, encoder, args.C, args.embed_scale)
-            test = [i for i in items if i["group"] == w]
-            dec[w] = item_decisions(models[w], test)
-            print(f"fold {w}: {len(test)} held-out items ({time.time() - t0:.0f}s)", file=sys.stderr)
+        extractor = CachedExtractor(extractor_from())
+        groups = sorted({i["group"] for i in items})
+        both, alone, models = out_of_fold(items, extractor, encoder, args.C, args.embed_scale, args.real_weight,
+                                          log=lambda m: print(m + f" ({time.time() - t0:.0f}s)", file=sys.stderr))
         shipped = EventCoder.load()
-        all_items, all_preds, oof_prob, oof_y = [], [], [], []
+        coded: dict[str, tuple[list, list]] = {}
+        oof_prob, oof_y = [], []
+        for g in groups:
+            keep = np.array([i["group"] != g for i in items])
+            test = [i for i in items if i["group"] == g]
+            calibrate_real(models[g], both[keep], alone[keep], [i for i, k in zip(items, keep) if k])
+            coder = EventCoder(models[g], shipped.verbs, shipped.strong_verbs, shipped.actors)
+            coded[g] = (test, code_items(coder, test, nlp, resolver))
+            if g not in REAL_NEWS_GROUPS:
+                oof_prob.append(calibrated(models[g].platt, both[~keep]))
+                oof_y.append(label_matrix(test))
+        writers = [g for g in groups if g not in REAL_NEWS_GROUPS]
+        all_items = [i for g in writers for i in coded[g][0]]
+        all_preds = [p for g in writers for p in coded[g][1]]
+        figures["cv"] = summary(all_items, evaluate(all_items, all_preds))
+        print(f"\nencoder: {'none (TF-IDF only)' if encoder is None else 'WordLlama l2_supercat_256'}, C = {args.C}, "
+              f"real-news weight {args.real_weight:g}")
+        print_summary("Grouped CV over the corpus (each writer scored by a model trained on every other group)",
+                      figures["cv"])
         for w in writers:
-            others = [v for v in writers if v != w]
-            test = [i for i in items if i["group"] == w]
-            calibrate(models[w], np.vstack([dec[v] for v in others]),
-                      np.vstack([label_matrix([i for i in items if i["group"] == v]) for v in others]))
-            coder = EventCoder(models[w], shipped.verbs, shipped.strong_verbs, shipped.actors)
-            all_items += test
-            all_preds += code_items(coder, test, nlp, resolver)
-            oof_prob.append(1 / (1 + np.exp(-(dec[w] * models[w].platt[:, 0] + models[w].platt[:, 1]))))
-            oof_y.append(label_matrix(test))
-        report = evaluate(all_items, all_preds)
-        figures["cv"] = summary(all_items, report)
-        print(f"\nencoder: {'none (TF-IDF only)' if encoder is None else 'WordLlama l2_supercat_256'}, C = {args.C}")
-        print_summary("Grouped CV over the corpus (train on five writers, test on the sixth)", figures["cv"])
-        for w in writers:
-            sub = [k for k, i in enumerate(all_items) if i["group"] == w]
-            s = summary([all_items[k] for k in sub], evaluate([all_items[k] for k in sub], [all_preds[k] for k in sub]))
+            s = summary(coded[w][0], evaluate(*coded[w]))
             print(f"    {w}: macro-F1 {s['macro_f1_16']:.3f}, event accuracy {s['event_accuracy']:.3f}, "
                   f"no-event {s['noevent_rate']:.3f}")
         prob, y = np.vstack(oof_prob), np.vstack(oof_y)
@@ -188,18 +192,11 @@ def main(argv: list[str] | None = None) -> int:
         for j, t in enumerate(EVENT_TYPES):
             figures["calibration"][t] = {"auc": auc(prob[:, j], y[:, j]), "ece": ece(prob[:, j], y[:, j])}
             print(f"    {t:<10} {figures['calibration'][t]['auc']:.3f}  {figures['calibration'][t]['ece']:.3f}")
-        # The tuning sets, scored by a model that never saw them (corpus + BBC labels only).
-        tune = [i for i in items if i["group"] == "tune"]
-        rest = [i for i in items if i["group"] != "tune"]
-        model = fit(rest, extractor, encoder, args.C, args.embed_scale)
-        calibrate(model, np.vstack([dec[w] for w in writers]),
-                  np.vstack([label_matrix([i for i in items if i["group"] == w]) for w in writers]))
-        coder = EventCoder(model, shipped.verbs, shipped.strong_verbs, shipped.actors)
-        preds = code_items(coder, tune, nlp, resolver)
-        figures["tuning"] = summary(tune, evaluate(tune, preds))
-        none_base = sum(1 for i in tune if not i.get("event_type")) / len(tune)
-        print_summary(f"\nTuning sets (real news, dev + tune; all-'none' baseline accuracy {none_base:.3f})",
-                      figures["tuning"])
+        # Each real-news set (training data, not blind), scored by the model trained without it.
+        for g in [g for g in groups if g in REAL_NEWS_GROUPS]:
+            figures.setdefault("real_news", {})[g] = summary(coded[g][0], evaluate(*coded[g]))
+            print_summary(f"\nReal-news set {g} (seen; scored by a model trained on every other group)",
+                          figures["real_news"][g])
     for path in args.blind:
         figures.setdefault("blind", {})[path.name] = score_blind(path, args.shared, nlp, resolver)
     if args.json:

@@ -2,19 +2,28 @@
 
 Training data (scripts/event_data.training_items): the newsflow PLOVER corpus
 (data/train/plover_corpus.jsonl, 4,367 items by six writers, near-duplicates across writers
-left out), the 703 hand-labelled BBC headline + lead items (ids and labels in the repository,
-texts from ../shared), and the real-news dev and tuning sets (tuning data now). Extra items that
-near-duplicate a corpus item are left out.
+left out), the hand-labelled BBC headline + lead items (ids and labels in the repository,
+texts from ../shared), the real-news dev and tuning sets and the blind sets of releases 2.0-2.2
+(data/eval/events_blind*.jsonl, seen since; real news is what the coder reads). Extra items
+that near-duplicate a corpus item, and BBC labels that near-duplicate a real-news set item,
+are left out.
 
 Model (pipelines.nlp.events.TypeClassifier): one binary logistic regression per PLOVER type
 over TF-IDF features of headline (counted twice) + lead and a WordLlama sentence vector. Every
 item is a training row as headline + lead, and corpus items once more as lead alone, so that
-body sentences (scored without a headline) get sensible scores. Scores are Platt-calibrated
-per type on out-of-fold scores (folds grouped by writer; the extra items are always in
-training), and each type's threshold maximises that type's F1 on the out-of-fold calibrated
-probabilities. Deterministic: sorted inputs, liblinear, no random state.
+body sentences (scored without a headline) get sensible scores.
+
+Calibration (release 2.3): grouped CV where each corpus writer, the BBC labels, the tuning sets
+and each seen blind set is a group gives every item an out-of-fold score. Scores are
+Platt-calibrated per type on all of them; each type's threshold is its best out-of-fold F1
+plus one shift, the same for every type, chosen on the real-news items for the three type
+targets: macro-F1 + type accuracy on event items + the no-event rate on sport/entertainment/
+business/markets items, computed on the coder's primary type (scripts/loso_events.py compares
+this with per-type tuning and with no shift). Deterministic: sorted inputs, liblinear,
+no random state.
 
 Usage: nice -n 10 python scripts/train_events.py [--shared ../shared] [--out DIR] [--no-encoder]
+       [--real-weight W] [--rule headline|margin] [--oof-cache NPZ]
 """
 from __future__ import annotations
 
@@ -27,7 +36,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, item_types, require, training_items  # noqa: E402
+from event_data import (BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, is_corpus, item_types, require,  # noqa: E402
+                        training_items)
 
 from pipelines.nlp.countries import country_table  # noqa: E402
 from pipelines.nlp.event_features import FeatureExtractor  # noqa: E402
@@ -36,6 +46,9 @@ from pipelines.nlp.events import TypeClassifier  # noqa: E402
 OUT = REPO / "pipelines" / "resources" / "events"
 TITLE_REPEAT = 2
 TITLE_SHARE = 0.6
+PRIMARY_RULE = "headline"
+REAL_WEIGHT = 1.0
+NOEVENT_CATEGORIES = ("sport", "entertainment", "business", "markets")
 
 
 def extractor_from(resources: Path = OUT) -> FeatureExtractor:
@@ -54,7 +67,7 @@ def rows_of(items: list[dict]) -> tuple[list[str], list[str], np.ndarray, list[i
         for t in item_types(item):
             y[col[t]] = 1
         variants = [(item.get("title") or "", item["text"])]
-        if item.get("title") and item["group"] not in ("bbc", "tune"):
+        if item.get("title") and is_corpus(item):
             variants.append(("", item["text"]))
         for title, lead in variants:
             titles.append(title), leads.append(lead), labels.append(y), owner.append(n)
@@ -75,12 +88,44 @@ def build_vocabulary(extractor, texts: list[str], min_df: int = 2, max_features:
     return vocab, idf
 
 
-def fit(items: list[dict], extractor, encoder, C: float = 2.0, embed_scale: float = 1.0) -> TypeClassifier:
-    """An uncalibrated TypeClassifier (identity Platt map, thresholds 0.5) fitted on ``items``."""
+class CachedExtractor:
+    """The feature extractor, remembering the features of every text it has seen: grouped CV
+    fits the same texts many times."""
+
+    def __init__(self, extractor):
+        self.extractor = extractor
+        self.seen: dict[str, list[str]] = {}
+
+    def __call__(self, text: str) -> list[str]:
+        feats = self.seen.get(text)
+        if feats is None:
+            feats = self.seen[text] = self.extractor(text)
+        return feats
+
+
+class CachedEncoder:
+    """The sentence encoder, remembering the vector of every text it has seen."""
+
+    def __init__(self, encoder):
+        self.encoder = encoder
+        self.dim = encoder.dim
+        self.seen: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        todo = sorted({t for t in texts if t not in self.seen})
+        if todo:
+            self.seen.update(zip(todo, self.encoder.encode(todo)))
+        return np.array([self.seen[t] for t in texts], dtype=np.float32).reshape(len(texts), self.dim)
+
+
+def fit(items: list[dict], extractor, encoder, C: float = 2.0, embed_scale: float = 1.0,
+        real_weight: float = 1.0) -> TypeClassifier:
+    """An uncalibrated TypeClassifier (identity Platt map, thresholds 0.5) fitted on ``items``;
+    rows of real-news items weigh ``real_weight`` (corpus rows 1)."""
     from scipy.sparse import hstack
     from sklearn.linear_model import LogisticRegression
 
-    titles, leads, y, _ = rows_of(items)
+    titles, leads, y, owner = rows_of(items)
     joined = [" ".join([t] * TITLE_REPEAT + [lead]) if t else lead for t, lead in zip(titles, leads)]
     vocab, idf = build_vocabulary(extractor, joined)
     k = len(EVENT_TYPES)
@@ -88,10 +133,11 @@ def fit(items: list[dict], extractor, encoder, C: float = 2.0, embed_scale: floa
                          np.full(k, 0.5), extractor, encoder, TITLE_REPEAT, TITLE_SHARE, embed_scale)
     sparse, dense = clf.features(titles, leads)
     x = hstack([sparse, dense]).tocsr() if dense.shape[1] else sparse
+    weight = None if real_weight == 1.0 else np.array([1.0 if is_corpus(items[n]) else real_weight for n in owner])
     coef = np.zeros((x.shape[1], k))
     for j in range(k):
         model = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=1000)
-        model.fit(x, y[:, j])
+        model.fit(x, y[:, j], sample_weight=weight)
         coef[:, j], clf.intercept[j] = model.coef_[0], model.intercept_[0]
     clf.coef = coef
     return clf
@@ -100,6 +146,11 @@ def fit(items: list[dict], extractor, encoder, C: float = 2.0, embed_scale: floa
 def item_decisions(clf: TypeClassifier, items: list[dict]) -> np.ndarray:
     """Decision values of items as headline + lead."""
     return clf.decision([i.get("title") or "" for i in items], [i["text"] for i in items])
+
+
+def headline_decisions(clf: TypeClassifier, items: list[dict]) -> np.ndarray:
+    """Decision values of items' headlines alone (the coder's second score; rows without one unused)."""
+    return clf.decision([i.get("title") or "" for i in items], [""] * len(items))
 
 
 def label_matrix(items: list[dict]) -> np.ndarray:
@@ -112,23 +163,25 @@ def label_matrix(items: list[dict]) -> np.ndarray:
 
 
 def out_of_fold(items: list[dict], extractor, encoder, C: float, embed_scale: float = 1.0,
-                log=print) -> tuple[np.ndarray, list[int]]:
-    """Decision values of the corpus items from models that did not see their writer.
+                real_weight: float = 1.0, log=print) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Decision values of every item from a model that did not see its group.
 
-    Returns (decisions of the scored items, their positions in ``items``); items outside the
-    corpus (BBC labels, tuning sets) are always in training and not scored.
+    Groups: the six corpus writers, the BBC labels, the tuning sets and each seen blind set.
+    Returns (decisions of headline + lead, decisions of the headline alone, the fold models by
+    held-out group).
     """
-    writers = sorted({i["group"] for i in items if i["group"] not in ("bbc", "tune")})
-    scored = [n for n, i in enumerate(items) if i["group"] in writers]
-    dec = np.zeros((len(items), len(EVENT_TYPES)))
-    for w in writers:
+    groups = sorted({i["group"] for i in items})
+    both = np.zeros((len(items), len(EVENT_TYPES)))
+    alone = np.zeros_like(both)
+    models = {}
+    for g in groups:
         t0 = time.time()
-        train = [i for i in items if i["group"] != w]
-        test = [n for n in scored if items[n]["group"] == w]
-        model = fit(train, extractor, encoder, C, embed_scale)
-        dec[test] = item_decisions(model, [items[n] for n in test])
-        log(f"  fold {w}: {len(train)} training items, {len(test)} scored, {time.time() - t0:.0f}s")
-    return dec[scored], scored
+        test = [n for n, i in enumerate(items) if i["group"] == g]
+        models[g] = fit([i for i in items if i["group"] != g], extractor, encoder, C, embed_scale, real_weight)
+        both[test] = item_decisions(models[g], [items[n] for n in test])
+        alone[test] = headline_decisions(models[g], [items[n] for n in test])
+        log(f"  fold {g}: {len(items) - len(test)} training items, {len(test)} scored, {time.time() - t0:.0f}s")
+    return both, alone, models
 
 
 def platt(dec: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -157,18 +210,156 @@ def thresholds(prob: np.ndarray, y: np.ndarray, grid=np.arange(0.2, 0.91, 0.05))
 
 
 def calibrate(clf: TypeClassifier, dec: np.ndarray, y: np.ndarray) -> TypeClassifier:
-    """Set the Platt maps and thresholds of ``clf`` from out-of-fold decisions."""
+    """Set the Platt maps and thresholds of ``clf`` from out-of-fold decisions (release 2.2's way:
+    each type's threshold maximises its own F1)."""
     clf.platt = platt(dec, y)
     prob = 1.0 / (1.0 + np.exp(-(dec * clf.platt[:, 0] + clf.platt[:, 1])))
     clf.thresholds = thresholds(prob, y)
     return clf
 
 
-def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 1.0, log=print) -> TypeClassifier:
-    """Fit on every item, calibrate on the out-of-fold scores of the corpus."""
-    dec, scored = out_of_fold(items, extractor, encoder, C, embed_scale, log)
-    clf = fit(items, extractor, encoder, C, embed_scale)
-    return calibrate(clf, dec, label_matrix([items[n] for n in scored]))
+def calibrated(platt_map: np.ndarray, dec: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(dec * platt_map[:, 0] + platt_map[:, 1])))
+
+
+def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: np.ndarray,
+              rule: str = PRIMARY_RULE) -> np.ndarray:
+    """The coder's primary type (column, -1 for none) from calibrated probabilities; mirrors
+    EventCoder.code. ``rule``: "headline" (the headline's best passing type, else headline +
+    lead's, ranked by probability: release 2.2) or "margin" (the same order, ranked by how far
+    each probability clears its threshold)."""
+    out = np.full(len(both), -1)
+    for probs in (both, np.where(has_title[:, None], alone, -1.0)):   # the headline's choice wins: applied last
+        score = probs - thr if rule == "margin" else probs
+        score = np.where(probs >= thr, score, -np.inf)
+        best = score.argmax(axis=1)
+        hit = np.isfinite(score[np.arange(len(score)), best])
+        out = np.where(hit, best, out)
+    return out
+
+
+def target_figures(primary: np.ndarray, gold: np.ndarray, noevent: np.ndarray) -> tuple[float, float, float]:
+    """(macro-F1 over the 16 types, type accuracy on event items, no-event rate on ``noevent`` items)
+    of primary types (columns, -1 for none), as scripts/cv_events.py computes them."""
+    f1s = []
+    for j in range(len(EVENT_TYPES)):
+        tp = float(((primary == j) & (gold == j)).sum())
+        denom = float((primary == j).sum() + (gold == j).sum())
+        f1s.append(2 * tp / denom if denom else 0.0)
+    events = gold >= 0
+    acc = float((primary[events] == gold[events]).mean()) if events.any() else 0.0
+    rate = float((primary[noevent] == -1).mean()) if noevent.any() else 0.0
+    return float(np.mean(f1s)), acc, rate
+
+
+def tune_thresholds(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
+                    noevent: np.ndarray, start: np.ndarray, rule: str = PRIMARY_RULE,
+                    grid=np.arange(0.2, 0.96, 0.05), passes: int = 2) -> np.ndarray:
+    """Per-type thresholds that maximise macro-F1 + event-item accuracy + no-event rate (the three
+    type targets, equally weighted) of the coder's primary type on the given items: coordinate
+    ascent from ``start``, types in order, ``passes`` rounds."""
+    thr = start.copy()
+
+    def score(t):
+        return sum(target_figures(primaries(both, alone, has_title, t, rule), gold, noevent))
+
+    best = score(thr)
+    for _ in range(passes):
+        for j in range(len(thr)):
+            for value in grid:
+                trial = thr.copy()
+                trial[j] = round(float(value), 2)
+                s = score(trial)
+                if s > best + 1e-9:
+                    best, thr = s, trial
+    return thr
+
+
+def shift_thresholds(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
+                     noevent: np.ndarray, start: np.ndarray, rule: str = PRIMARY_RULE,
+                     grid=np.arange(0.0, 0.251, 0.025)) -> np.ndarray:
+    """``start`` raised by the one shift (the same for every type) that maximises macro-F1 +
+    event-item accuracy + no-event rate on the given items: one parameter for real news's larger
+    share of no-event items, where per-type tuning would fit noise."""
+    def score(shift):
+        return sum(target_figures(primaries(both, alone, has_title, np.minimum(start + shift, 0.99), rule),
+                                  gold, noevent))
+
+    best = max(grid, key=lambda m: (round(score(m), 9), -m))
+    return np.minimum(start + round(float(best), 3), 0.99)
+
+
+def gold_columns(items: list[dict]) -> np.ndarray:
+    """The primary gold type of each item as a column (-1 for no event)."""
+    col = {t: j for j, t in enumerate(EVENT_TYPES)}
+    return np.array([col.get(i.get("event_type"), -1) for i in items])
+
+
+def noevent_mask(items: list[dict]) -> np.ndarray:
+    """Items without an event in the sport/entertainment/business/markets categories."""
+    return np.array([not i.get("event_type") and i.get("category") in NOEVENT_CATEGORIES for i in items])
+
+
+def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, items: list[dict],
+                   rule: str = PRIMARY_RULE, tune_on: str = "shift") -> TypeClassifier:
+    """Release 2.3: Platt maps on the out-of-fold scores of every group; thresholds start at each
+    type's best F1 there and are then tuned for the type targets on the real-news items
+    (``tune_on="all"``: on every item, corpus included; "shift": one shift added to every type's
+    F1 threshold, chosen on the real-news items; "f1": not tuned; "writers": release 2.2's way,
+    maps and F1 thresholds from the corpus writers' scores alone)."""
+    y = label_matrix(items)
+    if tune_on == "writers":   # release 2.2's calibration: the corpus writers' scores only
+        corpus = np.array([is_corpus(i) for i in items])
+        return calibrate(clf, both[corpus], y[corpus])
+    clf.platt = platt(both, y)
+    pb, pa = calibrated(clf.platt, both), calibrated(clf.platt, alone)
+    start = thresholds(pb, y)
+    real = np.array([tune_on == "all" or not is_corpus(i) for i in items])
+    has_title = np.array([bool(i.get("title")) for i in items])
+    gold = gold_columns(items)
+    if tune_on == "f1":
+        clf.thresholds = start
+    elif tune_on == "shift":
+        clf.thresholds = shift_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
+                                          start, rule)
+    else:
+        clf.thresholds = tune_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
+                                         start, rule)
+    clf.primary_rule = rule
+    return clf
+
+
+def load_fold(folder: Path, extractor, encoder) -> TypeClassifier:
+    """A classifier written by save() (a CV fold's model), read with the given extractor and encoder."""
+    from pipelines.nlp.events import load_classifier
+
+    return load_classifier(folder, extractor, encoder)
+
+
+def cached_out_of_fold(path: Path | None, items: list[dict]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Out-of-fold decisions written by scripts/loso_events.py for the same items (else None)."""
+    if path is None or not path.exists():
+        return None
+    with np.load(path) as f:
+        if list(f["ids"]) != [i["id"] for i in items]:
+            return None
+        return f["both"], f["alone"]
+
+
+def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 1.0, real_weight: float = 1.0,
+          rule: str = PRIMARY_RULE, oof_cache: Path | None = None, log=print) -> TypeClassifier:
+    """Fit on every item; calibrate and choose thresholds on every group's out-of-fold scores
+    (read from ``oof_cache`` when it holds them for these items)."""
+    extractor = CachedExtractor(extractor)
+    encoder = CachedEncoder(encoder) if encoder is not None else None
+    cached = cached_out_of_fold(oof_cache, items)
+    if cached is not None:
+        log(f"out-of-fold scores from {oof_cache}")
+        both, alone = cached
+    else:
+        both, alone, _ = out_of_fold(items, extractor, encoder, C, embed_scale, real_weight, log)
+    clf = fit(items, extractor, encoder, C, embed_scale, real_weight)
+    return calibrate_real(clf, both, alone, items, rule)
 
 
 def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:
@@ -180,6 +371,7 @@ def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:
                  thresholds=clf.thresholds.astype(np.float32))
     meta = {"types": list(clf.types), "encoder": "wordllama-0.4.0.post1/l2_supercat_256" if clf.encoder else None,
             "title_repeat": clf.title_repeat, "title_share": clf.title_share, "embed_scale": clf.embed_scale,
+            "primary_rule": clf.primary_rule,
             "vocabulary": dict(sorted(clf.vocabulary.items())), **(extra or {})}
     with open(out / "classifier.json", "w", encoding="utf-8") as f:
         json.dump(meta, f, ensure_ascii=False, separators=(",", ":"))
@@ -193,6 +385,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--C", type=float, default=2.0, help="inverse regularisation (grouped CV, docs/eval-events.md)")
     parser.add_argument("--embed-scale", type=float, default=1.0, help="weight of the sentence vector block")
     parser.add_argument("--no-encoder", action="store_true", help="TF-IDF features only")
+    parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
+    parser.add_argument("--rule", choices=("headline", "margin"), default=PRIMARY_RULE,
+                        help="how passing types are ranked for the primary (pipelines.nlp.events.TypeClassifier)")
+    parser.add_argument("--oof-cache", type=Path, metavar="NPZ",
+                        help="reuse the grouped out-of-fold scores scripts/loso_events.py wrote for the same "
+                             "items and settings (out/loso_events/<settings>/oof.npz) instead of refitting the folds")
     args = parser.parse_args(argv)
     require(args.shared, BBC)
     t0 = time.time()
@@ -202,8 +400,9 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.nlp.encoder import StaticEncoder
         encoder = StaticEncoder.load()
     print(f"{len(items)} training items ({sum(1 for i in items if item_types(i))} with an event)")
-    clf = train(items, extractor_from(), encoder, args.C, args.embed_scale)
-    save(clf, args.out, {"C": args.C, "training_items": len(items)})
+    clf = train(items, extractor_from(), encoder, args.C, args.embed_scale, args.real_weight, args.rule,
+                args.oof_cache)
+    save(clf, args.out, {"C": args.C, "real_weight": args.real_weight, "training_items": len(items)})
     print("thresholds: " + ", ".join(f"{t} {v:.2f}" for t, v in zip(clf.types, clf.thresholds)))
     print(f"wrote {args.out}/classifier.npz and classifier.json in {time.time() - t0:.0f}s")
     return 0

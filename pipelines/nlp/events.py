@@ -4,9 +4,10 @@ An article's headline and lead (first three body sentences) go through one binar
 regression per PLOVER type (multi-label: an item can carry several events) over TF-IDF features
 (word uni/bigrams, countries folded, CAMEO verb evidence) and a WordLlama sentence vector
 (:mod:`pipelines.nlp.encoder`). Each type's score is Platt-calibrated on out-of-fold scores and
-compared with its own threshold (both chosen by cross-validation grouped by writer,
-``scripts/train_events.py``). The types that pass form the article's type set; the best is its
-``primary_event_type`` (None when no type passes). Every type of the set is anchored to the
+compared with its own threshold (both chosen by cross-validation grouped by writer and
+real-news set, the thresholds for the type targets on real news, ``scripts/train_events.py``).
+The types that pass form the article's type set; the headline's best passing type, else the
+best of headline + lead, is its ``primary_event_type`` (None when no type passes). Every type of the set is anchored to the
 sentence (headline or body) that scores highest for it; other body sentences are coded when
 their own best type passes its threshold. Actors come from the parse
 (:mod:`pipelines.nlp.actors`), location from the place the verb is anchored to ("in
@@ -29,7 +30,7 @@ from pipelines.nlp.countries import country_for, country_table
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.2"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.3"
 
 NONE_CLASS = "NONE"
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
@@ -102,7 +103,8 @@ class TypeClassifier:
     """
 
     def __init__(self, types, vocabulary, idf, coef, intercept, platt, thresholds, extractor, encoder,
-                 title_repeat: int = 2, title_share: float = 0.6, embed_scale: float = 1.0):
+                 title_repeat: int = 2, title_share: float = 0.6, embed_scale: float = 1.0,
+                 primary_rule: str = "headline"):
         self.types = list(types)
         self.vocabulary = vocabulary
         self.idf = idf
@@ -115,6 +117,9 @@ class TypeClassifier:
         self.title_repeat = title_repeat
         self.title_share = title_share
         self.embed_scale = embed_scale
+        # How passing types are ranked for the primary: "headline" by probability, "margin" by
+        # how far each clears its threshold (the headline's own types first either way).
+        self.primary_rule = primary_rule
 
     def tfidf(self, texts: list[str]):
         """Sublinear-tf, idf-weighted, l2-normalised rows (scipy CSR) over the vocabulary."""
@@ -203,7 +208,8 @@ class EventCoder:
         # The primary event is the one the headline is about (codebook §4): the headline's own
         # best passing type when it has one, then the types of headline + lead.
         article = pairs.max(axis=0)
-        passed = [j for p in pairs[::-1] for j in np.argsort(-p) if p[j] >= clf.thresholds[j]]
+        rank = (lambda p: p - clf.thresholds) if clf.primary_rule == "margin" else (lambda p: p)
+        passed = [j for p in pairs[::-1] for j in np.argsort(-rank(p), kind="stable") if p[j] >= clf.thresholds[j]]
         passed = list(dict.fromkeys(passed))
         if not passed:
             return [], None
@@ -366,7 +372,7 @@ def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> Ty
                           intercept.astype(np.float64), platt.astype(np.float64), thresholds.astype(np.float64),
                           extractor, encoder if meta.get("encoder") else None,
                           title_repeat=int(meta["title_repeat"]), title_share=float(meta["title_share"]),
-                          embed_scale=float(meta["embed_scale"]))
+                          embed_scale=float(meta["embed_scale"]), primary_rule=meta.get("primary_rule", "headline"))
 
 
 def entities_from_docs(title_doc, body_doc) -> list[dict]:

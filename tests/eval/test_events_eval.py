@@ -128,3 +128,75 @@ def test_news_labels_reach_training_unless_they_near_duplicate_a_corpus_item(tmp
     assert set(bbc) == {"bbc-" + r["id"] for r in labelled[1:]}
     for row in labelled[1:]:
         assert bbc["bbc-" + row["id"]]["event_type"] == row["title_type"]
+
+
+def test_seen_blind_sets_are_training_groups_of_their_own():
+    from event_data import REAL_NEWS_GROUPS, is_corpus, training_items
+
+    items = training_items(shared=None)
+    groups = {i["group"] for i in items}
+    assert {"blind1", "blind2", "blind3"} <= groups <= set(REAL_NEWS_GROUPS) | {f"w{n}" for n in range(1, 7)}
+    assert all(i["id"].startswith(("b-", "b2", "b3")) for i in items if i["group"].startswith("blind"))
+    assert sum(1 for i in items if i["group"] == "blind3") == 680 and not is_corpus(items[-1])
+
+
+def _row(*first):
+    return list(first) + [0.0] * (len(EVENT_TYPES) - len(first))
+
+
+def test_primary_rules_put_the_headline_first_then_rank_by_probability_or_margin():
+    import numpy as np
+    from train_events import primaries
+
+    thr = np.array(_row(0.5, 0.8))
+    thr[2:] = 0.9
+    both = np.array([_row(0.65, 0.9), _row(0.65, 0.9), _row(0.65, 0.9), _row(0.4, 0.5)])
+    alone = np.array([_row(0.0, 0.0), _row(0.3, 0.2), _row(0.55, 0.2), _row(0.4, 0.5)])
+    has_title = np.array([False, True, True, True])
+    # No headline, or a headline with no passing type: headline + lead decides; by probability
+    # type 1 (0.9), by margin type 0 (0.15 over its threshold against 0.10). A headline's own
+    # passing type wins either way; nothing passing is no event.
+    assert primaries(both, alone, has_title, thr, "headline").tolist() == [1, 1, 0, -1]
+    assert primaries(both, alone, has_title, thr, "margin").tolist() == [0, 0, 0, -1]
+
+
+def test_threshold_tuning_trades_a_false_event_on_sport_for_no_event():
+    import numpy as np
+    from train_events import target_figures, tune_thresholds, primaries
+
+    both = np.array([_row(0.9)] * 10 + [_row(0.6)] * 10)
+    alone = np.zeros_like(both)
+    has_title = np.zeros(20, dtype=bool)
+    gold = np.array([0] * 10 + [-1] * 10)
+    sport = np.array([False] * 10 + [True] * 10)
+    start = np.full(len(EVENT_TYPES), 0.5)
+    assert target_figures(primaries(both, alone, has_title, start), gold, sport)[1:] == (1.0, 0.0)
+    tuned = tune_thresholds(both, alone, has_title, gold, sport, start)
+    assert 0.6 < tuned[0] <= 0.9
+    assert target_figures(primaries(both, alone, has_title, tuned), gold, sport) == (1 / len(EVENT_TYPES), 1.0, 1.0)
+
+
+def test_coder_primary_follows_the_classifiers_rule():
+    """EventCoder.code picks the primary as train_events.primaries does (thresholds are tuned on the latter)."""
+    import numpy as np
+    from train_events import primaries
+
+    from pipelines.nlp.events import CoderConfig, EventCoder
+    from pipelines.nlp.ner import load_nlp
+
+    nlp = load_nlp()
+    coder = EventCoder.load(config=CoderConfig(political_actor=False))   # no actor-based filter after the choice
+    clf = coder.classifier
+    stories = [(a["title"], a["body"]) for a in articles()][:8]
+    coded = []
+    for rule in ("headline", "margin"):
+        clf.primary_rule = rule
+        for title, body in stories:
+            _, primary = coder.code(nlp(title), nlp(body), [], None)
+            sents = [s.text.strip() for s in nlp(body).sents if sum(1 for t in s if t.is_alpha) >= 4]
+            lead = " ".join(sents)[:600]
+            pb, pa = clf.predict_proba([title], [lead]), clf.predict_proba([title], [""])
+            expected = primaries(pb, pa, np.array([True]), clf.thresholds, rule)[0]
+            assert primary == (clf.types[expected] if expected >= 0 else None), (rule, title)
+            coded.append(primary)
+    assert any(coded)
