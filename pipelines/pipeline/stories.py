@@ -92,7 +92,8 @@ class SharedStoryIndex:
         from pipelines.io.kafka_client import make_consumer, make_producer, topic_partitions
         from pipelines.io.retry import client_outage, producer_waits
 
-        self.index = StoryIndex(cfg.matcher)
+        # The wall clock: an article dated in the future must not make the index forget the present.
+        self.index = StoryIndex(cfg.matcher, clock=time.time)
         self._topic = cfg.topic
         ensure_stories_topic(cfg.bootstrap_servers, cfg.topic)
         self._partitions = [TopicPartition(cfg.topic, p) for p in topic_partitions(cfg.bootstrap_servers, cfg.topic)]
