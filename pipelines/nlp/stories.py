@@ -73,7 +73,7 @@ class StoryConfig:
     min_shared_entities: int = 2
     entity_jaccard: float = 0.3
     related_jaccard: float = 0.2
-    max_entries: int = 100_000  # the index forgets its first-added articles beyond this (about 2 KB each)
+    max_entries: int = 100_000  # the index forgets its first-added articles beyond this (about 6 KB each)
     memory_hours: float = 168.0  # ... and those published this long before the newest one (at least the window)
 
 
@@ -227,7 +227,7 @@ def _score(text: float, a, b, cfg: StoryConfig) -> float | None:
 
 
 class _Entry:
-    """A known article as the index holds it: what matching needs, packed (about 1 KB, not 14)."""
+    """A known article as the index holds it: what matching needs, packed (with its postings about 6 KB; it was 14)."""
 
     __slots__ = ("article_id", "time", "minhash", "entities", "event_type", "dyads", "story")
 

@@ -251,7 +251,7 @@ def detect_language(title: str | None, body: str, min_confidence: float) -> str 
 
 
 def bound_lemma_cache(nlp, limit: int = LEMMA_CACHE_LIMIT) -> None:
-    """Empty the lemmatizer's memo of (word, tag) -> lemma once it holds ``limit`` entries (it has no bound of its own)."""
+    """Empty the lemmatizer's memo of (word, tag) -> lemma at ``limit`` entries: it has no bound of its own."""
     if "lemmatizer" in nlp.pipe_names:
         cache = getattr(nlp.get_pipe("lemmatizer"), "cache", None)
         if cache is not None and len(cache) >= limit:
