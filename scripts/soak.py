@@ -3,7 +3,7 @@
 In one run, on a broker of its own (or --bootstrap-servers) and fresh topics:
   1. capacity: a warm `newsflow run` (default: one process per core) is given a backlog of BBC
      archive articles; articles/s over --capacity-seconds while the backlog lasts (or --rate R
-     skips this and feeds R articles/s);
+     skips this and feeds R articles/s, a first minute of it before the start);
   2. soak: articles are published at half that rate for --minutes (default 20); RSS of the
      launcher and of each worker process (from /proc) is sampled every minute;
   3. RSS at the start and the end of (2) per process, and the growth (target: under 10%),
@@ -171,6 +171,16 @@ class Feeder:
         self.producer.flush()
 
 
+def feed_for(feeder: Feeder, run: Run, rate: float, seconds: float) -> None:
+    """Publish at ``rate`` articles/s for ``seconds``."""
+    began, sent_before = time.monotonic(), feeder.sent
+    while time.monotonic() - began < seconds and run.proc.poll() is None:
+        due = int((time.monotonic() - began) * rate) - (feeder.sent - sent_before)
+        if due > 0:
+            feeder.send(due)
+        time.sleep(0.2)
+
+
 def sample(procs: dict[int, str]) -> dict[int, int | None]:
     return {pid: rss_kib(pid) for pid in procs}
 
@@ -230,6 +240,10 @@ def main() -> int:
             print(f"soak: capacity {capacity:.1f} articles/s over {args.capacity_seconds:.0f} s; "
                   f"feeding {rate:.2f} articles/s", flush=True)
             # Let the rest of the backlog drain before the soak starts, so it is fed at half capacity only.
+            run.wait_for(feeder.sent, 600)
+        else:
+            # No capacity phase to warm the run up: a first minute at the rate, before the start RSS.
+            feed_for(feeder, run, rate, 60.0)
             run.wait_for(feeder.sent, 600)
         procs = run_processes(run.proc.pid)
         start_rss, start_load, start_done = sample(procs), load(), run.done
