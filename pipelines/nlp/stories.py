@@ -31,6 +31,11 @@ the same order give the same ids. ``newsflow replay`` assigns in one step after 
 a fixed order (publication time, then id), whatever the bundles or processes; ``newsflow run``
 assigns in arrival order against an index that every worker shares through a compacted Kafka
 topic (``pipelines.pipeline.stories``).
+
+**Memory.** Every worker holds the whole index, so ``StoryIndex`` keeps only what matching needs,
+packed (``_Entry``), and forgets by time (``memory_hours``, at least the window) and by count
+(``max_entries``); a story goes with its last article. An article read again after it was
+forgotten is assigned afresh.
 """
 from __future__ import annotations
 
