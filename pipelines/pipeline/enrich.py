@@ -41,7 +41,7 @@ SECONDS_PER_TOKEN = 2.5e-4
 # Not a schema field (Avro writers ignore it): the first source offset an output answers for,
 # read by the delivery step's commit ledger (``pipelines.io.offsets``).
 READ_FROM = "_read_from"
-# Lemmas memoised per worker before the memo starts again (some 350 bytes each; a long run reads ever more words).
+# Lemmas memoised per worker before the memo starts again (some 330 bytes each; a long run reads ever more words).
 LEMMA_CACHE_LIMIT = 20_000
 
 
