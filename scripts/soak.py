@@ -3,15 +3,20 @@
 In one run, on a broker of its own (or --bootstrap-servers) and fresh topics:
   1. capacity: a warm `newsflow run` (default: one process per core) is given a backlog of BBC
      archive articles; articles/s over --capacity-seconds while the backlog lasts (or --rate R
-     skips this and feeds R articles/s);
-  2. soak: articles are published at half that rate for --minutes (default 20), the BBC archive
-     recycled with fresh ids; RSS of the launcher and of each worker process (from /proc) is
-     sampled every minute;
+     skips this and feeds R articles/s, a first minute of it before the start);
+  2. soak: articles are published at half that rate for --minutes (default 20); RSS of the
+     launcher and of each worker process (from /proc) is sampled every minute;
   3. RSS at the start and the end of (2) per process, and the growth (target: under 10%),
      with the articles published, enriched, dead-lettered and the machine's load average.
+What is fed: the 2,225 BBC archive articles as they are, then, once they are used up, new texts
+made of them: article i of pass k keeps its headline and takes its paragraphs from archive
+articles i, i + 97k and i + 194k in turn, under a fresh id. So the story index learns new text
+(about 3% are still near copies of a source; a recycled archive would give copies only, which the
+index holds for less), while the words are the archive's (real news brings new words for good;
+the run drops them at the end of each bundle, in a spaCy memory zone, either way).
 Not a test: nothing is asserted; figures move with the machine's load.
 
-usage: python scripts/soak.py [--minutes 20] [--rate R] [--partitions 2] [--shared ../shared]
+usage: python scripts/soak.py [--minutes 20] [--rate R] [--partitions 2] [--no-stories] [--shared ../shared]
 """
 from __future__ import annotations
 
@@ -95,13 +100,15 @@ def load() -> str:
 class Run:
     """A `newsflow run` subprocess whose progress lines are followed."""
 
-    def __init__(self, bootstrap: str, topics: tuple[str, str, str], processes: int, log_path: Path):
+    def __init__(self, bootstrap: str, topics: tuple[str, str, str], processes: int, log_path: Path,
+                 extra: list[str]):
         raw, enriched, dlq = topics
         args = [sys.executable, "-m", "pipelines", "run", "--bootstrap-servers", bootstrap, "--input-topic", raw,
                 "--output-topic", enriched, "--dlq-topic", dlq, "--group-id", f"soak-{uuid.uuid4().hex[:6]}",
                 "--no-avro", "--progress-seconds", "5"]
         if processes:
             args += ["--processes", str(processes)]
+        args += extra
         self.log_path = log_path
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
         self.done = self.enriched = self.dead = 0
@@ -137,8 +144,20 @@ class Run:
         return code
 
 
+def mixed(articles: list[dict], n: int) -> dict:
+    """The n-th article fed: the archive as it is first, then new texts mixed from three of its articles."""
+    size = len(articles)
+    article, rounds = articles[n % size], n // size
+    if rounds == 0:
+        return dict(article, id=f"{article.get('id', 'bbc')}-soak{n}")
+    # Paragraph p from source p mod 3: about a third of each, so no source is a near copy of the mix.
+    sources = [articles[(n + 97 * rounds * k) % size]["body"].split("\n\n") for k in range(3)]
+    paragraphs = [sources[p % 3][p] for p in range(max(map(len, sources))) if p < len(sources[p % 3])]
+    return dict(article, id=f"{article.get('id', 'bbc')}-mix{rounds}-soak{n}", body="\n\n".join(paragraphs))
+
+
 class Feeder:
-    """Publishes archive articles with fresh ids (the archive recycled)."""
+    """Publishes archive articles, then texts mixed from them (``mixed``), each under a fresh id."""
 
     def __init__(self, bootstrap: str, topic: str, articles: list[dict]):
         self.producer = make_producer(bootstrap, linger_ms=20)
@@ -146,11 +165,20 @@ class Feeder:
 
     def send(self, count: int) -> None:
         for _ in range(count):
-            article = self.articles[self.sent % len(self.articles)]
-            fresh = dict(article, id=f"{article.get('id', 'bbc')}-soak{self.sent}")
+            fresh = mixed(self.articles, self.sent)
             self.producer.send(self.topic, key=fresh["id"].encode(), value=json.dumps(fresh).encode())
             self.sent += 1
         self.producer.flush()
+
+
+def feed_for(feeder: Feeder, run: Run, rate: float, seconds: float) -> None:
+    """Publish at ``rate`` articles/s for ``seconds``."""
+    began, sent_before = time.monotonic(), feeder.sent
+    while time.monotonic() - began < seconds and run.proc.poll() is None:
+        due = int((time.monotonic() - began) * rate) - (feeder.sent - sent_before)
+        if due > 0:
+            feeder.send(due)
+        time.sleep(0.2)
 
 
 def sample(procs: dict[int, str]) -> dict[int, int | None]:
@@ -171,13 +199,17 @@ def main() -> int:
     parser.add_argument("--partitions", type=int, default=2)
     parser.add_argument("--processes", type=int, default=0, help="`run --processes` (default 0: one per core)")
     parser.add_argument("--bootstrap-servers", default=None, help="use this broker instead of starting one")
+    parser.add_argument("--no-stories", action="store_true",
+                        help="run without story assignment (`run --no-stories`): the story index's share of the growth")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     args = parser.parse_args()
     require(args.shared, BBC)  # exits 2 with one line naming the file when the archive is absent
 
     articles = [json.loads(line) for line in open(args.shared / BBC, encoding="utf-8")]
-    print(f"soak: {len(articles)} BBC archive articles from {args.shared / BBC}, recycled with fresh ids; "
-          f"load average {load()} on {os.cpu_count()} cores", flush=True)
+    print(f"soak: feeding the {len(articles)} BBC archive articles of {args.shared / BBC}, then new texts mixed "
+          f"from three of them each (fresh ids; almost none a near copy of another); stories "
+          f"{'off (--no-stories)' if args.no_stories else 'on'}; load average {load()} on {os.cpu_count()} cores",
+          flush=True)
     state = Path(tempfile.mkdtemp(prefix="newsflow-soak-"))
     cfg, bootstrap = None, args.bootstrap_servers
     if not bootstrap:
@@ -189,7 +221,7 @@ def main() -> int:
     try:
         ensure_topics(bootstrap, list(topics), partitions=args.partitions)
         feeder = Feeder(bootstrap, topics[0], articles)
-        run = Run(bootstrap, topics, args.processes, state / "run.log")
+        run = Run(bootstrap, topics, args.processes, state / "run.log", ["--no-stories"] if args.no_stories else [])
         feeder.send(args.partitions * 2)  # warm-up: the models load on the first article of each process
         if not run.wait_for(args.partitions * 2, 600):
             print(f"soak: the pipeline enriched nothing within 600 s; see {run.log_path}", file=sys.stderr)
@@ -208,6 +240,10 @@ def main() -> int:
             print(f"soak: capacity {capacity:.1f} articles/s over {args.capacity_seconds:.0f} s; "
                   f"feeding {rate:.2f} articles/s", flush=True)
             # Let the rest of the backlog drain before the soak starts, so it is fed at half capacity only.
+            run.wait_for(feeder.sent, 600)
+        else:
+            # No capacity phase to warm the run up: a first minute at the rate, before the start RSS.
+            feed_for(feeder, run, rate, 60.0)
             run.wait_for(feeder.sent, 600)
         procs = run_processes(run.proc.pid)
         start_rss, start_load, start_done = sample(procs), load(), run.done
@@ -236,6 +272,9 @@ def main() -> int:
         done = run.done - start_done
         code = run.stop()
         feeder.producer.close()
+        distinct = min(feeder.sent, len(articles))
+        print(f"soak: fed {feeder.sent} articles in all: {distinct} from the archive as they are, "
+              f"{feeder.sent - distinct} mixed from three of them")
         print(f"soak: {args.minutes:g} min at {rate:.2f} articles/s: published {published}, done {done} "
               f"(in total: {run.enriched} enriched + {run.dead} dead-lettered); run exit {code}; "
               f"load average {start_load} at the start, {end_load} at the end", flush=True)

@@ -31,17 +31,24 @@ the same order give the same ids. ``newsflow replay`` assigns in one step after 
 a fixed order (publication time, then id), whatever the bundles or processes; ``newsflow run``
 assigns in arrival order against an index that every worker shares through a compacted Kafka
 topic (``pipelines.pipeline.stories``).
+
+**Memory.** Every worker holds the whole index, so ``StoryIndex`` keeps only what matching needs,
+packed (``_Entry``), and forgets by time (``memory_hours``, at least the window) and by count
+(``max_entries``); a story goes with its last article. An article read again after it was
+forgotten is assigned afresh.
 """
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import re
+import sys
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -59,6 +66,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # Labels whose entities say who and where a story is about (not NORP "British", not dates or sums).
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW"})
 LEAD_CHARS = 600             # the lead: the headline and the body's first 600 characters
+FUTURE_TOLERANCE_S = 24 * 3600   # with a clock, dates further ahead do not move the index's time horizon
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,8 @@ class StoryConfig:
     min_shared_entities: int = 2
     entity_jaccard: float = 0.3
     related_jaccard: float = 0.2
-    max_entries: int = 100_000  # the index forgets its oldest articles beyond this (about 14 KB each in memory)
+    max_entries: int = 100_000  # the index forgets its first-added articles beyond this (about 6 KB each)
+    memory_hours: float = 168.0  # ... and those published this long before the newest one (at least the window)
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,20 @@ def band_keys(signature: tuple[int, ...]) -> list[bytes]:
     return out
 
 
+def _packed(values: tuple[int, ...]) -> bytes:
+    """A MinHash signature as 4-byte words (every value is below 2**32): 512 bytes, not 5 KB of ints."""
+    return np.asarray(values, dtype=np.uint32).tobytes()
+
+
+def _packed_jaccard(a: bytes, b: bytes) -> float:
+    return float(np.count_nonzero(np.frombuffer(a, np.uint32) == np.frombuffer(b, np.uint32))) / NUM_PERM
+
+
+def _pair_key(pair: tuple[str, str]) -> int:
+    """An entity pair as an int for the in-memory index (a stable hash: the same in every process)."""
+    return int.from_bytes(hashlib.blake2b("\0".join(pair).encode("utf-8"), digest_size=8).digest(), "big")
+
+
 def band_index_keys(signature: tuple[int, ...]) -> list[int]:
     """The LSH bands as ints, for the in-memory index (tuples of ints hash the same in every process)."""
     return [hash((band,) + tuple(signature[band * ROWS:(band + 1) * ROWS])) for band in range(BANDS)]
@@ -166,7 +189,11 @@ def signature(record: dict) -> Signature:
 
 def entity_pairs(sig: Signature) -> list[tuple[str, str]]:
     """Pairs of lead entities: the same-event candidates share one (a single entity such as "UK" is too common)."""
-    names = sorted(sig.entities)
+    return _pairs_of(sig.entities)
+
+
+def _pairs_of(entities: Iterable[str]) -> list[tuple[str, str]]:
+    names = sorted(entities)
     return [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
 
 
@@ -180,7 +207,11 @@ def new_story_id(sig: Signature, taken) -> str:
 
 def match_score(a: Signature, b: Signature, cfg: StoryConfig) -> float | None:
     """How strongly two articles are the same story (> 1: near copies), or None when they are not."""
-    text = jaccard(a.minhash, b.minhash)
+    return _score(jaccard(a.minhash, b.minhash), a, b, cfg)
+
+
+def _score(text: float, a, b, cfg: StoryConfig) -> float | None:
+    """``match_score`` given the two texts' estimated Jaccard (``b`` a ``Signature`` or an index entry)."""
     if text >= cfg.duplicate_jaccard:
         return 1.0 + text
     dated = a.time is not None and b.time is not None
@@ -200,47 +231,106 @@ def match_score(a: Signature, b: Signature, cfg: StoryConfig) -> float | None:
     return None
 
 
-class StoryIndex:
-    """The articles seen so far and their stories; ``assign`` is deterministic given the order of calls."""
+class _Entry:
+    """A known article as the index holds it: what matching needs, packed (with its postings about 6 KB; it was 14)."""
 
-    def __init__(self, cfg: StoryConfig = StoryConfig()):
+    __slots__ = ("article_id", "time", "minhash", "entities", "event_type", "dyads", "story")
+
+    def __init__(self, sig: Signature, story: str):
+        # Interned: the same entity, event type and story are held once however many articles name them.
+        self.article_id = sig.article_id
+        self.time = sig.time
+        self.minhash = _packed(sig.minhash)
+        self.entities = frozenset(map(sys.intern, sig.entities))
+        self.event_type = sys.intern(sig.event_type) if sig.event_type else sig.event_type
+        self.dyads = frozenset(map(sys.intern, sig.dyads))
+        self.story = sys.intern(story)
+
+    def band_keys(self) -> list[int]:
+        return band_index_keys(tuple(np.frombuffer(self.minhash, np.uint32).tolist()))
+
+
+def _post(postings: dict, key: int, article_id: str) -> None:
+    # Most keys hold one article: the id itself, a list only from the second on.
+    held = postings.get(key)
+    if held is None:
+        postings[key] = article_id
+    elif isinstance(held, str):
+        postings[key] = [held, article_id]
+    else:
+        held.append(article_id)
+
+
+def _unpost(postings: dict, key: int, article_id: str) -> None:
+    held = postings[key]
+    if isinstance(held, str):
+        del postings[key]
+    else:
+        held.remove(article_id)
+        if len(held) == 1:
+            postings[key] = held[0]
+
+
+def _posted(postings: dict, key: int) -> Iterable[str]:
+    held = postings.get(key)
+    if held is None:
+        return ()
+    return (held,) if isinstance(held, str) else held
+
+
+class StoryIndex:
+    """The articles seen so far and their stories; ``assign`` is deterministic given the order of calls.
+
+    Bounded two ways (``StoryConfig``): by count, the first-added articles are forgotten beyond
+    ``max_entries``; by time, articles published more than ``memory_hours`` (at least the window)
+    before the newest one seen are forgotten. ``clock`` (epoch seconds; the stream passes the wall
+    clock) keeps an article dated in the future from moving that horizon: only dates up to a day
+    ahead of it count. Without a clock (the replay, which assigns in publication order) every date counts.
+    """
+
+    def __init__(self, cfg: StoryConfig = StoryConfig(), clock: Callable[[], float] | None = None):
         self.cfg = cfg
-        self._entries: OrderedDict[str, tuple[Signature, str]] = OrderedDict()
-        # Posting lists are lists (most hold one article) under int keys: a fraction of the memory of sets.
-        self._bands: dict[int, list[str]] = {}
-        self._entities: dict[tuple[str, str], list[str]] = {}  # entity pair -> article ids
-        self._stories: dict[str, int] = {}
-        self._founders: dict[str, str] = {}  # story -> its first article
+        self._clock = clock
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()   # in the order added
+        # Under int keys (LSH bands; entity pairs, by a stable hash): an article id, or a list of them.
+        self._bands: dict[int, str | list[str]] = {}
+        self._pairs: dict[int, str | list[str]] = {}
+        self._stories: dict[str, int] = {}                # story -> its articles in the index
+        self._founders: dict[str, str | None] = {}        # story -> its first article (None once forgotten)
+        self._dated: list[tuple[float, str]] = []         # a heap: the oldest publication first
+        self._newest: float | None = None
+        self._memory_s = max(cfg.memory_hours, cfg.window_hours) * 3600
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def story_of(self, article_id: str) -> str | None:
         entry = self._entries.get(article_id)
-        return entry[1] if entry else None
+        return entry.story if entry else None
 
     def candidates(self, sig: Signature) -> set[str]:
         found = set()
         for key in band_index_keys(sig.minhash):
-            found.update(self._bands.get(key, ()))
+            found.update(_posted(self._bands, key))
         for pair in entity_pairs(sig):
-            found.update(self._entities.get(pair, ()))
+            found.update(_posted(self._pairs, _pair_key(pair)))
         found.discard(sig.article_id)
         return found
 
     def best_match(self, sig: Signature) -> str | None:
         """The story of the best-matching known article, or None."""
         best, best_key = None, None
+        packed = _packed(sig.minhash)
         for other_id in self.candidates(sig):
-            other, story = self._entries[other_id]
-            score = match_score(sig, other, self.cfg)
+            other = self._entries[other_id]
+            score = _score(_packed_jaccard(packed, other.minhash), sig, other, self.cfg)
             # Same-event matches count against a story's first article only, so that a story does
             # not drift from event to event along a chain of loosely related articles.
-            if score is None or (score <= 1.0 and self._founders.get(story) != other_id):
+            if score is None or (score <= 1.0 and self._founders.get(other.story) != other_id):
                 continue
             key = (-score, other.time if other.time is not None else float("inf"), other_id)
             if best_key is None or key < best_key:
-                best, best_key = story, key
+                best, best_key = other.story, key
         return best
 
     def assign(self, sig: Signature) -> str:
@@ -256,27 +346,52 @@ class StoryIndex:
         """Remember an assignment (made here or by another worker); a known article id is kept as it was."""
         if sig.article_id in self._entries:
             return
-        self._entries[sig.article_id] = (sig, story)
-        self._stories[story] = self._stories.get(story, 0) + 1
-        self._founders.setdefault(story, sig.article_id)
+        entry = _Entry(sig, story)
+        article_id = entry.article_id
+        self._entries[article_id] = entry
+        self._stories[entry.story] = self._stories.get(entry.story, 0) + 1
+        self._founders.setdefault(entry.story, article_id)
         for key in band_index_keys(sig.minhash):
-            self._bands.setdefault(key, []).append(sig.article_id)
+            _post(self._bands, key, article_id)
         for pair in entity_pairs(sig):
-            self._entities.setdefault(pair, []).append(sig.article_id)
-        while len(self._entries) > self.cfg.max_entries:
-            self._forget_oldest()
+            _post(self._pairs, _pair_key(pair), article_id)
+        if sig.time is not None:
+            heapq.heappush(self._dated, (sig.time, article_id))
+            if self._clock is None or sig.time <= self._clock() + FUTURE_TOLERANCE_S:
+                self._newest = sig.time if self._newest is None else max(self._newest, sig.time)
+        self._forget_beyond_bounds()
 
-    def _forget_oldest(self) -> None:
-        article_id, (sig, story) = self._entries.popitem(last=False)
-        for postings, keys in ((self._bands, band_index_keys(sig.minhash)), (self._entities, entity_pairs(sig))):
-            for key in keys:
-                postings[key].remove(article_id)
-                if not postings[key]:
-                    del postings[key]
-        # The story id stays taken (``_stories``): a later story must not reuse it; a forgotten
-        # founder takes no new same-event matches (near copies of the others still join).
-        if self._founders.get(story) == article_id:
-            self._founders[story] = None
+    def _forget_beyond_bounds(self) -> None:
+        while len(self._entries) > self.cfg.max_entries:
+            self._forget(next(iter(self._entries)))
+        if self._newest is not None:
+            horizon = self._newest - self._memory_s
+            while self._dated and self._dated[0][0] < horizon:
+                _, article_id = heapq.heappop(self._dated)
+                if article_id in self._entries:
+                    self._forget(article_id)
+        if len(self._dated) > 2 * len(self._entries) + 1024:
+            # Articles forgotten by count are still in the heap: rebuild it from the ones kept.
+            self._dated = [(e.time, i) for i, e in self._entries.items() if e.time is not None]
+            heapq.heapify(self._dated)
+
+    def _forget(self, article_id: str) -> None:
+        entry = self._entries.pop(article_id)
+        for key in entry.band_keys():
+            _unpost(self._bands, key, article_id)
+        for pair in _pairs_of(entry.entities):
+            _unpost(self._pairs, _pair_key(pair), article_id)
+        left = self._stories[entry.story] - 1
+        if left:
+            self._stories[entry.story] = left
+            # A forgotten founder takes no new same-event matches (near copies of the others still join).
+            if self._founders.get(entry.story) == article_id:
+                self._founders[entry.story] = None
+        else:
+            # Its last article gone, the story is forgotten too (the index stays bounded); its id
+            # comes again only from an article with the founder's first band: in practice a copy of it.
+            del self._stories[entry.story]
+            del self._founders[entry.story]
 
 
 def assignment_order(sig: Signature):

@@ -14,6 +14,7 @@ from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, DEFAULT_RECORD_TIMEOUT_S
     add_broker_timeout_flag, add_log_flags, add_schema_registry_flag
 from pipelines.io.topics import DLQ_TOPIC, ENRICHED_TOPIC, RAW_TOPIC
 from pipelines.io.topics import STORIES_TOPIC
+from pipelines.nlp.stories import StoryConfig
 
 DEFAULT_AVRO_DIR = "out"
 
@@ -42,6 +43,26 @@ def add_story_flags(parser) -> None:
                         help="assign no stories (story_id stays null)")
     parser.add_argument("--story-window-hours", type=float, default=72.0, metavar="H",
                         help="articles more than H hours apart are the same story only as near copies (default 72)")
+    # The story index every worker holds is bounded by time and by count (docs/stories.md, "Memory").
+    parser.add_argument("--story-memory-hours", type=float, default=StoryConfig.memory_hours, metavar="H",
+                        help="the story index forgets articles published more than H hours before the newest "
+                             "one it has seen, so a near copy that comes later starts a new story "
+                             f"(default {StoryConfig.memory_hours:g}; at least --story-window-hours)")
+    parser.add_argument("--story-index-size", type=int, default=StoryConfig.max_entries, metavar="N",
+                        help="the story index holds at most N articles, forgetting the first-added "
+                             f"(default {StoryConfig.max_entries:,}; about 6 KB each in every worker)")
+
+
+def story_config(opts) -> StoryConfig:
+    """The matcher's settings from the story flags; ``ValueError`` (one line) for a value out of range."""
+    if not opts.story_window_hours >= 0:
+        raise ValueError(f"--story-window-hours must be 0 or more, not {opts.story_window_hours:g}")
+    if not opts.story_memory_hours > 0:
+        raise ValueError(f"--story-memory-hours must be more than 0, not {opts.story_memory_hours:g}")
+    if opts.story_index_size < 1:
+        raise ValueError(f"--story-index-size must be 1 or more, not {opts.story_index_size}")
+    return StoryConfig(window_hours=opts.story_window_hours, memory_hours=opts.story_memory_hours,
+                       max_entries=opts.story_index_size)
 
 
 def add_topic_flags(parser) -> None:

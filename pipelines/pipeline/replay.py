@@ -39,11 +39,10 @@ from pipelines.io.avro_files import deterministic_sync_marker, partition_of, wri
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka
 from pipelines.io.topic_range import parse_offsets, time_ms
 from pipelines.io.delivery import DeliverFn, DeliveryConfig, ENRICHED
-from pipelines.nlp.stories import StoryConfig
 from pipelines.pipeline.enrich import DEAD_LETTER, EnrichArticles, EnrichConfig, from_archive_row, from_kafka_record
 from pipelines.pipeline.launch import account_line, bound_runner_metrics, check_beam_flags, configure_logging, \
     counter_values, embedded_runner, harness_log_flags, output_location, private_tempdir, worker_noise_filtered
-from pipelines.pipeline.options import add_enrich_flags
+from pipelines.pipeline.options import add_enrich_flags, story_config
 from pipelines.pipeline.stories import AssignStoriesInOrder
 from pipelines.pipeline.progress import ProgressWatcher, ReportProgressFn
 
@@ -119,7 +118,7 @@ def build_replay(options: PipelineOptions, args, enrich_cfg: EnrichConfig, progr
     outputs = raw | "Enrich" >> EnrichArticles(enrich_cfg)
     if not args.no_stories:
         outputs = dict(outputs, enriched=outputs["enriched"] | "AssignStories" >> AssignStoriesInOrder(
-            StoryConfig(window_hours=args.story_window_hours)))
+            story_config(args)))
     _ = (outputs["enriched"]
          | "KeyByDate" >> beam.Map(by_date)
          | "GroupByDate" >> beam.GroupByKey()
@@ -240,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         args.files = expand_inputs(args.input)
         check_inputs(args.files, mapping)
     check_writable(out)
+    if not args.no_stories:
+        story_config(args)  # a story flag out of range: one line, before any work
     if args.input:
         total = count_inputs(args.files, mapping)
         print(f"replay: {len(args.files)} file(s), {total} record(s) -> {out}", file=sys.stderr)

@@ -7,7 +7,8 @@ assigned, so each pipeline's job is to fix that order and share what was assigne
 articles' signatures are gathered into one step, sorted (publication time, then id) and assigned
 there, and the story ids are joined back to the records as a side input. The same input gives
 the same story ids whatever the bundle order, the number of processes or the runner (the
-signatures of the whole replay are held by that one step: about 14 KB an article in memory).
+signatures of the whole replay, about 6 KB an article in memory, and their index are held by that
+one step).
 
 **run** is unbounded and spread over processes and machines (``--processes``, ``--worker I/N``),
 each reading its own partitions, so there is no global order to wait for. The index they share
@@ -92,7 +93,8 @@ class SharedStoryIndex:
         from pipelines.io.kafka_client import make_consumer, make_producer, topic_partitions
         from pipelines.io.retry import client_outage, producer_waits
 
-        self.index = StoryIndex(cfg.matcher)
+        # The wall clock: an article dated in the future must not make the index forget the present.
+        self.index = StoryIndex(cfg.matcher, clock=time.time)
         self._topic = cfg.topic
         ensure_stories_topic(cfg.bootstrap_servers, cfg.topic)
         self._partitions = [TopicPartition(cfg.topic, p) for p in topic_partitions(cfg.bootstrap_servers, cfg.topic)]

@@ -32,11 +32,10 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from pipelines import health
 from pipelines.io.delivery import DELIVERED_DEAD_PREFIX, DELIVERED_ENRICHED, DeliverOutputs, DeliveryConfig
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka, owns, parse_worker, request_stop, reset_stop
-from pipelines.nlp.stories import StoryConfig
 from pipelines.io.retry import BrokerOutage, BrokerWatch, give_up
 from pipelines.pipeline import launch
 from pipelines.pipeline.enrich import EnrichArticles, EnrichConfig, from_kafka_record
-from pipelines.pipeline.options import EnrichOptions, KafkaOptions, run_help_parser
+from pipelines.pipeline.options import EnrichOptions, KafkaOptions, run_help_parser, story_config
 from pipelines.pipeline.stories import AssignStoriesFn, StreamStoriesConfig, ensure_stories_topic
 from pipelines.pipeline.workers import Copies, default_processes
 from pipelines.signals import StopOnSignals, children_ignore_sigint
@@ -80,7 +79,7 @@ def build_pipeline(options: PipelineOptions, log=log_line, read_cfg: KafkaReadCo
                | "Enrich" >> EnrichArticles(enrich_config(enrich)))
     if not enrich.no_stories:
         stories = StreamStoriesConfig(kafka.bootstrap_servers, kafka.stories_topic,
-                                      StoryConfig(window_hours=enrich.story_window_hours),
+                                      story_config(enrich),
                                       broker_timeout_seconds=kafka.broker_timeout_seconds)
         outputs = dict(outputs, enriched=outputs["enriched"] | "AssignStories" >> beam.ParDo(AssignStoriesFn(stories)))
     _ = outputs | "Deliver" >> DeliverOutputs(delivery, log)
@@ -361,8 +360,11 @@ def run(argv: list[str], log=log_line) -> int:
         raise ValueError(f"--max-poll-records must be 1 or more, not {kafka.max_poll_records}")
     if kafka.processes < 0:
         raise ValueError(f"--processes must be 0 (one per core) or more, not {kafka.processes}")
+    if not enrich.no_stories:
+        story_config(enrich)  # a story flag out of range stops the run here, not in every worker
     options.view_as(StandardOptions).streaming = not kafka.until_end
     launch.bound_runner_metrics()  # the embedded runner's metrics would grow with every bundle
+    launch.bound_malloc()  # freed memory returnable to the system (a long run's RSS crept up)
     health.report(kafka.health_file, kafka.worker, health.STARTING)
     check_broker(kafka.bootstrap_servers)
     if kafka.schema_registry:

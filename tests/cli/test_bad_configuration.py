@@ -74,3 +74,20 @@ def test_a_missing_input_is_reported_as_such_while_the_broker_is_down(tmp_path, 
     line = one_line_error(newsflow(*args, tmp_path / "missing.jsonl", "--bootstrap-servers", DEAD_BROKER,
                                    *(["--output-topic", "x"] if command[0] == "replay" else [])))
     assert line == f"newsflow {command[0]}: no input matches '{tmp_path / 'missing.jsonl'}'"
+
+
+@pytest.mark.parametrize("flag,value,expected", [
+    ("--story-memory-hours", "0", "--story-memory-hours must be more than 0, not 0"),
+    ("--story-index-size", "0", "--story-index-size must be 1 or more, not 0"),
+    ("--story-window-hours", "-1", "--story-window-hours must be 0 or more, not -1"),
+])
+def test_replay_refuses_story_bounds_out_of_range(tmp_path, flag, value, expected):
+    (tmp_path / "in.jsonl").write_text('{"body": "Ministers met in Geneva on Monday."}\n')
+    line = one_line_error(newsflow("replay", "--input", tmp_path / "in.jsonl", "--avro-dir", tmp_path / "out",
+                                   flag, value))
+    assert line == f"newsflow replay: {expected}"
+
+
+def test_run_refuses_a_story_bound_out_of_range_before_the_broker():
+    line = one_line_error(newsflow("run", "--bootstrap-servers", DEAD_BROKER, "--story-index-size", "-5"))
+    assert line == "newsflow run: --story-index-size must be 1 or more, not -5"

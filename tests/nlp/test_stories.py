@@ -139,3 +139,70 @@ def test_same_event_matches_count_against_the_first_article_of_a_story_only():
     story = index.assign(first)
     assert index.assign(second) == story
     assert index.assign(third) != story   # like the second, not like the story: no drift along a chain
+
+
+def test_the_index_forgets_articles_older_than_its_memory_and_their_stories():
+    index = StoryIndex(StoryConfig(window_hours=72, memory_hours=100))
+    first = index.assign(signature(record("a", WIRE, 0)))
+    assert index.assign(signature(record("b", EDITED, 90))) == first     # within memory: a copy joins
+    index.assign(signature(record("c", OTHER, 150)))                     # the horizon moves to 50 h: "a" goes
+    assert index.story_of("a") is None and index.story_of("b") == first and len(index) == 2
+    index.assign(signature(record("d", OTHER + " More rain is forecast.", 260)))   # horizon 160 h: "b", "c" go
+    assert len(index) == 1 and index.story_of("b") is None
+    # The story went with its last article (the index keeps no trace of it) ...
+    assert first not in index._stories and first not in index._founders
+    # ... so a copy read now starts a story again, as the first of its text.
+    assert index.assign(signature(record("e", EDITED, 261))) not in (index.story_of("d"), None)
+    assert len(index._stories) == len(index._founders) == 2
+
+
+def test_the_memory_is_at_least_the_window_and_undated_articles_stay_until_the_count_bound():
+    index = StoryIndex(StoryConfig(window_hours=72, memory_hours=1))
+    index.assign(signature(record("a", WIRE, 0)))
+    index.assign(signature(record("b", OTHER, 70)))
+    assert index.story_of("a") is not None                               # 70 h: within the window
+    undated = dict(record("u", "An undated note about a cricket match at Lord's today."), published_at=None)
+    index.assign(signature(undated))
+    index.assign(signature(record("c", OTHER + " More rain is forecast.", 500)))
+    assert index.story_of("a") is None and index.story_of("u") is not None
+
+
+def test_a_future_date_does_not_move_the_horizon_of_a_clocked_index():
+    now = 1_000 * 3600.0
+    index = StoryIndex(StoryConfig(window_hours=72, memory_hours=100), clock=lambda: now)
+    index.assign(signature(record("a", WIRE, 990)))
+    index.assign(signature(record("z", OTHER, 990 + 24 * 365)))          # dated a year ahead: hostile or wrong
+    assert index.story_of("a") is not None
+    unclocked = StoryIndex(StoryConfig(window_hours=72, memory_hours=100))
+    unclocked.assign(signature(record("a", WIRE, 990)))
+    unclocked.assign(signature(record("z", OTHER, 990 + 24 * 365)))
+    assert unclocked.story_of("a") is None                               # without a clock every date counts
+
+
+def test_the_index_stays_bounded_over_many_articles():
+    index = StoryIndex(StoryConfig(max_entries=50, memory_hours=100))
+    words = "tea maize cement border tariff farmers river rain boats tents water court".split()
+    for n in range(600):
+        rng = random.Random(n)
+        body = " ".join(rng.choice(words) + str(rng.randrange(50)) for _ in range(60))
+        people = [entity(f"Person {rng.randrange(40)}", "PERSON", None, start=10 * k) for k in range(4)]
+        index.assign(signature(record(f"a{n}", body, n % 300 + n // 300 * 50, people)))
+    assert len(index) <= 50
+    # Every posting, story and heap entry belongs to an article still held.
+    held = set(index._entries)
+    postings = [ids for table in (index._bands, index._pairs) for ids in table.values()]
+    assert {i for ids in postings for i in ([ids] if isinstance(ids, str) else ids)} == held
+    assert set(index._stories) == {index.story_of(i) for i in held} and set(index._founders) == set(index._stories)
+    assert len(index._dated) <= 2 * len(index) + 1024
+
+
+def test_the_packed_index_matches_as_the_signatures_do():
+    records = [record("a", WIRE, 0, KENYA, AGREE, "AGREE"), record("b", EDITED, 1),
+               record("c", OTHER, 2), record("d", OTHER + " More rain is forecast.", 3)]
+    index = StoryIndex()
+    for r in records:
+        index.assign(signature(r))
+    sig_a, sig_b = signature(records[0]), signature(records[1])
+    # The entry's packed MinHash gives the same Jaccard as the signature's values.
+    assert index.best_match(sig_b) == index.story_of("a")
+    assert match_score(sig_a, sig_b, StoryConfig()) > 1.0

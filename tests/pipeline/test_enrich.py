@@ -141,3 +141,43 @@ def test_event_time_is_the_publication_time():
         published = datetime(2025, 6, 4, 13, 21, tzinfo=timezone.utc).timestamp()
         assert_that(outputs["enriched"] | beam.Map(with_timestamp),
                     equal_to([(seed["id"], published), ("undated", 1234.0)]))
+
+
+def test_annotation_leaves_spacy_vocab_bounded_and_records_unchanged():
+    """Each bundle is annotated in a spaCy memory zone: new words do not stay, records are the same."""
+    from pipelines.pipeline.enrich import AnnotateArticlesFn, ParseArticlesFn, bound_lemma_cache
+
+    cfg = EnrichConfig(clock=fixed_clock)
+    parse, annotate = ParseArticlesFn(cfg), AnnotateArticlesFn(cfg)
+    parse.setup()
+    annotate.setup()
+    nlp = annotate._nlp
+
+    def items(articles):
+        return [x for a in articles for x in parse.process(RawInput(original=json.dumps(a).encode()), timestamp=None)]
+
+    def records(outputs):
+        return [getattr(o, "value", o) for o in outputs]
+
+    articles = seeds()
+    # Names no model has seen, different in every bundle, as a long run meets them.
+    invented = [dict(a, id=f"{a['id']}-{n}", body=a["body"] + f" Zorvald Quintrex{n} met Ulbrecht Vantaz{n} "
+                     f"of Kelmoria{n} Holdings in Dravosk{n}.") for n, a in enumerate(articles * 3)]
+    first = records(annotate.process(items(articles)))
+    # len(nlp.vocab) only counts up; the lexemes held are those the vocab iterates over.
+    strings, lexemes = len(nlp.vocab.strings), sum(1 for _ in nlp.vocab)
+    for start in range(0, len(invented), 8):
+        list(annotate.process(items(invented[start:start + 8])))
+    assert (len(nlp.vocab.strings), sum(1 for _ in nlp.vocab)) == (strings, lexemes)
+    assert "Quintrex0" not in nlp.vocab.strings and "Quintrex0" not in nlp.vocab
+    again = records(annotate.process(items(articles)))
+    assert again == first and len(first) == len(articles)
+    # Annotated outside a zone (as before), known and new words alike give the same records.
+    zoned = records(annotate.process(items(invented[:4])))
+    assert records(annotate._annotate(items(articles))) == first
+    assert records(annotate._annotate(items(invented[:4]))) == zoned
+    # The lemmatizer's memo is emptied at its bound, not kept for every word of the run.
+    lemmatizer = nlp.get_pipe("lemmatizer")
+    assert len(lemmatizer.cache) > 10
+    bound_lemma_cache(nlp, limit=10)
+    assert len(lemmatizer.cache) == 0
