@@ -20,7 +20,6 @@ from pipelines.config import DEFAULT_RECORD_TIMEOUT_SECONDS, METRICS_NAMESPACE a
 from pipelines.article import DEFAULT_MAX_BYTES, Article, InvalidArticle, article_from_json_bytes, \
     article_from_mapping, to_epoch_ms
 from pipelines.nlp.annotate import annotate, parse
-from pipelines.pipeline.launch import release_freed_memory
 
 LOG = logging.getLogger(__name__)
 DEAD_LETTER = "dead_letter"
@@ -290,7 +289,6 @@ class AnnotateArticlesFn(beam.DoFn):
         with self._nlp.memory_zone():
             outputs = list(self._annotate(items))
         bound_lemma_cache(self._nlp)
-        release_freed_memory()  # the zone's and the batch's memory back to the system, not held by the heap
         yield from outputs
 
     def _annotate(self, items: list[Parsed | Rejected]) -> Iterable:

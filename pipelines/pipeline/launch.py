@@ -190,45 +190,6 @@ def bound_runner_metrics() -> None:
     fn_runner.consolidate_monitoring_infos = consolidate
 
 
-# glibc's mallopt parameters (malloc.h).
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
-
-
-def _glibc():
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
-    except OSError:
-        return None
-
-
-def bound_malloc() -> None:
-    """Keep glibc's heap from holding on to memory the process has freed (a no-op elsewhere).
-
-    Two known ways a long-running threaded process's RSS creeps up with nothing more held: each
-    thread of the runner allocates from an arena of its own (up to 8 per core), and once a large
-    array (spaCy's, numpy's) is freed glibc raises its mmap threshold, so later ones come from the
-    heaps and leave holes there. Two arenas and a fixed 256 KB threshold (large arrays mmapped,
-    returned when freed) keep freed memory returnable; ``release_freed_memory`` returns it (the
-    annotate step calls it after each bundle). Call before threads start.
-    """
-    libc = _glibc()
-    if libc is not None:
-        libc.mallopt(_M_ARENA_MAX, 2)
-        libc.mallopt(_M_MMAP_THRESHOLD, 256 * 1024)
-        libc.mallopt(_M_TRIM_THRESHOLD, 1024 * 1024)
-
-
-def release_freed_memory() -> None:
-    """Return the heaps' free pages to the system (glibc ``malloc_trim``; a no-op elsewhere)."""
-    libc = _glibc()
-    if libc is not None:
-        libc.malloc_trim(0)
-
-
 def embedded_runner(options) -> bool:
     """Is the run on Beam's embedded default, whose workers are this process or processes beside it?
 

@@ -364,7 +364,6 @@ def run(argv: list[str], log=log_line) -> int:
         story_config(enrich)  # a story flag out of range stops the run here, not in every worker
     options.view_as(StandardOptions).streaming = not kafka.until_end
     launch.bound_runner_metrics()  # the embedded runner's metrics would grow with every bundle
-    launch.bound_malloc()  # freed memory returnable to the system (a long run's RSS crept up)
     health.report(kafka.health_file, kafka.worker, health.STARTING)
     check_broker(kafka.bootstrap_servers)
     if kafka.schema_registry:
