@@ -13,7 +13,7 @@ import sys
 
 from pipelines import __version__
 
-from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, add_bootstrap_flag, add_broker_timeout_flag, \
+from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, DEFAULT_PORT, add_bootstrap_flag, add_broker_timeout_flag, \
     add_schema_registry_flag, add_state_dir_flag, apply_kafka_security
 from pipelines.io.topics import ENRICHED_TOPIC, RAW_TOPIC
 from pipelines.pipeline.launch import configure_logging
@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     kafka = sub.add_parser("kafka", help="manage a local single-node Kafka broker (KRaft) on 127.0.0.1")
     kafka.add_argument("action", choices=("up", "down", "status", "fetch"),
                        help="up: start (no-op if running); down: stop what up started; status; fetch: only download the jars")
-    kafka.add_argument("--port", type=int, default=9092, help="broker port (controller: port+1; default 9092)")
+    kafka.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"broker port (controller: port+1; default {DEFAULT_PORT})")
     kafka.add_argument("--partitions", type=int, default=3, help="partitions of the contract topics created by up")
     kafka.add_argument("--retention-hours", type=float, default=168.0, help="retention of topics created by up")
     kafka.add_argument("--json", action="store_true", help="status as JSON")

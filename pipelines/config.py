@@ -11,7 +11,8 @@ import argparse
 import os
 from pathlib import Path
 
-DEFAULT_BOOTSTRAP = "localhost:9092"
+DEFAULT_PORT = 9092   # Kafka's, and that of the broker `newsflow kafka up` and the demo start
+DEFAULT_BOOTSTRAP = f"localhost:{DEFAULT_PORT}"
 DEFAULT_MAX_ARTICLE_BYTES = 1_000_000
 # Seconds of annotation one article may take (pipelines.pipeline.enrich.RecordBudget).
 DEFAULT_RECORD_TIMEOUT_SECONDS = 10.0
@@ -45,7 +46,7 @@ def add_schema_registry_flag(parser, writes: bool) -> None:
 def add_bootstrap_flag(parser) -> None:
     """``--bootstrap-servers`` and the TLS/SASL flags: every command that talks to Kafka has both."""
     parser.add_argument("--bootstrap-servers", default=default_bootstrap(), metavar="HOST:PORT[,...]",
-                        help="Kafka bootstrap servers (default: $NEWSFLOW_BOOTSTRAP_SERVERS or localhost:9092)")
+                        help=f"Kafka bootstrap servers (default: $NEWSFLOW_BOOTSTRAP_SERVERS or {DEFAULT_BOOTSTRAP})")
     add_kafka_security_flags(parser)
 
 

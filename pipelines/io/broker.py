@@ -25,11 +25,11 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pipelines.config import DEFAULT_PORT
 from pipelines.io.errors import BrokerError, BrokerUnavailable
 from pipelines.io.kafka_security import ClientSecurity, KafkaSecurity
 
 KAFKA_VERSION = "4.4.0"
-DEFAULT_PORT = 9092
 ADMIN_USER = "admin"
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 
+from pipelines.config import DEFAULT_PORT
+
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 DEFAULT_PASSWORD_ENV = "NEWSFLOW_KAFKA_PASSWORD"
@@ -197,7 +199,7 @@ def resolve(settings: KafkaSecurity, environ: Mapping[str, str]) -> ClientSecuri
 # ---------------------------------------------------------------- naming failures
 def _first_host(bootstrap: str) -> tuple[str, int]:
     host, _, port = bootstrap.split(",")[0].strip().rpartition(":")
-    return host.strip("[]") or "localhost", int(port or 9092)
+    return host.strip("[]") or "localhost", int(port or DEFAULT_PORT)
 
 
 def connection_problem(bootstrap: str, security: ClientSecurity, timeout_s: float = 3.0) -> str | None:

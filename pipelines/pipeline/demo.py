@@ -14,7 +14,7 @@ from pathlib import Path
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines.config import add_log_flags, add_state_dir_flag, default_bootstrap
+from pipelines.config import DEFAULT_PORT, add_log_flags, add_state_dir_flag, default_bootstrap
 from pipelines.io import broker
 from pipelines.io.kafka_source import KafkaReadConfig, reset_stop
 from pipelines.resources import resource_path
@@ -125,11 +125,11 @@ def run_demo(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow demo", description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--bootstrap-servers", default=default_bootstrap("127.0.0.1:9092"), metavar="HOST:PORT",
+    parser.add_argument("--bootstrap-servers", default=default_bootstrap(f"127.0.0.1:{DEFAULT_PORT}"), metavar="HOST:PORT",
                         help="broker to use; if none answers, one is started on 127.0.0.1:--port and stopped "
-                             "afterwards (default: $NEWSFLOW_BOOTSTRAP_SERVERS or 127.0.0.1:9092)")
+                             f"afterwards (default: $NEWSFLOW_BOOTSTRAP_SERVERS or 127.0.0.1:{DEFAULT_PORT})")
     add_state_dir_flag(parser)
-    parser.add_argument("--port", type=int, default=9092, help="port of the broker the demo starts if none answers")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port of the broker the demo starts if none answers")
     add_topic_flags(parser)
     parser.add_argument("--avro-dir", default=DEFAULT_AVRO_DIR, metavar="DIR",
                         help="Avro files go under DIR/run-TIMESTAMP/ (default ./out)")
