@@ -105,7 +105,7 @@ def build_replay(options: PipelineOptions, args, enrich_cfg: EnrichConfig, progr
         read_cfg = KafkaReadConfig(bootstrap_servers=args.bootstrap_servers, group_id=args.group_id, bounded=True,
                                    start_offsets=args.start_offsets, end_offsets=args.end_offsets,
                                    start_time_ms=args.start_time_ms, end_time_ms=args.end_time_ms,
-                                   start_from="earliest")
+                                   start_from="earliest", whole_range=True)
         raw = (pipeline
                | "ReadTopicRange" >> ReadFromKafka([args.from_topic], read_cfg)
                | "AsRawInput" >> beam.Map(from_kafka_record))

@@ -125,6 +125,24 @@ def test_replay_a_topic_range_and_publish(kafka_broker, topic_name, tmp_path):
     assert "read 7 = enriched 6 + dead-lettered 1 (NotUTF8 1)" in by_time.stdout
 
 
+@pytest.mark.integration
+def test_replay_of_a_whole_multi_partition_topic_with_the_default_workers(kafka_broker, topic_name, tmp_path):
+    # replay's default embedded runner (one process per core) once read 0 records here: it
+    # dropped the checkpointed remainders of every partition's bounded read.
+    ensure_topics(kafka_broker, [topic_name], partitions=3)
+    producer = make_producer(kafka_broker)
+    rows = articles()[:7]
+    for n, row in enumerate(rows):
+        producer.send(topic_name, key=row["id"].encode(), value=json.dumps(row).encode(), partition=n % 3)
+    producer.flush()
+    producer.close()
+    result = newsflow("replay", "--from-topic", topic_name, "--bootstrap-servers", kafka_broker,
+                      "--avro-dir", str(tmp_path / "all"), "--no-progress", "--no-stories")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "read 7 = enriched 7 + dead-lettered 0" in result.stdout
+    assert sorted(r["id"] for r in read_avro_dir(str(tmp_path / "all"))) == sorted(r["id"] for r in rows)
+
+
 def test_replay_on_prism_with_workers_out_of_process_sums_up_what_it_wrote(archive, tmp_path, sdk_worker_pool):
     # Relative --avro-dir from another folder than the workers': the launcher resolves it for them.
     result = subprocess.run(
