@@ -275,9 +275,6 @@ def glued_verb_arguments(verb, is_actor):
     return left, (target if len(target) else None)
 
 
-MODIFIER_SUBJECT = True  # a sentence-initial proper noun the parser hung on the verb as "amod" is its subject
-
-
 def _compound_subject(verb, is_actor):
     """The subject of a headline verb that the parser hung on the verb as a compound ("Houthi
     missile attack targets ship": "attack" is a compound of "targets"): a noun phrase to the
@@ -286,9 +283,6 @@ def _compound_subject(verb, is_actor):
             or any(c.dep_ in SUBJECTS + ("nsubjpass",) for c in verb.children):
         return None
     noun = next((c for c in verb.lefts if c.dep_ == "compound" and c.pos_ in ("NOUN", "PROPN")), None)
-    if noun is None and MODIFIER_SUBJECT:
-        # "Tajikistan hands over militants to ...": a proper noun taken for the verb's modifier
-        noun = next((c for c in verb.lefts if c.dep_ == "amod" and c.pos_ == "PROPN" and c.i == verb.sent.start), None)
     if noun is None:
         return None
     if is_actor(noun):
