@@ -92,6 +92,9 @@ class CoderConfig:
     lead_actors: bool = True     # a headline event's missing actors come from the lead's sentence of its type
     main_predicate: bool = True  # without a verb of the event's type, the sentence's predicate, not another type's verb
     speaker_source: bool = True  # a verbal event without a source takes the speaker of the sentence's reporting verb
+    headline_primary: bool = True  # the headline is coded for the primary type it carries alone, even when a body sentence anchors it
+    glued_any_verb: bool = False  # a headline verb parsed into a compound carries the event even when it is another type's verb (off: costs 1-3 corpus actors)
+    lead_same_country: bool = True  # lead completion: actors of one resolved country tell the same story ("Qatar" / "Qatari mediators")
 
 
 class TypeClassifier:
@@ -227,6 +230,12 @@ class EventCoder:
             clear = np.flatnonzero(sent_probs[:, j] >= clf.thresholds[j] + cfg.sentence_margin)
             best = int(clear[0]) if len(clear) else int(sent_probs[:, j].argmax())
             chosen.setdefault(best, []).append((j, float(article[j])))
+        if cfg.headline_primary and title and units[0][0] == "title" and pairs[-1][passed[0]] >= clf.thresholds[passed[0]]:
+            # The primary type passes on the headline alone (codebook §4: the headline says
+            # what the article is about): the headline is coded for it too, with its own
+            # actors, when the type's anchor went to a body sentence.
+            if all(j != passed[0] for j, _ in chosen.get(0, ())):
+                chosen.setdefault(0, []).append((passed[0], float(article[passed[0]])))
         for i, (field, _) in enumerate(units):
             j = int(sent_probs[i].argmax())
             if (i not in chosen and field == "body" and len(chosen) < cfg.max_events
@@ -277,6 +286,7 @@ class EventCoder:
             # with the lead's actor in the same role ("Kenya" / "Kenya's president"), or the
             # headline names none.
             same = all(_names_overlap(event[role], lead[role])
+                       or (self.config.lead_same_country and _same_country(event[role], lead[role]))
                        for role in ("source_actor", "target_actor") if event[role] is not None)
             if not same:
                 continue
@@ -305,6 +315,15 @@ class EventCoder:
                       and glued_verb_arguments(tok, self.actors.is_actor) is not None), None)
         if glued is not None:
             return glued
+        if self.config.glued_any_verb:
+            # "Police [raid] offices of ...", "Lithuanian court [orders] release of ...": the
+            # headline's only verb, glued into the compound, carries the event whatever its type.
+            glued = next((tok for tok in sent if tok.dep_ == "compound"
+                          and (verb_entry(tok, self.strong_verbs) or self.verbs.get(tok.lower_)
+                               or self.verbs.get(tok.lemma_.lower()))
+                          and glued_verb_arguments(tok, self.actors.is_actor) is not None), None)
+            if glued is not None:
+                return glued
         verb = event_verb(sent, self.verbs, self.strong_verbs)
         hit = verb_entry(verb, self.strong_verbs) if verb is not None else None
         if hit and hit[0] != etype and self.config.main_predicate:
@@ -394,6 +413,14 @@ def _names_overlap(a: dict | None, b: dict | None) -> bool:
         return False
     words = [{w for w in x["text"].lower().replace("'s", "").split() if len(w) > 2} for x in (a, b)]
     return bool(words[0] & words[1])
+
+
+def _same_country(a: dict | None, b: dict | None) -> bool:
+    """Whether two actors resolve to one national country (not IGO/NGO/MNC): the headline's
+    "Morocco" and the lead's "Rabat", the headline's "Qatar" and the lead's "Qatari mediators"."""
+    if a is None or b is None:
+        return False
+    return a["country"] is not None and a["country"] == b["country"] and a["country"] not in ("IGO", "NGO", "MNC")
 
 
 def _business_only(event: dict) -> bool:
