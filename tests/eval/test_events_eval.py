@@ -135,9 +135,30 @@ def test_seen_blind_sets_are_training_groups_of_their_own():
 
     items = training_items(shared=None)
     groups = {i["group"] for i in items}
-    assert {"blind1", "blind2", "blind3"} <= groups <= set(REAL_NEWS_GROUPS) | {f"w{n}" for n in range(1, 7)}
-    assert all(i["id"].startswith(("b-", "b2", "b3")) for i in items if i["group"].startswith("blind"))
+    assert {"blind1", "blind2", "blind3", "blind4"} <= groups <= set(REAL_NEWS_GROUPS) | {f"w{n}" for n in range(1, 7)}
+    assert all(i["id"].startswith(("b-", "b2", "b3", "b4")) for i in items if i["group"].startswith("blind"))
     assert sum(1 for i in items if i["group"] == "blind3") == 680 and not is_corpus(items[-1])
+    assert sum(1 for i in items if i["group"] == "blind4") == 679   # release 2.4: blind v4 is seen
+
+
+def test_hard_negatives_are_training_quarter_labels_mostly_without_an_event(tmp_path):
+    from event_data import HARD_NEGATIVES, NEWS_LABELS, bbc_heldout, news_label_items
+
+    rows = [json.loads(line) for line in HARD_NEGATIVES.read_text(encoding="utf-8").splitlines()]
+    earlier = {json.loads(line)["id"] for line in NEWS_LABELS.read_text(encoding="utf-8").splitlines()}
+    assert len(rows) == 330 and len({r["id"] for r in rows}) == 330 and not earlier & {r["id"] for r in rows}
+    assert not any(bbc_heldout(r["id"]) for r in rows)
+    assert {r["id"].split("-")[1] for r in rows} == {"sport", "entertainment", "tech"}
+    assert all(r["title_type"] in EVENT_TYPES + (None,) and r["lead_type"] in EVENT_TYPES + (None,) for r in rows)
+    assert sum(1 for r in rows if not r["title_type"] and not r["lead_type"]) >= 300
+    # They reach training as BBC items (texts from a stand-in archive), and only when asked to.
+    archive = [{"id": r["id"], "category": r["id"].split("-")[1], "title": a["title"], "body": a["body"]}
+               for r, a in zip(rows, articles())]
+    shared = stand_in_shared(tmp_path, archive)
+    got = {i["id"]: i for i in news_label_items(shared)}
+    assert set(got) == {"bbc-" + r["id"] for r in rows[: len(archive)]}
+    assert all(got["bbc-" + r["id"]]["event_type"] == (r["title_type"] or r["lead_type"]) for r in rows[: len(archive)])
+    assert not news_label_items(shared, hard_negatives=False)
 
 
 def _row(*first):
