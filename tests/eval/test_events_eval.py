@@ -179,6 +179,23 @@ def test_primary_rules_put_the_headline_first_then_rank_by_probability_or_margin
     # passing type wins either way; nothing passing is no event.
     assert primaries(both, alone, has_title, thr, "headline").tolist() == [1, 1, 0, -1]
     assert primaries(both, alone, has_title, thr, "margin").tolist() == [0, 0, 0, -1]
+    # A lead shift (release 2.4) raises headline + lead's thresholds only for an item with a
+    # headline that passes nothing: the second item loses its event, the others keep theirs.
+    assert primaries(both, alone, has_title, thr, "headline", 0.2).tolist() == [1, -1, 0, -1]
+
+
+def test_headline_platt_maps_apply_to_headlines_scored_alone_only():
+    import numpy as np
+
+    from pipelines.nlp.events import EventCoder
+
+    clf = EventCoder.load().classifier
+    titles, leads = ["Rebels attack army base", "Rebels attack army base", ""], ["Gunmen struck at dawn.", "", "Gunmen struck."]
+    before = clf.predict_proba(titles, leads)
+    clf.platt_alone = clf.platt + np.array([0.0, 1.0])   # the same slopes, intercepts one higher
+    after = clf.predict_proba(titles, leads)
+    assert np.allclose(after[[0, 2]], before[[0, 2]])
+    assert (after[1] > before[1]).all()
 
 
 def test_threshold_tuning_trades_a_false_event_on_sport_for_no_event():
@@ -210,14 +227,14 @@ def test_coder_primary_follows_the_classifiers_rule():
     clf = coder.classifier
     stories = [(a["title"], a["body"]) for a in articles()][:8]
     coded = []
-    for rule in ("headline", "margin"):
-        clf.primary_rule = rule
+    for rule, shift in (("headline", 0.0), ("margin", 0.0), ("headline", 0.15)):
+        clf.primary_rule, clf.lead_shift = rule, shift
         for title, body in stories:
             _, primary = coder.code(nlp(title), nlp(body), [], None)
             sents = [s.text.strip() for s in nlp(body).sents if sum(1 for t in s if t.is_alpha) >= 4]
             lead = " ".join(sents)[:600]
             pb, pa = clf.predict_proba([title], [lead]), clf.predict_proba([title], [""])
-            expected = primaries(pb, pa, np.array([True]), clf.thresholds, rule)[0]
+            expected = primaries(pb, pa, np.array([True]), clf.thresholds, rule, shift)[0]
             assert primary == (clf.types[expected] if expected >= 0 else None), (rule, title)
             coded.append(primary)
     assert any(coded)
