@@ -147,12 +147,16 @@ def cameo_pattern_sentences(shared: Path, seed: int = 7) -> list[tuple[str, str,
 
 CORPUS = REPO / "data" / "train" / "plover_corpus.jsonl"
 NEWS_LABELS = REPO / "data" / "train" / "events_news_labels.jsonl"
+# Release 2.4: 330 headline + lead items of the BBC sport, entertainment and tech sections
+# (training quarter), labelled against the codebook, 319 of them "no event" (docs/bbc-event-labels.md).
+HARD_NEGATIVES = REPO / "data" / "train" / "events_news_negatives.jsonl"
 TUNING_SETS = tuple(REPO / "data" / "eval" / name for name in EVAL_SETS)
 # Blind sets of past releases, scored once each and seen since: real-news training data now,
-# one CV group per set (release 2.3, docs/eval-events.md).
+# one CV group per set (release 2.3; v4 since release 2.4, docs/eval-events.md).
 SEEN_BLIND = (("blind1", REPO / "data" / "eval" / "events_blind.jsonl"),
               ("blind2", REPO / "data" / "eval" / "events_blind2.jsonl"),
-              ("blind3", REPO / "data" / "eval" / "events_blind3.jsonl"))
+              ("blind3", REPO / "data" / "eval" / "events_blind3.jsonl"),
+              ("blind4", REPO / "data" / "eval" / "events_blind4.jsonl"))
 # Groups of real-news items (headline + lead as published); every other group is a corpus writer.
 REAL_NEWS_GROUPS = ("bbc", "tune") + tuple(name for name, _ in SEEN_BLIND)
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
@@ -189,13 +193,15 @@ def corpus_items(path: Path = CORPUS) -> list[dict]:
     return dedupe_across_groups(rows, writer_of)
 
 
-def news_label_items(shared: Path) -> list[dict]:
-    """The 703 hand-labelled BBC headline + lead items (texts from ../shared), labels from the repo."""
+def news_label_items(shared: Path, hard_negatives: bool = True) -> list[dict]:
+    """The hand-labelled BBC headline + lead items (texts from ../shared), labels from the repo:
+    703 business and politics items and (release 2.4) 330 sport, entertainment and tech items."""
     usable = {a["id"]: a for a in load_bbc(shared) if not bbc_heldout(a["id"])}
     from pipelines.nlp.event_features import split_sentences
 
     out = []
-    for row in read_jsonl(NEWS_LABELS):
+    rows = read_jsonl(NEWS_LABELS) + (read_jsonl(HARD_NEGATIVES) if hard_negatives else [])
+    for row in rows:
         art = usable.get(row["id"])
         if row.get("skip") or art is None:
             continue
@@ -233,7 +239,7 @@ def is_corpus(item: dict) -> bool:
     return item["group"] not in REAL_NEWS_GROUPS
 
 
-def training_items(shared: Path | None = None) -> list[dict]:
+def training_items(shared: Path | None = None, hard_negatives: bool = True) -> list[dict]:
     """Every labelled item training may use: the corpus, then (when ../shared is there) the BBC
     labels, then the tuning sets and the seen blind sets; an extra item that near-duplicates a
     corpus item is left out, so grouped CV over the corpus never sees a test item's copy in
@@ -245,5 +251,5 @@ def training_items(shared: Path | None = None) -> list[dict]:
     if shared is not None and (shared / BBC).exists():
         # The archive repeats some tuning-set stories under other ids: the BBC label's copy goes,
         # so each real-news set can be held out whole (scripts/loso_events.py).
-        extra = drop_near_duplicates(news_label_items(shared), extra) + extra
+        extra = drop_near_duplicates(news_label_items(shared, hard_negatives), extra) + extra
     return corpus + drop_near_duplicates(extra, corpus)

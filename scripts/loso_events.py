@@ -35,19 +35,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, REPO, SEEN_BLIND, is_corpus, require, training_items  # noqa: E402
-from train_events import (REAL_WEIGHT, CachedEncoder, CachedExtractor, PRIMARY_RULE, calibrate_real, calibrated,  # noqa: E402
+from train_events import (HEADLINE_PLATT, REAL_WEIGHT, TUNE_ON, CachedEncoder, CachedExtractor, PRIMARY_RULE, calibrate_real, calibrated,  # noqa: E402
                           extractor_from,
                           fit, gold_columns, load_fold, noevent_mask, out_of_fold, primaries, save, target_figures)
 
 HELD_OUT = tuple(name for name, _ in SEEN_BLIND) + ("tune",)
-NAMES = {"blind1": "blind v1", "blind2": "blind v2", "blind3": "blind v3", "tune": "dev + tune"}
+NAMES = {"blind1": "blind v1", "blind2": "blind v2", "blind3": "blind v3", "blind4": "blind v4", "tune": "dev + tune"}
 CACHE = REPO / "out" / "loso_events"
 RELEASE_22 = "2dc61fb"   # a commit whose classifier is release 2.2's (trained for 2.0, unchanged in 2.1/2.2)
 
 
 def grouped_scores(items, args, extractor, encoder, log=print):
     """Out-of-fold decisions of every item, and the fold models of the held-out sets (cached)."""
-    tag = f"C{args.C:g}-w{args.real_weight:g}-{'enc' if encoder else 'tfidf'}"
+    tag = f"C{args.C:g}-w{args.real_weight:g}-{'enc' if encoder else 'tfidf'}{'' if args.hard_negatives else '-nohn'}"
     folder = CACHE / tag
     ids = [i["id"] for i in items]
     path = folder / "oof.npz"
@@ -100,15 +100,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
     parser.add_argument("--rule", choices=("headline", "margin"), default=PRIMARY_RULE,
                         help="how the primary type is ranked (pipelines.nlp.events.TypeClassifier)")
-    parser.add_argument("--tune-on", choices=("real", "all", "shift", "f1", "writers"), default="shift",
+    parser.add_argument("--tune-on", choices=("real", "all", "shift", "lead", "f1", "writers"), default=TUNE_ON,
                         help="items the thresholds are tuned on (train_events.calibrate_real)")
     parser.add_argument("--quick", action="store_true",
                         help="primary types from the classifier alone (no parse, no actors: the company-only filter is not applied)")
+    parser.add_argument("--headline-platt", action=argparse.BooleanOptionalAction, default=HEADLINE_PLATT,
+                        help="Platt maps of their own for headlines scored alone (train_events.calibrate_real)")
+    parser.add_argument("--no-hard-negatives", dest="hard_negatives", action="store_false",
+                        help="leave out the release 2.4 BBC sport/entertainment/tech labels")
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false",
+                        help="--quick: leave out release 2.2 on dev + tune (it needs a fit of its own; nan)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
     require(args.shared, BBC)
     t0 = time.time()
-    items = training_items(args.shared)
+    items = training_items(args.shared, args.hard_negatives)
     extractor = CachedExtractor(extractor_from())
     encoder = CachedEncoder(StaticEncoder.load())
     print(f"{len(items)} training items; grouped CV over {len({i['group'] for i in items})} groups", file=sys.stderr)
@@ -122,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         test = [i for i in items if i["group"] == g]
         keep = np.array([i["group"] != g for i in items])
         # 2.2: the shipped classifier, or (dev + tune) one fitted without the held-out set.
-        if g == "tune":
+        if g == "tune" and not args.baseline:
+            old = None   # 2.2 without dev + tune needs a fit of its own: not asked for
+        elif g == "tune":
             folder = CACHE / "release-2.2-without-tune"
             if not (folder / "classifier.npz").exists():
                 save(fit([i for i in old_items if i["group"] != g], extractor, encoder, 2.0), folder)
@@ -131,14 +139,18 @@ def main(argv: list[str] | None = None) -> int:
         else:
             old = baseline
         new = calibrate_real(folds[g], both[keep], alone[keep], [i for i, k in zip(items, keep) if k], args.rule,
-                             args.tune_on)
+                             args.tune_on, args.headline_platt)
         out[g] = {}
         if args.quick:
             for name, clf in (("2.2", old), ("2.3", new)):
+                if clf is None:
+                    out[g][name] = dict.fromkeys(("macro_f1_16", "event_accuracy", "noevent_rate", "primary_accuracy"),
+                                                 float("nan")) | {"items": len(test)}
+                    continue
                 pb = clf.predict_proba([i.get("title") or "" for i in test], [i["text"] for i in test])
                 pa = clf.predict_proba([i.get("title") or "" for i in test], [""] * len(test))
                 has_title = np.array([bool(i.get("title")) for i in test])
-                prim = primaries(pb, pa, has_title, clf.thresholds, clf.primary_rule)
+                prim = primaries(pb, pa, has_title, clf.thresholds, clf.primary_rule, clf.lead_shift)
                 gold = gold_columns(test)
                 f1, acc, rate = target_figures(prim, gold, noevent_mask(test))
                 out[g][name] = {"macro_f1_16": f1, "event_accuracy": acc, "noevent_rate": rate,
@@ -158,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             ("primary_accuracy", "primary accuracy, none included"))
     print(f"\nLeave one real-news set out (C = {args.C:g}, real-news weight {args.real_weight:g}, "
           f"primary rule {args.rule}, thresholds tuned on {args.tune_on}"
+          f"{', headline Platt maps' if args.headline_platt else ''}"
           f"{'; classifier alone' if args.quick else ''}); 2.2 / 2.3")
     print("| target | " + " | ".join(f"{NAMES[g]} ({out[g]['2.2']['items']})" for g in HELD_OUT) + " | mean |")
     print("|---|" + "---|" * (len(HELD_OUT) + 1))
@@ -173,9 +186,11 @@ def main(argv: list[str] | None = None) -> int:
         keep = np.array([i["group"] != w for i in items])
         test = [i for i in items if i["group"] == w]
         probe = calibrate_real(folds[HELD_OUT[0]], both[keep], alone[keep],   # any classifier: only maps are set
-                               [i for i, k in zip(items, keep) if k], args.rule, args.tune_on)
-        pb, pa = calibrated(probe.platt, both[~keep]), calibrated(probe.platt, alone[~keep])
-        prim.append(primaries(pb, pa, np.array([bool(i.get("title")) for i in test]), probe.thresholds, args.rule))
+                               [i for i, k in zip(items, keep) if k], args.rule, args.tune_on, args.headline_platt)
+        pb = calibrated(probe.platt, both[~keep])
+        pa = calibrated(probe.platt if probe.platt_alone is None else probe.platt_alone, alone[~keep])
+        prim.append(primaries(pb, pa, np.array([bool(i.get("title")) for i in test]), probe.thresholds, args.rule,
+                              probe.lead_shift))
         gold.append(gold_columns(test)), noev.append(noevent_mask(test))
     f1, acc, rate = target_figures(np.concatenate(prim), np.concatenate(gold), np.concatenate(noev))
     out["corpus_cv_classifier"] = {"macro_f1_16": f1, "event_accuracy": acc, "noevent_rate": rate}

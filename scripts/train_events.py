@@ -47,7 +47,9 @@ OUT = REPO / "pipelines" / "resources" / "events"
 TITLE_REPEAT = 2
 TITLE_SHARE = 0.6
 PRIMARY_RULE = "headline"
-REAL_WEIGHT = 1.0
+REAL_WEIGHT = 2.0   # release 2.4: real-news rows count twice (leave-one-set-out, docs/eval-events.md)
+HEADLINE_PLATT = False
+TUNE_ON = "shift"
 NOEVENT_CATEGORIES = ("sport", "entertainment", "business", "markets")
 
 
@@ -223,15 +225,17 @@ def calibrated(platt_map: np.ndarray, dec: np.ndarray) -> np.ndarray:
 
 
 def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: np.ndarray,
-              rule: str = PRIMARY_RULE) -> np.ndarray:
+              rule: str = PRIMARY_RULE, lead_shift: float = 0.0) -> np.ndarray:
     """The coder's primary type (column, -1 for none) from calibrated probabilities; mirrors
     EventCoder.code. ``rule``: "headline" (the headline's best passing type, else headline +
     lead's, ranked by probability: release 2.2) or "margin" (the same order, ranked by how far
-    each probability clears its threshold)."""
+    each probability clears its threshold). ``lead_shift`` raises the thresholds of headline +
+    lead for items with a headline (it only matters when the headline alone passes nothing)."""
     out = np.full(len(both), -1)
-    for probs in (both, np.where(has_title[:, None], alone, -1.0)):   # the headline's choice wins: applied last
-        score = probs - thr if rule == "margin" else probs
-        score = np.where(probs >= thr, score, -np.inf)
+    lead_thr = thr + np.where(has_title, lead_shift, 0.0)[:, None]
+    for probs, t in ((both, lead_thr), (np.where(has_title[:, None], alone, -1.0), thr)):   # the headline's choice wins: applied last
+        score = probs - t if rule == "margin" else probs
+        score = np.where(probs >= t, score, -np.inf)
         best = score.argmax(axis=1)
         hit = np.isfinite(score[np.arange(len(score)), best])
         out = np.where(hit, best, out)
@@ -289,6 +293,17 @@ def shift_thresholds(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray,
     return np.minimum(start + round(float(best), 3), 0.99)
 
 
+def lead_shift_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
+                   noevent: np.ndarray, thr: np.ndarray, rule: str = PRIMARY_RULE,
+                   grid=np.arange(0.0, 0.301, 0.025)) -> float:
+    """The shift of headline + lead thresholds for items whose headline alone passes no type
+    (release 2.4) that maximises macro-F1 + event-item accuracy + no-event rate on the given items."""
+    def score(shift):
+        return sum(target_figures(primaries(both, alone, has_title, thr, rule, shift), gold, noevent))
+
+    return round(float(max(grid, key=lambda m: (round(score(m), 9), -m))), 3)
+
+
 def gold_columns(items: list[dict]) -> np.ndarray:
     """The primary gold type of each item as a column (-1 for no event)."""
     col = {t: j for j, t in enumerate(EVENT_TYPES)}
@@ -301,27 +316,36 @@ def noevent_mask(items: list[dict]) -> np.ndarray:
 
 
 def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, items: list[dict],
-                   rule: str = PRIMARY_RULE, tune_on: str = "shift") -> TypeClassifier:
+                   rule: str = PRIMARY_RULE, tune_on: str = "shift", headline_platt: bool = HEADLINE_PLATT) -> TypeClassifier:
     """Release 2.3: Platt maps on the out-of-fold scores of every group; thresholds start at each
     type's best F1 there and are then tuned for the type targets on the real-news items
     (``tune_on="all"``: on every item, corpus included; "shift": one shift added to every type's
-    F1 threshold, chosen on the real-news items; "f1": not tuned; "writers": release 2.2's way,
-    maps and F1 thresholds from the corpus writers' scores alone)."""
+    F1 threshold, chosen on the real-news items; "lead": that shift, then a second one for
+    headline + lead when the headline alone passes no type (``lead_shift``); "f1": not tuned; "writers": release 2.2's way,
+    maps and F1 thresholds from the corpus writers' scores alone). ``headline_platt`` (release 2.4
+    option): headlines scored alone get Platt maps of their own, fitted on the out-of-fold scores
+    of the headlines alone, instead of the headline + lead maps."""
     y = label_matrix(items)
+    clf.lead_shift, clf.platt_alone = 0.0, None
     if tune_on == "writers":   # release 2.2's calibration: the corpus writers' scores only
         corpus = np.array([is_corpus(i) for i in items])
         return calibrate(clf, both[corpus], y[corpus])
     clf.platt = platt(both, y)
-    pb, pa = calibrated(clf.platt, both), calibrated(clf.platt, alone)
+    has_title = np.array([bool(i.get("title")) for i in items])
+    if headline_platt:
+        clf.platt_alone = platt(alone[has_title], y[has_title])
+    pb, pa = calibrated(clf.platt, both), calibrated(clf.platt if clf.platt_alone is None else clf.platt_alone, alone)
     start = thresholds(pb, y)
     real = np.array([tune_on == "all" or not is_corpus(i) for i in items])
-    has_title = np.array([bool(i.get("title")) for i in items])
     gold = gold_columns(items)
     if tune_on == "f1":
         clf.thresholds = start
-    elif tune_on == "shift":
+    elif tune_on in ("shift", "lead"):
         clf.thresholds = shift_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
                                           start, rule)
+        if tune_on == "lead":   # release 2.4 option: a second shift for items whose headline passes nothing
+            clf.lead_shift = lead_shift_for(pb[real], pa[real], has_title[real], gold[real],
+                                            noevent_mask(items)[real], clf.thresholds, rule)
     else:
         clf.thresholds = tune_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
                                          start, rule)
@@ -359,7 +383,7 @@ def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 
     else:
         both, alone, _ = out_of_fold(items, extractor, encoder, C, embed_scale, real_weight, log)
     clf = fit(items, extractor, encoder, C, embed_scale, real_weight)
-    return calibrate_real(clf, both, alone, items, rule)
+    return calibrate_real(clf, both, alone, items, rule, TUNE_ON, HEADLINE_PLATT)
 
 
 def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:
@@ -368,10 +392,11 @@ def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:
     with open(out / "classifier.npz", "wb") as f:   # fixed member order and no timestamps: same bytes on rerun
         np.savez(f, coef=clf.coef.astype(np.float32), intercept=clf.intercept.astype(np.float32),
                  idf=clf.idf.astype(np.float32), platt=clf.platt.astype(np.float32),
-                 thresholds=clf.thresholds.astype(np.float32))
+                 thresholds=clf.thresholds.astype(np.float32),
+                 **({} if clf.platt_alone is None else {"platt_alone": clf.platt_alone.astype(np.float32)}))
     meta = {"types": list(clf.types), "encoder": "wordllama-0.4.0.post1/l2_supercat_256" if clf.encoder else None,
             "title_repeat": clf.title_repeat, "title_share": clf.title_share, "embed_scale": clf.embed_scale,
-            "primary_rule": clf.primary_rule,
+            "primary_rule": clf.primary_rule, "lead_shift": clf.lead_shift,
             "vocabulary": dict(sorted(clf.vocabulary.items())), **(extra or {})}
     with open(out / "classifier.json", "w", encoding="utf-8") as f:
         json.dump(meta, f, ensure_ascii=False, separators=(",", ":"))

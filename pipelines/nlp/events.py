@@ -30,7 +30,7 @@ from pipelines.nlp.countries import country_for, country_table
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.3"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.4"
 
 NONE_CLASS = "NONE"
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
@@ -107,7 +107,7 @@ class TypeClassifier:
 
     def __init__(self, types, vocabulary, idf, coef, intercept, platt, thresholds, extractor, encoder,
                  title_repeat: int = 2, title_share: float = 0.6, embed_scale: float = 1.0,
-                 primary_rule: str = "headline"):
+                 primary_rule: str = "headline", lead_shift: float = 0.0, platt_alone=None):
         self.types = list(types)
         self.vocabulary = vocabulary
         self.idf = idf
@@ -123,6 +123,12 @@ class TypeClassifier:
         # How passing types are ranked for the primary: "headline" by probability, "margin" by
         # how far each clears its threshold (the headline's own types first either way).
         self.primary_rule = primary_rule
+        # Added to every threshold for headline + lead when the article's headline alone passes
+        # no type (release 2.4): a lead then has to carry the event more clearly.
+        self.lead_shift = lead_shift
+        # Platt maps for a headline scored alone (no lead), fitted on headlines' own out-of-fold
+        # scores (release 2.4); None: the headline + lead maps serve for both.
+        self.platt_alone = platt_alone
 
     def tfidf(self, texts: list[str]):
         """Sublinear-tf, idf-weighted, l2-normalised rows (scipy CSR) over the vocabulary."""
@@ -167,7 +173,11 @@ class TypeClassifier:
 
     def predict_proba(self, titles: list[str], leads: list[str]) -> np.ndarray:
         """Calibrated probability of each type (columns in ``self.types`` order); rows need not sum to 1."""
-        z = self.decision(titles, leads) * self.platt[:, 0] + self.platt[:, 1]
+        maps = np.broadcast_to(self.platt, (len(titles),) + self.platt.shape)
+        if self.platt_alone is not None:
+            alone = np.array([bool(t) and not lead for t, lead in zip(titles, leads)], dtype=bool)
+            maps = np.where(alone[:, None, None], self.platt_alone, self.platt)
+        z = self.decision(titles, leads) * maps[:, :, 0] + maps[:, :, 1]
         return 1.0 / (1.0 + np.exp(-z))
 
 
@@ -212,7 +222,9 @@ class EventCoder:
         # best passing type when it has one, then the types of headline + lead.
         article = pairs.max(axis=0)
         rank = (lambda p: p - clf.thresholds) if clf.primary_rule == "margin" else (lambda p: p)
-        passed = [j for p in pairs[::-1] for j in np.argsort(-rank(p), kind="stable") if p[j] >= clf.thresholds[j]]
+        passed = [j for j in np.argsort(-rank(pairs[-1]), kind="stable") if pairs[-1][j] >= clf.thresholds[j]]
+        lead_thresholds = clf.thresholds + (clf.lead_shift if title and not passed else 0.0)
+        passed += [j for j in np.argsort(-rank(pairs[0]), kind="stable") if pairs[0][j] >= lead_thresholds[j]]
         passed = list(dict.fromkeys(passed))
         if not passed:
             return [], None
@@ -384,6 +396,7 @@ def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> Ty
     with np.load(base / "classifier.npz") as arrays:
         coef, intercept, idf = arrays["coef"], arrays["intercept"], arrays["idf"]
         platt, thresholds = arrays["platt"], arrays["thresholds"]
+        platt_alone = arrays["platt_alone"].astype(np.float64) if "platt_alone" in arrays.files else None
     if meta.get("encoder") and encoder is None:
         from pipelines.nlp.encoder import StaticEncoder
         encoder = StaticEncoder.load()
@@ -391,7 +404,8 @@ def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> Ty
                           intercept.astype(np.float64), platt.astype(np.float64), thresholds.astype(np.float64),
                           extractor, encoder if meta.get("encoder") else None,
                           title_repeat=int(meta["title_repeat"]), title_share=float(meta["title_share"]),
-                          embed_scale=float(meta["embed_scale"]), primary_rule=meta.get("primary_rule", "headline"))
+                          embed_scale=float(meta["embed_scale"]), primary_rule=meta.get("primary_rule", "headline"),
+                          lead_shift=float(meta.get("lead_shift", 0.0)), platt_alone=platt_alone)
 
 
 def entities_from_docs(title_doc, body_doc) -> list[dict]:

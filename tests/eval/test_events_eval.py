@@ -135,9 +135,30 @@ def test_seen_blind_sets_are_training_groups_of_their_own():
 
     items = training_items(shared=None)
     groups = {i["group"] for i in items}
-    assert {"blind1", "blind2", "blind3"} <= groups <= set(REAL_NEWS_GROUPS) | {f"w{n}" for n in range(1, 7)}
-    assert all(i["id"].startswith(("b-", "b2", "b3")) for i in items if i["group"].startswith("blind"))
+    assert {"blind1", "blind2", "blind3", "blind4"} <= groups <= set(REAL_NEWS_GROUPS) | {f"w{n}" for n in range(1, 7)}
+    assert all(i["id"].startswith(("b-", "b2", "b3", "b4")) for i in items if i["group"].startswith("blind"))
     assert sum(1 for i in items if i["group"] == "blind3") == 680 and not is_corpus(items[-1])
+    assert sum(1 for i in items if i["group"] == "blind4") == 679   # release 2.4: blind v4 is seen
+
+
+def test_hard_negatives_are_training_quarter_labels_mostly_without_an_event(tmp_path):
+    from event_data import HARD_NEGATIVES, NEWS_LABELS, bbc_heldout, news_label_items
+
+    rows = [json.loads(line) for line in HARD_NEGATIVES.read_text(encoding="utf-8").splitlines()]
+    earlier = {json.loads(line)["id"] for line in NEWS_LABELS.read_text(encoding="utf-8").splitlines()}
+    assert len(rows) == 330 and len({r["id"] for r in rows}) == 330 and not earlier & {r["id"] for r in rows}
+    assert not any(bbc_heldout(r["id"]) for r in rows)
+    assert {r["id"].split("-")[1] for r in rows} == {"sport", "entertainment", "tech"}
+    assert all(r["title_type"] in EVENT_TYPES + (None,) and r["lead_type"] in EVENT_TYPES + (None,) for r in rows)
+    assert sum(1 for r in rows if not r["title_type"] and not r["lead_type"]) >= 300
+    # They reach training as BBC items (texts from a stand-in archive), and only when asked to.
+    archive = [{"id": r["id"], "category": r["id"].split("-")[1], "title": a["title"], "body": a["body"]}
+               for r, a in zip(rows, articles())]
+    shared = stand_in_shared(tmp_path, archive)
+    got = {i["id"]: i for i in news_label_items(shared)}
+    assert set(got) == {"bbc-" + r["id"] for r in rows[: len(archive)]}
+    assert all(got["bbc-" + r["id"]]["event_type"] == (r["title_type"] or r["lead_type"]) for r in rows[: len(archive)])
+    assert not news_label_items(shared, hard_negatives=False)
 
 
 def _row(*first):
@@ -158,6 +179,23 @@ def test_primary_rules_put_the_headline_first_then_rank_by_probability_or_margin
     # passing type wins either way; nothing passing is no event.
     assert primaries(both, alone, has_title, thr, "headline").tolist() == [1, 1, 0, -1]
     assert primaries(both, alone, has_title, thr, "margin").tolist() == [0, 0, 0, -1]
+    # A lead shift (release 2.4) raises headline + lead's thresholds only for an item with a
+    # headline that passes nothing: the second item loses its event, the others keep theirs.
+    assert primaries(both, alone, has_title, thr, "headline", 0.2).tolist() == [1, -1, 0, -1]
+
+
+def test_headline_platt_maps_apply_to_headlines_scored_alone_only():
+    import numpy as np
+
+    from pipelines.nlp.events import EventCoder
+
+    clf = EventCoder.load().classifier
+    titles, leads = ["Rebels attack army base", "Rebels attack army base", ""], ["Gunmen struck at dawn.", "", "Gunmen struck."]
+    before = clf.predict_proba(titles, leads)
+    clf.platt_alone = clf.platt + np.array([0.0, 1.0])   # the same slopes, intercepts one higher
+    after = clf.predict_proba(titles, leads)
+    assert np.allclose(after[[0, 2]], before[[0, 2]])
+    assert (after[1] > before[1]).all()
 
 
 def test_threshold_tuning_trades_a_false_event_on_sport_for_no_event():
@@ -189,14 +227,14 @@ def test_coder_primary_follows_the_classifiers_rule():
     clf = coder.classifier
     stories = [(a["title"], a["body"]) for a in articles()][:8]
     coded = []
-    for rule in ("headline", "margin"):
-        clf.primary_rule = rule
+    for rule, shift in (("headline", 0.0), ("margin", 0.0), ("headline", 0.15)):
+        clf.primary_rule, clf.lead_shift = rule, shift
         for title, body in stories:
             _, primary = coder.code(nlp(title), nlp(body), [], None)
             sents = [s.text.strip() for s in nlp(body).sents if sum(1 for t in s if t.is_alpha) >= 4]
             lead = " ".join(sents)[:600]
             pb, pa = clf.predict_proba([title], [lead]), clf.predict_proba([title], [""])
-            expected = primaries(pb, pa, np.array([True]), clf.thresholds, rule)[0]
+            expected = primaries(pb, pa, np.array([True]), clf.thresholds, rule, shift)[0]
             assert primary == (clf.types[expected] if expected >= 0 else None), (rule, title)
             coded.append(primary)
     assert any(coded)

@@ -1,0 +1,76 @@
+"""Fit grouped-CV folds of the event classifier in separate processes and merge them into the
+out-of-fold cache scripts/loso_events.py and scripts/train_events.py --oof-cache read.
+
+The folds are independent and deterministic, so running them apart gives the same scores and
+fold models as train_events.out_of_fold in one process; on a shared machine, one process per
+fold finishes sooner. Each fold writes out/loso_events/<settings>/parts/<group>.npz (and the
+fold model for a held-out real-news set); ``--merge`` writes oof.npz once every part is there.
+
+Usage: nice -n 10 python scripts/fold_events.py --group GROUP [--C 2] [--real-weight 1]
+       python scripts/fold_events.py --merge [--C 2] [--real-weight 1]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from event_data import BBC, DEFAULT_SHARED, require, training_items  # noqa: E402
+from loso_events import CACHE, HELD_OUT  # noqa: E402
+from train_events import (CachedEncoder, CachedExtractor, extractor_from, fit, headline_decisions,  # noqa: E402
+                          item_decisions, save)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipelines.nlp.encoder import StaticEncoder
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    parser.add_argument("--C", type=float, default=2.0)
+    parser.add_argument("--real-weight", type=float, default=1.0)
+    parser.add_argument("--group", help="the group to hold out (a corpus writer w1..w6, bbc, tune, blind1..)")
+    parser.add_argument("--merge", action="store_true", help="write oof.npz from the parts")
+    args = parser.parse_args(argv)
+    require(args.shared, BBC)
+    items = training_items(args.shared)
+    folder = CACHE / f"C{args.C:g}-w{args.real_weight:g}-enc"
+    groups = sorted({i["group"] for i in items})
+    if args.merge:
+        both = np.zeros((len(items), 16))
+        alone = np.zeros_like(both)
+        for g in groups:
+            part = folder / "parts" / f"{g}.npz"
+            if not part.exists():
+                print(f"fold_events: {part} is missing; run --group {g} first", file=sys.stderr)
+                return 1
+            test = [n for n, i in enumerate(items) if i["group"] == g]
+            with np.load(part) as f:
+                if list(f["ids"]) != [items[n]["id"] for n in test]:
+                    print(f"fold_events: {part} was written for other items; rerun --group {g}", file=sys.stderr)
+                    return 1
+                both[test], alone[test] = f["both"], f["alone"]
+        np.savez(folder / "oof.npz", ids=np.array([i["id"] for i in items]), both=both, alone=alone)
+        print(f"wrote {folder / 'oof.npz'} ({len(groups)} folds)")
+        return 0
+    if args.group not in groups:
+        print(f"fold_events: no group {args.group!r}; groups: {', '.join(groups)}", file=sys.stderr)
+        return 1
+    t0 = time.time()
+    extractor, encoder = CachedExtractor(extractor_from()), CachedEncoder(StaticEncoder.load())
+    test = [i for i in items if i["group"] == args.group]
+    model = fit([i for i in items if i["group"] != args.group], extractor, encoder, args.C, 1.0, args.real_weight)
+    (folder / "parts").mkdir(parents=True, exist_ok=True)
+    if args.group in HELD_OUT:
+        save(model, folder / args.group)
+    np.savez(folder / "parts" / f"{args.group}.npz", ids=np.array([i["id"] for i in test]),
+             both=item_decisions(model, test), alone=headline_decisions(model, test))
+    print(f"fold {args.group}: {len(items) - len(test)} training items, {len(test)} scored, {time.time() - t0:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
