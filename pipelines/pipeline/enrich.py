@@ -282,7 +282,6 @@ class AnnotateArticlesFn(beam.DoFn):
         from pipelines.pipeline import memtrace
 
         memtrace.watch("spaCy strings", self._nlp.vocab.strings)  # sizes for NEWSFLOW_MEMTRACE reports
-        memtrace.watch("spaCy lexemes", self._nlp.vocab)
         self._provenance = {"pipeline_version": __version__, "spacy_model": info.name,
                             "spacy_model_version": info.version, "event_model_version": events.MODEL_VERSION}
 

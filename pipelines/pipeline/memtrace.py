@@ -3,8 +3,8 @@
 With ``NEWSFLOW_MEMTRACE=PATH`` in its environment, each ``newsflow run`` worker process appends
 to ``PATH.<pid>`` every ``NEWSFLOW_MEMTRACE_MINUTES`` (default 5): its RSS (anonymous and file
 backed), the blocks Python's allocator holds, the gc-tracked objects by type that gained most
-since the previous report, and the sizes of the story index and spaCy's string store. That costs
-a second or two a report. With ``NEWSFLOW_MEMTRACE_FRAMES=N`` (N > 0) it also runs
+since the previous report (after a full collection), and the sizes of the story index and spaCy's
+string store. That costs a second or two a report. With ``NEWSFLOW_MEMTRACE_FRAMES=N`` (N > 0) it also runs
 ``tracemalloc`` with N frames and lists the allocation sites that gained most: much slower (a
 loaded worker spends minutes on a snapshot), for finding a leak, not for figures. The first
 report is a baseline. The soak script passes these on (``scripts/soak.py --memtrace PATH``).
@@ -39,6 +39,9 @@ def rss_kib() -> dict[str, int]:
 
 
 def object_counts() -> Counter:
+    """Live objects by type, after a full collection: cyclic garbage not yet collected (an exception's
+    traceback and frames, say) would otherwise count as growth."""
+    gc.collect()
     return Counter(type(o).__qualname__ for o in gc.get_objects())
 
 
