@@ -7,7 +7,16 @@ In one run, on a broker of its own (or --bootstrap-servers) and fresh topics:
   2. soak: articles are published at half that rate for --minutes (default 20); RSS of the
      launcher and of each worker process (from /proc) is sampled every minute;
   3. RSS at the start and the end of (2) per process, and the growth (target: under 10%),
-     with the articles published, enriched, dead-lettered and the machine's load average.
+     with the articles published, enriched, dead-lettered and the machine's load average;
+     then, to tell warm-up from growth that goes on, each process's growth in every 5 minutes
+     and from minute --later-start (default 5) to the end. The start-to-end figure stays the
+     one against the target. One sample is one instant: a worker's RSS swings by tens of MiB
+     with the bundle in hand (up to 100+ MiB on a loaded machine, where backlogs make bundles
+     large), so a single end figure carries that noise; the per-minute lines show it.
+--memtrace PATH (debugging, off by default): each worker writes reports to PATH.<pid> every
+--memtrace-minutes: RSS, Python blocks, live objects by type gained, the story index and
+spaCy string store sizes (``pipelines/pipeline/memtrace.py``; NEWSFLOW_MEMTRACE in a run's
+environment does the same); --memtrace-frames N adds tracemalloc sites (slow under load).
 What is fed: the 2,225 BBC archive articles as they are, then, once they are used up, new texts
 made of them: article i of pass k keeps its headline and takes its paragraphs from archive
 articles i, i + 97k and i + 194k in turn, under a fresh id. So the story index learns new text
@@ -16,7 +25,8 @@ index holds for less), while the words are the archive's (real news brings new w
 the run drops them at the end of each bundle, in a spaCy memory zone, either way).
 Not a test: nothing is asserted; figures move with the machine's load.
 
-usage: python scripts/soak.py [--minutes 20] [--rate R] [--partitions 2] [--no-stories] [--shared ../shared]
+usage: python scripts/soak.py [--minutes 20] [--rate R] [--partitions 2] [--no-stories] [--later-start 5]
+                             [--memtrace PATH [--memtrace-minutes 5] [--memtrace-frames 0]] [--shared ../shared]
 """
 from __future__ import annotations
 
@@ -226,8 +236,9 @@ def main() -> int:
                         help="also give each process's growth from minute M of the soak to its end (default 5; "
                              "0: not); the growth from the start is the figure against the target")
     parser.add_argument("--memtrace", metavar="PATH", default=None,
-                        help="debugging: each worker traces its allocations (tracemalloc, slower) and reports to "
-                             "PATH.<pid> every --memtrace-minutes (NEWSFLOW_MEMTRACE; pipelines/pipeline/memtrace.py)")
+                        help="debugging: each worker reports RSS, live objects by type and the story index and spaCy "
+                             "string store sizes to PATH.<pid> every --memtrace-minutes (NEWSFLOW_MEMTRACE; "
+                             "pipelines/pipeline/memtrace.py)")
     parser.add_argument("--memtrace-minutes", type=float, default=5.0, help="how often (default 5)")
     parser.add_argument("--memtrace-frames", type=int, default=0,
                         help="with N > 0, tracemalloc with N frames too (much slower; default 0: gc object counts only)")
