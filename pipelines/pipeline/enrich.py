@@ -42,6 +42,7 @@ SECONDS_PER_TOKEN = 2.5e-4
 # read by the delivery step's commit ledger (``pipelines.io.offsets``).
 READ_FROM = "_read_from"
 # Lemmas memoised per worker before the memo starts again (some 330 bytes each; a long run reads ever more words).
+SPACY_RELOAD_LEXEMES = 200_000
 LEMMA_CACHE_LIMIT = 20_000
 
 
@@ -62,6 +63,9 @@ class EnrichConfig:
     spacy_model: str | None = None
     # Seconds of annotation one record may take before it is dead-lettered as Timeout (0: no budget).
     record_timeout_seconds: float = DEFAULT_RECORD_TIMEOUT_SECONDS
+    # A fresh spaCy pipeline after this many lexemes made and dropped in memory zones (see
+    # AnnotateArticlesFn.process): ~1,500 articles, ~20 MB of hash-table growth (0: never).
+    spacy_reload_lexemes: int = SPACY_RELOAD_LEXEMES
     clock: Callable[[], datetime] = field(default=utc_now, compare=False)
     # The budget's stopwatch: CPU time of the worker thread, not wall time, so that a record is
     # judged by its own cost and not by how loaded the machine is (a 2,225-article replay on a
@@ -275,13 +279,10 @@ class AnnotateArticlesFn(beam.DoFn):
         from pipelines.nlp import events, ner
         from pipelines.nlp.entities import EntityResolver
 
-        self._nlp = ner.load_nlp(self._cfg.spacy_model)
+        self._load_nlp()
         self._resolver = EntityResolver.load()
         self._coder = events.EventCoder.load()
         info = ner.model_info(self._nlp)
-        from pipelines.pipeline import memtrace
-
-        memtrace.watch("spaCy strings", self._nlp.vocab.strings)  # sizes for NEWSFLOW_MEMTRACE reports
         self._provenance = {"pipeline_version": __version__, "spacy_model": info.name,
                             "spacy_model_version": info.version, "event_model_version": events.MODEL_VERSION}
 
@@ -292,7 +293,23 @@ class AnnotateArticlesFn(beam.DoFn):
         with self._nlp.memory_zone():
             outputs = list(self._annotate(items))
         bound_lemma_cache(self._nlp)
+        # The zone drops those words, but not the room they took: spaCy's hash tables (preshed
+        # 3.0) mark a dropped key deleted, count it as filled and double at every resize, so the
+        # vocabulary's and the tokenizer's tables grow with every word read (~100 bytes a new
+        # word, in doublings; issue #13). A fresh pipeline after a bounded number of such words
+        # keeps that bounded; len(vocab) counts every lexeme ever made, dropped ones included.
+        if 0 < self._cfg.spacy_reload_lexemes <= len(self._nlp.vocab) - self._lexemes_at_load:
+            self._load_nlp()
         yield from outputs
+
+    def _load_nlp(self) -> None:
+        from pipelines.nlp import ner
+        from pipelines.pipeline import memtrace
+
+        self._nlp = ner.load_nlp(self._cfg.spacy_model)
+        self._lexemes_at_load = len(self._nlp.vocab)
+        self.nlp_loads = getattr(self, "nlp_loads", 0) + 1
+        memtrace.watch("spaCy strings", self._nlp.vocab.strings)  # sizes for NEWSFLOW_MEMTRACE reports
 
     def _annotate(self, items: list[Parsed | Rejected]) -> Iterable:
         batch = []
