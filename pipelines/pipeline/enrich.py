@@ -42,7 +42,7 @@ SECONDS_PER_TOKEN = 2.5e-4
 # read by the delivery step's commit ledger (``pipelines.io.offsets``).
 READ_FROM = "_read_from"
 # Lemmas memoised per worker before the memo starts again (some 330 bytes each; a long run reads ever more words).
-SPACY_RELOAD_LEXEMES = 200_000
+SPACY_RELOAD_LEXEMES = 100_000
 LEMMA_CACHE_LIMIT = 20_000
 
 
@@ -64,7 +64,7 @@ class EnrichConfig:
     # Seconds of annotation one record may take before it is dead-lettered as Timeout (0: no budget).
     record_timeout_seconds: float = DEFAULT_RECORD_TIMEOUT_SECONDS
     # A fresh spaCy pipeline after this many lexemes made and dropped in memory zones (see
-    # AnnotateArticlesFn.process): ~1,500 articles, ~20 MB of hash-table growth (0: never).
+    # AnnotateArticlesFn.process): ~750 articles, ~10 MB of hash-table growth (0: never).
     spacy_reload_lexemes: int = SPACY_RELOAD_LEXEMES
     clock: Callable[[], datetime] = field(default=utc_now, compare=False)
     # The budget's stopwatch: CPU time of the worker thread, not wall time, so that a record is
@@ -306,6 +306,7 @@ class AnnotateArticlesFn(beam.DoFn):
         from pipelines.nlp import ner
         from pipelines.pipeline import memtrace
 
+        self._nlp = None  # the old pipeline goes before the new one loads: one model in memory at a time
         self._nlp = ner.load_nlp(self._cfg.spacy_model)
         self._lexemes_at_load = len(self._nlp.vocab)
         self.nlp_loads = getattr(self, "nlp_loads", 0) + 1
