@@ -42,8 +42,9 @@ SECONDS_PER_TOKEN = 2.5e-4
 # read by the delivery step's commit ledger (``pipelines.io.offsets``).
 READ_FROM = "_read_from"
 # Lemmas memoised per worker before the memo starts again (some 330 bytes each; a long run reads ever more words).
-SPACY_RELOAD_LEXEMES = 100_000
 LEMMA_CACHE_LIMIT = 20_000
+# Lexemes made (and dropped) in memory zones before a worker loads a fresh spaCy pipeline (AnnotateArticlesFn.process).
+SPACY_RELOAD_LEXEMES = 100_000
 
 
 def utc_now() -> datetime:
