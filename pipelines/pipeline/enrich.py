@@ -65,7 +65,7 @@ class EnrichConfig:
     # Seconds of annotation one record may take before it is dead-lettered as Timeout (0: no budget).
     record_timeout_seconds: float = DEFAULT_RECORD_TIMEOUT_SECONDS
     # A fresh spaCy pipeline after this many lexemes made and dropped in memory zones (see
-    # AnnotateArticlesFn.process): ~750 articles, ~10 MB of hash-table growth (0: never).
+    # AnnotateArticlesFn.process): ~750 articles, at most ~5 MB of hash-table growth (0: never).
     spacy_reload_lexemes: int = SPACY_RELOAD_LEXEMES
     clock: Callable[[], datetime] = field(default=utc_now, compare=False)
     # The budget's stopwatch: CPU time of the worker thread, not wall time, so that a record is
@@ -296,7 +296,7 @@ class AnnotateArticlesFn(beam.DoFn):
         bound_lemma_cache(self._nlp)
         # The zone drops those words, but not the room they took: spaCy's hash tables (preshed
         # 3.0) mark a dropped key deleted, count it as filled and double at every resize, so the
-        # vocabulary's and the tokenizer's tables grow with every word read (~100 bytes a new
+        # vocabulary's and the tokenizer's tables grow with every word read (~40 bytes a new
         # word, in doublings; issue #13). A fresh pipeline after a bounded number of such words
         # keeps that bounded; len(vocab) counts every lexeme ever made, dropped ones included.
         if 0 < self._cfg.spacy_reload_lexemes <= len(self._nlp.vocab) - self._lexemes_at_load:
