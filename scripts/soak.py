@@ -7,7 +7,16 @@ In one run, on a broker of its own (or --bootstrap-servers) and fresh topics:
   2. soak: articles are published at half that rate for --minutes (default 20); RSS of the
      launcher and of each worker process (from /proc) is sampled every minute;
   3. RSS at the start and the end of (2) per process, and the growth (target: under 10%),
-     with the articles published, enriched, dead-lettered and the machine's load average.
+     with the articles published, enriched, dead-lettered and the machine's load average;
+     then, to tell warm-up from growth that goes on, each process's growth in every 5 minutes
+     and from minute --later-start (default 5) to the end. The start-to-end figure stays the
+     one against the target. One sample is one instant: a worker's RSS swings by tens of MiB
+     with the bundle in hand (up to 100+ MiB on a loaded machine, where backlogs make bundles
+     large), so a single end figure carries that noise; the per-minute lines show it.
+--memtrace PATH (debugging, off by default): each worker writes reports to PATH.<pid> every
+--memtrace-minutes: RSS, Python blocks, live objects by type gained, the story index and
+spaCy string store sizes (``pipelines/pipeline/memtrace.py``; NEWSFLOW_MEMTRACE in a run's
+environment does the same); --memtrace-frames N adds tracemalloc sites (slow under load).
 What is fed: the 2,225 BBC archive articles as they are, then, once they are used up, new texts
 made of them: article i of pass k keeps its headline and takes its paragraphs from archive
 articles i, i + 97k and i + 194k in turn, under a fresh id. So the story index learns new text
@@ -16,7 +25,8 @@ index holds for less), while the words are the archive's (real news brings new w
 the run drops them at the end of each bundle, in a spaCy memory zone, either way).
 Not a test: nothing is asserted; figures move with the machine's load.
 
-usage: python scripts/soak.py [--minutes 20] [--rate R] [--partitions 2] [--no-stories] [--shared ../shared]
+usage: python scripts/soak.py [--minutes 20] [--rate R] [--partitions 2] [--no-stories] [--later-start 5]
+                             [--memtrace PATH [--memtrace-minutes 5] [--memtrace-frames 0]] [--shared ../shared]
 """
 from __future__ import annotations
 
@@ -101,7 +111,7 @@ class Run:
     """A `newsflow run` subprocess whose progress lines are followed."""
 
     def __init__(self, bootstrap: str, topics: tuple[str, str, str], processes: int, log_path: Path,
-                 extra: list[str]):
+                 extra: list[str], env: dict[str, str] | None = None):
         raw, enriched, dlq = topics
         args = [sys.executable, "-m", "pipelines", "run", "--bootstrap-servers", bootstrap, "--input-topic", raw,
                 "--output-topic", enriched, "--dlq-topic", dlq, "--group-id", f"soak-{uuid.uuid4().hex[:6]}",
@@ -110,7 +120,8 @@ class Run:
             args += ["--processes", str(processes)]
         args += extra
         self.log_path = log_path
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT,
+                                     env=dict(os.environ, **(env or {})))
         self.done = self.enriched = self.dead = 0
         self.account: tuple[int, int, int] | None = None
         self._reader = threading.Thread(target=self._follow, daemon=True)
@@ -189,6 +200,25 @@ def mib(kib: int | None) -> str:
     return "gone" if kib is None else f"{kib / 1024:.0f} MiB"
 
 
+def report_curve(procs: dict[int, str], curve: list[dict[int, int | None]], later_start: int) -> None:
+    """Growth per 5-minute span per process (does it level off?), and from minute ``later_start`` to the end.
+
+    The start-to-end growth stays the figure against the target; the later start is a second
+    figure, to tell warm-up (growth that levels off) from growth that goes on.
+    """
+    for pid, label in procs.items():
+        series = [minute.get(pid) for minute in curve]
+        if None in series:
+            continue
+        spans = [f"{(series[min(i + 5, len(series) - 1)] - series[i]) / 1024:+.0f}"
+                 for i in range(0, len(series) - 1, 5)]
+        print(f"soak: RSS {label} (pid {pid}) growth per 5 minutes: {', '.join(spans)} MiB")
+        if 0 < later_start < len(series) - 1:
+            before, after = series[later_start], series[-1]
+            print(f"soak: RSS {label} (pid {pid}) from minute {later_start} to the end: {mib(before)} -> {mib(after)} "
+                  f"({after / before - 1:+.1%})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--minutes", type=float, default=20.0, help="length of the soak (default 20)")
@@ -202,6 +232,16 @@ def main() -> int:
     parser.add_argument("--no-stories", action="store_true",
                         help="run without story assignment (`run --no-stories`): the story index's share of the growth")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    parser.add_argument("--later-start", type=int, default=5, metavar="M",
+                        help="also give each process's growth from minute M of the soak to its end (default 5; "
+                             "0: not); the growth from the start is the figure against the target")
+    parser.add_argument("--memtrace", metavar="PATH", default=None,
+                        help="debugging: each worker reports RSS, live objects by type and the story index and spaCy "
+                             "string store sizes to PATH.<pid> every --memtrace-minutes (NEWSFLOW_MEMTRACE; "
+                             "pipelines/pipeline/memtrace.py)")
+    parser.add_argument("--memtrace-minutes", type=float, default=5.0, help="how often (default 5)")
+    parser.add_argument("--memtrace-frames", type=int, default=0,
+                        help="with N > 0, tracemalloc with N frames too (much slower; default 0: gc object counts only)")
     args = parser.parse_args()
     require(args.shared, BBC)  # exits 2 with one line naming the file when the archive is absent
 
@@ -221,7 +261,10 @@ def main() -> int:
     try:
         ensure_topics(bootstrap, list(topics), partitions=args.partitions)
         feeder = Feeder(bootstrap, topics[0], articles)
-        run = Run(bootstrap, topics, args.processes, state / "run.log", ["--no-stories"] if args.no_stories else [])
+        run = Run(bootstrap, topics, args.processes, state / "run.log", ["--no-stories"] if args.no_stories else [],
+                  {"NEWSFLOW_MEMTRACE": str(Path(args.memtrace).resolve()),
+                   "NEWSFLOW_MEMTRACE_MINUTES": str(args.memtrace_minutes),
+                   "NEWSFLOW_MEMTRACE_FRAMES": str(args.memtrace_frames)} if args.memtrace else None)
         feeder.send(args.partitions * 2)  # warm-up: the models load on the first article of each process
         if not run.wait_for(args.partitions * 2, 600):
             print(f"soak: the pipeline enriched nothing within 600 s; see {run.log_path}", file=sys.stderr)
@@ -252,6 +295,7 @@ def main() -> int:
         began = time.monotonic()
         end = began + args.minutes * 60
         next_report, sent_at_start = began + 60, feeder.sent
+        curve = [start_rss]  # RSS per process at each whole minute of the soak
         while time.monotonic() < end:
             due = int((time.monotonic() - began) * rate) - (feeder.sent - sent_at_start)
             if due > 0:
@@ -262,11 +306,14 @@ def main() -> int:
             if time.monotonic() >= next_report:
                 next_report += 60
                 now = sample(procs)
+                curve.append(now)
                 print(f"soak: {(time.monotonic() - began) / 60:.0f} min: published {feeder.sent - sent_at_start}, "
                       f"done {run.done - start_done}; RSS " + ", ".join(mib(k) for k in now.values())
                       + f"; load {load()}", flush=True)
             time.sleep(0.2)
         end_rss, end_load = sample(procs), load()
+        if len(curve) <= args.minutes:
+            curve.append(end_rss)  # the last whole minute is the end itself
         published = feeder.sent - sent_at_start
         run.wait_for(feeder.sent, 120)  # the last articles in flight
         done = run.done - start_done
@@ -290,6 +337,7 @@ def main() -> int:
                 print(f"soak: RSS {label} (pid {pid}): {mib(before)} -> {mib(after)} ({growth:+.1%})")
             else:
                 print(f"soak: RSS {label} (pid {pid}): {mib(before)} -> {mib(after)}")
+        report_curve(procs, curve, args.later_start)
         total_before = sum(k for k in start_rss.values() if k)
         total_after = sum(k for k in end_rss.values() if k)
         print(f"soak: RSS all run processes: {mib(total_before)} -> {mib(total_after)} "

@@ -43,6 +43,8 @@ SECONDS_PER_TOKEN = 2.5e-4
 READ_FROM = "_read_from"
 # Lemmas memoised per worker before the memo starts again (some 330 bytes each; a long run reads ever more words).
 LEMMA_CACHE_LIMIT = 20_000
+# Lexemes made (and dropped) in memory zones before a worker loads a fresh spaCy pipeline (AnnotateArticlesFn.process).
+SPACY_RELOAD_LEXEMES = 100_000
 
 
 def utc_now() -> datetime:
@@ -62,6 +64,9 @@ class EnrichConfig:
     spacy_model: str | None = None
     # Seconds of annotation one record may take before it is dead-lettered as Timeout (0: no budget).
     record_timeout_seconds: float = DEFAULT_RECORD_TIMEOUT_SECONDS
+    # A fresh spaCy pipeline after this many lexemes made and dropped in memory zones (see
+    # AnnotateArticlesFn.process): ~750 articles, at most ~5 MB of hash-table growth (0: never).
+    spacy_reload_lexemes: int = SPACY_RELOAD_LEXEMES
     clock: Callable[[], datetime] = field(default=utc_now, compare=False)
     # The budget's stopwatch: CPU time of the worker thread, not wall time, so that a record is
     # judged by its own cost and not by how loaded the machine is (a 2,225-article replay on a
@@ -275,7 +280,7 @@ class AnnotateArticlesFn(beam.DoFn):
         from pipelines.nlp import events, ner
         from pipelines.nlp.entities import EntityResolver
 
-        self._nlp = ner.load_nlp(self._cfg.spacy_model)
+        self._load_nlp()
         self._resolver = EntityResolver.load()
         self._coder = events.EventCoder.load()
         info = ner.model_info(self._nlp)
@@ -289,7 +294,24 @@ class AnnotateArticlesFn(beam.DoFn):
         with self._nlp.memory_zone():
             outputs = list(self._annotate(items))
         bound_lemma_cache(self._nlp)
+        # The zone drops those words, but not the room they took: spaCy's hash tables (preshed
+        # 3.0) mark a dropped key deleted, count it as filled and double at every resize, so the
+        # vocabulary's and the tokenizer's tables grow with every word read (~40 bytes a new
+        # word, in doublings; issue #13). A fresh pipeline after a bounded number of such words
+        # keeps that bounded; len(vocab) counts every lexeme ever made, dropped ones included.
+        if 0 < self._cfg.spacy_reload_lexemes <= len(self._nlp.vocab) - self._lexemes_at_load:
+            self._load_nlp()
         yield from outputs
+
+    def _load_nlp(self) -> None:
+        from pipelines.nlp import ner
+        from pipelines.pipeline import memtrace
+
+        self._nlp = None  # the old pipeline goes before the new one loads: one model in memory at a time
+        self._nlp = ner.load_nlp(self._cfg.spacy_model)
+        self._lexemes_at_load = len(self._nlp.vocab)
+        self.nlp_loads = getattr(self, "nlp_loads", 0) + 1
+        memtrace.watch("spaCy strings", self._nlp.vocab.strings)  # sizes for NEWSFLOW_MEMTRACE reports
 
     def _annotate(self, items: list[Parsed | Rejected]) -> Iterable:
         batch = []

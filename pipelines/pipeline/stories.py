@@ -156,7 +156,10 @@ class AssignStoriesFn(beam.DoFn):
         self._errors = Metrics.counter(NAMESPACE, "story_errors")
 
     def setup(self):
+        from pipelines.pipeline import memtrace
+
         self._shared = SharedStoryIndex(self._cfg)
+        memtrace.watch("story index", self._shared.index)  # its size in NEWSFLOW_MEMTRACE reports
 
     def process(self, record: dict) -> Iterable[dict]:
         try:

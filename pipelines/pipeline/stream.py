@@ -391,6 +391,10 @@ def run(argv: list[str], log=log_line) -> int:
         health.report(kafka.health_file, kafka.worker, health.SUPERVISING, processes=processes)
         counts, code = _run_copies(argv, worker, processes, log, stop)
     else:
+        if os.environ.get("NEWSFLOW_MEMTRACE"):  # a debugging aid, off by default (pipelines.pipeline.memtrace)
+            from pipelines.pipeline import memtrace
+            memtrace.start(os.environ["NEWSFLOW_MEMTRACE"], float(os.environ.get("NEWSFLOW_MEMTRACE_MINUTES", "5")),
+                           int(os.environ.get("NEWSFLOW_MEMTRACE_FRAMES", "0")))
         # Ctrl-C / SIGTERM: drain (or cancel, see _Stop), flush, commit, exit 0; a second signal stops now.
         # Once the job has ended, a late signal must not cut short the exit, where Beam stops the
         # job server it started (Prism): it would be left running.

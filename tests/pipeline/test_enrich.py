@@ -181,3 +181,33 @@ def test_annotation_leaves_spacy_vocab_bounded_and_records_unchanged():
     assert len(lemmatizer.cache) > 10
     bound_lemma_cache(nlp, limit=10)
     assert len(lemmatizer.cache) == 0
+
+
+def test_spacy_pipeline_is_reloaded_at_its_lexeme_bound_and_records_unchanged():
+    """Words dropped by memory zones still grow spaCy's hash tables: a fresh pipeline after a bound."""
+    from pipelines.pipeline.enrich import AnnotateArticlesFn, ParseArticlesFn
+
+    limit = 300
+    parse = ParseArticlesFn(EnrichConfig(clock=fixed_clock))
+    bounded = AnnotateArticlesFn(EnrichConfig(clock=fixed_clock, spacy_reload_lexemes=limit))
+    never = AnnotateArticlesFn(EnrichConfig(clock=fixed_clock, spacy_reload_lexemes=0))
+    parse.setup()
+    bounded.setup()
+    never.setup()
+
+    def items(articles):
+        return [x for a in articles for x in parse.process(RawInput(original=json.dumps(a).encode()), timestamp=None)]
+
+    def records(outputs):
+        return [getattr(o, "value", o) for o in outputs]
+
+    articles = [dict(a, id=f"{a['id']}-{n}", body=a["body"] + f" Zorvald Quintrex{n} met Ulbrecht Vantaz{n}.")
+                for n, a in enumerate(seeds() * 2)]
+    first_nlp = bounded._nlp
+    for start in range(0, len(articles), 2):
+        bundle = articles[start:start + 2]
+        assert records(bounded.process(items(bundle))) == records(never.process(items(bundle)))
+        # The bound holds after every bundle: lexemes made since the last load stay under it.
+        assert len(bounded._nlp.vocab) - bounded._lexemes_at_load < limit
+    assert bounded.nlp_loads >= 2 and bounded._nlp is not first_nlp
+    assert never.nlp_loads == 1 and len(never._nlp.vocab) - never._lexemes_at_load >= limit
