@@ -42,7 +42,7 @@ from pipelines.io.delivery import DeliverFn, DeliveryConfig, ENRICHED
 from pipelines.pipeline.enrich import DEAD_LETTER, EnrichArticles, EnrichConfig, from_archive_row, from_kafka_record
 from pipelines.pipeline.launch import account_line, bound_runner_metrics, check_beam_flags, configure_logging, \
     counter_values, embedded_runner, harness_log_flags, output_location, private_tempdir, worker_noise_filtered
-from pipelines.pipeline.options import add_enrich_flags, story_config
+from pipelines.pipeline.options import add_enrich_flags, check_enrich_flags, story_config
 from pipelines.pipeline.stories import AssignStoriesInOrder
 from pipelines.pipeline.progress import ProgressWatcher, ReportProgressFn
 
@@ -239,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         args.files = expand_inputs(args.input)
         check_inputs(args.files, mapping)
     check_writable(out)
+    check_enrich_flags(args)
     if not args.no_stories:
         story_config(args)  # a story flag out of range: one line, before any work
     if args.input:

@@ -91,3 +91,15 @@ def test_replay_refuses_story_bounds_out_of_range(tmp_path, flag, value, expecte
 def test_run_refuses_a_story_bound_out_of_range_before_the_broker():
     line = one_line_error(newsflow("run", "--bootstrap-servers", DEAD_BROKER, "--story-index-size", "-5"))
     assert line == "newsflow run: --story-index-size must be 1 or more, not -5"
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_run_and_replay_refuse_a_batch_size_below_one_before_any_work(tmp_path, value):
+    # Before the check, each worker failed in Beam's batching ("Minimum (1) must not be greater than maximum").
+    line = one_line_error(newsflow("run", "--bootstrap-servers", DEAD_BROKER, "--batch-size", value))
+    assert line == f"newsflow run: --batch-size must be 1 or more, not {value}"
+    (tmp_path / "in.jsonl").write_text('{"body": "Ministers met in Geneva on Monday."}\n')
+    line = one_line_error(newsflow("replay", "--input", tmp_path / "in.jsonl", "--avro-dir", tmp_path / "out",
+                                   "--batch-size", value))
+    assert line == f"newsflow replay: --batch-size must be 1 or more, not {value}"
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.avro"))
