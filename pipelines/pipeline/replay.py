@@ -247,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"replay: {len(args.files)} file(s), {total} record(s) -> {out}", file=sys.stderr)
     else:
         from pipelines.io.kafka_client import check_broker
-        check_broker(args.bootstrap_servers, topics=[args.from_topic])
+        if args.from_topic not in check_broker(args.bootstrap_servers, topics=[args.from_topic]):
+            # Else every worker fails on the missing partitions, with a traceback.
+            raise ValueError(f"no topic {args.from_topic} at {args.bootstrap_servers} (replay reads an existing topic)")
         print(f"replay: topic {args.from_topic} on {args.bootstrap_servers} -> {out}", file=sys.stderr)
     if args.output_topic:
         from pipelines.io.topics import ensure_topics

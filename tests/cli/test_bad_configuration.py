@@ -103,3 +103,12 @@ def test_run_and_replay_refuse_a_batch_size_below_one_before_any_work(tmp_path, 
                                    "--batch-size", value))
     assert line == f"newsflow replay: --batch-size must be 1 or more, not {value}"
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.avro"))
+
+
+@pytest.mark.integration
+def test_replay_of_a_topic_that_does_not_exist_is_one_line(kafka_broker, topic_name, tmp_path):
+    # Before the check, the replay started and every worker failed with a traceback.
+    line = one_line_error(newsflow("replay", "--from-topic", topic_name, "--avro-dir", tmp_path / "out",
+                                   "--bootstrap-servers", kafka_broker))
+    assert line == (f"newsflow replay: no topic {topic_name} at {kafka_broker} (replay reads an existing topic)")
+    assert not any((tmp_path / "out").rglob("*.avro"))
