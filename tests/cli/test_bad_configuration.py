@@ -112,3 +112,14 @@ def test_replay_of_a_topic_that_does_not_exist_is_one_line(kafka_broker, topic_n
                                    "--bootstrap-servers", kafka_broker))
     assert line == (f"newsflow replay: no topic {topic_name} at {kafka_broker} (replay reads an existing topic)")
     assert not any((tmp_path / "out").rglob("*.avro"))
+
+
+@pytest.mark.parametrize("flag,value,expected", [
+    ("--batch-size", "abc", "argument --batch-size: invalid int value: 'abc'; see --help"),
+    ("--start-from", "middle",
+     "argument --start-from: invalid choice: 'middle' (choose from 'earliest', 'latest'); see --help"),
+])
+def test_run_refuses_a_bad_flag_value_in_one_line(flag, value, expected):
+    # Before, argparse printed Beam's whole usage (about 140 lines) above the error.
+    line = one_line_error(newsflow("run", "--bootstrap-servers", DEAD_BROKER, flag, value))
+    assert line == f"newsflow run: {expected}"
