@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="fetch: download it from Maven Central (about 160 MB, once); up: start it in the "
                                "background and print its URL; down: stop it; status: print its URL if running")
     registry.add_argument("--port", type=int, default=None, help="with up: this port (default: a free one)")
-    add_state_dir_flag(registry)
+    add_state_dir_flag(registry, "schema registry")
     registry.set_defaults(func=cmd_registry)
 
     for name, module, help_text in (

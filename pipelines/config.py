@@ -121,9 +121,9 @@ def add_broker_timeout_flag(parser) -> None:
                              f"{DEFAULT_BROKER_TIMEOUT_SECONDS:g})")
 
 
-def add_state_dir_flag(parser) -> None:
+def add_state_dir_flag(parser, service: str = "broker") -> None:
     parser.add_argument("--state-dir", type=Path, default=default_state_dir(), metavar="DIR",
-                        help="folder for the local broker's jars, data, pid and log "
+                        help=f"folder for the local {service}'s jars, data, pid and log "
                              "(default: $NEWSFLOW_HOME or ~/.newsflow)")
 
 

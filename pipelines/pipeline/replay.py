@@ -153,7 +153,7 @@ def written_summary(result) -> dict | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsflow replay", description=__doc__.strip().splitlines()[0],
+    parser = argparse.ArgumentParser(prog="newsflow replay", description=__doc__.strip().splitlines()[0].replace("``", ""),
                                      epilog="Beam's own flags pass through (e.g. --runner, --direct_num_workers); "
                                             "a flag that neither newsflow nor Beam knows is refused.")
     parser.add_argument("--input", nargs="+", action="extend", default=[], metavar="GLOB",
