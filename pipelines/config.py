@@ -99,6 +99,17 @@ def apply_kafka_security(args):
     return security
 
 
+def positive_count(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {text}")
+    return value
+
+
 def positive_seconds(text: str) -> float:
     """argparse type: a number of seconds > 0."""
     try:

@@ -123,3 +123,15 @@ def test_run_refuses_a_bad_flag_value_in_one_line(flag, value, expected):
     # Before, argparse printed Beam's whole usage (about 140 lines) above the error.
     line = one_line_error(newsflow("run", "--bootstrap-servers", DEAD_BROKER, flag, value))
     assert line == f"newsflow run: {expected}"
+
+
+@pytest.mark.parametrize("flag,value,expected", [
+    ("--max", "-1", "argument --max: must be 1 or more, not -1"),
+    ("--max", "0", "argument --max: must be 1 or more, not 0"),
+    ("--timeout", "-5", "argument --timeout: must be > 0, not -5"),
+])
+def test_consume_refuses_a_count_or_timeout_below_one(flag, value, expected):
+    # Before, consume ended at once with "consumed 0 record(s)" and exit 0, as if the topic were empty.
+    result = newsflow("consume", "--bootstrap-servers", DEAD_BROKER, flag, value, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == f"newsflow consume: error: {expected}"
