@@ -122,7 +122,10 @@ def cmd_consume(args) -> int:
         if args.dead_letters:
             raise ValueError("--dead-letters goes with --avro DIR; for the topic use --topic articles.dlq")
         from pipelines.io.kafka_client import check_broker
-        check_broker(args.bootstrap_servers, topics=[args.topic])
+        if args.topic not in check_broker(args.bootstrap_servers, topics=[args.topic]):
+            # Not an error (a run may be about to create it), but "consumed 0" alone reads like an empty topic.
+            print(f"consume: no topic {args.topic} at {args.bootstrap_servers} (yet); waiting {args.timeout:g} s "
+                  f"for records", file=sys.stderr)
         if args.schema_registry:
             from pipelines.schema_registry import check_registry
             check_registry(args.schema_registry)

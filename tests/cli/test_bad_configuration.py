@@ -135,3 +135,14 @@ def test_consume_refuses_a_count_or_timeout_below_one(flag, value, expected):
     result = newsflow("consume", "--bootstrap-servers", DEAD_BROKER, flag, value, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == f"newsflow consume: error: {expected}"
+
+
+@pytest.mark.integration
+def test_consume_of_a_topic_that_does_not_exist_says_so(kafka_broker, topic_name):
+    # Before, the only line was "consumed 0 record(s)", as for an empty topic.
+    result = newsflow("consume", "--topic", topic_name, "--timeout", "2", "--bootstrap-servers", kafka_broker,
+                      timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"consume: no topic {topic_name} at {kafka_broker} (yet); waiting 2 s for records",
+                     "consumed 0 record(s)"]
