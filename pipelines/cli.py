@@ -14,7 +14,7 @@ import sys
 from pipelines import __version__
 
 from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, DEFAULT_PORT, add_bootstrap_flag, add_broker_timeout_flag, \
-    add_schema_registry_flag, add_state_dir_flag, apply_kafka_security
+    add_schema_registry_flag, add_state_dir_flag, apply_kafka_security, positive_count, positive_seconds
 from pipelines.io.topics import ENRICHED_TOPIC, RAW_TOPIC
 from pipelines.pipeline.launch import configure_logging
 
@@ -122,7 +122,10 @@ def cmd_consume(args) -> int:
         if args.dead_letters:
             raise ValueError("--dead-letters goes with --avro DIR; for the topic use --topic articles.dlq")
         from pipelines.io.kafka_client import check_broker
-        check_broker(args.bootstrap_servers, topics=[args.topic])
+        if args.topic not in check_broker(args.bootstrap_servers, topics=[args.topic]):
+            # Not an error (a run may be about to create it), but "consumed 0" alone reads like an empty topic.
+            print(f"consume: no topic {args.topic} at {args.bootstrap_servers} (yet); waiting {args.timeout:g} s "
+                  f"for records", file=sys.stderr)
         if args.schema_registry:
             from pipelines.schema_registry import check_registry
             check_registry(args.schema_registry)
@@ -191,8 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"topic to read (default {ENRICHED_TOPIC}); its Avro or JSON values are decoded")
     consume.add_argument("--from-beginning", action="store_true",
                          help="start at the earliest offset (default: only records that arrive from now on)")
-    consume.add_argument("--max", type=int, default=None, metavar="N", help="stop after N records")
-    consume.add_argument("--timeout", type=float, default=10.0, metavar="S",
+    consume.add_argument("--max", type=positive_count, default=None, metavar="N", help="stop after N records")
+    consume.add_argument("--timeout", type=positive_seconds, default=10.0, metavar="S",
                          help="stop after S seconds without a new record (default 10)")
     consume.add_argument("--group", default=None, help="consumer group (commits the offsets of what was printed)")
     consume.add_argument("--isolation-level", choices=("read_committed", "read_uncommitted"), default="read_committed",
@@ -213,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="fetch: download it from Maven Central (about 160 MB, once); up: start it in the "
                                "background and print its URL; down: stop it; status: print its URL if running")
     registry.add_argument("--port", type=int, default=None, help="with up: this port (default: a free one)")
-    add_state_dir_flag(registry)
+    add_state_dir_flag(registry, "schema registry")
     registry.set_defaults(func=cmd_registry)
 
     for name, module, help_text in (

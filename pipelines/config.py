@@ -99,6 +99,17 @@ def apply_kafka_security(args):
     return security
 
 
+def positive_count(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {text}")
+    return value
+
+
 def positive_seconds(text: str) -> float:
     """argparse type: a number of seconds > 0."""
     try:
@@ -121,9 +132,9 @@ def add_broker_timeout_flag(parser) -> None:
                              f"{DEFAULT_BROKER_TIMEOUT_SECONDS:g})")
 
 
-def add_state_dir_flag(parser) -> None:
+def add_state_dir_flag(parser, service: str = "broker") -> None:
     parser.add_argument("--state-dir", type=Path, default=default_state_dir(), metavar="DIR",
-                        help="folder for the local broker's jars, data, pid and log "
+                        help=f"folder for the local {service}'s jars, data, pid and log "
                              "(default: $NEWSFLOW_HOME or ~/.newsflow)")
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -32,6 +33,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipelines.article import parse_published_at
+from pipelines.console import progress_counter
 
 NONE_LABEL = "none"
 STOP = {"the", "a", "an", "of", "and", "s", "'s", "in", "to", "for", "on", "president", "leader"}
@@ -66,8 +68,10 @@ def load_resolver():
     return EntityResolver.load()
 
 
-def predict(items: list[dict], nlp=None, coder=None, resolver="auto", batch_size: int = 32) -> list[dict]:
-    """Run the coder over gold items: [{'primary': str|None, 'events': [...]}, ...] in order."""
+def predict(items: list[dict], nlp=None, coder=None, resolver="auto", batch_size: int = 32,
+            progress=None) -> list[dict]:
+    """Run the coder over gold items: [{'primary': str|None, 'events': [...]}, ...] in order
+    (``progress``: a ``pipelines.console`` counter told of each item)."""
     from pipelines.nlp.annotate import annotate
     from pipelines.nlp.events import EventCoder
     from pipelines.nlp.ner import load_nlp
@@ -80,6 +84,8 @@ def predict(items: list[dict], nlp=None, coder=None, resolver="auto", batch_size
     for title_doc, body_doc, published in parse_items(items, nlp, batch_size):
         _, events, primary = annotate(title_doc, body_doc, published, coder, resolver)
         out.append({"primary": primary, "events": events})
+        if progress is not None:
+            progress.update()
     return out
 
 
@@ -229,6 +235,23 @@ def write_png(report: dict, path: str | Path) -> None:
     plt.close(fig)
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _unwritable(flag: str, path: str) -> str | None:
+    """Why ``path`` (an output file) cannot be written, checked before the scoring, or None."""
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        return f"cannot write {flag} {path}: no folder {folder}"
+    if not os.access(folder, os.W_OK):
+        return f"cannot write {flag} {path}: folder {folder} is not writable"
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow eval events",
                                      description="Score the PLOVER event coder against a gold JSONL file.")
@@ -237,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", metavar="FILE", help="write the full report (with every item's prediction) as JSON here")
     parser.add_argument("--no-resolver", action="store_true",
                         help="use spaCy's entities instead of the entity resolver")
-    parser.add_argument("--limit", type=int, metavar="N", help="score only the first N items")
+    parser.add_argument("--limit", type=_positive_int, metavar="N", help="score only the first N items")
     parser.add_argument("--resources", metavar="DIR", help="load the coder's weights and dictionaries from this folder")
     return parser
 
@@ -247,9 +270,18 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         items = read_gold(args.gold)
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        print(f"newsflow eval events: cannot read {args.gold}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
         print(f"newsflow eval events: {exc}", file=sys.stderr)
         return 2
+    # The outputs before the scoring, which takes minutes on a whole gold set.
+    for flag, path in (("--png", args.png), ("--json", args.json)):
+        problem = path and _unwritable(flag, path)
+        if problem:
+            print(f"newsflow eval events: {problem}", file=sys.stderr)
+            return 2
     if args.limit:
         items = items[: args.limit]
     if not items:
@@ -258,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     from pipelines.nlp.events import EventCoder
     coder = EventCoder.load(args.resources) if args.resources else None
-    predictions = predict(items, coder=coder, resolver=None if args.no_resolver else "auto")
+    with progress_counter("eval events", total=len(items), unit="item(s)") as progress:
+        predictions = predict(items, coder=coder, resolver=None if args.no_resolver else "auto", progress=progress)
     report = evaluate(items, predictions)
     print(format_report(report))
     print(f"\n({len(items)} items in {time.perf_counter() - started:.1f}s)")

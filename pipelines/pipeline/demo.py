@@ -124,7 +124,7 @@ def run_demo(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsflow demo", description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(prog="newsflow demo", description=__doc__.strip().splitlines()[0].replace("``", ""))
     parser.add_argument("--bootstrap-servers", default=default_bootstrap(f"127.0.0.1:{DEFAULT_PORT}"), metavar="HOST:PORT",
                         help="broker to use; if none answers, one is started on 127.0.0.1:--port and stopped "
                              f"afterwards (default: $NEWSFLOW_BOOTSTRAP_SERVERS or 127.0.0.1:{DEFAULT_PORT})")

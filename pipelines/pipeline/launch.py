@@ -85,6 +85,7 @@ def check_beam_flags(argv: list[str]) -> None:
     importlib.import_module("pipelines.pipeline.options")  # registers newsflow's own PipelineOptions
 
     parser = _BeamArgumentParser(allow_abbrev=False)
+    parser.error = _refuse_flag_value  # argparse's own prints Beam's whole usage (~140 lines) before the one line
     known = []
     for cls in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
         cls._add_argparse_args(parser)  # pylint: disable=protected-access
@@ -99,6 +100,11 @@ def check_beam_flags(argv: list[str]) -> None:
     stray = [a for a in unknown if not a.startswith("-")]
     if stray:
         raise UnknownFlags(f"unexpected argument{'s' if len(stray) > 1 else ''}: {' '.join(stray)}; see --help")
+
+
+def _refuse_flag_value(message: str) -> None:
+    """A flag value the parser refuses (``--batch-size abc``, ``--start-from middle``): one line."""
+    raise ValueError(f"{message}; see --help")
 
 
 @contextlib.contextmanager

@@ -53,6 +53,13 @@ def add_story_flags(parser) -> None:
                              f"(default {StoryConfig.max_entries:,}; about 6 KB each in every worker)")
 
 
+def check_enrich_flags(opts) -> None:
+    """``ValueError`` (one line) for an enrichment flag out of range, before any worker starts:
+    a worker would otherwise fail on it in Beam's batching with a message that names no flag."""
+    if opts.batch_size < 1:
+        raise ValueError(f"--batch-size must be 1 or more, not {opts.batch_size}")
+
+
 def story_config(opts) -> StoryConfig:
     """The matcher's settings from the story flags; ``ValueError`` (one line) for a value out of range."""
     if not opts.story_window_hours >= 0:

@@ -61,6 +61,14 @@ def read_progress(folder: str) -> Counter:
     return totals
 
 
+def progress_postfix(counts: Counter) -> dict[str, object]:
+    """What the progress line says beside the count: before the first article is done (a minute or
+    two, loading the models, on a busy machine), why it is still 0."""
+    if not counts["enriched"] + counts["dead"]:
+        return {"workers": "load spaCy and the event model, then enrich batch by batch"}
+    return {"enriched": counts["enriched"], "dead": counts["dead"]}
+
+
 class ProgressWatcher:
     """Shows progress (``progress_counter``) from the worker files while the pipeline runs."""
 
@@ -88,7 +96,7 @@ class ProgressWatcher:
                 counts = read_progress(self._folder)
                 now_done = counts["enriched"] + counts["dead"]
                 bar.update(now_done - done)
-                bar.set_postfix(enriched=counts["enriched"], dead=counts["dead"], refresh=False)
+                bar.set_postfix(refresh=False, **progress_postfix(counts))
                 done = now_done
             counts = read_progress(self._folder)
             bar.update(counts["enriched"] + counts["dead"] - done)

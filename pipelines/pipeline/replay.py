@@ -42,7 +42,7 @@ from pipelines.io.delivery import DeliverFn, DeliveryConfig, ENRICHED
 from pipelines.pipeline.enrich import DEAD_LETTER, EnrichArticles, EnrichConfig, from_archive_row, from_kafka_record
 from pipelines.pipeline.launch import account_line, bound_runner_metrics, check_beam_flags, configure_logging, \
     counter_values, embedded_runner, harness_log_flags, output_location, private_tempdir, worker_noise_filtered
-from pipelines.pipeline.options import add_enrich_flags, story_config
+from pipelines.pipeline.options import add_enrich_flags, check_enrich_flags, story_config
 from pipelines.pipeline.stories import AssignStoriesInOrder
 from pipelines.pipeline.progress import ProgressWatcher, ReportProgressFn
 
@@ -153,7 +153,7 @@ def written_summary(result) -> dict | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsflow replay", description=__doc__.strip().splitlines()[0],
+    parser = argparse.ArgumentParser(prog="newsflow replay", description=__doc__.strip().splitlines()[0].replace("``", ""),
                                      epilog="Beam's own flags pass through (e.g. --runner, --direct_num_workers); "
                                             "a flag that neither newsflow nor Beam knows is refused.")
     parser.add_argument("--input", nargs="+", action="extend", default=[], metavar="GLOB",
@@ -239,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         args.files = expand_inputs(args.input)
         check_inputs(args.files, mapping)
     check_writable(out)
+    check_enrich_flags(args)
     if not args.no_stories:
         story_config(args)  # a story flag out of range: one line, before any work
     if args.input:
@@ -246,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"replay: {len(args.files)} file(s), {total} record(s) -> {out}", file=sys.stderr)
     else:
         from pipelines.io.kafka_client import check_broker
-        check_broker(args.bootstrap_servers, topics=[args.from_topic])
+        if args.from_topic not in check_broker(args.bootstrap_servers, topics=[args.from_topic]):
+            # Else every worker fails on the missing partitions, with a traceback.
+            raise ValueError(f"no topic {args.from_topic} at {args.bootstrap_servers} (replay reads an existing topic)")
         print(f"replay: topic {args.from_topic} on {args.bootstrap_servers} -> {out}", file=sys.stderr)
     if args.output_topic:
         from pipelines.io.topics import ensure_topics

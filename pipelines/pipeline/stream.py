@@ -35,7 +35,8 @@ from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka, owns, pars
 from pipelines.io.retry import BrokerOutage, BrokerWatch, give_up
 from pipelines.pipeline import launch
 from pipelines.pipeline.enrich import EnrichArticles, EnrichConfig, from_kafka_record
-from pipelines.pipeline.options import EnrichOptions, KafkaOptions, run_help_parser, story_config
+from pipelines.pipeline.options import EnrichOptions, KafkaOptions, check_enrich_flags, run_help_parser, \
+    story_config
 from pipelines.pipeline.stories import AssignStoriesFn, StreamStoriesConfig, ensure_stories_topic
 from pipelines.pipeline.workers import Copies, default_processes
 from pipelines.signals import StopOnSignals, children_ignore_sigint
@@ -360,6 +361,7 @@ def run(argv: list[str], log=log_line) -> int:
         raise ValueError(f"--max-poll-records must be 1 or more, not {kafka.max_poll_records}")
     if kafka.processes < 0:
         raise ValueError(f"--processes must be 0 (one per core) or more, not {kafka.processes}")
+    check_enrich_flags(enrich)
     if not enrich.no_stories:
         story_config(enrich)  # a story flag out of range stops the run here, not in every worker
     options.view_as(StandardOptions).streaming = not kafka.until_end

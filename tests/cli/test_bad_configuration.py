@@ -91,3 +91,58 @@ def test_replay_refuses_story_bounds_out_of_range(tmp_path, flag, value, expecte
 def test_run_refuses_a_story_bound_out_of_range_before_the_broker():
     line = one_line_error(newsflow("run", "--bootstrap-servers", DEAD_BROKER, "--story-index-size", "-5"))
     assert line == "newsflow run: --story-index-size must be 1 or more, not -5"
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_run_and_replay_refuse_a_batch_size_below_one_before_any_work(tmp_path, value):
+    # Before the check, each worker failed in Beam's batching ("Minimum (1) must not be greater than maximum").
+    line = one_line_error(newsflow("run", "--bootstrap-servers", DEAD_BROKER, "--batch-size", value))
+    assert line == f"newsflow run: --batch-size must be 1 or more, not {value}"
+    (tmp_path / "in.jsonl").write_text('{"body": "Ministers met in Geneva on Monday."}\n')
+    line = one_line_error(newsflow("replay", "--input", tmp_path / "in.jsonl", "--avro-dir", tmp_path / "out",
+                                   "--batch-size", value))
+    assert line == f"newsflow replay: --batch-size must be 1 or more, not {value}"
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.avro"))
+
+
+@pytest.mark.integration
+def test_replay_of_a_topic_that_does_not_exist_is_one_line(kafka_broker, topic_name, tmp_path):
+    # Before the check, the replay started and every worker failed with a traceback.
+    line = one_line_error(newsflow("replay", "--from-topic", topic_name, "--avro-dir", tmp_path / "out",
+                                   "--bootstrap-servers", kafka_broker))
+    assert line == (f"newsflow replay: no topic {topic_name} at {kafka_broker} (replay reads an existing topic)")
+    assert not any((tmp_path / "out").rglob("*.avro"))
+
+
+@pytest.mark.parametrize("flag,value,expected", [
+    ("--batch-size", "abc", "argument --batch-size: invalid int value: 'abc'; see --help"),
+    ("--start-from", "middle",
+     "argument --start-from: invalid choice: 'middle' (choose from 'earliest', 'latest'); see --help"),
+])
+def test_run_refuses_a_bad_flag_value_in_one_line(flag, value, expected):
+    # Before, argparse printed Beam's whole usage (about 140 lines) above the error.
+    line = one_line_error(newsflow("run", "--bootstrap-servers", DEAD_BROKER, flag, value))
+    assert line == f"newsflow run: {expected}"
+
+
+@pytest.mark.parametrize("flag,value,expected", [
+    ("--max", "-1", "argument --max: must be 1 or more, not -1"),
+    ("--max", "0", "argument --max: must be 1 or more, not 0"),
+    ("--timeout", "-5", "argument --timeout: must be > 0, not -5"),
+])
+def test_consume_refuses_a_count_or_timeout_below_one(flag, value, expected):
+    # Before, consume ended at once with "consumed 0 record(s)" and exit 0, as if the topic were empty.
+    result = newsflow("consume", "--bootstrap-servers", DEAD_BROKER, flag, value, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == f"newsflow consume: error: {expected}"
+
+
+@pytest.mark.integration
+def test_consume_of_a_topic_that_does_not_exist_says_so(kafka_broker, topic_name):
+    # Before, the only line was "consumed 0 record(s)", as for an empty topic.
+    result = newsflow("consume", "--topic", topic_name, "--timeout", "2", "--bootstrap-servers", kafka_broker,
+                      timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"consume: no topic {topic_name} at {kafka_broker} (yet); waiting 2 s for records",
+                     "consumed 0 record(s)"]

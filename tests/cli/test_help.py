@@ -40,3 +40,17 @@ def test_help_of_delegated_commands_lists_their_flags(command, expected):
     assert result.returncode == 0, result.stderr
     for text in expected:
         assert text in result.stdout, text
+
+
+@pytest.mark.parametrize("command,expected,absent", [
+    # The first line of a module docstring is reST; --help showed its ``double backticks``.
+    (("replay", "--help"), "newsflow replay: the stream's enrichment as a bounded batch", "``"),
+    (("demo", "--help"), "newsflow demo: the main job on the embedded default", "``"),
+    # --state-dir is shared with `kafka`, whose help speaks of the broker.
+    (("registry", "--help"), "folder for the local schema registry's jars", "local broker's"),
+])
+def test_help_reads_as_plain_text_about_its_own_command(command, expected, absent):
+    result = newsflow(*command, timeout=120)
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert expected in text and absent not in text

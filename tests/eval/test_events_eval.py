@@ -1,5 +1,6 @@
 """`newsflow eval events`: metrics, report, PNG, errors, and the shipped gold sets."""
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -238,3 +239,46 @@ def test_coder_primary_follows_the_classifiers_rule():
             assert primary == (clf.types[expected] if expected >= 0 else None), (rule, title)
             coded.append(primary)
     assert any(coded)
+
+
+def test_main_names_a_missing_gold_file_plainly(tmp_path, capsys):
+    missing = tmp_path / "nope.jsonl"
+    assert main(["--gold", str(missing)]) == 2
+    assert capsys.readouterr().err.strip() == f"newsflow eval events: cannot read {missing}: No such file or directory"
+
+
+def test_main_checks_its_output_files_before_scoring(tmp_path, capsys):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"text": "Police arrested two men.", "event_type": "COERCE"}) + "\n", encoding="utf-8")
+    for flag in ("--png", "--json"):
+        target = tmp_path / "no-such-folder" / "out"
+        assert main(["--gold", str(gold), flag, str(target)]) == 2
+        captured = capsys.readouterr()
+        # Refused before the coder runs: no report was printed.
+        assert captured.out == ""
+        assert captured.err.strip() == (f"newsflow eval events: cannot write {flag} {target}: "
+                                        f"no folder {target.parent}")
+
+
+def test_limit_below_one_is_refused(tmp_path, capsys):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"text": "Police arrested two men.", "event_type": "COERCE"}) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as stop:
+        main(["--gold", str(gold), "--limit", "-1"])
+    assert stop.value.code == 2
+    assert "argument --limit: must be 1 or more, not -1" in capsys.readouterr().err
+
+
+def test_main_shows_progress_while_scoring(tmp_path, capsys):
+    gold = tmp_path / "gold.jsonl"
+    rows = [{"id": f"i{n}", "text": "Police arrested two opposition leaders in Minsk on Sunday.",
+             "event_type": "COERCE"} for n in range(3)]
+    gold.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    from pipelines.console import PlainCounter
+    from pipelines.eval import events as eval_events
+
+    counter = PlainCounter("eval events", 3, "item(s)", every=0.0, stream=sys.stderr)
+    predictions = eval_events.predict(eval_events.read_gold(gold), resolver=None, progress=counter)
+    assert len(predictions) == 3
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("eval events: ")]
+    assert lines[-1].startswith("eval events: 3/3 item(s) at ")
