@@ -39,3 +39,14 @@ def test_dedupe_keeps_copies_within_a_group_and_drops_them_across():
              {"id": "w2-1", "title": "", "text": text}]
     kept = dedupe_across_groups(items, lambda i: i["id"][:2])
     assert [i["id"] for i in kept] == ["w1-1", "w1-2"]
+
+
+def test_every_scored_blind_set_matches_the_hash_frozen_before_it_was_scored():
+    import hashlib
+
+    folder = Path(__file__).resolve().parents[2] / "data" / "eval"
+    hashes = sorted(folder.glob("*.sha256"))
+    assert {"events_blind4.sha256", "events_blind5.sha256"} <= {h.name for h in hashes}
+    for frozen in hashes:
+        digest, name = frozen.read_text().split()[:2]
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
