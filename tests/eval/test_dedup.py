@@ -45,8 +45,12 @@ def test_every_scored_blind_set_matches_the_hash_frozen_before_it_was_scored():
     import hashlib
 
     folder = Path(__file__).resolve().parents[2] / "data" / "eval"
-    hashes = sorted(folder.glob("*.sha256"))
+    hashes, checked = sorted(folder.glob("*.sha256")), []
     assert {"events_blind4.sha256", "events_blind5.sha256"} <= {h.name for h in hashes}
     for frozen in hashes:
         digest, name = frozen.read_text().split()[:2]
+        if not (folder / name).exists():
+            continue  # frozen for the next release: only its hash is committed until it is scored
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+        checked.append(name)
+    assert {"events_blind4.jsonl", "events_blind5.jsonl", "story_pairs.jsonl"} <= set(checked)
