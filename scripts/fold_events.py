@@ -6,8 +6,8 @@ fold models as train_events.out_of_fold in one process; on a shared machine, one
 fold finishes sooner. Each fold writes out/loso_events/<settings>/parts/<group>.npz (and the
 fold model for a held-out real-news set); ``--merge`` writes oof.npz once every part is there.
 
-Usage: nice -n 10 python scripts/fold_events.py --group GROUP [--C 2] [--real-weight 1]
-       python scripts/fold_events.py --merge [--C 2] [--real-weight 1]
+Usage: nice -n 10 python scripts/fold_events.py --group GROUP [--C 2] [--real-weight 2]
+       python scripts/fold_events.py --merge [--C 2] [--real-weight 2]
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, require, training_items  # noqa: E402
 from loso_events import CACHE, HELD_OUT  # noqa: E402
-from train_events import (CachedEncoder, CachedExtractor, extractor_from, fit, headline_decisions,  # noqa: E402
+from train_events import (REAL_WEIGHT, CachedEncoder, CachedExtractor, extractor_from, fit, headline_decisions,  # noqa: E402
                           item_decisions, save)
 
 
@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--C", type=float, default=2.0)
-    parser.add_argument("--real-weight", type=float, default=1.0)
+    parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT,
+                        help=f"weight of real-news rows (default {REAL_WEIGHT:g}, as train_events.py)")
     parser.add_argument("--group", help="the group to hold out (a corpus writer w1..w6, bbc, tune, blind1..)")
     parser.add_argument("--merge", action="store_true", help="write oof.npz from the parts")
     args = parser.parse_args(argv)

@@ -236,7 +236,10 @@ def write_png(report: dict, path: str | Path) -> None:
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
     return value
@@ -244,6 +247,8 @@ def _positive_int(text: str) -> int:
 
 def _unwritable(flag: str, path: str) -> str | None:
     """Why ``path`` (an output file) cannot be written, checked before the scoring, or None."""
+    if Path(path).is_dir():
+        return f"cannot write {flag} {path}: it is a folder (give a file name)"
     folder = Path(path).resolve().parent
     if not folder.is_dir():
         return f"cannot write {flag} {path}: no folder {folder}"

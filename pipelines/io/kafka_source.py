@@ -112,6 +112,9 @@ class KafkaReadConfig:
     commit_start: bool = False
     # Read a bounded range in one call, without checkpoints (replay: see ReadWholeRangeFn).
     whole_range: bool = False
+    # ReadWholeRangeFn fails, naming the partition, when its position stops moving this long
+    # (the broker went away mid-replay) instead of polling for ever.
+    stall_seconds: float = 300.0
 
 
 def _consumer(cfg: KafkaReadConfig):
@@ -322,7 +325,11 @@ class ReadWholeRangeFn(ReadBoundedPartitionFn):
         consumer.seek(tp, restriction.start)
         self._positions[tp] = None
         read_from = restriction.start
-        while consumer.position(tp) < restriction.stop and not _STOP.is_set():
+        last, moved = consumer.position(tp), time.monotonic()
+        while last < restriction.stop and not _STOP.is_set():
+            if time.monotonic() - moved > self._cfg.stall_seconds:
+                raise RuntimeError(f"{topic}-{partition}: no progress at offset {last} for "
+                                   f"{self._cfg.stall_seconds:g}s (the range ends at {restriction.stop}); is the broker up?")
             batch = consumer.poll(timeout_ms=self._cfg.poll_timeout_ms, max_records=self._cfg.max_records_per_bundle)
             for msg in batch.get(tp, []):
                 if msg.offset < restriction.start:
@@ -337,6 +344,9 @@ class ReadWholeRangeFn(ReadBoundedPartitionFn):
                 current, candidate = watermark.current_watermark(), Timestamp.of(ts_ms / 1000.0)
                 if current is None or candidate > current:
                     watermark.set_watermark(candidate)
+            position = consumer.position(tp)
+            if position != last:
+                last, moved = position, time.monotonic()
         tracker.try_claim(restriction.stop)  # every offset of the range is read (or the run stops)
 
 

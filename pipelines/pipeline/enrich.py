@@ -307,6 +307,7 @@ class AnnotateArticlesFn(beam.DoFn):
         from pipelines.nlp import ner
         from pipelines.pipeline import memtrace
 
+        memtrace.WATCHED.pop("spaCy strings", None)  # memtrace's hold on the old string store goes too
         self._nlp = None  # the old pipeline goes before the new one loads: one model in memory at a time
         self._nlp = ner.load_nlp(self._cfg.spacy_model)
         self._lexemes_at_load = len(self._nlp.vocab)

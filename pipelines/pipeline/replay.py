@@ -108,7 +108,9 @@ def build_replay(options: PipelineOptions, args, enrich_cfg: EnrichConfig, progr
                                    start_from="earliest", whole_range=True)
         raw = (pipeline
                | "ReadTopicRange" >> ReadFromKafka([args.from_topic], read_cfg)
-               | "AsRawInput" >> beam.Map(from_kafka_record))
+               | "AsRawInput" >> beam.Map(from_kafka_record)
+               # A partition is read in one call: spread its records over the workers.
+               | "Spread" >> beam.Reshuffle())
     else:
         mapping = CsvMapping.parse(args.csv_columns)
         raw = (pipeline

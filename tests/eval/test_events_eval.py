@@ -261,6 +261,22 @@ def test_main_checks_its_output_files_before_scoring(tmp_path, capsys):
                                         f"no folder {target.parent}")
 
 
+def test_an_output_path_that_is_a_folder_is_refused_before_scoring(tmp_path, capsys):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"text": "Police arrested two men.", "event_type": "COERCE"}) + "\n", encoding="utf-8")
+    assert main(["--gold", str(gold), "--json", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip() == f"newsflow eval events: cannot write --json {tmp_path}: it is a folder (give a file name)"
+
+
+def test_limit_that_is_not_a_number_is_named(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--gold", str(tmp_path / "gold.jsonl"), "--limit", "abc"])
+    assert stop.value.code == 2
+    assert "argument --limit: must be a whole number, not 'abc'" in capsys.readouterr().err
+
+
 def test_limit_below_one_is_refused(tmp_path, capsys):
     gold = tmp_path / "gold.jsonl"
     gold.write_text(json.dumps({"text": "Police arrested two men.", "event_type": "COERCE"}) + "\n", encoding="utf-8")
