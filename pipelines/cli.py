@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (BrokerError, FileNotFoundError, ValueError) as exc:
         print(f"newsflow {args.command}: {exc}", file=sys.stderr)
-        return 1
+        return getattr(exc, "exit_status", 1)  # 2 for a refused flag value, as argparse's usage errors
     except KafkaError as exc:
         # Refused by a secure cluster (no ACL, ...) after connecting: one line naming the cause.
         denied = access_denied(exc, getattr(args, "bootstrap_servers", None))

@@ -102,9 +102,15 @@ def check_beam_flags(argv: list[str]) -> None:
         raise UnknownFlags(f"unexpected argument{'s' if len(stray) > 1 else ''}: {' '.join(stray)}; see --help")
 
 
+class FlagValueError(ValueError):
+    """A flag value the parser refuses: a usage error, exit status 2 as argparse's own."""
+
+    exit_status = 2
+
+
 def _refuse_flag_value(message: str) -> None:
     """A flag value the parser refuses (``--batch-size abc``, ``--start-from middle``): one line."""
-    raise ValueError(f"{message}; see --help")
+    raise FlagValueError(f"{message}; see --help")
 
 
 @contextlib.contextmanager

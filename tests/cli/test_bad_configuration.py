@@ -121,8 +121,9 @@ def test_replay_of_a_topic_that_does_not_exist_is_one_line(kafka_broker, topic_n
 ])
 def test_run_refuses_a_bad_flag_value_in_one_line(flag, value, expected):
     # Before, argparse printed Beam's whole usage (about 140 lines) above the error.
-    line = one_line_error(newsflow("run", "--bootstrap-servers", DEAD_BROKER, flag, value))
-    assert line == f"newsflow run: {expected}"
+    result = newsflow("run", "--bootstrap-servers", DEAD_BROKER, flag, value)
+    assert one_line_error(result) == f"newsflow run: {expected}"
+    assert result.returncode == 2  # a usage error, as publish's and consume's
 
 
 @pytest.mark.parametrize("flag,value,expected", [
