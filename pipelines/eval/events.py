@@ -33,6 +33,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipelines.article import parse_published_at
+from pipelines.config import positive_count
 from pipelines.console import progress_counter
 
 NONE_LABEL = "none"
@@ -235,16 +236,6 @@ def write_png(report: dict, path: str | Path) -> None:
     plt.close(fig)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
-
-
 def _unwritable(flag: str, path: str) -> str | None:
     """Why ``path`` (an output file) cannot be written, checked before the scoring, or None."""
     if Path(path).is_dir():
@@ -265,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", metavar="FILE", help="write the full report (with every item's prediction) as JSON here")
     parser.add_argument("--no-resolver", action="store_true",
                         help="use spaCy's entities instead of the entity resolver")
-    parser.add_argument("--limit", type=_positive_int, metavar="N", help="score only the first N items")
+    parser.add_argument("--limit", type=positive_count, metavar="N", help="score only the first N items")
     parser.add_argument("--resources", metavar="DIR", help="load the coder's weights and dictionaries from this folder")
     return parser
 

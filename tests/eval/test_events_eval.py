@@ -274,7 +274,7 @@ def test_limit_that_is_not_a_number_is_named(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--gold", str(tmp_path / "gold.jsonl"), "--limit", "abc"])
     assert stop.value.code == 2
-    assert "argument --limit: must be a whole number, not 'abc'" in capsys.readouterr().err
+    assert "argument --limit: takes a whole number, not 'abc'" in capsys.readouterr().err
 
 
 def test_limit_below_one_is_refused(tmp_path, capsys):
