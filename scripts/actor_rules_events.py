@@ -9,6 +9,7 @@ rate and primary accuracy (which actor rules should leave unchanged).
 
     python scripts/actor_rules_events.py                       # baseline, all rules, leave-one-out
     python scripts/actor_rules_events.py --misses blind6       # the missed gold actors of one set, as JSON lines
+    python scripts/actor_rules_events.py --categories blind4 blind5 blind6 [--base]   # misses by category
 
 A rule is a boolean ``CoderConfig`` field listed in ``RULES``; the baseline has all of them off.
 """
@@ -16,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,7 +36,7 @@ SETS = {"blind6": ["events_blind6.jsonl"], "blind5": ["events_blind5.jsonl"], "b
         "blind3": ["events_blind3.jsonl"], "blind2": ["events_blind2.jsonl"], "blind1": ["events_blind.jsonl"],
         "devtune": ["events_dev_real.jsonl", "events_tune_real.jsonl"], "corpus": []}
 # The rules of release 2.6 (CoderConfig fields); the baseline switches them all off.
-RULES = ("wide_datelines", "glued_prep", "glued_any_verb", "dative")
+RULES = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive")
 
 
 class MemoClassifier:
@@ -105,10 +108,78 @@ def misses(items, predictions) -> list[dict]:
                 continue
             if any(_content_words(g["text"]) & _content_words(c[3]) for c in coded):
                 continue
-            out.append({"id": item["id"], "role": role, "gold": g["text"], "gold_type": item["event_type"],
+            out.append({"id": item["id"], "role": role, "gold": g["text"], "gold_country": g["country"],
+                        "gold_events": len(item.get("events") or []), "gold_type": item["event_type"],
                         "primary": p["primary"], "title": item.get("title") or "", "text": item["text"],
                         "coded": coded})
     return out
+
+
+# Why a gold actor was missed: the first category that fits (a decision list), then flags that
+# may overlap. The categories read the coded events and the texts; none of them looks at a
+# particular article.
+DATELINE_START = re.compile(r"^[A-Z][A-Z\-.]{2,}")
+
+
+def miss_category(miss: dict) -> str:
+    """The first category of the decision list that fits a missed gold actor."""
+    coded, gold_words = miss["coded"], _content_words(miss["gold"])
+    if not coded:
+        return "1 item coded no event (the classifier's share)"
+    same_type = [c for c in coded if c[0] == miss["gold_type"]]
+    if not same_type:
+        return "2 wrong type: no event of the gold type, so no actor of it"
+    if any(DATELINE_START.match(c[3]) for c in coded):
+        return "3 a dateline coded as an actor or inside one"
+    if not gold_words & (_content_words(miss["title"]) | _content_words(miss["text"])):
+        return "4 gold span in neither headline nor lead (labeller's words)"
+    in_role = [c for c in same_type if c[2] == miss["role"].split("_")[0]]
+    if not in_role:
+        return "5 role left empty in every event of the gold type"
+    if any(c[4] == miss["gold_country"] for c in in_role):
+        return "6 span of the same country in that role, other words (city, nationality, title, other body)"
+    return "7 another party's span in that role"
+
+
+def miss_flags(miss: dict) -> list[str]:
+    """Overlapping properties of a missed gold actor."""
+    gold, words = miss["gold"], _content_words(miss["gold"])
+    in_title, in_lead = bool(words & _content_words(miss["title"])), bool(words & _content_words(miss["text"]))
+    first = gold.split()[1:] if gold.split()[0].lower() in ("the", "a", "an") else gold.split()
+    flags = []
+    if in_title and not in_lead:
+        flags.append("a gold words in the headline only")
+    if in_lead and not in_title:
+        flags.append("b gold words in the lead only")
+    if re.search(r"\bby (the )?" + re.escape(gold.split()[0]), miss["title"] + " " + miss["text"], re.I):
+        flags.append("c a passive agent: 'by' + the gold span")
+    if not any(w[:1].isupper() for w in first):
+        flags.append("d unnamed or title-only mention (no capitalised word)")
+    if miss["gold_country"] in ("IGO", "NGO", "MNC"):
+        flags.append("e organisation coded IGO / NGO / MNC")
+    if re.search(r"\b(said|says|say|told|according to)\b", miss["text"]):
+        flags.append("f reported speech in the lead")
+    if miss["gold_events"] > 1:
+        flags.append("g several gold events in the item")
+    return flags
+
+
+def print_categories(set_names, cache, nlp, resolver, coder) -> None:
+    """A Markdown table: missed gold actors per category and flag, one column per set."""
+    counts = {}
+    for name in set_names:
+        items, parsed = load_set(name, cache, nlp, resolver)
+        rows, total = Counter(), 0
+        for miss in misses(items, code_set(coder, parsed)):
+            rows[miss_category(miss)] += 1
+            rows.update(miss_flags(miss))
+            total += 1
+        rows["total missed"] = total
+        counts[name] = rows
+    print("| category (first that fits) / flag (may overlap) | " + " | ".join(set_names) + " |")
+    print("|---|" + "---|" * len(set_names))
+    for key in sorted({k for rows in counts.values() for k in rows}, key=lambda k: (k == "total missed", k)):
+        print(f"| {key} | " + " | ".join(str(counts[n][key]) for n in set_names) + " |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="where parsed sets are cached (default: %(default)s)")
     parser.add_argument("--sets", nargs="*", default=list(SETS), choices=list(SETS), help="sets to score")
     parser.add_argument("--misses", choices=list(SETS), help="print one set's missed gold actors (shipped rules) as JSON lines")
-    parser.add_argument("--base", action="store_true", help="with --misses: the baseline (all 2.6 rules off)")
+    parser.add_argument("--categories", nargs="*", choices=list(SETS),
+                        help="print a table of the missed gold actors of these sets by category")
+    parser.add_argument("--base", action="store_true", help="with --misses/--categories: the baseline (all 2.6 rules off)")
     args = parser.parse_args(argv)
 
     from pipelines.nlp.ner import load_nlp
@@ -128,6 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     coder.classifier = MemoClassifier(coder.classifier)
     shipped = coder.config
     base = replace(shipped, **{r: False for r in RULES})
+    if args.categories:
+        coder.config = base if args.base else shipped
+        print_categories(args.categories, args.cache, nlp, resolver, coder)
+        return 0
     if args.misses:
         items, parsed = load_set(args.misses, args.cache, nlp, resolver)
         coder.config = base if args.base else shipped

@@ -147,7 +147,7 @@ def core_clause(sent, verb) -> str | None:
 
 
 def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued_prep: bool = True,
-                   dative: bool = True):
+                   dative: bool = True, bare_passive: bool = True):
     """(source span, target span) of the event verb; either may be None.
 
     ``is_actor(token)`` says whether a noun names an actor (an entity, an agent word such as
@@ -158,7 +158,9 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
     target when nothing else does. ``wide_datelines``: datelines with a comma ("KHARTOUM, March
     4 -") are not actors either (``dateline_end``); ``glued_prep``: see ``glued_verb_arguments``;
     ``dative``: a "to" the parser labels as the verb's dative ("granted bail [to] the lawmaker",
-    "handed over the villages [to] Tajikistan") leads to a target like any target preposition.
+    "handed over the villages [to] Tajikistan") leads to a target like any target preposition;
+    ``bare_passive``: a headline passive without its auxiliary ("X fined by Y", "X beaten by Y")
+    has X, parsed as the verb's subject or as the noun its participle describes, as target.
     """
     if verb is None:
         return None, None
@@ -182,6 +184,10 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
             elif child.dep_ == "agent":
                 pobj = [c for c in child.children if c.dep_ == "pobj"]
                 if pobj:
+                    if bare_passive and target is None and source is not None and source.head.i == cur.i:
+                        # "Two editors [detained] by police": a headline passive without "were",
+                        # parsed with an active subject; the subject is the one acted on.
+                        target = source
                     source = pobj[0]
         # Only clauses that share the head's subject: conjuncts, "agreed to meet", "marched to protest".
         purpose = cur.dep_ == "advcl" and (any(c.dep_ == "aux" and c.lower_ == "to" for c in cur.children)
@@ -189,6 +195,10 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
         if source is not None or (cur.dep_ not in ("conj", "xcomp") and not purpose) or cur.head is cur:
             break
         cur = cur.head
+    if bare_passive and target is None and verb.dep_ == "acl" and verb.tag_ == "VBN" \
+            and any(c.dep_ == "agent" for c in verb.children) and verb.head.pos_ in ("NOUN", "PROPN") \
+            and (is_actor is None or is_actor(verb.head)):
+        target = verb.head   # "Two journalists [beaten] by police": the noun the participle describes
     if source is None and is_actor is not None:
         source, target = _governing_arguments(verb, target, is_actor, wide_datelines)
     if source is None and is_actor is not None:

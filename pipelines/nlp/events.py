@@ -97,6 +97,7 @@ class CoderConfig:
     lead_same_country: bool = True  # lead completion: actors of one resolved country tell the same story ("Qatar" / "Qatari mediators")
     wide_datelines: bool = True  # datelines with a comma ("KHARTOUM, March 4 -", "ROSEAU, Dominica -") are no actor; the subject behind them is (release 2.6)
     dative: bool = True          # a "to" parsed as the verb's dative leads to the target ("granted bail to X"; 2.6)
+    bare_passive: bool = True    # "X fined by Y" (no auxiliary, X parsed as subject): X is the target, Y the source (2.6)
     glued_prep: bool = True      # a glued headline verb's target is the actor of its prepositional phrase when the words after it name none ("fire tear gas at X"; 2.6)
 
 
@@ -355,7 +356,7 @@ class EventCoder:
     def _event(self, etype, confidence, field, sent, verb, verb_hit, ents, context, published_at) -> dict:
         cfg = self.config
         source_span, target_span = find_arguments(sent, verb, self.actors.is_actor, cfg.wide_datelines,
-                                                  cfg.glued_prep, cfg.dative)
+                                                  cfg.glued_prep, cfg.dative, cfg.bare_passive)
         if source_span is None and verb is not None and etype in VERBAL and self.config.speaker_source:
             source_span = reporting_speaker(sent, verb, self.actors.is_actor)
         if verb is not None and (target_span is None or not self.actors.is_actor(target_span.root)):

@@ -69,3 +69,21 @@ def test_a_to_parsed_as_dative_leads_to_the_target(nlp, coder):
     sent, verb = next(doc.sents), _token(doc, "granted")
     assert _arguments(coder, sent, verb) == ("court", "opposition lawmaker")
     assert _arguments(coder, sent, verb, dative=False) == ("court", "bail")
+
+
+def test_a_headline_passive_without_its_auxiliary_has_its_subject_as_target(nlp, coder):
+    # "X fined by Y": the parse makes X the active subject, "by Y" the agent.
+    doc = nlp("Bank and insurer fined by Kenyan regulator")
+    assert _token(doc, "Bank").dep_ == "nsubj"   # the parse this is about
+    sent, verb = next(doc.sents), _token(doc, "fined")
+    assert _arguments(coder, sent, verb) == ("Kenyan regulator", "Bank")
+    assert _arguments(coder, sent, verb, bare_passive=False) == ("Kenyan regulator", None)
+    # "X beaten by Y": the participle describes X.
+    doc = nlp("Two journalists beaten by police in Kampala")
+    assert _token(doc, "beaten").dep_ == "acl"
+    sent, verb = next(doc.sents), _token(doc, "beaten")
+    assert _arguments(coder, sent, verb) == ("police", "Two journalists")
+    assert _arguments(coder, sent, verb, bare_passive=False) == ("police", None)
+    # A full passive was already right and stays so.
+    doc = nlp("The minister was detained by police.")
+    assert _arguments(coder, next(doc.sents), _token(doc, "detained")) == ("police", "minister")
