@@ -237,7 +237,23 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
     target_span = noun_phrase(target) if target is not None and target.pos_ in ("NOUN", "PROPN", "PRON") else None
     if source is None and verb.pos_ not in ("VERB", "AUX"):
         source_span = _left_phrase(sent, verb)
+    if wide_datelines:
+        source_span, target_span = _after_dateline(source_span), _after_dateline(target_span)
     return source_span, target_span
+
+
+def _after_dateline(span):
+    """A phrase without the dateline its left edge reaches into ("Dominica - [the Red Cross]",
+    "HARARE - [President X]"): the dateline names where the story was filed, not the actor."""
+    if span is None:
+        return None
+    end = dateline_end(span.sent)
+    if end is None or not span.start <= end < span.end - 1:
+        return span
+    start = end + 1
+    while start < span.end - 1 and span.doc[start].pos_ in ("DET", "PUNCT"):
+        start += 1
+    return span.doc[start:span.end]
 
 
 DASHES = ("—", "–", "-", "--", "(")
@@ -427,9 +443,8 @@ def _past_dateline(subject, wide: bool = True):
     dateline among the subject's and its fellow subjects' words is taken."""
     if not is_dateline(subject, wide):
         return subject
-    direct = next((c for c in subject.children if c.dep_ == "appos"), None)
-    if direct is not None or not wide:
-        return direct
+    if not wide:
+        return next((c for c in subject.children if c.dep_ == "appos"), None)
     end = dateline_end(subject.sent, wide)
     heads = [subject] + [c for c in subject.head.children if c.dep_ == subject.dep_ and c.i < end]
     return next((t for h in heads for t in h.subtree if t.dep_ == "appos" and t.i > end), None)

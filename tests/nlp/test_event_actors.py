@@ -35,6 +35,17 @@ def test_a_dateline_with_a_comma_is_no_actor(nlp, coder):
     assert _arguments(coder, sent, verb, wide_datelines=False)[0] == "TUNIS"   # the 2.5 coder's answer
     doc = nlp("PERTH, Australia - Federal police arrested two customs officers on Friday.")
     assert is_dateline(_token(doc, "Australia")) and not coder.actors.is_actor(_token(doc, "Australia"))
+    # The real subject hung on the dateline's region; a phrase reaching into a dateline is cut.
+    doc = nlp("ROSEAU, Dominica - The Red Cross federation delivered water to flooded villages on Monday.")
+    sent, verb = next(doc.sents), _token(doc, "delivered")
+    assert _arguments(coder, sent, verb)[0] == "Red Cross federation"
+    assert _arguments(coder, sent, verb, wide_datelines=False)[0] == "ROSEAU"
+    doc = nlp("ACCRA, Ghana - Police arrested two opposition activists on Monday.")
+    sent, verb = next(doc.sents), _token(doc, "arrested")
+    assert _arguments(coder, sent, verb) == ("Police", "two opposition activists")
+    assert _arguments(coder, sent, verb, wide_datelines=False)[0] == "Ghana - Police"
+    doc = nlp("HARARE - President John Moyo signed the bill on Monday.")
+    assert _arguments(coder, next(doc.sents), _token(doc, "signed"))[0] == "President John Moyo"
     # A headline listing two actors is not a dateline (no spaced dash after the names).
     doc = nlp("US, UK agree to share intelligence on smuggling")
     assert not is_dateline(doc[0])
