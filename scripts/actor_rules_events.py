@@ -36,7 +36,7 @@ SETS = {"blind6": ["events_blind6.jsonl"], "blind5": ["events_blind5.jsonl"], "b
         "blind3": ["events_blind3.jsonl"], "blind2": ["events_blind2.jsonl"], "blind1": ["events_blind.jsonl"],
         "devtune": ["events_dev_real.jsonl", "events_tune_real.jsonl"], "corpus": []}
 # The rules of release 2.6 (CoderConfig fields); the baseline switches them all off.
-RULES = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive")
+RULES = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
 
 
 class MemoClassifier:

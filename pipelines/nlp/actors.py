@@ -147,7 +147,7 @@ def core_clause(sent, verb) -> str | None:
 
 
 def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued_prep: bool = True,
-                   dative: bool = True, bare_passive: bool = True):
+                   dative: bool = True, bare_passive: bool = True, listed_any: bool = True):
     """(source span, target span) of the event verb; either may be None.
 
     ``is_actor(token)`` says whether a noun names an actor (an entity, an agent word such as
@@ -160,7 +160,8 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
     ``dative``: a "to" the parser labels as the verb's dative ("granted bail [to] the lawmaker",
     "handed over the villages [to] Tajikistan") leads to a target like any target preposition;
     ``bare_passive``: a headline passive without its auxiliary ("X fined by Y", "X beaten by Y")
-    has X, parsed as the verb's subject or as the noun its participle describes, as target.
+    has X, parsed as the verb's subject or as the noun its participle describes, as target;
+    ``listed_any``: a headline's comma list of two actors in more parses (``_listed_pair``).
     """
     if verb is None:
         return None, None
@@ -212,7 +213,7 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
     if is_actor is not None and source is not None and (target is None or not is_actor(target)):
         partner = next((c for c in source.children if c.dep_ == "conj" and is_actor(c)), None)
         if partner is None:
-            source, partner = _listed_pair(source)
+            source, partner = _listed_pair(source, is_actor if listed_any else None)
         if partner is None:
             partner = _delegations_partner(source)
         if partner is not None:
@@ -395,23 +396,36 @@ def _delegations_partner(subject):
     return None
 
 
-def _listed_pair(subject):
+def _listed_pair(subject, is_actor=None):
     """(source, partner) of a headline's comma list of actors ("Ghana, Burkina Faso agree to
     ...", "Mali, Niger sign pact"), else (subject, None). The parser hangs the second name on
     the first as an apposition, or the first on the verb as a bare noun modifier (npadvmod);
     a true apposition is closed by a comma ("Kenya's president, William Ruto, said"), a list
-    in a headline runs straight into the verb. Only named actors (entities) count."""
+    in a headline runs straight into the verb. Only named actors (entities) count; with
+    ``is_actor`` (release 2.6) any actor does ("Yemen government, Houthis swap ..."), the first
+    name may also hang on the verb as "dep" or "advcl" ("Modi, Xi agree ...") and the comma may
+    belong to the first name's phrase ("Mongolia, Russia sign ...": two subjects)."""
     doc, names = subject.doc, ("PERSON", "ORG", "GPE", "NORP")
+    deps = ("npadvmod", "nsubj") + (("dep", "advcl") if is_actor is not None else ())
+
+    def named(tok):
+        return tok.ent_type_ in names or (is_actor is not None and tok.pos_ in ("NOUN", "PROPN") and is_actor(tok))
+
+    def last_word(tok):
+        end = tok.right_edge.i
+        while is_actor is not None and end > tok.i and doc[end].is_punct:
+            end -= 1
+        return end
     for c in subject.children:
         if c.dep_ == "appos" and c.i > subject.i and c.ent_type_ in names \
                 and doc[c.left_edge.i - 1].text == "," and c.right_edge.i + 1 == subject.head.i:
             return subject, c
-    if subject.ent_type_ in names:
+    if named(subject):
         for c in subject.head.children:
-            if c.dep_ not in ("npadvmod", "nsubj") or c.ent_type_ not in names or c.i == subject.i:
+            if c.dep_ not in deps or not named(c) or c.i == subject.i:
                 continue
             first, second = (c, subject) if c.i < subject.i else (subject, c)
-            if first.right_edge.i + 2 == second.left_edge.i and doc[first.right_edge.i + 1].text == "," \
+            if last_word(first) + 2 == second.left_edge.i and doc[last_word(first) + 1].text == "," \
                     and second.right_edge.i + 1 == subject.head.i:
                 return first, second
     return subject, None

@@ -98,6 +98,7 @@ class CoderConfig:
     wide_datelines: bool = True  # datelines with a comma ("KHARTOUM, March 4 -", "ROSEAU, Dominica -") are no actor; the subject behind them is (release 2.6)
     dative: bool = True          # a "to" parsed as the verb's dative leads to the target ("granted bail to X"; 2.6)
     bare_passive: bool = True    # "X fined by Y" (no auxiliary, X parsed as subject): X is the target, Y the source (2.6)
+    listed_any: bool = True      # a headline's comma list of two actors in more parses ("Yemen government, Houthis swap ..."; 2.6)
     glued_prep: bool = True      # a glued headline verb's target is the actor of its prepositional phrase when the words after it name none ("fire tear gas at X"; 2.6)
 
 
@@ -356,7 +357,7 @@ class EventCoder:
     def _event(self, etype, confidence, field, sent, verb, verb_hit, ents, context, published_at) -> dict:
         cfg = self.config
         source_span, target_span = find_arguments(sent, verb, self.actors.is_actor, cfg.wide_datelines,
-                                                  cfg.glued_prep, cfg.dative, cfg.bare_passive)
+                                                  cfg.glued_prep, cfg.dative, cfg.bare_passive, cfg.listed_any)
         if source_span is None and verb is not None and etype in VERBAL and self.config.speaker_source:
             source_span = reporting_speaker(sent, verb, self.actors.is_actor)
         if verb is not None and (target_span is None or not self.actors.is_actor(target_span.root)):

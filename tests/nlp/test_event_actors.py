@@ -98,3 +98,17 @@ def test_a_headline_passive_without_its_auxiliary_has_its_subject_as_target(nlp,
     # A full passive was already right and stays so.
     doc = nlp("The minister was detained by police.")
     assert _arguments(coder, next(doc.sents), _token(doc, "detained")) == ("police", "minister")
+
+
+def test_a_headline_comma_list_in_more_parses_gives_source_and_target(nlp, coder):
+    # The first name hangs on the verb as "dep", which 2.5 did not read as a list.
+    doc = nlp("Laos, Vietnam sign power deal")
+    assert _token(doc, "Laos").dep_ == "dep"   # the parse this is about
+    sent, verb = next(doc.sents), _token(doc, "sign")
+    assert _arguments(coder, sent, verb) == ("Laos", "Vietnam")
+    assert _arguments(coder, sent, verb, listed_any=False) == ("Vietnam", "power deal")
+    # Actors that are no entity count too ("police", "forces").
+    doc = nlp("Kenya police, Somali forces hold joint patrol")
+    sent, verb = next(doc.sents), _token(doc, "hold")
+    assert _arguments(coder, sent, verb) == ("Kenya police", "Somali forces")
+    assert _arguments(coder, sent, verb, listed_any=False) == ("Somali forces", "joint patrol")
