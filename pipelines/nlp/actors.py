@@ -146,7 +146,8 @@ def core_clause(sent, verb) -> str | None:
     return "".join(t.text_with_ws for t in kept).strip()
 
 
-def find_arguments(sent, verb, is_actor=None):
+def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued_prep: bool = True,
+                   dative: bool = True, bare_passive: bool = True, listed_any: bool = True):
     """(source span, target span) of the event verb; either may be None.
 
     ``is_actor(token)`` says whether a noun names an actor (an entity, an agent word such as
@@ -154,12 +155,18 @@ def find_arguments(sent, verb, is_actor=None):
     prepositional objects and the object's own complements ("warrant for Putin", "Trump's
     offer", "an ambush on peacekeepers"), not an abstract object ("the idea", "talks"), and a
     source with an actor conjunct ("Kenya and Ethiopia opened ...") gives that conjunct as the
-    target when nothing else does.
+    target when nothing else does. ``wide_datelines``: datelines with a comma ("KHARTOUM, March
+    4 -") are not actors either (``dateline_end``); ``glued_prep``: see ``glued_verb_arguments``;
+    ``dative``: a "to" the parser labels as the verb's dative ("granted bail [to] the lawmaker",
+    "handed over the villages [to] Tajikistan") leads to a target like any target preposition;
+    ``bare_passive``: a headline passive without its auxiliary ("X fined by Y", "X beaten by Y")
+    has X, parsed as the verb's subject or as the noun its participle describes, as target;
+    ``listed_any``: a headline's comma list of two actors in more parses (``_listed_pair``).
     """
     if verb is None:
         return None, None
     if is_actor is not None:
-        glued = glued_verb_arguments(verb, is_actor)
+        glued = glued_verb_arguments(verb, is_actor, glued_prep)
         if glued is not None:
             return glued
     source = target = None
@@ -170,14 +177,18 @@ def find_arguments(sent, verb, is_actor=None):
     for _ in range(4):  # conjoined or embedded verbs share their head's subject
         for child in cur.children:
             if child.dep_ in SUBJECTS and source is None:
-                child = _past_dateline(child)
+                child = _past_dateline(child, wide_datelines)
                 if child is not None:
                     source, clause = child, cur
             elif child.dep_ == "nsubjpass" and target is None:
-                target = child
+                target = _past_dateline(child, wide_datelines) if wide_datelines else child
             elif child.dep_ == "agent":
                 pobj = [c for c in child.children if c.dep_ == "pobj"]
                 if pobj:
+                    if bare_passive and target is None and source is not None and source.head.i == cur.i:
+                        # "Two editors [detained] by police": a headline passive without "were",
+                        # parsed with an active subject; the subject is the one acted on.
+                        target = source
                     source = pobj[0]
         # Only clauses that share the head's subject: conjuncts, "agreed to meet", "marched to protest".
         purpose = cur.dep_ == "advcl" and (any(c.dep_ == "aux" and c.lower_ == "to" for c in cur.children)
@@ -185,20 +196,24 @@ def find_arguments(sent, verb, is_actor=None):
         if source is not None or (cur.dep_ not in ("conj", "xcomp") and not purpose) or cur.head is cur:
             break
         cur = cur.head
+    if bare_passive and target is None and verb.dep_ == "acl" and verb.tag_ == "VBN" \
+            and any(c.dep_ == "agent" for c in verb.children) and verb.head.pos_ in ("NOUN", "PROPN") \
+            and (is_actor is None or is_actor(verb.head)):
+        target = verb.head   # "Two journalists [beaten] by police": the noun the participle describes
     if source is None and is_actor is not None:
-        source, target = _governing_arguments(verb, target, is_actor)
+        source, target = _governing_arguments(verb, target, is_actor, wide_datelines)
     if source is None and is_actor is not None:
         source = _compound_subject(verb, is_actor) or _when_clause_subject(verb, is_actor)
     if source is not None and source.lower_ in REFERRING and is_actor is not None:
         source = _speaker(clause, is_actor) or source
     if is_actor is not None and (target is None or not is_actor(target)):
-        target = _actor_object(verb, is_actor) or target
+        target = _actor_object(verb, is_actor, dative) or target
     if target is None:
-        target = _object(verb)
+        target = _object(verb, dative)
     if is_actor is not None and source is not None and (target is None or not is_actor(target)):
         partner = next((c for c in source.children if c.dep_ == "conj" and is_actor(c)), None)
         if partner is None:
-            source, partner = _listed_pair(source)
+            source, partner = _listed_pair(source, is_actor if listed_any else None)
         if partner is None:
             partner = _delegations_partner(source)
         if partner is not None:
@@ -223,22 +238,66 @@ def find_arguments(sent, verb, is_actor=None):
     target_span = noun_phrase(target) if target is not None and target.pos_ in ("NOUN", "PROPN", "PRON") else None
     if source is None and verb.pos_ not in ("VERB", "AUX"):
         source_span = _left_phrase(sent, verb)
+    if wide_datelines:
+        source_span, target_span = _after_dateline(source_span), _after_dateline(target_span)
     return source_span, target_span
 
 
+def _after_dateline(span):
+    """A phrase without the dateline its left edge reaches into ("Dominica - [the Red Cross]",
+    "HARARE - [President X]"): the dateline names where the story was filed, not the actor."""
+    if span is None:
+        return None
+    end = dateline_end(span.sent)
+    if end is None or not span.start <= end < span.end - 1:
+        return span
+    start = end + 1
+    while start < span.end - 1 and span.doc[start].pos_ in ("DET", "PUNCT"):
+        start += 1
+    return span.doc[start:span.end]
+
+
 DASHES = ("—", "–", "-", "--", "(")
+LINE_DASHES = ("—", "–", "-", "--")
 
 
-def is_dateline(tok) -> bool:
-    """Whether a token is part of a wire dateline opening the sentence ("NAIROBI —", "GUATEMALA
-    CITY —", "LONDON (Reuters) -"): capitals from the sentence start, then a dash or a bracket."""
-    sent = tok.sent
-    if tok.i - sent.start > 3 or not all(t.is_upper and t.is_alpha for t in tok.doc[sent.start:tok.i + 1]):
+def dateline_end(sent, wide: bool = True) -> int | None:
+    """Index of the dash or bracket that closes a wire dateline opening the sentence, or None.
+
+    A dateline is capitals from the sentence start then a dash or a bracket ("NAIROBI —",
+    "GUATEMALA CITY —", "LONDON (Reuters) -"); with ``wide`` also capitals, a comma and a short
+    tail of names, a day and an agency before a spaced dash ("KHARTOUM, March 4 -", "ROSEAU,
+    Dominica -", "SEOUL, March 28 (Reuters) -", "AL-ULA, Saudi Arabia -")."""
+    doc, k = sent.doc, sent.start
+    while k < sent.end and (doc[k].is_upper and doc[k].is_alpha
+                            or (wide and doc[k].text == "-" and k > sent.start and not doc[k - 1].whitespace_)):
+        k += 1
+    if k == sent.start or k >= sent.end:
+        return None
+    if doc[k].text in DASHES and k - sent.start <= 4:
+        return k
+    if not wide or doc[k].text != "," or k - sent.start > 4:
+        return None
+    brackets = 0
+    for j in range(k + 1, min(k + 10, sent.end)):
+        tok = doc[j]
+        if tok.text in LINE_DASHES and doc[j - 1].whitespace_ and not brackets:
+            return j if j > k + 1 else None
+        if tok.text == "(":
+            brackets += 1
+        elif tok.text == ")":
+            brackets -= 1
+        elif not (brackets or tok.is_title or tok.is_upper or tok.like_num or tok.text in (",", ".")):
+            return None
+    return None
+
+
+def is_dateline(tok, wide: bool = True) -> bool:
+    """Whether a token is part of a wire dateline opening its sentence (see ``dateline_end``)."""
+    if tok.i - tok.sent.start > (9 if wide else 3):
         return False
-    after = tok.i + 1
-    while after < sent.end and tok.doc[after].is_upper and tok.doc[after].is_alpha:
-        after += 1
-    return after < sent.end and tok.doc[after].text in DASHES and after - sent.start <= 4
+    end = dateline_end(tok.sent, wide)
+    return end is not None and tok.i < end
 
 
 def shares_subject(clause) -> bool:
@@ -248,12 +307,15 @@ def shares_subject(clause) -> bool:
     return clause.tag_ == "VBG" and clause.head.pos_ in ("VERB", "AUX")
 
 
-def glued_verb_arguments(verb, is_actor):
+def glued_verb_arguments(verb, is_actor, prep_target: bool = True):
     """(source, target) around a headline verb the parser took for a noun inside one long
     compound ("Tajik police [detain] lawyer", "Kazakhstan and China [sign] deal"): the words
     before the verb are the source (the second of two joined names is the target), the words
     after it up to the compound's head the target. None when the words before name no actor
-    or when the sentence's root is a verb (the parse found the real verb elsewhere)."""
+    or when the sentence's root is a verb (the parse found the real verb elsewhere). With
+    ``prep_target``, words after the verb that name no actor are the instrument, not the target,
+    when a prepositional phrase on the compound names one ("Police fire tear gas at
+    [protesters]", "Troops launch raid on [rebel camps]")."""
     if verb.dep_ != "compound" or verb.head.i <= verb.i or verb.sent.root.pos_ in ("VERB", "AUX"):
         return None   # a sentence with a verb of its own: "EU budget [support] tranche" is a noun
     doc, top = verb.doc, verb.head
@@ -272,6 +334,15 @@ def glued_verb_arguments(verb, is_actor):
         if not any(is_actor(t) for t in target):
             target = partner
         return source, target
+    # The compound's head counts as an actor only by its own word: "police fire rubber [bullets]"
+    # is an actor to ``is_actor`` through its modifier "police", which is the source.
+    named = [t for t in target if t.i != top.i or t.ent_type_ or not any(m.i < verb.i for m in top.lefts)]
+    if prep_target and not any(is_actor(t) for t in named):
+        aimed = next((p for c in top.children if c.dep_ == "prep" and c.lower_ in TARGET_PREPS
+                      for p in c.children if p.dep_ == "pobj" and is_actor(p) and p.ent_type_ not in PLACE_LABELS),
+                     None)
+        if aimed is not None:
+            return left, noun_phrase(aimed)
     return left, (target if len(target) else None)
 
 
@@ -325,23 +396,36 @@ def _delegations_partner(subject):
     return None
 
 
-def _listed_pair(subject):
+def _listed_pair(subject, is_actor=None):
     """(source, partner) of a headline's comma list of actors ("Ghana, Burkina Faso agree to
     ...", "Mali, Niger sign pact"), else (subject, None). The parser hangs the second name on
     the first as an apposition, or the first on the verb as a bare noun modifier (npadvmod);
     a true apposition is closed by a comma ("Kenya's president, William Ruto, said"), a list
-    in a headline runs straight into the verb. Only named actors (entities) count."""
+    in a headline runs straight into the verb. Only named actors (entities) count; with
+    ``is_actor`` (release 2.6) any actor does ("Yemen government, Houthis swap ..."), the first
+    name may also hang on the verb as "dep" or "advcl" ("Modi, Xi agree ...") and the comma may
+    belong to the first name's phrase ("Mongolia, Russia sign ...": two subjects)."""
     doc, names = subject.doc, ("PERSON", "ORG", "GPE", "NORP")
+    deps = ("npadvmod", "nsubj") + (("dep", "advcl") if is_actor is not None else ())
+
+    def named(tok):
+        return tok.ent_type_ in names or (is_actor is not None and tok.pos_ in ("NOUN", "PROPN") and is_actor(tok))
+
+    def last_word(tok):
+        end = tok.right_edge.i
+        while is_actor is not None and end > tok.i and doc[end].is_punct:
+            end -= 1
+        return end
     for c in subject.children:
         if c.dep_ == "appos" and c.i > subject.i and c.ent_type_ in names \
                 and doc[c.left_edge.i - 1].text == "," and c.right_edge.i + 1 == subject.head.i:
             return subject, c
-    if subject.ent_type_ in names:
+    if named(subject):
         for c in subject.head.children:
-            if c.dep_ not in ("npadvmod", "nsubj") or c.ent_type_ not in names or c.i == subject.i:
+            if c.dep_ not in deps or not named(c) or c.i == subject.i:
                 continue
             first, second = (c, subject) if c.i < subject.i else (subject, c)
-            if first.right_edge.i + 2 == second.left_edge.i and doc[first.right_edge.i + 1].text == "," \
+            if last_word(first) + 2 == second.left_edge.i and doc[last_word(first) + 1].text == "," \
                     and second.right_edge.i + 1 == subject.head.i:
                 return first, second
     return subject, None
@@ -364,12 +448,20 @@ def demanded_party(verb, is_actor, is_request):
     return None
 
 
-def _past_dateline(subject):
+def _past_dateline(subject, wide: bool = True):
     """The subject itself, or for a dateline the parse took as subject ("NAIROBI — Kenya and
-    Tanzania signed ...") the real subject hung on it as an apposition (None when there is none)."""
-    if not is_dateline(subject):
+    Tanzania signed ...") the real subject hung on it as an apposition (None when there is none).
+    A dateline with a comma hangs it deeper ("KHARTOUM, March 4 - [Sudan's army] said": an
+    apposition of "KHARTOUM"; "CEBU CITY, Philippines - [a former mayor] was detained": of
+    "Philippines", the parse's second subject), so with ``wide`` the first apposition after the
+    dateline among the subject's and its fellow subjects' words is taken."""
+    if not is_dateline(subject, wide):
         return subject
-    return next((c for c in subject.children if c.dep_ == "appos"), None)
+    if not wide:
+        return next((c for c in subject.children if c.dep_ == "appos"), None)
+    end = dateline_end(subject.sent, wide)
+    heads = [subject] + [c for c in subject.head.children if c.dep_ == subject.dep_ and c.i < end]
+    return next((t for h in heads for t in h.subtree if t.dep_ == "appos" and t.i > end), None)
 
 
 def _speaker(clause, is_actor):
@@ -421,7 +513,7 @@ def _actor_inside_object(verb, is_actor):
     return None
 
 
-def _governing_arguments(verb, target, is_actor):
+def _governing_arguments(verb, target, is_actor, wide_datelines: bool = True):
     """(source, target) from the clause that governs an event word without a subject of its
     own: "[Judges] issued a warrant", "[Hungary] declared a halt to attacks", "Pakistan was
     elected to a seat by [the General Assembly]". The climb stops at reporting verbs (the
@@ -436,7 +528,7 @@ def _governing_arguments(verb, target, is_actor):
             continue
         if cur.lemma_.lower() in REPORTING:
             break
-        source = next((c for c in map(_past_dateline, (c for c in cur.children if c.dep_ in SUBJECTS))
+        source = next((c for c in (_past_dateline(c, wide_datelines) for c in cur.children if c.dep_ in SUBJECTS)
                        if c is not None and is_actor(c)), None)
         agent = next((p for c in cur.children if c.dep_ == "agent" for p in c.children if p.dep_ == "pobj"), None)
         passive = next((c for c in cur.children if c.dep_ == "nsubjpass" and is_actor(c)), None)
@@ -447,15 +539,17 @@ def _governing_arguments(verb, target, is_actor):
     return None, target
 
 
-def _actor_object(verb, is_actor):
-    """The first actor among the verb's objects and their complements, or None."""
+def _actor_object(verb, is_actor, dative: bool = True):
+    """The first actor among the verb's objects and their complements, or None (``dative``: a
+    "to" labelled as the verb's dative counts as a target preposition)."""
+    preps = ("prep", "dative") if dative else ("prep",)
     candidates = []
     for child in verb.children:
         if child.dep_ in ("dobj", "dative", "attr", "nsubjpass"):
             candidates.append(child)
             candidates.extend(g for g in child.children if g.dep_ == "poss")
     for child in verb.children:
-        if child.dep_ == "prep" and child.lower_ in TARGET_PREPS:
+        if child.dep_ in preps and child.lower_ in TARGET_PREPS:
             for c in child.children:
                 if c.dep_ == "pobj" and not (child.lower_ in ("at", "from", "on") and c.ent_type_ in PLACE_LABELS):
                     candidates.append(c)
@@ -476,13 +570,14 @@ def _possessors(noun):
     return [g for g in noun.children if g.dep_ == "poss" and g.pos_ in ("NOUN", "PROPN")]
 
 
-def _object(verb):
+def _object(verb, dative: bool = True):
+    preps = ("prep", "dative") if dative else ("prep",)
     for child in verb.children:
         if child.dep_ in ("dobj", "dative", "attr") and child.pos_ in ("NOUN", "PROPN", "PRON"):
             return child
     for prep_lemma in TARGET_PREPS:
         for child in verb.children:
-            if child.dep_ == "prep" and child.lower_ == prep_lemma:
+            if child.dep_ in preps and child.lower_ == prep_lemma:
                 pobj = [c for c in child.children if c.dep_ == "pobj"]
                 if pobj and pobj[0].pos_ in ("NOUN", "PROPN", "PRON"):
                     if prep_lemma in ("at", "from", "on") and pobj[0].ent_type_ in PLACE_LABELS | {"DATE"}:
@@ -580,8 +675,9 @@ def _overlapping(ents: list[dict], start: int, end: int) -> list[dict]:
 class ActorResolver:
     """Turns argument spans into Actor dicts and finds the event's place and day."""
 
-    def __init__(self, tables: ActorTables):
+    def __init__(self, tables: ActorTables, wide_datelines: bool = True):
         self.tables = tables
+        self.wide_datelines = wide_datelines   # datelines with a comma ("ROSEAU, Dominica -") name no actor
         self._max_agent_words = max((k.count(" ") + 1 for k in tables.agents), default=1)
         self._codes = set(tables.countries.values()) | {"IGO", "NGO", "MNC"}
 
@@ -594,7 +690,7 @@ class ActorResolver:
         "peacekeepers", "foreign ministry") or a personal pronoun."""
         if tok.pos_ == "PRON":
             return tok.lower_ in MALE_FEMALE or tok.lower_ in ("they", "them")
-        if tok.i - tok.sent.start <= 3 and is_dateline(tok):
+        if is_dateline(tok, self.wide_datelines):
             return False
         if tok.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
             return True

@@ -93,8 +93,13 @@ class CoderConfig:
     main_predicate: bool = True  # without a verb of the event's type, the sentence's predicate, not another type's verb
     speaker_source: bool = True  # a verbal event without a source takes the speaker of the sentence's reporting verb
     headline_primary: bool = True  # the headline is coded for the primary type it carries alone, even when a body sentence anchors it
-    glued_any_verb: bool = False  # a headline verb parsed into a compound carries the event even when it is another type's verb (off: costs 1-3 corpus actors)
+    glued_any_verb: bool = True   # a headline verb parsed into a compound carries the event even when it is another type's verb (on since 2.6, with glued_prep)
     lead_same_country: bool = True  # lead completion: actors of one resolved country tell the same story ("Qatar" / "Qatari mediators")
+    wide_datelines: bool = True  # datelines with a comma ("KHARTOUM, March 4 -", "ROSEAU, Dominica -") are no actor; the subject behind them is (release 2.6)
+    dative: bool = True          # a "to" parsed as the verb's dative leads to the target ("granted bail to X"; 2.6)
+    bare_passive: bool = True    # "X fined by Y" (no auxiliary, X parsed as subject): X is the target, Y the source (2.6)
+    listed_any: bool = True      # a headline's comma list of two actors in more parses ("Yemen government, Houthis swap ..."; 2.6)
+    glued_prep: bool = True      # a glued headline verb's target is the actor of its prepositional phrase when the words after it name none ("fire tear gas at X"; 2.6)
 
 
 class TypeClassifier:
@@ -204,7 +209,7 @@ class EventCoder:
         verbs, countries, strong = table("verbs"), country_table(), table("strong_verbs")
         classifier = load_classifier(base, FeatureExtractor(verbs, countries, strong), encoder)
         tables = ActorTables(countries=countries, agents=table("agents"), actors=table("actors"))
-        return cls(classifier, verbs, strong, ActorResolver(tables), config)
+        return cls(classifier, verbs, strong, ActorResolver(tables, config.wide_datelines), config)
 
     def code(self, title_doc, body_doc, entities: list[dict], published_at: datetime | None):
         """Events of the article (dicts matching the Event record) and its primary type or None."""
@@ -350,7 +355,9 @@ class EventCoder:
         return bool(hit) and hit[0] == "REQUEST"
 
     def _event(self, etype, confidence, field, sent, verb, verb_hit, ents, context, published_at) -> dict:
-        source_span, target_span = find_arguments(sent, verb, self.actors.is_actor)
+        cfg = self.config
+        source_span, target_span = find_arguments(sent, verb, self.actors.is_actor, cfg.wide_datelines,
+                                                  cfg.glued_prep, cfg.dative, cfg.bare_passive, cfg.listed_any)
         if source_span is None and verb is not None and etype in VERBAL and self.config.speaker_source:
             source_span = reporting_speaker(sent, verb, self.actors.is_actor)
         if verb is not None and (target_span is None or not self.actors.is_actor(target_span.root)):

@@ -1,0 +1,234 @@
+"""Measure the event coder's actor rules on the seen real-news sets, one rule left out at a time.
+
+Every set (blind v1-v6, dev + tune, the PLOVER corpus; all seen data, none of these figures is blind) is parsed
+once with the shared spaCy pipeline and the entity resolver and cached (``--cache``, DocBin +
+JSON); the shipped classifier's probabilities are memoised, so coding a set again with other
+``CoderConfig`` switches takes seconds. Printed per set: gold actors found (number, share) and
+the country accuracy of those found, plus macro-F1, type accuracy on event items, the no-event
+rate and primary accuracy (which actor rules should leave unchanged).
+
+    python scripts/actor_rules_events.py                       # baseline, all rules, leave-one-out
+    python scripts/actor_rules_events.py --misses blind6       # the missed gold actors of one set, as JSON lines
+    python scripts/actor_rules_events.py --categories blind4 blind5 blind6 [--base]   # misses by category
+
+A rule is a boolean ``CoderConfig`` field listed in ``RULES``; the baseline has all of them off.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cv_events import summary  # noqa: E402
+
+from pipelines.eval.events import _content_words, evaluate, load_resolver, parse_items, read_gold  # noqa: E402
+from pipelines.nlp.events import EventCoder  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SETS = {"blind6": ["events_blind6.jsonl"], "blind5": ["events_blind5.jsonl"], "blind4": ["events_blind4.jsonl"],
+        "blind3": ["events_blind3.jsonl"], "blind2": ["events_blind2.jsonl"], "blind1": ["events_blind.jsonl"],
+        "devtune": ["events_dev_real.jsonl", "events_tune_real.jsonl"], "corpus": []}
+# The rules of release 2.6 (CoderConfig fields); the baseline switches them all off.
+RULES = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
+
+
+class MemoClassifier:
+    """The shipped classifier with its probabilities memoised by input texts."""
+
+    def __init__(self, classifier):
+        self._inner, self._memo = classifier, {}
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def predict_proba(self, titles, leads):
+        key = (tuple(titles), tuple(leads))
+        if key not in self._memo:
+            self._memo[key] = self._inner.predict_proba(titles, leads)
+        return self._memo[key]
+
+
+def load_set(name: str, cache: Path, nlp, resolver):
+    """(items, [(title doc, body doc, published, entities)]) of one set, parsed once and cached."""
+    from spacy.tokens import DocBin
+
+    if name == "corpus":   # the newsflow PLOVER corpus (the classifier is in-sample there)
+        from event_data import corpus_items
+
+        items = corpus_items()
+    else:
+        items = [i for f in SETS[name] for i in read_gold(REPO / "data" / "eval" / f)]
+    bin_path, ent_path = cache / f"{name}.spacy", cache / f"{name}.json"
+    if bin_path.exists() and ent_path.exists():
+        docs = list(DocBin().from_disk(bin_path).get_docs(nlp.vocab))
+        meta = json.loads(ent_path.read_text(encoding="utf-8"))
+    else:
+        print(f"parsing {name} ({len(items)} items) ...", file=sys.stderr, flush=True)
+        docs, meta, bin_ = [], [], DocBin(store_user_data=False)
+        for title_doc, body_doc, published in parse_items(items, nlp):
+            entities = resolver.resolve(title_doc, body_doc, published) if resolver is not None else []
+            docs += [title_doc, body_doc]
+            meta.append(entities)
+            bin_.add(title_doc), bin_.add(body_doc)
+        cache.mkdir(parents=True, exist_ok=True)
+        bin_.to_disk(bin_path)
+        ent_path.write_text(json.dumps(meta), encoding="utf-8")
+    from pipelines.eval.events import _published
+
+    parsed = [(docs[2 * k], docs[2 * k + 1], _published(item.get("published_at")), meta[k])
+              for k, item in enumerate(items)]
+    return items, parsed
+
+
+def code_set(coder, parsed) -> list[dict]:
+    coder.actors.wide_datelines = coder.config.wide_datelines   # the resolver's copy of the switch
+    out = []
+    for title_doc, body_doc, published, entities in parsed:
+        events, primary = coder.code(title_doc, body_doc, [dict(e) for e in entities], published)
+        out.append({"primary": primary, "events": events})
+    return out
+
+
+def misses(items, predictions) -> list[dict]:
+    """The gold actors (with a country) no coded actor of their item shares a content word with."""
+    out = []
+    for item, p in zip(items, predictions):
+        coded = [(ev["event_type"], ev["field"], role, a["text"], a["country"]) for ev in p["events"]
+                 for role, a in (("source", ev["source_actor"]), ("target", ev["target_actor"])) if a]
+        for role in ("source_actor", "target_actor"):
+            g = item.get(role)
+            if not g or not g.get("country"):
+                continue
+            if any(_content_words(g["text"]) & _content_words(c[3]) for c in coded):
+                continue
+            out.append({"id": item["id"], "role": role, "gold": g["text"], "gold_country": g["country"],
+                        "gold_events": len(item.get("events") or []), "gold_type": item["event_type"],
+                        "primary": p["primary"], "title": item.get("title") or "", "text": item["text"],
+                        "coded": coded})
+    return out
+
+
+# Why a gold actor was missed: the first category that fits (a decision list), then flags that
+# may overlap. The categories read the coded events and the texts; none of them looks at a
+# particular article.
+DATELINE_START = re.compile(r"^[A-Z][A-Z\-.]{2,}")
+
+
+def miss_category(miss: dict) -> str:
+    """The first category of the decision list that fits a missed gold actor."""
+    coded, gold_words = miss["coded"], _content_words(miss["gold"])
+    if not coded:
+        return "1 item coded no event (the classifier's share)"
+    same_type = [c for c in coded if c[0] == miss["gold_type"]]
+    if not same_type:
+        return "2 wrong type: no event of the gold type, so no actor of it"
+    if any(DATELINE_START.match(c[3]) for c in coded):
+        return "3 a dateline coded as an actor or inside one"
+    if not gold_words & (_content_words(miss["title"]) | _content_words(miss["text"])):
+        return "4 gold span in neither headline nor lead (labeller's words)"
+    in_role = [c for c in same_type if c[2] == miss["role"].split("_")[0]]
+    if not in_role:
+        return "5 role left empty in every event of the gold type"
+    if any(c[4] == miss["gold_country"] for c in in_role):
+        return "6 span of the same country in that role, other words (city, nationality, title, other body)"
+    return "7 another party's span in that role"
+
+
+def miss_flags(miss: dict) -> list[str]:
+    """Overlapping properties of a missed gold actor."""
+    gold, words = miss["gold"], _content_words(miss["gold"])
+    in_title, in_lead = bool(words & _content_words(miss["title"])), bool(words & _content_words(miss["text"]))
+    first = gold.split()[1:] if gold.split()[0].lower() in ("the", "a", "an") else gold.split()
+    flags = []
+    if in_title and not in_lead:
+        flags.append("a gold words in the headline only")
+    if in_lead and not in_title:
+        flags.append("b gold words in the lead only")
+    if re.search(r"\bby (the )?" + re.escape(gold.split()[0]), miss["title"] + " " + miss["text"], re.I):
+        flags.append("c a passive agent: 'by' + the gold span")
+    if not any(w[:1].isupper() for w in first):
+        flags.append("d unnamed or title-only mention (no capitalised word)")
+    if miss["gold_country"] in ("IGO", "NGO", "MNC"):
+        flags.append("e organisation coded IGO / NGO / MNC")
+    if re.search(r"\b(said|says|say|told|according to)\b", miss["text"]):
+        flags.append("f reported speech in the lead")
+    if miss["gold_events"] > 1:
+        flags.append("g several gold events in the item")
+    return flags
+
+
+def print_categories(set_names, cache, nlp, resolver, coder) -> None:
+    """A Markdown table: missed gold actors per category and flag, one column per set."""
+    counts = {}
+    for name in set_names:
+        items, parsed = load_set(name, cache, nlp, resolver)
+        rows, total = Counter(), 0
+        for miss in misses(items, code_set(coder, parsed)):
+            rows[miss_category(miss)] += 1
+            rows.update(miss_flags(miss))
+            total += 1
+        rows["total missed"] = total
+        counts[name] = rows
+    print("| category (first that fits) / flag (may overlap) | " + " | ".join(set_names) + " |")
+    print("|---|" + "---|" * len(set_names))
+    for key in sorted({k for rows in counts.values() for k in rows}, key=lambda k: (k == "total missed", k)):
+        print(f"| {key} | " + " | ".join(str(counts[n][key]) for n in set_names) + " |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "newsflow-actor-rules",
+                        help="where parsed sets are cached (default: %(default)s)")
+    parser.add_argument("--sets", nargs="*", default=list(SETS), choices=list(SETS), help="sets to score")
+    parser.add_argument("--misses", choices=list(SETS), help="print one set's missed gold actors (shipped rules) as JSON lines")
+    parser.add_argument("--categories", nargs="*", choices=list(SETS),
+                        help="print a table of the missed gold actors of these sets by category")
+    parser.add_argument("--base", action="store_true", help="with --misses/--categories: the baseline (all 2.6 rules off)")
+    args = parser.parse_args(argv)
+
+    from pipelines.nlp.ner import load_nlp
+
+    started = time.time()
+    nlp, resolver = load_nlp(), load_resolver()
+    coder = EventCoder.load()
+    coder.classifier = MemoClassifier(coder.classifier)
+    shipped = coder.config
+    base = replace(shipped, **{r: False for r in RULES})
+    if args.categories:
+        coder.config = base if args.base else shipped
+        print_categories(args.categories, args.cache, nlp, resolver, coder)
+        return 0
+    if args.misses:
+        items, parsed = load_set(args.misses, args.cache, nlp, resolver)
+        coder.config = base if args.base else shipped
+        for miss in misses(items, code_set(coder, parsed)):
+            print(json.dumps(miss, ensure_ascii=False))
+        return 0
+    configs = [("baseline (2.5 rules)", base), ("all 2.6 rules", replace(base, **{r: True for r in RULES}))]
+    configs += [(f"without {r}", replace(base, **{s: s != r for s in RULES})) for r in RULES if len(RULES) > 1]
+    rows = {name: {} for name, _ in configs}
+    for set_name in args.sets:
+        items, parsed = load_set(set_name, args.cache, nlp, resolver)
+        for name, cfg in configs:
+            coder.config = cfg
+            s = summary(items, evaluate(items, code_set(coder, parsed)))
+            rows[name][set_name] = s
+            print(f"{set_name:8} {name:32} actors {s['matched']:4}/{s['gold_actors']:<4} {s['actors_found']:.3f} "
+                  f"country {s['actor_country']:.3f} | macro-F1 {s['macro_f1_16']:.3f} type {s['event_accuracy']:.3f} "
+                  f"no-event {s['noevent_rate']:.3f} primary {s['primary_accuracy']:.3f}", flush=True)
+    print(f"\n{'config':34}" + "".join(f"{s:>16}" for s in args.sets))
+    for name, per in rows.items():
+        print(f"{name:34}" + "".join(f"{per[s]['matched']:>6} ({per[s]['actor_country']:.3f})" for s in args.sets))
+    print(f"({time.time() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
