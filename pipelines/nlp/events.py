@@ -30,7 +30,7 @@ from pipelines.nlp.countries import country_for, country_table
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.5"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.6"
 
 NONE_CLASS = "NONE"
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
@@ -107,7 +107,8 @@ class TypeClassifier:
 
     def __init__(self, types, vocabulary, idf, coef, intercept, platt, thresholds, extractor, encoder,
                  title_repeat: int = 2, title_share: float = 0.6, embed_scale: float = 1.0,
-                 primary_rule: str = "headline", lead_shift: float = 0.0, platt_alone=None):
+                 primary_rule: str = "headline", lead_shift: float = 0.0, platt_alone=None,
+                 event_gate: float | None = None):
         self.types = list(types)
         self.vocabulary = vocabulary
         self.idf = idf
@@ -129,6 +130,24 @@ class TypeClassifier:
         # Platt maps for a headline scored alone (no lead), fitted on headlines' own out-of-fold
         # scores (release 2.4); None: the headline + lead maps serve for both.
         self.platt_alone = platt_alone
+        # Release 2.6 option: whether the article carries an event at all is one gate on the
+        # primary's rank score (probability, or margin for "margin"), not each type's threshold:
+        # the headline's best-ranked type when it reaches the gate, else headline + lead's.
+        # None: the primary is the best passing type (releases 2.2-2.5).
+        self.event_gate = event_gate
+
+    def primary_column(self, pairs: np.ndarray, passed: list[int]) -> int | None:
+        """The primary type's column from the rows (headline + lead[, headline alone]) of
+        predict_proba and the passing types in rank order (None: no event);
+        scripts/train_events.primaries mirrors it."""
+        if self.event_gate is None:
+            return passed[0] if passed else None
+        for row in (pairs[-1], pairs[0]):   # the headline alone first (the same row without a headline)
+            score = row - self.thresholds if self.primary_rule == "margin" else row
+            best = int(score.argmax())
+            if score[best] >= self.event_gate - 1e-12:
+                return best
+        return None
 
     def tfidf(self, texts: list[str]):
         """Sublinear-tf, idf-weighted, l2-normalised rows (scipy CSR) over the vocabulary."""
@@ -225,10 +244,11 @@ class EventCoder:
         passed = [j for j in np.argsort(-rank(pairs[-1]), kind="stable") if pairs[-1][j] >= clf.thresholds[j]]
         lead_thresholds = clf.thresholds + (clf.lead_shift if title and not passed else 0.0)
         passed += [j for j in np.argsort(-rank(pairs[0]), kind="stable") if pairs[0][j] >= lead_thresholds[j]]
-        passed = list(dict.fromkeys(passed))
-        if not passed:
+        top = clf.primary_column(pairs, list(dict.fromkeys(passed)))
+        if top is None:
             return [], None
-        primary = clf.types[passed[0]]
+        passed = list(dict.fromkeys([top] + passed))
+        primary = clf.types[top]
         units = []  # (field, span)
         if title_doc is not None and title:
             units.append(("title", title_doc[:]))
@@ -405,7 +425,8 @@ def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> Ty
                           extractor, encoder if meta.get("encoder") else None,
                           title_repeat=int(meta["title_repeat"]), title_share=float(meta["title_share"]),
                           embed_scale=float(meta["embed_scale"]), primary_rule=meta.get("primary_rule", "headline"),
-                          lead_shift=float(meta.get("lead_shift", 0.0)), platt_alone=platt_alone)
+                          lead_shift=float(meta.get("lead_shift", 0.0)), platt_alone=platt_alone,
+                          event_gate=None if meta.get("event_gate") is None else float(meta["event_gate"]))
 
 
 def entities_from_docs(title_doc, body_doc) -> list[dict]:
