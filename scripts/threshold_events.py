@@ -32,16 +32,22 @@ from train_events import (REAL_WEIGHT, calibrate_real, calibrated, gold_columns,
 
 from pipelines.nlp.events import TypeClassifier  # noqa: E402
 
-# name -> calibrate_real options (rule, shift_grid, objective, event_gate)
+# name -> calibrate_real options (rule, shift_grid, objective, event_gate[, headline_platt])
 RECIPES = {
     "2.5": ("headline", "raise", "sum", False),
     "a: shift may lower": ("headline", "both", "sum", False),
     "b: no-event floor": ("headline", "raise", "noevent", False),
     "a+b": ("headline", "both", "noevent", False),
+    # release 2.4's option: headlines scored alone get Platt maps of their own
+    "headline Platt maps": ("headline", "raise", "sum", False, True),
+    # With a gate the primary no longer depends on the shift (probability: not at all; margin:
+    # one shift for every type moves every margin alike, and the gate follows), so the shift
+    # grid is not varied.
     "c: gate (probability)": ("headline", "raise", "noevent", True),
-    "a+c: gate (probability)": ("headline", "both", "noevent", True),
     "c: gate (margin)": ("margin", "raise", "noevent", True),
-    "a+c: gate (margin)": ("margin", "both", "noevent", True),
+    "c, objective sum: gate (probability)": ("headline", "raise", "sum", True),
+    # the passing types ranked by the headline's own probability (codebook §4)
+    "headline rank": ("headline-rank", "raise", "sum", False),
 }
 KEYS = ("macro_f1_16", "event_accuracy", "noevent_rate", "primary_accuracy")
 
@@ -55,13 +61,14 @@ def blank_classifier() -> TypeClassifier:
 
 def held_out_primaries(items, both, alone, g, recipe) -> tuple[np.ndarray, TypeClassifier, np.ndarray]:
     """(primary columns of set ``g``, the calibrated stand-in, the set's calibrated probabilities)."""
-    rule, grid, objective, gate = recipe
+    rule, grid, objective, gate, headline_platt = (tuple(recipe) + (False,))[:5]
     keep = np.array([i["group"] != g for i in items])
     clf = calibrate_real(blank_classifier(), both[keep], alone[keep], [i for i, k in zip(items, keep) if k], rule,
-                         "shift", False, grid, objective, gate)
+                         "shift", headline_platt, grid, objective, gate)
     test = [i for i in items if i["group"] == g]
     has_title = np.array([bool(i.get("title")) for i in test])
-    pb, pa = calibrated(clf.platt, both[~keep]), calibrated(clf.platt, alone[~keep])
+    pb = calibrated(clf.platt, both[~keep])
+    pa = calibrated(clf.platt if clf.platt_alone is None else clf.platt_alone, alone[~keep])
     prim = primaries(pb, pa, has_title, clf.thresholds, rule, clf.lead_shift, clf.event_gate)
     return prim, clf, np.maximum(pb, np.where(has_title[:, None], pa, 0.0))
 

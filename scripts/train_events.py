@@ -47,7 +47,7 @@ from pipelines.nlp.events import TypeClassifier  # noqa: E402
 OUT = REPO / "pipelines" / "resources" / "events"
 TITLE_REPEAT = 2
 TITLE_SHARE = 0.6
-PRIMARY_RULE = "headline"
+PRIMARY_RULE = "headline-rank"   # release 2.6 (docs/eval-events.md, "Release 2.6 classifier")
 REAL_WEIGHT = 2.0   # release 2.4: real-news rows count twice (leave-one-set-out, docs/eval-events.md)
 HEADLINE_PLATT = False
 TUNE_ON = "shift"
@@ -248,6 +248,15 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
     headline's best-ranked type when its rank score (probability, or margin over the threshold)
     reaches ``gate``, else headline + lead's best-ranked type when it does, else none."""
     out = np.full(len(both), -1)
+    if rule == "headline-rank":
+        # Release 2.6 option: the types passing on the headline or on headline + lead, ranked by
+        # the headline's own probability (headline + lead's without a headline).
+        on_title = has_title[:, None] & (alone >= thr)
+        lead_thr = thr + np.where(has_title & ~on_title.any(axis=1), lead_shift, 0.0)[:, None]
+        key = np.where(has_title[:, None], alone, both)
+        score = np.where(on_title | (both >= lead_thr), key, -np.inf)
+        best = score.argmax(axis=1)
+        return np.where(np.isfinite(score[np.arange(len(score)), best]), best, -1)
     if gate is not None:
         for probs in (both, np.where(has_title[:, None], alone, -1.0)):   # the headline's choice wins
             score = probs - thr if rule == "margin" else probs
@@ -480,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embed-scale", type=float, default=1.0, help="weight of the sentence vector block")
     parser.add_argument("--no-encoder", action="store_true", help="TF-IDF features only")
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
-    parser.add_argument("--rule", choices=("headline", "margin"), default=PRIMARY_RULE,
+    parser.add_argument("--rule", choices=("headline", "margin", "headline-rank"), default=PRIMARY_RULE,
                         help="how passing types are ranked for the primary (pipelines.nlp.events.TypeClassifier)")
     parser.add_argument("--oof-cache", type=Path, metavar="NPZ",
                         help="reuse the grouped out-of-fold scores scripts/loso_events.py wrote for the same "

@@ -122,7 +122,9 @@ class TypeClassifier:
         self.title_share = title_share
         self.embed_scale = embed_scale
         # How passing types are ranked for the primary: "headline" by probability, "margin" by
-        # how far each clears its threshold (the headline's own types first either way).
+        # how far each clears its threshold (the headline's own types first either way);
+        # "headline-rank" (release 2.6 option): every passing type, on the headline or on
+        # headline + lead, ranked by the headline's own probability.
         self.primary_rule = primary_rule
         # Added to every threshold for headline + lead when the article's headline alone passes
         # no type (release 2.4): a lead then has to carry the event more clearly.
@@ -244,6 +246,8 @@ class EventCoder:
         passed = [j for j in np.argsort(-rank(pairs[-1]), kind="stable") if pairs[-1][j] >= clf.thresholds[j]]
         lead_thresholds = clf.thresholds + (clf.lead_shift if title and not passed else 0.0)
         passed += [j for j in np.argsort(-rank(pairs[0]), kind="stable") if pairs[0][j] >= lead_thresholds[j]]
+        if clf.primary_rule == "headline-rank":   # release 2.6 option: the headline's own ranking decides
+            passed = sorted(dict.fromkeys(passed), key=lambda j: -pairs[-1][j])
         top = clf.primary_column(pairs, list(dict.fromkeys(passed)))
         if top is None:
             return [], None

@@ -185,6 +185,12 @@ def test_primary_rules_put_the_headline_first_then_rank_by_probability_or_margin
     # A lead shift (release 2.4) raises headline + lead's thresholds only for an item with a
     # headline that passes nothing: the second item loses its event, the others keep theirs.
     assert primaries(both, alone, has_title, thr, "headline", 0.2).tolist() == [1, -1, 0, -1]
+    # "headline-rank" (release 2.6): every passing type ranked by the headline's own probability.
+    # The second item's types pass on headline + lead only (type 1 ranked first there, 0.9), but
+    # its headline ranks type 0 first (0.3 against 0.2); turn the headline round and type 1 wins.
+    assert primaries(both, alone, has_title, thr, "headline-rank").tolist() == [1, 0, 0, -1]
+    alone[1, :2] = 0.2, 0.3
+    assert primaries(both, alone, has_title, thr, "headline-rank").tolist() == [1, 1, 0, -1]
 
 
 def test_an_event_gate_decides_event_or_none_and_the_best_ranked_type_is_the_primary():
@@ -271,7 +277,8 @@ def test_coder_primary_follows_the_classifiers_rule():
     stories = [(a["title"], a["body"]) for a in articles()][:8]
     coded = []
     for rule, shift, gate in (("headline", 0.0, None), ("margin", 0.0, None), ("headline", 0.15, None),
-                              ("headline", 0.0, 0.3), ("margin", 0.0, -0.05)):
+                              ("headline", 0.0, 0.3), ("margin", 0.0, -0.05), ("headline-rank", 0.0, None),
+                              ("headline-rank", 0.15, None)):
         clf.primary_rule, clf.lead_shift, clf.event_gate = rule, shift, gate
         for title, body in stories:
             _, primary = coder.code(nlp(title), nlp(body), [], None)
