@@ -19,11 +19,13 @@ Platt-calibrated per type on all of them; each type's threshold is its best out-
 plus one shift, the same for every type, chosen on the real-news items for the three type
 targets: macro-F1 + type accuracy on event items + the no-event rate on sport/entertainment/
 business/markets items, computed on the coder's primary type (scripts/loso_events.py compares
-this with per-type tuning and with no shift). Deterministic: sorted inputs, liblinear,
-no random state.
+this with per-type tuning and with no shift). Release 2.6: the primary is the passing type the
+headline alone scores highest (rule "headline-rank"); a shift grid that may lower thresholds, a
+no-event-floor objective and an event gate are options, measured and not kept
+(scripts/threshold_events.py). Deterministic: sorted inputs, liblinear, no random state.
 
 Usage: nice -n 10 python scripts/train_events.py [--shared ../shared] [--out DIR] [--no-encoder]
-       [--real-weight W] [--rule headline|margin] [--oof-cache NPZ] [--shift-grid raise|both]
+       [--real-weight W] [--rule headline|margin|headline-rank] [--oof-cache NPZ] [--shift-grid raise|both]
        [--objective sum|noevent] [--event-gate]
 """
 from __future__ import annotations
@@ -241,13 +243,21 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
               rule: str = PRIMARY_RULE, lead_shift: float = 0.0, gate: float | None = None) -> np.ndarray:
     """The coder's primary type (column, -1 for none) from calibrated probabilities; mirrors
     EventCoder.code. ``rule``: "headline" (the headline's best passing type, else headline +
-    lead's, ranked by probability: release 2.2) or "margin" (the same order, ranked by how far
-    each probability clears its threshold). ``lead_shift`` raises the thresholds of headline +
+    lead's, ranked by probability: release 2.2), "margin" (the same order, ranked by how far
+    each probability clears its threshold) or "headline-rank" (release 2.6: every type passing
+    on the headline or on headline + lead, ranked by the headline's own probability). ``lead_shift`` raises the thresholds of headline +
     lead for items with a headline (it only matters when the headline alone passes nothing).
     ``gate`` (release 2.6 option): the per-type thresholds no longer decide the primary; the
     headline's best-ranked type when its rank score (probability, or margin over the threshold)
-    reaches ``gate``, else headline + lead's best-ranked type when it does, else none."""
+    reaches ``gate``, else headline + lead's best-ranked type when it does, else none (with
+    "headline-rank", ranked by probability as "headline")."""
     out = np.full(len(both), -1)
+    if gate is not None:
+        for probs in (both, np.where(has_title[:, None], alone, -1.0)):   # the headline's choice wins
+            score = probs - thr if rule == "margin" else probs
+            best = score.argmax(axis=1)
+            out = np.where(score[np.arange(len(score)), best] >= gate - 1e-12, best, out)
+        return out
     if rule == "headline-rank":
         # Release 2.6 option: the types passing on the headline or on headline + lead, ranked by
         # the headline's own probability (headline + lead's without a headline).
@@ -257,12 +267,6 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
         score = np.where(on_title | (both >= lead_thr), key, -np.inf)
         best = score.argmax(axis=1)
         return np.where(np.isfinite(score[np.arange(len(score)), best]), best, -1)
-    if gate is not None:
-        for probs in (both, np.where(has_title[:, None], alone, -1.0)):   # the headline's choice wins
-            score = probs - thr if rule == "margin" else probs
-            best = score.argmax(axis=1)
-            out = np.where(score[np.arange(len(score)), best] >= gate - 1e-12, best, out)
-        return out
     lead_thr = thr + np.where(has_title, lead_shift, 0.0)[:, None]
     for probs, t in ((both, lead_thr), (np.where(has_title[:, None], alone, -1.0), thr)):   # the headline's choice wins: applied last
         score = probs - t if rule == "margin" else probs
@@ -344,7 +348,7 @@ def gate_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: n
         return objective_value(target_figures(primaries(both, alone, has_title, thr, rule, gate=gate), gold, noevent),
                                objective)
 
-    return round(float(max(GATE_GRIDS[rule], key=lambda g: (score(g), g))), 3)
+    return round(float(max(GATE_GRIDS.get(rule, GATE_GRIDS["headline"]), key=lambda g: (score(g), g))), 3)
 
 
 def lead_shift_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,

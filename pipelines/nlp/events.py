@@ -6,8 +6,9 @@ regression per PLOVER type (multi-label: an item can carry several events) over 
 (:mod:`pipelines.nlp.encoder`). Each type's score is Platt-calibrated on out-of-fold scores and
 compared with its own threshold (both chosen by cross-validation grouped by writer and
 real-news set, the thresholds for the type targets on real news, ``scripts/train_events.py``).
-The types that pass form the article's type set; the headline's best passing type, else the
-best of headline + lead, is its ``primary_event_type`` (None when no type passes). Every type of the set is anchored to the
+The types that pass form the article's type set; the passing type the headline alone scores
+highest (release 2.6; before, the headline's best passing type, else the best of headline +
+lead) is its ``primary_event_type`` (None when no type passes). Every type of the set is anchored to the
 sentence (headline or body) that scores highest for it; other body sentences are coded when
 their own best type passes its threshold. Actors come from the parse
 (:mod:`pipelines.nlp.actors`), location from the place the verb is anchored to ("in

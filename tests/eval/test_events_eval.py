@@ -278,7 +278,7 @@ def test_coder_primary_follows_the_classifiers_rule():
     coded = []
     for rule, shift, gate in (("headline", 0.0, None), ("margin", 0.0, None), ("headline", 0.15, None),
                               ("headline", 0.0, 0.3), ("margin", 0.0, -0.05), ("headline-rank", 0.0, None),
-                              ("headline-rank", 0.15, None)):
+                              ("headline-rank", 0.15, None), ("headline-rank", 0.0, 0.3)):
         clf.primary_rule, clf.lead_shift, clf.event_gate = rule, shift, gate
         for title, body in stories:
             _, primary = coder.code(nlp(title), nlp(body), [], None)
