@@ -21,7 +21,8 @@ cached under out/loso_events/ (per C, real-news weight and encoder; delete the f
 change to the data or features), so a second run only codes.
 
 Usage: nice -n 10 python scripts/loso_events.py [--shared ../shared] [--C 2] [--real-weight 1]
-       [--rule headline|margin] [--json FILE]
+       [--rule headline|margin] [--shift-grid raise|both] [--objective sum|noevent] [--event-gate]
+       [--json FILE]
 """
 from __future__ import annotations
 
@@ -36,11 +37,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, REPO, SEEN_BLIND, is_corpus, require, training_items  # noqa: E402
 from train_events import (HEADLINE_PLATT, REAL_WEIGHT, TUNE_ON, CachedEncoder, CachedExtractor, PRIMARY_RULE, calibrate_real, calibrated,  # noqa: E402
-                          extractor_from,
+                          add_threshold_options, extractor_from,
                           fit, gold_columns, load_fold, noevent_mask, out_of_fold, primaries, save, target_figures)
 
 HELD_OUT = tuple(name for name, _ in SEEN_BLIND) + ("tune",)
-NAMES = {"blind1": "blind v1", "blind2": "blind v2", "blind3": "blind v3", "blind4": "blind v4", "blind5": "blind v5", "tune": "dev + tune"}
+NAMES = {"blind1": "blind v1", "blind2": "blind v2", "blind3": "blind v3", "blind4": "blind v4", "blind5": "blind v5",
+         "blind6": "blind v6", "tune": "dev + tune"}
 CACHE = REPO / "out" / "loso_events"
 RELEASE_22 = "2dc61fb"   # a commit whose classifier is release 2.2's (trained for 2.0, unchanged in 2.1/2.2)
 
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--C", type=float, default=2.0)
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
-    parser.add_argument("--rule", choices=("headline", "margin"), default=PRIMARY_RULE,
+    parser.add_argument("--rule", choices=("headline", "margin", "headline-rank"), default=PRIMARY_RULE,
                         help="how the primary type is ranked (pipelines.nlp.events.TypeClassifier)")
     parser.add_argument("--tune-on", choices=("real", "all", "shift", "lead", "f1", "writers"), default=TUNE_ON,
                         help="items the thresholds are tuned on (train_events.calibrate_real)")
@@ -111,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baseline", dest="baseline", action="store_false",
                         help="--quick: leave out release 2.2 on dev + tune (it needs a fit of its own; nan)")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    add_threshold_options(parser)
     args = parser.parse_args(argv)
     require(args.shared, BBC)
     t0 = time.time()
@@ -139,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             old = baseline
         new = calibrate_real(folds[g], both[keep], alone[keep], [i for i, k in zip(items, keep) if k], args.rule,
-                             args.tune_on, args.headline_platt)
+                             args.tune_on, args.headline_platt, args.shift_grid, args.objective, args.event_gate)
         out[g] = {}
         if args.quick:
             for name, clf in (("2.2", old), ("2.3", new)):
@@ -150,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                 pb = clf.predict_proba([i.get("title") or "" for i in test], [i["text"] for i in test])
                 pa = clf.predict_proba([i.get("title") or "" for i in test], [""] * len(test))
                 has_title = np.array([bool(i.get("title")) for i in test])
-                prim = primaries(pb, pa, has_title, clf.thresholds, clf.primary_rule, clf.lead_shift)
+                prim = primaries(pb, pa, has_title, clf.thresholds, clf.primary_rule, clf.lead_shift, clf.event_gate)
                 gold = gold_columns(test)
                 f1, acc, rate = target_figures(prim, gold, noevent_mask(test))
                 out[g][name] = {"macro_f1_16": f1, "event_accuracy": acc, "noevent_rate": rate,
@@ -170,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             ("primary_accuracy", "primary accuracy, none included"))
     print(f"\nLeave one real-news set out (C = {args.C:g}, real-news weight {args.real_weight:g}, "
           f"primary rule {args.rule}, thresholds tuned on {args.tune_on}"
-          f"{', headline Platt maps' if args.headline_platt else ''}"
+          f"{', headline Platt maps' if args.headline_platt else ''}, shift grid {args.shift_grid}, "
+          f"objective {args.objective}{', event gate' if args.event_gate else ''}"
           f"{'; classifier alone' if args.quick else ''}); 2.2 / 2.3")
     print("| target | " + " | ".join(f"{NAMES[g]} ({out[g]['2.2']['items']})" for g in HELD_OUT) + " | mean |")
     print("|---|" + "---|" * (len(HELD_OUT) + 1))
@@ -186,11 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         keep = np.array([i["group"] != w for i in items])
         test = [i for i in items if i["group"] == w]
         probe = calibrate_real(folds[HELD_OUT[0]], both[keep], alone[keep],   # any classifier: only maps are set
-                               [i for i, k in zip(items, keep) if k], args.rule, args.tune_on, args.headline_platt)
+                               [i for i, k in zip(items, keep) if k], args.rule, args.tune_on, args.headline_platt,
+                               args.shift_grid, args.objective, args.event_gate)
         pb = calibrated(probe.platt, both[~keep])
         pa = calibrated(probe.platt if probe.platt_alone is None else probe.platt_alone, alone[~keep])
         prim.append(primaries(pb, pa, np.array([bool(i.get("title")) for i in test]), probe.thresholds, args.rule,
-                              probe.lead_shift))
+                              probe.lead_shift, probe.event_gate))
         gold.append(gold_columns(test)), noev.append(noevent_mask(test))
     f1, acc, rate = target_figures(np.concatenate(prim), np.concatenate(gold), np.concatenate(noev))
     out["corpus_cv_classifier"] = {"macro_f1_16": f1, "event_accuracy": acc, "noevent_rate": rate}

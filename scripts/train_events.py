@@ -19,11 +19,14 @@ Platt-calibrated per type on all of them; each type's threshold is its best out-
 plus one shift, the same for every type, chosen on the real-news items for the three type
 targets: macro-F1 + type accuracy on event items + the no-event rate on sport/entertainment/
 business/markets items, computed on the coder's primary type (scripts/loso_events.py compares
-this with per-type tuning and with no shift). Deterministic: sorted inputs, liblinear,
-no random state.
+this with per-type tuning and with no shift). Release 2.6: the primary is the passing type the
+headline alone scores highest (rule "headline-rank"); a shift grid that may lower thresholds, a
+no-event-floor objective and an event gate are options, measured and not kept
+(scripts/threshold_events.py). Deterministic: sorted inputs, liblinear, no random state.
 
 Usage: nice -n 10 python scripts/train_events.py [--shared ../shared] [--out DIR] [--no-encoder]
-       [--real-weight W] [--rule headline|margin] [--oof-cache NPZ]
+       [--real-weight W] [--rule headline|margin|headline-rank] [--oof-cache NPZ] [--shift-grid raise|both]
+       [--objective sum|noevent] [--event-gate]
 """
 from __future__ import annotations
 
@@ -46,11 +49,23 @@ from pipelines.nlp.events import TypeClassifier  # noqa: E402
 OUT = REPO / "pipelines" / "resources" / "events"
 TITLE_REPEAT = 2
 TITLE_SHARE = 0.6
-PRIMARY_RULE = "headline"
+PRIMARY_RULE = "headline-rank"   # release 2.6 (docs/eval-events.md, "Release 2.6 classifier")
 REAL_WEIGHT = 2.0   # release 2.4: real-news rows count twice (leave-one-set-out, docs/eval-events.md)
 HEADLINE_PLATT = False
 TUNE_ON = "shift"
 NOEVENT_CATEGORIES = ("sport", "entertainment", "business", "markets")
+# Release 2.6 options of the threshold choice (docs/eval-events.md, "Release 2.6 classifier"):
+# the shift grid "raise" (0..0.25, releases 2.3-2.5) or "both" (-0.2..0.25); the objective "sum"
+# (macro-F1 + type accuracy + no-event rate, releases 2.3-2.5) or "noevent" (macro-F1 + type
+# accuracy among the choices whose no-event rate on the real-news out-of-fold items is at least
+# NOEVENT_FLOOR); EVENT_GATE: the primary is the best-ranked type whenever it clears one
+# "is there an event" threshold, chosen like the shift (TypeClassifier.event_gate).
+SHIFT_GRID = "raise"
+OBJECTIVE = "sum"
+EVENT_GATE = False
+NOEVENT_FLOOR = 0.955   # a margin over the 0.95 target
+SHIFT_GRIDS = {"raise": np.arange(0.0, 0.251, 0.025), "both": np.arange(-0.2, 0.251, 0.025)}
+GATE_GRIDS = {"headline": np.arange(0.2, 0.951, 0.025), "margin": np.arange(-0.2, 0.401, 0.025)}
 
 
 def extractor_from(resources: Path = OUT) -> FeatureExtractor:
@@ -225,13 +240,33 @@ def calibrated(platt_map: np.ndarray, dec: np.ndarray) -> np.ndarray:
 
 
 def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: np.ndarray,
-              rule: str = PRIMARY_RULE, lead_shift: float = 0.0) -> np.ndarray:
+              rule: str = PRIMARY_RULE, lead_shift: float = 0.0, gate: float | None = None) -> np.ndarray:
     """The coder's primary type (column, -1 for none) from calibrated probabilities; mirrors
     EventCoder.code. ``rule``: "headline" (the headline's best passing type, else headline +
-    lead's, ranked by probability: release 2.2) or "margin" (the same order, ranked by how far
-    each probability clears its threshold). ``lead_shift`` raises the thresholds of headline +
-    lead for items with a headline (it only matters when the headline alone passes nothing)."""
+    lead's, ranked by probability: release 2.2), "margin" (the same order, ranked by how far
+    each probability clears its threshold) or "headline-rank" (release 2.6: every type passing
+    on the headline or on headline + lead, ranked by the headline's own probability). ``lead_shift`` raises the thresholds of headline +
+    lead for items with a headline (it only matters when the headline alone passes nothing).
+    ``gate`` (release 2.6 option): the per-type thresholds no longer decide the primary; the
+    headline's best-ranked type when its rank score (probability, or margin over the threshold)
+    reaches ``gate``, else headline + lead's best-ranked type when it does, else none (with
+    "headline-rank", ranked by probability as "headline")."""
     out = np.full(len(both), -1)
+    if gate is not None:
+        for probs in (both, np.where(has_title[:, None], alone, -1.0)):   # the headline's choice wins
+            score = probs - thr if rule == "margin" else probs
+            best = score.argmax(axis=1)
+            out = np.where(score[np.arange(len(score)), best] >= gate - 1e-12, best, out)
+        return out
+    if rule == "headline-rank":
+        # Release 2.6 option: the types passing on the headline or on headline + lead, ranked by
+        # the headline's own probability (headline + lead's without a headline).
+        on_title = has_title[:, None] & (alone >= thr)
+        lead_thr = thr + np.where(has_title & ~on_title.any(axis=1), lead_shift, 0.0)[:, None]
+        key = np.where(has_title[:, None], alone, both)
+        score = np.where(on_title | (both >= lead_thr), key, -np.inf)
+        best = score.argmax(axis=1)
+        return np.where(np.isfinite(score[np.arange(len(score)), best]), best, -1)
     lead_thr = thr + np.where(has_title, lead_shift, 0.0)[:, None]
     for probs, t in ((both, lead_thr), (np.where(has_title[:, None], alone, -1.0), thr)):   # the headline's choice wins: applied last
         score = probs - t if rule == "margin" else probs
@@ -279,18 +314,41 @@ def tune_thresholds(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, 
     return thr
 
 
+def objective_value(figures: tuple[float, float, float], objective: str = OBJECTIVE) -> tuple:
+    """A sortable score of (macro-F1, type accuracy, no-event rate): "sum" adds the three
+    (releases 2.3-2.5); "noevent" adds macro-F1 and type accuracy among choices whose no-event
+    rate is at least NOEVENT_FLOOR, and prefers any such choice to one below it (below it, the
+    higher no-event rate first)."""
+    f1, acc, rate = figures
+    if objective == "sum":
+        return (round(f1 + acc + rate, 9),)
+    feasible = rate >= NOEVENT_FLOOR - 1e-9
+    return (feasible, round(f1 + acc, 9) if feasible else round(rate, 9))
+
+
 def shift_thresholds(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
                      noevent: np.ndarray, start: np.ndarray, rule: str = PRIMARY_RULE,
-                     grid=np.arange(0.0, 0.251, 0.025)) -> np.ndarray:
-    """``start`` raised by the one shift (the same for every type) that maximises macro-F1 +
-    event-item accuracy + no-event rate on the given items: one parameter for real news's larger
-    share of no-event items, where per-type tuning would fit noise."""
+                     grid=SHIFT_GRIDS["raise"], objective: str = "sum") -> np.ndarray:
+    """``start`` moved by the one shift (the same for every type) that maximises the objective
+    (objective_value) of the type targets on the given items: one parameter for real news's larger
+    share of no-event items, where per-type tuning would fit noise. Ties go to the smallest shift."""
     def score(shift):
-        return sum(target_figures(primaries(both, alone, has_title, np.minimum(start + shift, 0.99), rule),
-                                  gold, noevent))
+        thr = np.clip(start + shift, 0.01, 0.99)
+        return objective_value(target_figures(primaries(both, alone, has_title, thr, rule), gold, noevent), objective)
 
-    best = max(grid, key=lambda m: (round(score(m), 9), -m))
-    return np.minimum(start + round(float(best), 3), 0.99)
+    best = max(grid, key=lambda m: (score(m), -abs(m), -m))
+    return np.clip(start + round(float(best), 3), 0.01, 0.99)
+
+
+def gate_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray, noevent: np.ndarray,
+             thr: np.ndarray, rule: str = PRIMARY_RULE, objective: str = "noevent") -> float:
+    """The event gate (primaries' ``gate``) that maximises the objective on the given items; ties
+    go to the higher gate (fewer events)."""
+    def score(gate):
+        return objective_value(target_figures(primaries(both, alone, has_title, thr, rule, gate=gate), gold, noevent),
+                               objective)
+
+    return round(float(max(GATE_GRIDS.get(rule, GATE_GRIDS["headline"]), key=lambda g: (score(g), g))), 3)
 
 
 def lead_shift_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
@@ -316,7 +374,8 @@ def noevent_mask(items: list[dict]) -> np.ndarray:
 
 
 def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, items: list[dict],
-                   rule: str = PRIMARY_RULE, tune_on: str = "shift", headline_platt: bool = HEADLINE_PLATT) -> TypeClassifier:
+                   rule: str = PRIMARY_RULE, tune_on: str = "shift", headline_platt: bool = HEADLINE_PLATT,
+                   shift_grid: str = SHIFT_GRID, objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE) -> TypeClassifier:
     """Release 2.3: Platt maps on the out-of-fold scores of every group; thresholds start at each
     type's best F1 there and are then tuned for the type targets on the real-news items
     (``tune_on="all"``: on every item, corpus included; "shift": one shift added to every type's
@@ -324,9 +383,14 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
     headline + lead when the headline alone passes no type (``lead_shift``); "f1": not tuned; "writers": release 2.2's way,
     maps and F1 thresholds from the corpus writers' scores alone). ``headline_platt`` (release 2.4
     option): headlines scored alone get Platt maps of their own, fitted on the out-of-fold scores
-    of the headlines alone, instead of the headline + lead maps."""
+    of the headlines alone, instead of the headline + lead maps.
+
+    Release 2.6 options: ``shift_grid`` "raise" (the shift only raises thresholds) or "both" (it
+    may lower them); ``objective`` "sum" or "noevent" (objective_value); ``event_gate``: after the
+    thresholds, one gate on the primary's rank score decides whether there is an event at all
+    (primaries' ``gate``), chosen with ``objective`` on the real-news items."""
     y = label_matrix(items)
-    clf.lead_shift, clf.platt_alone = 0.0, None
+    clf.lead_shift, clf.platt_alone, clf.event_gate = 0.0, None, None
     if tune_on == "writers":   # release 2.2's calibration: the corpus writers' scores only
         corpus = np.array([is_corpus(i) for i in items])
         return calibrate(clf, both[corpus], y[corpus])
@@ -342,13 +406,16 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
         clf.thresholds = start
     elif tune_on in ("shift", "lead"):
         clf.thresholds = shift_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
-                                          start, rule)
+                                          start, rule, SHIFT_GRIDS[shift_grid], objective)
         if tune_on == "lead":   # release 2.4 option: a second shift for items whose headline passes nothing
             clf.lead_shift = lead_shift_for(pb[real], pa[real], has_title[real], gold[real],
                                             noevent_mask(items)[real], clf.thresholds, rule)
     else:
         clf.thresholds = tune_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
                                          start, rule)
+    if event_gate and tune_on != "writers":
+        clf.event_gate = gate_for(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
+                                  clf.thresholds, rule, objective)
     clf.primary_rule = rule
     return clf
 
@@ -371,7 +438,8 @@ def cached_out_of_fold(path: Path | None, items: list[dict]) -> tuple[np.ndarray
 
 
 def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 1.0, real_weight: float = 1.0,
-          rule: str = PRIMARY_RULE, oof_cache: Path | None = None, log=print) -> TypeClassifier:
+          rule: str = PRIMARY_RULE, oof_cache: Path | None = None, log=print, shift_grid: str = SHIFT_GRID,
+          objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE) -> TypeClassifier:
     """Fit on every item; calibrate and choose thresholds on every group's out-of-fold scores
     (read from ``oof_cache`` when it holds them for these items)."""
     extractor = CachedExtractor(extractor)
@@ -383,7 +451,7 @@ def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 
     else:
         both, alone, _ = out_of_fold(items, extractor, encoder, C, embed_scale, real_weight, log)
     clf = fit(items, extractor, encoder, C, embed_scale, real_weight)
-    return calibrate_real(clf, both, alone, items, rule, TUNE_ON, HEADLINE_PLATT)
+    return calibrate_real(clf, both, alone, items, rule, TUNE_ON, HEADLINE_PLATT, shift_grid, objective, event_gate)
 
 
 def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:
@@ -397,9 +465,23 @@ def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:
     meta = {"types": list(clf.types), "encoder": "wordllama-0.4.0.post1/l2_supercat_256" if clf.encoder else None,
             "title_repeat": clf.title_repeat, "title_share": clf.title_share, "embed_scale": clf.embed_scale,
             "primary_rule": clf.primary_rule, "lead_shift": clf.lead_shift,
+            **({} if clf.event_gate is None else {"event_gate": clf.event_gate}),
             "vocabulary": dict(sorted(clf.vocabulary.items())), **(extra or {})}
     with open(out / "classifier.json", "w", encoding="utf-8") as f:
         json.dump(meta, f, ensure_ascii=False, separators=(",", ":"))
+
+
+def add_threshold_options(parser: argparse.ArgumentParser) -> None:
+    """The release 2.6 threshold-choice flags, shared with scripts/loso_events.py."""
+    parser.add_argument("--shift-grid", choices=tuple(SHIFT_GRIDS), default=SHIFT_GRID,
+                        help=f"the one threshold shift may only raise (0..0.25) or also lower (-0.2..0.25) "
+                             f"the F1 thresholds (default {SHIFT_GRID})")
+    parser.add_argument("--objective", choices=("sum", "noevent"), default=OBJECTIVE,
+                        help=f"sum: macro-F1 + type accuracy + no-event rate; noevent: macro-F1 + type accuracy "
+                             f"with the no-event rate >= {NOEVENT_FLOOR} (default {OBJECTIVE})")
+    parser.add_argument("--event-gate", action=argparse.BooleanOptionalAction, default=EVENT_GATE,
+                        help="the primary is the best-ranked type whenever it clears one event gate, chosen on "
+                             "real news (default: %(default)s)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -411,11 +493,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embed-scale", type=float, default=1.0, help="weight of the sentence vector block")
     parser.add_argument("--no-encoder", action="store_true", help="TF-IDF features only")
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
-    parser.add_argument("--rule", choices=("headline", "margin"), default=PRIMARY_RULE,
+    parser.add_argument("--rule", choices=("headline", "margin", "headline-rank"), default=PRIMARY_RULE,
                         help="how passing types are ranked for the primary (pipelines.nlp.events.TypeClassifier)")
     parser.add_argument("--oof-cache", type=Path, metavar="NPZ",
                         help="reuse the grouped out-of-fold scores scripts/loso_events.py wrote for the same "
                              "items and settings (out/loso_events/<settings>/oof.npz) instead of refitting the folds")
+    add_threshold_options(parser)
     args = parser.parse_args(argv)
     require(args.shared, BBC)
     t0 = time.time()
@@ -426,9 +509,11 @@ def main(argv: list[str] | None = None) -> int:
         encoder = StaticEncoder.load()
     print(f"{len(items)} training items ({sum(1 for i in items if item_types(i))} with an event)")
     clf = train(items, extractor_from(), encoder, args.C, args.embed_scale, args.real_weight, args.rule,
-                args.oof_cache)
-    save(clf, args.out, {"C": args.C, "real_weight": args.real_weight, "training_items": len(items)})
-    print("thresholds: " + ", ".join(f"{t} {v:.2f}" for t, v in zip(clf.types, clf.thresholds)))
+                args.oof_cache, print, args.shift_grid, args.objective, args.event_gate)
+    save(clf, args.out, {"C": args.C, "real_weight": args.real_weight, "training_items": len(items),
+                         "shift_grid": args.shift_grid, "objective": args.objective})
+    print("thresholds: " + ", ".join(f"{t} {v:.3f}" for t, v in zip(clf.types, clf.thresholds))
+          + ("" if clf.event_gate is None else f"; event gate {clf.event_gate:.3f}"))
     print(f"wrote {args.out}/classifier.npz and classifier.json in {time.time() - t0:.0f}s")
     return 0
 

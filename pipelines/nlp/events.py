@@ -6,8 +6,9 @@ regression per PLOVER type (multi-label: an item can carry several events) over 
 (:mod:`pipelines.nlp.encoder`). Each type's score is Platt-calibrated on out-of-fold scores and
 compared with its own threshold (both chosen by cross-validation grouped by writer and
 real-news set, the thresholds for the type targets on real news, ``scripts/train_events.py``).
-The types that pass form the article's type set; the headline's best passing type, else the
-best of headline + lead, is its ``primary_event_type`` (None when no type passes). Every type of the set is anchored to the
+The types that pass form the article's type set; the passing type the headline alone scores
+highest (release 2.6; before, the headline's best passing type, else the best of headline +
+lead) is its ``primary_event_type`` (None when no type passes). Every type of the set is anchored to the
 sentence (headline or body) that scores highest for it; other body sentences are coded when
 their own best type passes its threshold. Actors come from the parse
 (:mod:`pipelines.nlp.actors`), location from the place the verb is anchored to ("in
@@ -30,7 +31,7 @@ from pipelines.nlp.countries import country_for, country_table
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.5"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.6"
 
 NONE_CLASS = "NONE"
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
@@ -112,7 +113,8 @@ class TypeClassifier:
 
     def __init__(self, types, vocabulary, idf, coef, intercept, platt, thresholds, extractor, encoder,
                  title_repeat: int = 2, title_share: float = 0.6, embed_scale: float = 1.0,
-                 primary_rule: str = "headline", lead_shift: float = 0.0, platt_alone=None):
+                 primary_rule: str = "headline", lead_shift: float = 0.0, platt_alone=None,
+                 event_gate: float | None = None):
         self.types = list(types)
         self.vocabulary = vocabulary
         self.idf = idf
@@ -126,7 +128,9 @@ class TypeClassifier:
         self.title_share = title_share
         self.embed_scale = embed_scale
         # How passing types are ranked for the primary: "headline" by probability, "margin" by
-        # how far each clears its threshold (the headline's own types first either way).
+        # how far each clears its threshold (the headline's own types first either way);
+        # "headline-rank" (release 2.6 option): every passing type, on the headline or on
+        # headline + lead, ranked by the headline's own probability.
         self.primary_rule = primary_rule
         # Added to every threshold for headline + lead when the article's headline alone passes
         # no type (release 2.4): a lead then has to carry the event more clearly.
@@ -134,6 +138,24 @@ class TypeClassifier:
         # Platt maps for a headline scored alone (no lead), fitted on headlines' own out-of-fold
         # scores (release 2.4); None: the headline + lead maps serve for both.
         self.platt_alone = platt_alone
+        # Release 2.6 option: whether the article carries an event at all is one gate on the
+        # primary's rank score (probability, or margin for "margin"), not each type's threshold:
+        # the headline's best-ranked type when it reaches the gate, else headline + lead's.
+        # None: the primary is the best passing type (releases 2.2-2.5).
+        self.event_gate = event_gate
+
+    def primary_column(self, pairs: np.ndarray, passed: list[int]) -> int | None:
+        """The primary type's column from the rows (headline + lead[, headline alone]) of
+        predict_proba and the passing types in rank order (None: no event);
+        scripts/train_events.primaries mirrors it."""
+        if self.event_gate is None:
+            return passed[0] if passed else None
+        for row in (pairs[-1], pairs[0]):   # the headline alone first (the same row without a headline)
+            score = row - self.thresholds if self.primary_rule == "margin" else row
+            best = int(score.argmax())
+            if score[best] >= self.event_gate - 1e-12:
+                return best
+        return None
 
     def tfidf(self, texts: list[str]):
         """Sublinear-tf, idf-weighted, l2-normalised rows (scipy CSR) over the vocabulary."""
@@ -230,10 +252,13 @@ class EventCoder:
         passed = [j for j in np.argsort(-rank(pairs[-1]), kind="stable") if pairs[-1][j] >= clf.thresholds[j]]
         lead_thresholds = clf.thresholds + (clf.lead_shift if title and not passed else 0.0)
         passed += [j for j in np.argsort(-rank(pairs[0]), kind="stable") if pairs[0][j] >= lead_thresholds[j]]
-        passed = list(dict.fromkeys(passed))
-        if not passed:
+        if clf.primary_rule == "headline-rank":   # release 2.6 option: the headline's own ranking decides
+            passed = sorted(dict.fromkeys(passed), key=lambda j: -pairs[-1][j])
+        top = clf.primary_column(pairs, list(dict.fromkeys(passed)))
+        if top is None:
             return [], None
-        primary = clf.types[passed[0]]
+        passed = list(dict.fromkeys([top] + passed))
+        primary = clf.types[top]
         units = []  # (field, span)
         if title_doc is not None and title:
             units.append(("title", title_doc[:]))
@@ -412,7 +437,8 @@ def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> Ty
                           extractor, encoder if meta.get("encoder") else None,
                           title_repeat=int(meta["title_repeat"]), title_share=float(meta["title_share"]),
                           embed_scale=float(meta["embed_scale"]), primary_rule=meta.get("primary_rule", "headline"),
-                          lead_shift=float(meta.get("lead_shift", 0.0)), platt_alone=platt_alone)
+                          lead_shift=float(meta.get("lead_shift", 0.0)), platt_alone=platt_alone,
+                          event_gate=None if meta.get("event_gate") is None else float(meta["event_gate"]))
 
 
 def entities_from_docs(title_doc, body_doc) -> list[dict]:

@@ -136,11 +136,12 @@ def test_seen_blind_sets_are_training_groups_of_their_own():
 
     items = training_items(shared=None)
     groups = {i["group"] for i in items}
-    assert {"blind1", "blind2", "blind3", "blind4", "blind5"} <= groups <= set(REAL_NEWS_GROUPS) | {f"w{n}" for n in range(1, 7)}
-    assert all(i["id"].startswith(("b-", "b2", "b3", "b4", "b5")) for i in items if i["group"].startswith("blind"))
+    assert {"blind1", "blind2", "blind3", "blind4", "blind5", "blind6"} <= groups <= set(REAL_NEWS_GROUPS) | {f"w{n}" for n in range(1, 7)}
+    assert all(i["id"].startswith(("b-", "b2", "b3", "b4", "b5", "b6")) for i in items if i["group"].startswith("blind"))
     assert sum(1 for i in items if i["group"] == "blind3") == 680 and not is_corpus(items[-1])
     assert sum(1 for i in items if i["group"] == "blind4") == 679   # release 2.4: blind v4 is seen
     assert sum(1 for i in items if i["group"] == "blind5") == 679   # release 2.5: blind v5 is seen
+    assert sum(1 for i in items if i["group"] == "blind6") == 679   # release 2.6: blind v6 is seen
 
 
 def test_hard_negatives_are_training_quarter_labels_mostly_without_an_event(tmp_path):
@@ -184,6 +185,52 @@ def test_primary_rules_put_the_headline_first_then_rank_by_probability_or_margin
     # A lead shift (release 2.4) raises headline + lead's thresholds only for an item with a
     # headline that passes nothing: the second item loses its event, the others keep theirs.
     assert primaries(both, alone, has_title, thr, "headline", 0.2).tolist() == [1, -1, 0, -1]
+    # "headline-rank" (release 2.6): every passing type ranked by the headline's own probability.
+    # The second item's types pass on headline + lead only (type 1 ranked first there, 0.9), but
+    # its headline ranks type 0 first (0.3 against 0.2); turn the headline round and type 1 wins.
+    assert primaries(both, alone, has_title, thr, "headline-rank").tolist() == [1, 0, 0, -1]
+    alone[1, :2] = 0.2, 0.3
+    assert primaries(both, alone, has_title, thr, "headline-rank").tolist() == [1, 1, 0, -1]
+
+
+def test_an_event_gate_decides_event_or_none_and_the_best_ranked_type_is_the_primary():
+    import numpy as np
+    from train_events import primaries
+
+    thr = np.array(_row(0.5, 0.8))
+    thr[2:] = 0.9
+    both = np.array([_row(0.65, 0.7), _row(0.65, 0.9), _row(0.3, 0.2), _row(0.4, 0.5)])
+    alone = np.array([_row(0.0, 0.0), _row(0.6, 0.2), _row(0.55, 0.2), _row(0.4, 0.2)])
+    has_title = np.array([False, True, True, True])
+    # Per-type thresholds: type 1 at 0.7 misses its 0.8, so the first item's primary is type 0.
+    assert primaries(both, alone, has_title, thr, "headline").tolist() == [0, 0, 0, -1]
+    # A gate of 0.45 on the best probability: the first item takes its most probable type (1);
+    # the headline's own best type wins when it reaches the gate; the last item's best (0.5,
+    # headline + lead) reaches it too, though it passes no per-type threshold.
+    assert primaries(both, alone, has_title, thr, "headline", gate=0.45).tolist() == [1, 0, 0, 1]
+    assert primaries(both, alone, has_title, thr, "headline", gate=0.62).tolist() == [1, 1, -1, -1]
+    # On the margin: the best margin must reach the gate (0.15 for type 0 on the first two items;
+    # the third item's headline clears its threshold by 0.05 only).
+    assert primaries(both, alone, has_title, thr, "margin", gate=0.1).tolist() == [0, 0, -1, -1]
+
+
+def test_the_noevent_objective_takes_type_accuracy_only_above_the_floor():
+    import numpy as np
+    from train_events import NOEVENT_FLOOR, SHIFT_GRIDS, objective_value, shift_thresholds
+
+    assert objective_value((0.5, 0.9, NOEVENT_FLOOR - 0.01), "noevent") < objective_value((0.1, 0.1, NOEVENT_FLOOR), "noevent")
+    assert objective_value((0.5, 0.9, 0.90), "noevent") > objective_value((0.9, 0.9, 0.89), "noevent")
+    assert objective_value((0.5, 0.6, 0.9), "sum") == (2.0,)
+    # Ten event items of type 0 at 0.45 and ten sport items at 0.2: from an F1 threshold of 0.5,
+    # only a shift that lowers it (the "both" grid) codes the events, and the sport items stay
+    # clear of it, so the no-event rate stays at 1.
+    both = np.array([_row(0.45)] * 10 + [_row(0.2)] * 10)
+    alone, has_title = np.zeros_like(both), np.zeros(20, dtype=bool)
+    gold, sport = np.array([0] * 10 + [-1] * 10), np.array([False] * 10 + [True] * 10)
+    start = np.full(len(EVENT_TYPES), 0.5)
+    raised = shift_thresholds(both, alone, has_title, gold, sport, start, grid=SHIFT_GRIDS["raise"], objective="noevent")
+    lowered = shift_thresholds(both, alone, has_title, gold, sport, start, grid=SHIFT_GRIDS["both"], objective="noevent")
+    assert raised[0] == 0.5 and 0.2 < lowered[0] <= 0.45
 
 
 def test_headline_platt_maps_apply_to_headlines_scored_alone_only():
@@ -229,14 +276,16 @@ def test_coder_primary_follows_the_classifiers_rule():
     clf = coder.classifier
     stories = [(a["title"], a["body"]) for a in articles()][:8]
     coded = []
-    for rule, shift in (("headline", 0.0), ("margin", 0.0), ("headline", 0.15)):
-        clf.primary_rule, clf.lead_shift = rule, shift
+    for rule, shift, gate in (("headline", 0.0, None), ("margin", 0.0, None), ("headline", 0.15, None),
+                              ("headline", 0.0, 0.3), ("margin", 0.0, -0.05), ("headline-rank", 0.0, None),
+                              ("headline-rank", 0.15, None), ("headline-rank", 0.0, 0.3)):
+        clf.primary_rule, clf.lead_shift, clf.event_gate = rule, shift, gate
         for title, body in stories:
             _, primary = coder.code(nlp(title), nlp(body), [], None)
             sents = [s.text.strip() for s in nlp(body).sents if sum(1 for t in s if t.is_alpha) >= 4]
             lead = " ".join(sents)[:600]
             pb, pa = clf.predict_proba([title], [lead]), clf.predict_proba([title], [""])
-            expected = primaries(pb, pa, np.array([True]), clf.thresholds, rule, shift)[0]
+            expected = primaries(pb, pa, np.array([True]), clf.thresholds, rule, shift, gate)[0]
             assert primary == (clf.types[expected] if expected >= 0 else None), (rule, title)
             coded.append(primary)
     assert any(coded)

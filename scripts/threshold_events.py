@@ -1,0 +1,169 @@
+"""Compare threshold recipes of the event classifier by leaving one real-news set out, from the
+grouped out-of-fold scores alone (release 2.6).
+
+Reads the out-of-fold cache scripts/fold_events.py --merge (or scripts/loso_events.py) writes
+for the current training items. For each seen real-news set (blind v1..v6, dev + tune) held out
+in turn, each recipe's Platt maps, thresholds and options are chosen by
+train_events.calibrate_real on the out-of-fold scores of every other group, and the held-out
+set's own out-of-fold scores (from the fold model trained without it: the scores
+``loso_events.py --quick`` computes again from the saved fold model) give its primary types
+through train_events.primaries: the classifier alone, no parse, so the company-only filter is
+not applied. Printed first: where 2.5's way misses the type of event items of each held-out set
+(no event coded, or another type; and whether the gold type passed its threshold at all).
+
+Usage: nice -n 19 python scripts/threshold_events.py [--shared ../shared] [--C 2] [--real-weight 2]
+       [--recipes NAME ...] [--json FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, require, training_items  # noqa: E402
+from loso_events import CACHE, HELD_OUT, NAMES  # noqa: E402
+from train_events import (REAL_WEIGHT, calibrate_real, calibrated, gold_columns, noevent_mask, primaries,  # noqa: E402
+                          target_figures)
+
+from pipelines.nlp.events import TypeClassifier  # noqa: E402
+
+# name -> calibrate_real options (rule, shift_grid, objective, event_gate[, headline_platt])
+RECIPES = {
+    "2.5": ("headline", "raise", "sum", False),
+    "a: shift may lower": ("headline", "both", "sum", False),
+    "b: no-event floor": ("headline", "raise", "noevent", False),
+    "a+b": ("headline", "both", "noevent", False),
+    # release 2.4's option: headlines scored alone get Platt maps of their own
+    "headline Platt maps": ("headline", "raise", "sum", False, True),
+    # With a gate the primary no longer depends on the shift (probability: not at all; margin:
+    # one shift for every type moves every margin alike, and the gate follows), so the shift
+    # grid is not varied.
+    "c: gate (probability)": ("headline", "raise", "noevent", True),
+    "c: gate (margin)": ("margin", "raise", "noevent", True),
+    "c, objective sum: gate (probability)": ("headline", "raise", "sum", True),
+    # the passing types ranked by the headline's own probability (codebook §4)
+    "headline rank": ("headline-rank", "raise", "sum", False),
+}
+KEYS = ("macro_f1_16", "event_accuracy", "noevent_rate", "primary_accuracy")
+
+
+def blank_classifier() -> TypeClassifier:
+    """A TypeClassifier holding only what calibrate_real sets (the arrays stand in for the model)."""
+    k = len(EVENT_TYPES)
+    return TypeClassifier(EVENT_TYPES, {}, np.zeros(0), None, np.zeros(k), np.tile([1.0, 0.0], (k, 1)),
+                          np.full(k, 0.5), None, None)
+
+
+def held_out_primaries(items, both, alone, g, recipe) -> tuple[np.ndarray, TypeClassifier, np.ndarray]:
+    """(primary columns of set ``g``, the calibrated stand-in, the set's calibrated probabilities)."""
+    rule, grid, objective, gate, headline_platt = (tuple(recipe) + (False,))[:5]
+    keep = np.array([i["group"] != g for i in items])
+    clf = calibrate_real(blank_classifier(), both[keep], alone[keep], [i for i, k in zip(items, keep) if k], rule,
+                         "shift", headline_platt, grid, objective, gate)
+    test = [i for i in items if i["group"] == g]
+    has_title = np.array([bool(i.get("title")) for i in test])
+    pb = calibrated(clf.platt, both[~keep])
+    pa = calibrated(clf.platt if clf.platt_alone is None else clf.platt_alone, alone[~keep])
+    prim = primaries(pb, pa, has_title, clf.thresholds, rule, clf.lead_shift, clf.event_gate)
+    return prim, clf, np.maximum(pb, np.where(has_title[:, None], pa, 0.0))
+
+
+def misses(items, both, alone) -> dict:
+    """Type-accuracy misses of event items under 2.5's way, per held-out set."""
+    out = {}
+    print("Where 2.5's way misses the type of event items (held-out set, classifier alone):")
+    print("| set | event items | right type | no event coded | other type | gold type passed its threshold, "
+          "another ranked first |")
+    print("|---|---|---|---|---|---|")
+    for g in HELD_OUT:
+        prim, clf, best = held_out_primaries(items, both, alone, g, RECIPES["2.5"])
+        gold = gold_columns([i for i in items if i["group"] == g])
+        ev = gold >= 0
+        none = int((ev & (prim == -1)).sum())
+        other = ev & (prim >= 0) & (prim != gold)
+        gold_passed = int(sum(best[n, gold[n]] >= clf.thresholds[gold[n]] for n in np.flatnonzero(other)))
+        out[g] = {"event_items": int(ev.sum()), "right": int((ev & (prim == gold)).sum()), "none": none,
+                  "other": int(other.sum()), "other_gold_passed": gold_passed}
+        r = out[g]
+        print(f"| {NAMES[g]} | {r['event_items']} | {r['right']} | {none} ({none / r['event_items']:.3f}) | "
+              f"{r['other']} ({r['other'] / r['event_items']:.3f}) | {gold_passed} |")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
+    parser.add_argument("--C", type=float, default=2.0)
+    parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT)
+    parser.add_argument("--recipes", nargs="*", choices=tuple(RECIPES), default=list(RECIPES),
+                        help="recipes to compare (default: all)")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args(argv)
+    require(args.shared, BBC)
+    t0 = time.time()
+    items = training_items(args.shared)
+    path = CACHE / f"C{args.C:g}-w{args.real_weight:g}-enc" / "oof.npz"
+    if not path.exists():
+        print(f"threshold_events: {path} is missing; run scripts/fold_events.py (every --group, then --merge) "
+              "or scripts/loso_events.py first", file=sys.stderr)
+        return 1
+    with np.load(path) as f:
+        if list(f["ids"]) != [i["id"] for i in items]:
+            print(f"threshold_events: {path} was written for other training items; rerun the folds", file=sys.stderr)
+            return 1
+        both, alone = f["both"], f["alone"]
+    out = {"misses": misses(items, both, alone), "recipes": {}}
+    for name in args.recipes:
+        rows = {}
+        for g in HELD_OUT:
+            prim, clf, _ = held_out_primaries(items, both, alone, g, RECIPES[name])
+            test = [i for i in items if i["group"] == g]
+            gold = gold_columns(test)
+            f1, acc, rate = target_figures(prim, gold, noevent_mask(test))
+            rows[g] = {"macro_f1_16": f1, "event_accuracy": acc, "noevent_rate": rate,
+                       "primary_accuracy": float((prim == gold).mean()),
+                       "shift": float(np.round(clf.thresholds - calibrate_start(items, both, g), 3).mean()),
+                       "event_gate": clf.event_gate}
+        rows["mean"] = {k: float(np.mean([rows[g][k] for g in HELD_OUT])) for k in KEYS}
+        out["recipes"][name] = rows
+        print(f"\n{name} (rule {RECIPES[name][0]}, shift grid {RECIPES[name][1]}, objective {RECIPES[name][2]}"
+              f"{', event gate' if RECIPES[name][3] else ''}): macro-F1 / type accuracy / no event / primary accuracy"
+              f" ({time.time() - t0:.0f}s)")
+        for g in HELD_OUT + ("mean",):
+            r = rows[g]
+            extra = "" if g == "mean" else (f"  shift {r['shift']:+.3f}"
+                                            + ("" if r["event_gate"] is None else f", gate {r['event_gate']:.3f}"))
+            print(f"  {NAMES.get(g, g):<11} " + " / ".join(f"{r[k]:.3f}" for k in KEYS) + extra)
+    print("\n| recipe (mean of " + ", ".join(NAMES[g] for g in HELD_OUT) + ") | macro-F1 | type accuracy | "
+          "no event | primary accuracy |")
+    print("|---|---|---|---|---|")
+    for name, rows in out["recipes"].items():
+        print(f"| {name} | " + " | ".join(f"{rows['mean'][k]:.3f}" for k in KEYS) + " |")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1), encoding="utf-8")
+    return 0
+
+
+_STARTS: dict[str, np.ndarray] = {}
+
+
+def calibrate_start(items, both, g) -> np.ndarray:
+    """The F1 thresholds (before any shift) chosen without set ``g``: to print the shift picked."""
+    if g not in _STARTS:
+        clf = calibrate_real(blank_classifier(), *_without(items, both, g), tune_on="f1")
+        _STARTS[g] = clf.thresholds
+    return _STARTS[g]
+
+
+def _without(items, both, g):
+    keep = np.array([i["group"] != g for i in items])
+    return both[keep], both[keep], [i for i, k in zip(items, keep) if k]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
