@@ -33,7 +33,7 @@ assigns in arrival order against an index that every worker shares through a com
 topic (``pipelines.pipeline.stories``).
 
 **Memory.** Every worker holds the whole index, so ``StoryIndex`` keeps only what matching needs,
-packed (``_Entry``), and forgets by time (``memory_hours``, at least the window) and by count
+packed (``_Entry``; the keys it is found by in sorted numpy arrays, ``_Postings``), and forgets by time (``memory_hours``, at least the window) and by count
 (``max_entries``); a story goes with its last article. An article read again after it was
 forgotten is assigned afresh.
 """
@@ -78,7 +78,7 @@ class StoryConfig:
     min_shared_entities: int = 2
     entity_jaccard: float = 0.3
     related_jaccard: float = 0.2
-    max_entries: int = 100_000  # the index forgets its first-added articles beyond this (about 6 KB each)
+    max_entries: int = 100_000  # the index forgets its first-added articles beyond this (about 3 KB each)
     memory_hours: float = 168.0  # ... and those published this long before the newest one (at least the window)
 
 
@@ -189,12 +189,13 @@ def signature(record: dict) -> Signature:
 
 def entity_pairs(sig: Signature) -> list[tuple[str, str]]:
     """Pairs of lead entities: the same-event candidates share one (a single entity such as "UK" is too common)."""
-    return _pairs_of(sig.entities)
-
-
-def _pairs_of(entities: Iterable[str]) -> list[tuple[str, str]]:
-    names = sorted(entities)
+    names = sorted(sig.entities)
     return [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+
+
+def _index_keys(sig: Signature) -> list[int]:
+    """The keys an article is posted under: its LSH bands and its lead entity pairs."""
+    return band_index_keys(sig.minhash) + [_pair_key(pair) for pair in entity_pairs(sig)]
 
 
 def new_story_id(sig: Signature, taken) -> str:
@@ -232,12 +233,13 @@ def _score(text: float, a, b, cfg: StoryConfig) -> float | None:
 
 
 class _Entry:
-    """A known article as the index holds it: what matching needs, packed (with its postings about 6 KB; it was 14)."""
+    """A known article as the index holds it: what matching needs, packed (with its postings about 3 KB; it was 14, then 6)."""
 
-    __slots__ = ("article_id", "time", "minhash", "entities", "event_type", "dyads", "story")
+    __slots__ = ("number", "article_id", "time", "minhash", "entities", "event_type", "dyads", "story")
 
-    def __init__(self, sig: Signature, story: str):
+    def __init__(self, number: int, sig: Signature, story: str):
         # Interned: the same entity, event type and story are held once however many articles name them.
+        self.number = number
         self.article_id = sig.article_id
         self.time = sig.time
         self.minhash = _packed(sig.minhash)
@@ -246,36 +248,91 @@ class _Entry:
         self.dyads = frozenset(map(sys.intern, sig.dyads))
         self.story = sys.intern(story)
 
-    def band_keys(self) -> list[int]:
-        return band_index_keys(tuple(np.frombuffer(self.minhash, np.uint32).tolist()))
+
+_KEY_MASK = (1 << 64) - 1
 
 
-def _post(postings: dict, key: int, article_id: str) -> None:
-    # Most keys hold one article: the id itself, a list only from the second on.
-    held = postings.get(key)
-    if held is None:
-        postings[key] = article_id
-    elif isinstance(held, str):
-        postings[key] = [held, article_id]
-    else:
-        held.append(article_id)
+class _Postings:
+    """Index keys (LSH bands, entity pairs: 64-bit ints) -> the numbers of the entries that hold them.
 
+    Each article posts about fifty keys, so this is most of the index's memory. Postings are added
+    to a small dict and merged every ``merge_at`` postings into two sorted numpy arrays (16 bytes a
+    posting, where a dict entry with its int key takes about 100). Forgetting an entry touches no
+    posting: lookups skip numbers no longer held (``live``), and the next merge drops them, so
+    the dead postings kept are fewer than ``merge_at`` plus the forgotten articles' since the last
+    merge.
+    """
 
-def _unpost(postings: dict, key: int, article_id: str) -> None:
-    held = postings[key]
-    if isinstance(held, str):
-        del postings[key]
-    else:
-        held.remove(article_id)
-        if len(held) == 1:
-            postings[key] = held[0]
+    def __init__(self, merge_at: int = 1 << 13):
+        self.merge_at = merge_at
+        self._keys = np.empty(0, np.uint64)
+        self._numbers = np.empty(0, np.int64)
+        self._recent: dict[int, int | list[int]] = {}
+        self._recent_count = 0
 
+    def add(self, keys: Iterable[int], number: int, live: Callable[[], Iterable[int]]) -> None:
+        for key in keys:
+            key &= _KEY_MASK
+            held = self._recent.get(key)
+            # Most keys hold one entry: the number itself, a list only from the second on.
+            if held is None:
+                self._recent[key] = number
+            elif isinstance(held, int):
+                self._recent[key] = [held, number]
+            else:
+                held.append(number)
+            self._recent_count += 1
+        if self._recent_count >= self.merge_at:
+            self.merge(live())
 
-def _posted(postings: dict, key: int) -> Iterable[str]:
-    held = postings.get(key)
-    if held is None:
-        return ()
-    return (held,) if isinstance(held, str) else held
+    def get(self, keys: Iterable[int]) -> list[int]:
+        """The numbers posted under any of ``keys`` (forgotten ones included: the caller skips them)."""
+        wanted = [key & _KEY_MASK for key in keys]
+        found: list[int] = []
+        for key in wanted:
+            held = self._recent.get(key)
+            if held is not None:
+                found.extend((held,) if isinstance(held, int) else held)
+        if self._keys.size and wanted:
+            query = np.asarray(wanted, np.uint64)
+            lo = np.searchsorted(self._keys, query, "left")
+            hi = np.searchsorted(self._keys, query, "right")
+            for a, b in zip(lo.tolist(), hi.tolist()):
+                if b > a:
+                    found.extend(self._numbers[a:b].tolist())
+        return found
+
+    def merge(self, live: Iterable[int]) -> None:
+        """Move the recent postings into the sorted arrays, dropping those of entries no longer held.
+
+        Linear in the postings held (the arrays are sorted already; only the recent ones are sorted).
+        """
+        held = np.fromiter(live, np.int64)
+        pairs = sorted((key, n) for key, posted in self._recent.items()
+                       for n in ((posted,) if isinstance(posted, int) else posted))
+        keys = np.fromiter((k for k, _ in pairs), np.uint64, len(pairs))
+        numbers = np.fromiter((n for _, n in pairs), np.int64, len(pairs))
+        old_keys, old_numbers = self._keys, self._numbers
+        if held.size:
+            # Numbers are given in order, so the ones held lie between the oldest held and the newest.
+            first = int(held.min())
+            alive = np.zeros(int(max(held.max(), numbers.max(initial=0), old_numbers.max(initial=0))) - first + 1, bool)
+            alive[held - first] = True
+            keep = (old_numbers >= first) & alive[np.maximum(old_numbers - first, 0)]
+            old_keys, old_numbers = old_keys[keep], old_numbers[keep]
+            keep = (numbers >= first) & alive[np.maximum(numbers - first, 0)]
+            keys, numbers = keys[keep], numbers[keep]
+        else:
+            old_keys, old_numbers = old_keys[:0], old_numbers[:0]
+            keys, numbers = keys[:0], numbers[:0]
+        at = np.searchsorted(old_keys, keys, "right")
+        self._keys, self._numbers = np.insert(old_keys, at, keys), np.insert(old_numbers, at, numbers)
+        self._recent, self._recent_count = {}, 0
+
+    def numbers(self) -> list[int]:
+        """Every number posted (for checks)."""
+        return self._numbers.tolist() + [n for held in self._recent.values()
+                                         for n in ((held,) if isinstance(held, int) else held)]
 
 
 class StoryIndex:
@@ -292,9 +349,10 @@ class StoryIndex:
         self.cfg = cfg
         self._clock = clock
         self._entries: OrderedDict[str, _Entry] = OrderedDict()   # in the order added
-        # Under int keys (LSH bands; entity pairs, by a stable hash): an article id, or a list of them.
-        self._bands: dict[int, str | list[str]] = {}
-        self._pairs: dict[int, str | list[str]] = {}
+        self._numbered: dict[int, _Entry] = {}                    # the same entries by their number
+        self._next_number = 0
+        # LSH bands and entity pairs (by a stable hash) -> entry numbers.
+        self._postings = _Postings()
         self._stories: dict[str, int] = {}                # story -> its articles in the index
         self._founders: dict[str, str | None] = {}        # story -> its first article (None once forgotten)
         self._dated: list[tuple[float, str]] = []         # a heap: the oldest publication first
@@ -309,11 +367,8 @@ class StoryIndex:
         return entry.story if entry else None
 
     def candidates(self, sig: Signature) -> set[str]:
-        found = set()
-        for key in band_index_keys(sig.minhash):
-            found.update(_posted(self._bands, key))
-        for pair in entity_pairs(sig):
-            found.update(_posted(self._pairs, _pair_key(pair)))
+        numbered = self._numbered
+        found = {numbered[n].article_id for n in self._postings.get(_index_keys(sig)) if n in numbered}
         found.discard(sig.article_id)
         return found
 
@@ -346,15 +401,14 @@ class StoryIndex:
         """Remember an assignment (made here or by another worker); a known article id is kept as it was."""
         if sig.article_id in self._entries:
             return
-        entry = _Entry(sig, story)
+        entry = _Entry(self._next_number, sig, story)
+        self._next_number += 1
         article_id = entry.article_id
         self._entries[article_id] = entry
+        self._numbered[entry.number] = entry
         self._stories[entry.story] = self._stories.get(entry.story, 0) + 1
         self._founders.setdefault(entry.story, article_id)
-        for key in band_index_keys(sig.minhash):
-            _post(self._bands, key, article_id)
-        for pair in entity_pairs(sig):
-            _post(self._pairs, _pair_key(pair), article_id)
+        self._postings.add(_index_keys(sig), entry.number, self._numbered.keys)
         if sig.time is not None:
             heapq.heappush(self._dated, (sig.time, article_id))
             if self._clock is None or sig.time <= self._clock() + FUTURE_TOLERANCE_S:
@@ -377,10 +431,7 @@ class StoryIndex:
 
     def _forget(self, article_id: str) -> None:
         entry = self._entries.pop(article_id)
-        for key in entry.band_keys():
-            _unpost(self._bands, key, article_id)
-        for pair in _pairs_of(entry.entities):
-            _unpost(self._pairs, _pair_key(pair), article_id)
+        del self._numbered[entry.number]      # its postings are skipped from now on and dropped at the next merge
         left = self._stories[entry.story] - 1
         if left:
             self._stories[entry.story] = left

@@ -50,7 +50,7 @@ def add_story_flags(parser) -> None:
                              f"(default {StoryConfig.memory_hours:g}; at least --story-window-hours)")
     parser.add_argument("--story-index-size", type=int, default=StoryConfig.max_entries, metavar="N",
                         help="the story index holds at most N articles, forgetting the first-added "
-                             f"(default {StoryConfig.max_entries:,}; about 6 KB each in every worker)")
+                             f"(default {StoryConfig.max_entries:,}; about 3 KB each in every worker)")
 
 
 def check_enrich_flags(opts) -> None:

@@ -1,6 +1,8 @@
 """The story matcher: near copies, same-event coverage, ids that depend only on the assignment order."""
 import random
 
+import pytest
+
 from pipelines.nlp.stories import NUM_PERM, Signature, StoryConfig, StoryIndex, assign_in_order, decode_entry, \
     encode_entry, jaccard, match_score, minhash, new_story_id, shingles, signature
 
@@ -179,21 +181,51 @@ def test_a_future_date_does_not_move_the_horizon_of_a_clocked_index():
     assert unclocked.story_of("a") is None                               # without a clock every date counts
 
 
-def test_the_index_stays_bounded_over_many_articles():
-    index = StoryIndex(StoryConfig(max_entries=50, memory_hours=100))
+def many_articles(count: int, seed_of=lambda n: n):
+    """Random bodies from a small vocabulary (many near copies) with four of forty people each."""
     words = "tea maize cement border tariff farmers river rain boats tents water court".split()
-    for n in range(600):
-        rng = random.Random(n)
+    for n in range(count):
+        rng = random.Random(seed_of(n))
         body = " ".join(rng.choice(words) + str(rng.randrange(50)) for _ in range(60))
         people = [entity(f"Person {rng.randrange(40)}", "PERSON", None, start=10 * k) for k in range(4)]
-        index.assign(signature(record(f"a{n}", body, n % 300 + n // 300 * 50, people)))
-    assert len(index) <= 50
-    # Every posting, story and heap entry belongs to an article still held.
+        yield signature(record(f"a{n}", body, n % 300 + n // 300 * 50, people))
+
+
+@pytest.mark.parametrize("max_entries, memory_hours", [(50, 100), (10_000, 60)])   # by count; by time, out of order
+def test_the_index_stays_bounded_over_many_articles(max_entries, memory_hours):
+    index = StoryIndex(StoryConfig(max_entries=max_entries, memory_hours=memory_hours, window_hours=24))
+    index._postings.merge_at = 400
+    for sig in many_articles(600):
+        index.assign(sig)
+    assert len(index) <= min(max_entries, 61 * 2)
+    # Every story and heap entry belongs to an article still held; every article held is posted,
+    # and a merge drops the postings of every forgotten article.
     held = set(index._entries)
-    postings = [ids for table in (index._bands, index._pairs) for ids in table.values()]
-    assert {i for ids in postings for i in ([ids] if isinstance(ids, str) else ids)} == held
+    posted = index._postings.numbers()
+    assert {index._numbered[n].article_id for n in posted if n in index._numbered} == held
+    assert any(n not in index._numbered for n in posted)        # forgotten since the last merge
+    index._postings.merge(index._numbered.keys())
+    posted = index._postings.numbers()
+    assert set(posted) == set(index._numbered) and not index._postings._recent
+    assert set(index._numbered) == {index._entries[i].number for i in held}
     assert set(index._stories) == {index.story_of(i) for i in held} and set(index._founders) == set(index._stories)
     assert len(index._dated) <= 2 * len(index) + 1024
+
+
+def test_merging_the_postings_changes_no_story():
+    # The packed postings find the same candidates as the dict they are merged from: an index that
+    # merges every few articles (and forgets by count meanwhile) assigns exactly what one that never
+    # merges does. Bodies repeat every 150 articles, so near copies and forgotten ones both occur.
+    signatures = list(many_articles(500, seed_of=lambda n: n % 150 * 7 + n // 150 % 2))
+    stories = []
+    for merge_at in (10**9, 97):
+        index = StoryIndex(StoryConfig(max_entries=200, memory_hours=100))
+        index._postings.merge_at = merge_at
+        stories.append([index.assign(sig) for sig in signatures])
+    merged = index._postings
+    assert merged._keys.size and len(merged._recent) < 97          # the second index did merge
+    assert stories[0] == stories[1]
+    assert len(set(stories[0])) < len(signatures) - 100              # and many articles joined a story
 
 
 def test_the_packed_index_matches_as_the_signatures_do():
