@@ -10,7 +10,12 @@ with "in use" flat is fragmentation.
 Reads ../shared (the BBC archive); says so when it is absent. Figures are bytes, not time: the
 machine's load does not move them.
 
+With --trace-from N, Python's tracemalloc starts after article N (past the warm-up) and the end
+prints the allocation sites whose live memory grew most since then (the --top largest, grouped
+by the innermost --frames frames): where the Python objects that stay come from.
+
 usage: python scripts/nlp_memory_growth.py [--articles 3000] [--every 250] [--bundle 16] [--reload-lexemes N]
+                                           [--trace-from N [--top 15] [--frames 6]]
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import argparse
 import ctypes
 import json
 import sys
+import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +56,10 @@ def main() -> int:
     parser.add_argument("--bundle", type=int, default=16)
     parser.add_argument("--reload-lexemes", type=int, default=None,
                         help="EnrichConfig.spacy_reload_lexemes (default: the run's; 0: never reload)")
+    parser.add_argument("--trace-from", type=int, default=None,
+                        help="start tracemalloc after this many articles and print the growing allocation sites at the end")
+    parser.add_argument("--top", type=int, default=15, help="allocation sites printed (with --trace-from)")
+    parser.add_argument("--frames", type=int, default=6, help="frames that group an allocation site (with --trace-from)")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     args = parser.parse_args()
     require(args.shared, BBC)
@@ -61,7 +71,7 @@ def main() -> int:
     parse, annotate = ParseArticlesFn(cfg), AnnotateArticlesFn(cfg)
     parse.setup()
     annotate.setup()
-    first = None
+    first = traced = None
     print(f"nlp_memory_growth: {args.articles} articles in bundles of {args.bundle}, "
           f"a fresh spaCy pipeline every {cfg.spacy_reload_lexemes} lexemes")
     for start in range(0, args.articles, args.bundle):
@@ -70,13 +80,34 @@ def main() -> int:
         for _ in annotate.process(bundle):
             pass
         done = min(start + args.bundle, args.articles)
+        if args.trace_from is not None and traced is None and done >= args.trace_from:
+            tracemalloc.start(args.frames)
+            traced = (done, tracemalloc.take_snapshot())
+            print(f"tracemalloc started after {done} articles", flush=True)
         if done % args.every < args.bundle or done == args.articles:
             now = heap()
             first = first or now
             print(f"{done:6d} articles: " + ", ".join(f"{k} {v:.1f}" + ("k" if k == "py blocks" else " MiB") for k, v in now.items())
                   + "; since the first line: " + ", ".join(f"{k} {now[k] - first[k]:+.1f}" for k in now)
                   + f"; spaCy loads {annotate.nlp_loads}", flush=True)
+    if traced is not None:
+        report_growth(*traced, tracemalloc.take_snapshot(), args.articles, args.top)
     return 0
+
+
+def report_growth(since: int, before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, articles: int, top: int) -> None:
+    """The allocation sites whose live memory grew most between the two snapshots, per article."""
+    ignore = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    diff = after.filter_traces(ignore).compare_to(before.filter_traces(ignore), "traceback")
+    grown = sorted((d for d in diff if d.size_diff > 0), key=lambda d: d.size_diff, reverse=True)
+    fed = max(articles - since, 1)
+    total = sum(d.size_diff for d in diff)
+    print(f"\nPython memory traced since article {since}: {total / 2**20:+.1f} MiB net "
+          f"({total / fed / 1024:+.1f} KiB per article); the {top} sites that grew most:")
+    for d in grown[:top]:
+        print(f"{d.size_diff / 2**20:+8.2f} MiB {d.count_diff:+8d} blocks ({d.size_diff / fed:+.0f} B/article)")
+        for frame in d.traceback.format(limit=None, most_recent_first=True)[::2]:
+            print("      " + frame.strip())
 
 
 if __name__ == "__main__":
