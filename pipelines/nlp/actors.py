@@ -155,7 +155,7 @@ def core_clause(sent, verb) -> str | None:
 
 def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued_prep: bool = True,
                    dative: bool = True, bare_passive: bool = True, listed_any: bool = True,
-                   listed_first: bool = True, glued_conj: bool = False):
+                   listed_first: bool = True, glued_conj: bool = False, glued_infinitive: bool = False):
     """(source span, target span) of the event verb; either may be None.
 
     ``is_actor(token)`` says whether a noun names an actor (an entity, an agent word such as
@@ -174,12 +174,13 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
     list of two actors as subject ("Qatar, Egypt mediators deliver proposal to Hamas") acts with
     its first name as source, as a joint subject with "and" does (only for a named target: "hold
     joint [naval] drill" is an actor by its modifier and leaves the list to be source and
-    target); ``glued_conj`` (measured in 2.7, off): see ``glued_verb_arguments``.
+    target); ``glued_conj`` and ``glued_infinitive`` (measured in 2.7, off): see
+    ``glued_verb_arguments``.
     """
     if verb is None:
         return None, None
     if is_actor is not None:
-        glued = glued_verb_arguments(verb, is_actor, glued_prep, glued_conj)
+        glued = glued_verb_arguments(verb, is_actor, glued_prep, glued_conj, glued_infinitive)
         if glued is not None:
             return glued
     source = target = None
@@ -334,7 +335,8 @@ def shares_subject(clause) -> bool:
     return clause.tag_ == "VBG" and clause.head.pos_ in ("VERB", "AUX")
 
 
-def glued_verb_arguments(verb, is_actor, prep_target: bool = True, conj_source: bool = False):
+def glued_verb_arguments(verb, is_actor, prep_target: bool = True, conj_source: bool = False,
+                         infinitive: bool = False):
     """(source, target) around a headline verb the parser took for a noun inside one long
     compound ("Tajik police [detain] lawyer", "Kazakhstan and China [sign] deal"): the words
     before the verb are the source (the second of two joined names is the target), the words
@@ -345,8 +347,14 @@ def glued_verb_arguments(verb, is_actor, prep_target: bool = True, conj_source: 
     [protesters]", "Troops launch raid on [rebel camps]"). With ``conj_source`` (release 2.7), a
     compound the parser hung as the second conjunct of a name before it ("[Baku] and Yerevan
     trade accusations": "Baku" the root, "accusations" its conjunct) has that name as source and
-    the words before the verb as its partner."""
-    if verb.dep_ != "compound" or verb.head.i <= verb.i or verb.sent.root.pos_ in ("VERB", "AUX"):
+    the words before the verb as its partner. With ``infinitive`` (measured in 2.7, off), a root verb in
+    the infinitive is no verb of the sentence's own ("Japanese court [orders] state [to
+    compensate] plaintiffs": the compound is the infinitive's subject): the glued verb acts and
+    the compound's head is its target."""
+    root = verb.sent.root
+    to_root = infinitive and root.pos_ == "VERB" and verb.head.dep_ == "nsubj" and verb.head.head.i == root.i \
+        and any(c.dep_ == "aux" and c.lower_ == "to" for c in root.children)
+    if verb.dep_ != "compound" or verb.head.i <= verb.i or (root.pos_ in ("VERB", "AUX") and not to_root):
         return None   # a sentence with a verb of its own: "EU budget [support] tranche" is a noun
     doc, top = verb.doc, verb.head
     while top.dep_ == "compound" and top.head.i > top.i:

@@ -103,6 +103,7 @@ class CoderConfig:
     glued_prep: bool = True      # a glued headline verb's target is the actor of its prepositional phrase when the words after it name none ("fire tear gas at X"; 2.6)
     listed_first: bool = True    # a comma list of two actors as subject, with a target found, acts by its first name ("Qatar, Egypt mediators deliver ... to Hamas"; 2.7)
     glued_conj: bool = False     # measured in 2.7, not kept (one set); "[Baku] and Yerevan trade accusations": a glued compound hung as a name's conjunct has that name as source (2.7)
+    glued_infinitive: bool = False  # measured in 2.7, not kept (no set moves); "Japanese court [orders] state to compensate ...": a compound subject of an infinitive root holds the verb
     pronoun_names: bool = True   # a capitalised word the tagger took for a pronoun and that is none is a name ("Houthis seize ship"; 2.7)
     topic_noun: bool = False     # measured in 2.7, not kept (loses actors on two sets); a dictionary noun inside a prepositional phrase ("... over remarks on a gas [deal]") gives way to the predicate (2.7)
     headline_any: bool = True    # the headline is coded for the primary type when a body sentence anchors it, even when the headline alone does not pass it; its actors' countries from the body (2.7)
@@ -374,7 +375,7 @@ class EventCoder:
         # "Tajik police detain lawyer": a headline verb the parser took for a noun of a compound
         glued = next((tok for tok in sent if tok.dep_ == "compound"
                       and (verb_entry(tok, self.strong_verbs) or [None])[0] == etype
-                      and glued_verb_arguments(tok, self.actors.is_actor) is not None), None)
+                      and self._glued_arguments(tok) is not None), None)
         if glued is not None:
             return glued
         if self.config.glued_any_verb:
@@ -383,7 +384,7 @@ class EventCoder:
             glued = next((tok for tok in sent if tok.dep_ == "compound"
                           and (verb_entry(tok, self.strong_verbs) or self.verbs.get(tok.lower_)
                                or self.verbs.get(tok.lemma_.lower()))
-                          and glued_verb_arguments(tok, self.actors.is_actor) is not None), None)
+                          and self._glued_arguments(tok) is not None), None)
             if glued is not None:
                 return glued
         verb = event_verb(sent, self.verbs, self.strong_verbs)
@@ -399,6 +400,10 @@ class EventCoder:
             return main_predicate(sent) or verb
         return verb
 
+    def _glued_arguments(self, tok):
+        """``glued_verb_arguments`` of a token with the coder's switches."""
+        return glued_verb_arguments(tok, self.actors.is_actor, infinitive=self.config.glued_infinitive)
+
     def _is_request(self, tok) -> bool:
         """Whether a token is a reliable verb of request ("demand", "urge")."""
         hit = verb_entry(tok, self.strong_verbs)
@@ -408,7 +413,7 @@ class EventCoder:
         cfg = self.config
         source_span, target_span = find_arguments(sent, verb, self.actors.is_actor, cfg.wide_datelines,
                                                   cfg.glued_prep, cfg.dative, cfg.bare_passive, cfg.listed_any,
-                                                  cfg.listed_first, cfg.glued_conj)
+                                                  cfg.listed_first, cfg.glued_conj, cfg.glued_infinitive)
         if source_span is None and verb is not None and etype in VERBAL and self.config.speaker_source:
             source_span = reporting_speaker(sent, verb, self.actors.is_actor)
         if verb is not None and (target_span is None or not self.actors.is_actor(target_span.root)):
