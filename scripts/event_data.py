@@ -152,7 +152,8 @@ NEWS_LABELS = REPO / "data" / "train" / "events_news_labels.jsonl"
 HARD_NEGATIVES = REPO / "data" / "train" / "events_news_negatives.jsonl"
 TUNING_SETS = tuple(REPO / "data" / "eval" / name for name in EVAL_SETS)
 # Blind sets of past releases, scored once each and seen since: real-news training data now,
-# one CV group per set (release 2.3; v4 since release 2.4, v5 since 2.5, v6 since 2.6; docs/eval-events.md).
+# one CV group per set (release 2.3; v4 since release 2.4, v5 since 2.5, v6 since 2.6, v7 since 2.7;
+# docs/eval-events.md).
 SEEN_BLIND = (("blind1", REPO / "data" / "eval" / "events_blind.jsonl"),
               ("blind2", REPO / "data" / "eval" / "events_blind2.jsonl"),
               ("blind3", REPO / "data" / "eval" / "events_blind3.jsonl"),
