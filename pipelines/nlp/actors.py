@@ -27,6 +27,13 @@ REPORTING = {"say", "tell", "add", "state", "report", "note", "announce", "write
 MALE_FEMALE = {"he", "she", "him", "her"}
 # Subject pronouns that stand for an actor named elsewhere in the sentence.
 REFERRING = {"it", "they", "we", "he", "she"}
+# English pronouns (a closed class of the grammar): a word the tagger calls a pronoun that is none
+# of these and is capitalised is a name it misread ("Houthis seize ship").
+PRONOUNS = frozenset("""i me my mine myself you your yours yourself yourselves he him his himself she her hers
+herself it its itself we us our ours ourselves they them their theirs themselves one oneself who whom whose
+which what that this these those whoever whatever whichever someone somebody something anyone anybody anything
+everyone everybody everything no noone nobody nothing none each either neither both all some any many much
+few several most more less other others another such half there here""".split())
 # Verbs of speech beyond plain reporting: their subject is the one who acts in the reported clause's pronoun.
 SPEECH = {"claim", "insist", "vow", "pledge", "warn", "threaten", "promise", "confirm", "deny", "admit", "declare"}
 
@@ -147,7 +154,8 @@ def core_clause(sent, verb) -> str | None:
 
 
 def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued_prep: bool = True,
-                   dative: bool = True, bare_passive: bool = True, listed_any: bool = True):
+                   dative: bool = True, bare_passive: bool = True, listed_any: bool = True,
+                   listed_first: bool = True, glued_conj: bool = False, glued_infinitive: bool = False):
     """(source span, target span) of the event verb; either may be None.
 
     ``is_actor(token)`` says whether a noun names an actor (an entity, an agent word such as
@@ -161,12 +169,18 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
     "handed over the villages [to] Tajikistan") leads to a target like any target preposition;
     ``bare_passive``: a headline passive without its auxiliary ("X fined by Y", "X beaten by Y")
     has X, parsed as the verb's subject or as the noun its participle describes, as target;
-    ``listed_any``: a headline's comma list of two actors in more parses (``_listed_pair``).
+    ``listed_any``: a headline's comma list of two actors in more parses (``_listed_pair``);
+    ``listed_first`` (release 2.7): when the verb's object already names the target, a comma
+    list of two actors as subject ("Qatar, Egypt mediators deliver proposal to Hamas") acts with
+    its first name as source, as a joint subject with "and" does (only for a named target: "hold
+    joint [naval] drill" is an actor by its modifier and leaves the list to be source and
+    target); ``glued_conj`` and ``glued_infinitive`` (measured in 2.7, off): see
+    ``glued_verb_arguments``.
     """
     if verb is None:
         return None, None
     if is_actor is not None:
-        glued = glued_verb_arguments(verb, is_actor, glued_prep)
+        glued = glued_verb_arguments(verb, is_actor, glued_prep, glued_conj, glued_infinitive)
         if glued is not None:
             return glued
     source = target = None
@@ -218,6 +232,13 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
             partner = _delegations_partner(source)
         if partner is not None:
             target = partner
+    elif listed_first and is_actor is not None and source is not None and target is not None \
+            and target.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
+        # "Qatar, Egypt mediators deliver a proposal to [Hamas]": the list is a joint subject,
+        # named first by its first name (as "Qatar and Egypt ..." is by "Qatar").
+        first, partner = _listed_pair(source, is_actor if listed_any else None)
+        if partner is not None and first.i < partner.i:
+            source = first
     if is_actor is not None and (target is None or not is_actor(target)):
         target = _actor_inside_object(verb, is_actor) or target
     if is_actor is not None and source is not None and target is None and verb.pos_ == "NOUN":
@@ -241,6 +262,13 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
     if wide_datelines:
         source_span, target_span = _after_dateline(source_span), _after_dateline(target_span)
     return source_span, target_span
+
+
+def misread_name(tok) -> bool:
+    """Whether a token the tagger took for a pronoun is a name ("Houthis", "Tonga"): a
+    capitalised word of letters that is no English pronoun."""
+    return tok.pos_ == "PRON" and tok.is_alpha and tok.text[:1].isupper() and len(tok) > 1 \
+        and tok.lower_ not in PRONOUNS
 
 
 def _after_dateline(span):
@@ -307,7 +335,8 @@ def shares_subject(clause) -> bool:
     return clause.tag_ == "VBG" and clause.head.pos_ in ("VERB", "AUX")
 
 
-def glued_verb_arguments(verb, is_actor, prep_target: bool = True):
+def glued_verb_arguments(verb, is_actor, prep_target: bool = True, conj_source: bool = False,
+                         infinitive: bool = False):
     """(source, target) around a headline verb the parser took for a noun inside one long
     compound ("Tajik police [detain] lawyer", "Kazakhstan and China [sign] deal"): the words
     before the verb are the source (the second of two joined names is the target), the words
@@ -315,8 +344,17 @@ def glued_verb_arguments(verb, is_actor, prep_target: bool = True):
     or when the sentence's root is a verb (the parse found the real verb elsewhere). With
     ``prep_target``, words after the verb that name no actor are the instrument, not the target,
     when a prepositional phrase on the compound names one ("Police fire tear gas at
-    [protesters]", "Troops launch raid on [rebel camps]")."""
-    if verb.dep_ != "compound" or verb.head.i <= verb.i or verb.sent.root.pos_ in ("VERB", "AUX"):
+    [protesters]", "Troops launch raid on [rebel camps]"). With ``conj_source`` (release 2.7), a
+    compound the parser hung as the second conjunct of a name before it ("[Baku] and Yerevan
+    trade accusations": "Baku" the root, "accusations" its conjunct) has that name as source and
+    the words before the verb as its partner. With ``infinitive`` (measured in 2.7, off), a root verb in
+    the infinitive is no verb of the sentence's own ("Japanese court [orders] state [to
+    compensate] plaintiffs": the compound is the infinitive's subject): the glued verb acts and
+    the compound's head is its target."""
+    root = verb.sent.root
+    to_root = infinitive and root.pos_ == "VERB" and verb.head.dep_ == "nsubj" and verb.head.head.i == root.i \
+        and any(c.dep_ == "aux" and c.lower_ == "to" for c in root.children)
+    if verb.dep_ != "compound" or verb.head.i <= verb.i or (root.pos_ in ("VERB", "AUX") and not to_root):
         return None   # a sentence with a verb of its own: "EU budget [support] tranche" is a noun
     doc, top = verb.doc, verb.head
     while top.dep_ == "compound" and top.head.i > top.i:
@@ -328,6 +366,10 @@ def glued_verb_arguments(verb, is_actor, prep_target: bool = True):
     if not len(left) or not any(t.pos_ in ("NOUN", "PROPN") and is_actor(t) for t in left):
         return None
     target = doc[verb.i + 1:top.i + 1]
+    if conj_source and top.dep_ == "conj" and top.head.i < start and top.head.pos_ in ("NOUN", "PROPN") \
+            and is_actor(top.head) and any(c.dep_ == "cc" and top.head.i < c.i < start for c in top.head.children):
+        first = noun_phrase(top.head)
+        return doc[first.start:min(first.end, start - 1)], (target if any(is_actor(t) for t in target) else left)
     joint = next((t for t in left if t.dep_ == "cc"), None)
     if joint is not None and joint.i > start and joint.i + 1 < verb.i:
         source, partner = doc[start:joint.i], doc[joint.i + 1:verb.i]
@@ -675,9 +717,10 @@ def _overlapping(ents: list[dict], start: int, end: int) -> list[dict]:
 class ActorResolver:
     """Turns argument spans into Actor dicts and finds the event's place and day."""
 
-    def __init__(self, tables: ActorTables, wide_datelines: bool = True):
+    def __init__(self, tables: ActorTables, wide_datelines: bool = True, pronoun_names: bool = True):
         self.tables = tables
         self.wide_datelines = wide_datelines   # datelines with a comma ("ROSEAU, Dominica -") name no actor
+        self.pronoun_names = pronoun_names     # a capitalised "pronoun" that is none is a name (``misread_name``)
         self._max_agent_words = max((k.count(" ") + 1 for k in tables.agents), default=1)
         self._codes = set(tables.countries.values()) | {"IGO", "NGO", "MNC"}
 
@@ -689,6 +732,8 @@ class ActorResolver:
         """Whether a noun names an actor: an actor entity, an agent word ("police",
         "peacekeepers", "foreign ministry") or a personal pronoun."""
         if tok.pos_ == "PRON":
+            if self.pronoun_names and misread_name(tok):
+                return True
             return tok.lower_ in MALE_FEMALE or tok.lower_ in ("they", "them")
         if is_dateline(tok, self.wide_datelines):
             return False
@@ -704,7 +749,7 @@ class ActorResolver:
 
     def actor(self, span, ents: list[dict], context: ArticleContext) -> dict | None:
         """Actor record {text, entity_id, country, sector} for a phrase, or None for 'it'/'they'."""
-        if len(span) == 1 and span[0].pos_ == "PRON":
+        if len(span) == 1 and span[0].pos_ == "PRON" and not (self.pronoun_names and misread_name(span[0])):
             # "he"/"him": the last person named before it in the sentence, else in the article;
             # the actor is named by that person's words, not by the pronoun.
             before = [e for e in ents if e.get("label") == "PERSON"

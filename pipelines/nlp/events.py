@@ -101,6 +101,12 @@ class CoderConfig:
     bare_passive: bool = True    # "X fined by Y" (no auxiliary, X parsed as subject): X is the target, Y the source (2.6)
     listed_any: bool = True      # a headline's comma list of two actors in more parses ("Yemen government, Houthis swap ..."; 2.6)
     glued_prep: bool = True      # a glued headline verb's target is the actor of its prepositional phrase when the words after it name none ("fire tear gas at X"; 2.6)
+    listed_first: bool = True    # a comma list of two actors as subject, with a target found, acts by its first name ("Qatar, Egypt mediators deliver ... to Hamas"; 2.7)
+    glued_conj: bool = False     # measured in 2.7, not kept (one set); "[Baku] and Yerevan trade accusations": a glued compound hung as a name's conjunct has that name as source (2.7)
+    glued_infinitive: bool = False  # measured in 2.7, not kept (no set moves); "Japanese court [orders] state to compensate ...": a compound subject of an infinitive root holds the verb
+    pronoun_names: bool = True   # a capitalised word the tagger took for a pronoun and that is none is a name ("Houthis seize ship"; 2.7)
+    topic_noun: bool = False     # measured in 2.7, not kept (loses actors on two sets); a dictionary noun inside a prepositional phrase ("... over remarks on a gas [deal]") gives way to the predicate (2.7)
+    headline_any: bool = True    # the headline is coded for the primary type when a body sentence anchors it, even when the headline alone does not pass it; its actors' countries from the body (2.7)
 
 
 class TypeClassifier:
@@ -231,7 +237,7 @@ class EventCoder:
         verbs, countries, strong = table("verbs"), country_table(), table("strong_verbs")
         classifier = load_classifier(base, FeatureExtractor(verbs, countries, strong), encoder)
         tables = ActorTables(countries=countries, agents=table("agents"), actors=table("actors"))
-        return cls(classifier, verbs, strong, ActorResolver(tables, config.wide_datelines), config)
+        return cls(classifier, verbs, strong, ActorResolver(tables, config.wide_datelines, config.pronoun_names), config)
 
     def code(self, title_doc, body_doc, entities: list[dict], published_at: datetime | None):
         """Events of the article (dicts matching the Event record) and its primary type or None."""
@@ -272,12 +278,18 @@ class EventCoder:
             clear = np.flatnonzero(sent_probs[:, j] >= clf.thresholds[j] + cfg.sentence_margin)
             best = int(clear[0]) if len(clear) else int(sent_probs[:, j].argmax())
             chosen.setdefault(best, []).append((j, float(article[j])))
-        if cfg.headline_primary and title and units[0][0] == "title" and pairs[-1][passed[0]] >= clf.thresholds[passed[0]]:
+        companion = None   # the headline's event coded only as the body anchor's companion (headline_any)
+        alone = bool(title) and pairs[-1][passed[0]] >= clf.thresholds[passed[0]]
+        if cfg.headline_primary and title and units[0][0] == "title" and (alone or cfg.headline_any):
             # The primary type passes on the headline alone (codebook §4: the headline says
             # what the article is about): the headline is coded for it too, with its own
-            # actors, when the type's anchor went to a body sentence.
+            # actors, when the type's anchor went to a body sentence. With ``headline_any``
+            # (2.7) also when only headline + lead pass it: the headline names the event's
+            # parties in short ("German police raid homes of ..."), the lead may tell it from
+            # another side; the headline's event then stands with the body's.
             if all(j != passed[0] for j, _ in chosen.get(0, ())):
                 chosen.setdefault(0, []).append((passed[0], float(article[passed[0]])))
+                companion = None if alone else passed[0]
         for i, (field, _) in enumerate(units):
             j = int(sent_probs[i].argmax())
             if (i not in chosen and field == "body" and len(chosen) < cfg.max_events
@@ -296,11 +308,20 @@ class EventCoder:
                 verb_hit = verb_entry(verb, self.strong_verbs) if verb is not None else None
                 events.append(self._event(etype, confidence, field, sent, verb, verb_hit, by_field[field],
                                           context, published_at))
+                if i == 0 and j == companion:
+                    companion = events[-1]
             context.observe(sent, by_field[field])
         if cfg.lead_actors:
             self._complete_from_lead(events, units, sent_probs, by_field["body"], context, published_at)
+        if isinstance(companion, dict):
+            _countries_from_body(companion, events, context.default_country)
         if cfg.political_actor:
             events = [e for e in events if not _business_only(e)]
+            if isinstance(companion, dict) and not any(e is not companion and e["event_type"] == companion["event_type"]
+                                                       for e in events):
+                # A companion stands only with the body's event of its type: it never keeps a
+                # type the company-only filter dropped (nor changes the primary).
+                events = [e for e in events if e is not companion]
             if not any(e["event_type"] == primary for e in events):
                 kept = {e["event_type"] for e in events}
                 primary = next((clf.types[j] for j in passed if clf.types[j] in kept), None)
@@ -354,7 +375,7 @@ class EventCoder:
         # "Tajik police detain lawyer": a headline verb the parser took for a noun of a compound
         glued = next((tok for tok in sent if tok.dep_ == "compound"
                       and (verb_entry(tok, self.strong_verbs) or [None])[0] == etype
-                      and glued_verb_arguments(tok, self.actors.is_actor) is not None), None)
+                      and self._glued_arguments(tok) is not None), None)
         if glued is not None:
             return glued
         if self.config.glued_any_verb:
@@ -363,16 +384,25 @@ class EventCoder:
             glued = next((tok for tok in sent if tok.dep_ == "compound"
                           and (verb_entry(tok, self.strong_verbs) or self.verbs.get(tok.lower_)
                                or self.verbs.get(tok.lemma_.lower()))
-                          and glued_verb_arguments(tok, self.actors.is_actor) is not None), None)
+                          and self._glued_arguments(tok) is not None), None)
             if glued is not None:
                 return glued
         verb = event_verb(sent, self.verbs, self.strong_verbs)
+        if self.config.topic_noun and verb is not None and verb.pos_ in ("NOUN", "PROPN") and verb.dep_ == "pobj" \
+                and verb.head.head.pos_ == "NOUN":
+            # "Algeria recalls ambassador to Rome over remarks on a gas [deal]": a dictionary noun
+            # inside a phrase about something names the topic; the sentence's predicate acts.
+            verb = main_predicate(sent) or verb
         hit = verb_entry(verb, self.strong_verbs) if verb is not None else None
         if hit and hit[0] != etype and self.config.main_predicate:
             # A reliable verb of another type ("..., forcing officers to flee" in an attack) is
             # a side act: the sentence's own predicate carries the event the classifier saw.
             return main_predicate(sent) or verb
         return verb
+
+    def _glued_arguments(self, tok):
+        """``glued_verb_arguments`` of a token with the coder's switches."""
+        return glued_verb_arguments(tok, self.actors.is_actor, infinitive=self.config.glued_infinitive)
 
     def _is_request(self, tok) -> bool:
         """Whether a token is a reliable verb of request ("demand", "urge")."""
@@ -382,7 +412,8 @@ class EventCoder:
     def _event(self, etype, confidence, field, sent, verb, verb_hit, ents, context, published_at) -> dict:
         cfg = self.config
         source_span, target_span = find_arguments(sent, verb, self.actors.is_actor, cfg.wide_datelines,
-                                                  cfg.glued_prep, cfg.dative, cfg.bare_passive, cfg.listed_any)
+                                                  cfg.glued_prep, cfg.dative, cfg.bare_passive, cfg.listed_any,
+                                                  cfg.listed_first, cfg.glued_conj, cfg.glued_infinitive)
         if source_span is None and verb is not None and etype in VERBAL and self.config.speaker_source:
             source_span = reporting_speaker(sent, verb, self.actors.is_actor)
         if verb is not None and (target_span is None or not self.actors.is_actor(target_span.root)):
@@ -468,6 +499,31 @@ def _same_country(a: dict | None, b: dict | None) -> bool:
     if a is None or b is None:
         return False
     return a["country"] is not None and a["country"] == b["country"] and a["country"] not in ("IGO", "NGO", "MNC")
+
+
+def _name_words(text: str) -> set[str]:
+    """The capitalised words of three letters or more of a phrase, lower-cased ("Olaf", "Scholz")."""
+    return {w.lower() for w in text.replace("'s", "").replace("’s", "").split() if len(w) > 2 and w[:1].isupper()}
+
+
+def _countries_from_body(event: dict, events: list[dict], default: str | None) -> None:
+    """A headline companion event's actors (``headline_any``) take the country of a body actor
+    that shares a capitalised name word with them: headlines shorten names ("Scholz", "Frontex")
+    that the body names in full with what places them ("Chancellor Olaf Scholz", "the EU border
+    agency Frontex"). The first such body actor with a country decides; an actor that shares no
+    name with one and has no country is taken to be of the article's most named country, as
+    agents are ("Guerrillas blow up pipeline": most events are domestic)."""
+    body = [a for e in events if e["field"] == "body" for a in (e["source_actor"], e["target_actor"])
+            if a and a["country"]]
+    for actor in (event["source_actor"], event["target_actor"]):
+        if actor is None:
+            continue
+        words = _name_words(actor["text"])
+        other = next((a for a in body if words & _name_words(a["text"])), None)
+        if other is not None:
+            actor["country"] = other["country"]
+        if actor["country"] is None:
+            actor["country"] = default
 
 
 def _business_only(event: dict) -> bool:

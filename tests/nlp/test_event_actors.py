@@ -112,3 +112,77 @@ def test_a_headline_comma_list_in_more_parses_gives_source_and_target(nlp, coder
     sent, verb = next(doc.sents), _token(doc, "hold")
     assert _arguments(coder, sent, verb) == ("Kenya police", "Somali forces")
     assert _arguments(coder, sent, verb, listed_any=False) == ("Somali forces", "joint patrol")
+
+
+# Release 2.7 rules.
+
+def test_a_name_the_tagger_took_for_a_pronoun_is_an_actor(nlp, coder):
+    doc = nlp("Houthis claim drone attack on oil depot")
+    houthis = _token(doc, "Houthis")
+    assert houthis.pos_ == "PRON"   # the misparse this is about
+    assert coder.actors.is_actor(houthis)
+    assert coder.actors.actor(doc[0:1], [], coder.actors.new_context([], None))["text"] == "Houthis"
+    off = EventCoder.load(config=CoderConfig(pronoun_names=False)).actors
+    assert not off.is_actor(houthis) and off.actor(doc[0:1], [], off.new_context([], None)) is None
+    # Real pronouns stay pronouns: "It" names nobody by itself.
+    doc = nlp("It condemned the attack on the convoy.")
+    assert not coder.actors.is_actor(doc[0])
+    assert coder.actors.actor(doc[0:1], [], coder.actors.new_context([], None)) is None
+
+
+def test_a_comma_list_subject_with_a_named_target_acts_by_its_first_name(nlp, coder):
+    doc = nlp("Chile, Peru negotiators present joint offer to Bolivia")
+    sent, verb = next(doc.sents), _token(doc, "present")
+    assert _token(doc, "Chile").dep_ == "npadvmod"   # the parse: "Chile" on the verb, "negotiators" the subject
+    assert _arguments(coder, sent, verb) == ("Chile", "Bolivia")
+    assert _arguments(coder, sent, verb, listed_first=False) == ("Peru negotiators", "Bolivia")
+    # Without a named target the list stays source and partner (2.6's listed_any).
+    doc = nlp("Laos, Vietnam sign power deal")
+    assert _arguments(coder, next(doc.sents), _token(doc, "sign")) == ("Laos", "Vietnam")
+
+
+def _title_events(coder, doc_title, doc_body):
+    events, primary = coder.code(doc_title, doc_body, [], None)
+    return primary, [e for e in events if e["field"] == "title"]
+
+
+def test_a_headline_stands_with_the_body_event_of_its_primary_type(nlp):
+    title = "Dutch police raid offices of suspected smuggling ring"
+    lead = ("Hundreds of officers searched buildings in Rotterdam and Utrecht early on Wednesday in an operation "
+            "against a group suspected of trafficking migrants, prosecutors said. Six men were detained.")
+    t, b = nlp(title), nlp(lead)
+    coders = {rule: EventCoder.load(config=CoderConfig(headline_any=rule)) for rule in (True, False)}
+    clf = coders[True].classifier
+    j = clf.types.index("COERCE")
+    with_lead, alone = clf.predict_proba([title, title], [lead, ""])[:, j]
+    units = clf.predict_proba([""] * 3, [title] + [s.text for s in b.sents])[:, j]
+    assert with_lead > alone and units[0] < units[1:].max()
+    # The case this rule is about: the headline alone does not pass the type, headline + lead
+    # do, and the type's anchor is a body sentence ("Six men were detained").
+    threshold = (with_lead + alone) / 2
+    margin = (units[0] + units[1:].max()) / 2 - threshold
+    for rule, coder in coders.items():
+        coder.classifier.thresholds = coder.classifier.thresholds.copy()
+        coder.classifier.thresholds[j] = threshold
+        coder.config = CoderConfig(headline_any=rule, sentence_margin=margin)
+    primary, on = _title_events(coders[True], t, b)
+    assert primary == "COERCE"
+    assert [(e["event_type"], e["source_actor"]["text"], e["source_actor"]["country"]) for e in on] == \
+        [("COERCE", "Dutch police", "NLD")]
+    assert _title_events(coders[False], t, b) == ("COERCE", [])
+
+
+def test_a_headline_companion_takes_its_countries_from_the_body():
+    from pipelines.nlp.events import _countries_from_body
+
+    def actor(text, country):
+        return {"text": text, "entity_id": None, "country": country, "sector": None}
+
+    def event(field, source, target):
+        return {"field": field, "source_actor": source, "target_actor": target}
+
+    headline = event("title", actor("Scholz", "POL"), actor("farm protesters", None))
+    body = event("body", actor("Chancellor Olaf Scholz", "DEU"), actor("Polish farmers", "POL"))
+    _countries_from_body(headline, [headline, body], "DEU")
+    # A shared capitalised name decides; without one, the article's most named country.
+    assert headline["source_actor"]["country"] == "DEU" and headline["target_actor"]["country"] == "DEU"
