@@ -15,12 +15,13 @@ prints the allocation sites whose live memory grew most since then (the --top la
 by the innermost --frames frames): where the Python objects that stay come from.
 
 usage: python scripts/nlp_memory_growth.py [--articles 3000] [--every 250] [--bundle 16] [--reload-lexemes N]
-                                           [--trace-from N [--top 15] [--frames 6]]
+                                           [--collect-every N] [--trace-from N [--top 15] [--frames 6]]
 """
 from __future__ import annotations
 
 import argparse
 import ctypes
+import gc
 import json
 import sys
 import tracemalloc
@@ -56,6 +57,8 @@ def main() -> int:
     parser.add_argument("--bundle", type=int, default=16)
     parser.add_argument("--reload-lexemes", type=int, default=None,
                         help="EnrichConfig.spacy_reload_lexemes (default: the run's; 0: never reload)")
+    parser.add_argument("--collect-every", type=int, default=0,
+                        help="a full garbage collection every N articles (0: only Python's own)")
     parser.add_argument("--trace-from", type=int, default=None,
                         help="start tracemalloc after this many articles and print the growing allocation sites at the end")
     parser.add_argument("--top", type=int, default=15, help="allocation sites printed (with --trace-from)")
@@ -80,6 +83,8 @@ def main() -> int:
         for _ in annotate.process(bundle):
             pass
         done = min(start + args.bundle, args.articles)
+        if args.collect_every and done % args.collect_every < args.bundle:
+            gc.collect()
         if args.trace_from is not None and traced is None and done >= args.trace_from:
             tracemalloc.start(args.frames)
             traced = (done, tracemalloc.take_snapshot())
