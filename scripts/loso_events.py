@@ -21,7 +21,7 @@ cached under out/loso_events/ (per C, real-news weight and encoder; delete the f
 change to the data or features), so a second run only codes.
 
 Usage: nice -n 10 python scripts/loso_events.py [--shared ../shared] [--C 2] [--real-weight 1]
-       [--rule headline|margin] [--shift-grid raise|both] [--objective sum|noevent] [--event-gate]
+       [--rule headline|margin|headline-rank|ranker] [--shift-grid raise|both] [--objective sum|noevent] [--event-gate]
        [--json FILE]
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, REPO, SEEN_BLIND, is_corpus, require, training_items  # noqa: E402
-from train_events import (HEADLINE_PLATT, REAL_WEIGHT, TUNE_ON, CachedEncoder, CachedExtractor, PRIMARY_RULE, calibrate_real, calibrated,  # noqa: E402
+from train_events import (HEADLINE_PLATT, REAL_WEIGHT, RULES, TUNE_ON, CachedEncoder, CachedExtractor, PRIMARY_RULE, calibrate_real, calibrated,  # noqa: E402
                           add_threshold_options, extractor_from,
                           fit, gold_columns, load_fold, noevent_mask, out_of_fold, primaries, save, target_figures)
 
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--C", type=float, default=2.0)
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
-    parser.add_argument("--rule", choices=("headline", "margin", "headline-rank"), default=PRIMARY_RULE,
+    parser.add_argument("--rule", choices=RULES, default=PRIMARY_RULE,
                         help="how the primary type is ranked (pipelines.nlp.events.TypeClassifier)")
     parser.add_argument("--tune-on", choices=("real", "all", "shift", "lead", "f1", "writers"), default=TUNE_ON,
                         help="items the thresholds are tuned on (train_events.calibrate_real)")
@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
                 pb = clf.predict_proba([i.get("title") or "" for i in test], [i["text"] for i in test])
                 pa = clf.predict_proba([i.get("title") or "" for i in test], [""] * len(test))
                 has_title = np.array([bool(i.get("title")) for i in test])
-                prim = primaries(pb, pa, has_title, clf.thresholds, clf.primary_rule, clf.lead_shift, clf.event_gate)
+                prim = primaries(pb, pa, has_title, clf.thresholds, clf.primary_rule, clf.lead_shift, clf.event_gate,
+                                 clf.ranker)
                 gold = gold_columns(test)
                 f1, acc, rate = target_figures(prim, gold, noevent_mask(test))
                 out[g][name] = {"macro_f1_16": f1, "event_accuracy": acc, "noevent_rate": rate,
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         pb = calibrated(probe.platt, both[~keep])
         pa = calibrated(probe.platt if probe.platt_alone is None else probe.platt_alone, alone[~keep])
         prim.append(primaries(pb, pa, np.array([bool(i.get("title")) for i in test]), probe.thresholds, args.rule,
-                              probe.lead_shift, probe.event_gate))
+                              probe.lead_shift, probe.event_gate, probe.ranker))
         gold.append(gold_columns(test)), noev.append(noevent_mask(test))
     f1, acc, rate = target_figures(np.concatenate(prim), np.concatenate(gold), np.concatenate(noev))
     out["corpus_cv_classifier"] = {"macro_f1_16": f1, "event_accuracy": acc, "noevent_rate": rate}
