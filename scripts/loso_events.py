@@ -20,9 +20,13 @@ counted). The grouped out-of-fold scores, the fold models and 2.2's model withou
 cached under out/loso_events/ (per C, real-news weight and encoder; delete the folder after a
 change to the data or features), so a second run only codes.
 
+``--against RULE`` (release 2.7): the first column is not release 2.2 but the same fold models,
+Platt maps and threshold recipe with another primary rule (e.g. ``--rule ranker --against
+headline-rank``): two rules through the whole coder from one parse of each set.
+
 Usage: nice -n 10 python scripts/loso_events.py [--shared ../shared] [--C 2] [--real-weight 1]
        [--rule headline|margin|headline-rank|ranker] [--shift-grid raise|both] [--objective sum|noevent] [--event-gate]
-       [--json FILE]
+       [--against RULE] [--json FILE]
 """
 from __future__ import annotations
 
@@ -49,8 +53,7 @@ RELEASE_22 = "2dc61fb"   # a commit whose classifier is release 2.2's (trained f
 
 def grouped_scores(items, args, extractor, encoder, log=print):
     """Out-of-fold decisions of every item, and the fold models of the held-out sets (cached)."""
-    tag = f"C{args.C:g}-w{args.real_weight:g}-{'enc' if encoder else 'tfidf'}{'' if args.hard_negatives else '-nohn'}"
-    folder = CACHE / tag
+    folder = CACHE / grouped_tag(args, encoder is not None)
     ids = [i["id"] for i in items]
     path = folder / "oof.npz"
     if path.exists():
@@ -63,6 +66,11 @@ def grouped_scores(items, args, extractor, encoder, log=print):
         save(models[g], folder / g)
     np.savez(path, ids=np.array(ids), both=both, alone=alone)
     return both, alone, {g: load_fold(folder / g, extractor, encoder) for g in HELD_OUT}
+
+
+def grouped_tag(args, encoder: bool = True) -> str:
+    """The cache folder name of the grouped out-of-fold scores for these settings."""
+    return f"C{args.C:g}-w{args.real_weight:g}-{'enc' if encoder else 'tfidf'}{'' if args.hard_negatives else '-nohn'}"
 
 
 def release_22(extractor, encoder):
@@ -112,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave out the release 2.4 BBC sport/entertainment/tech labels")
     parser.add_argument("--no-baseline", dest="baseline", action="store_false",
                         help="--quick: leave out release 2.2 on dev + tune (it needs a fit of its own; nan)")
+    parser.add_argument("--against", choices=RULES,
+                        help="compare with this primary rule on the same fold models instead of release 2.2")
     parser.add_argument("--json", type=Path, help="write the figures here")
     add_threshold_options(parser)
     args = parser.parse_args(argv)
@@ -123,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(items)} training items; grouped CV over {len({i['group'] for i in items})} groups", file=sys.stderr)
     both, alone, folds = grouped_scores(items, args, extractor, encoder, lambda m: print(m, file=sys.stderr))
     shipped = EventCoder.load()
-    baseline = release_22(extractor, encoder)
+    baseline = release_22(extractor, encoder) if args.against is None else None
     nlp, resolver = (None, None) if args.quick else (load_nlp(), load_resolver())
     old_items = [i for i in items if is_corpus(i) or i["group"] in ("bbc", "tune")]
     rows, out = [], {}
@@ -131,7 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         test = [i for i in items if i["group"] == g]
         keep = np.array([i["group"] != g for i in items])
         # 2.2: the shipped classifier, or (dev + tune) one fitted without the held-out set.
-        if g == "tune" and not args.baseline:
+        if args.against is not None:   # the same fold model and recipe, another primary rule
+            old = calibrate_real(load_fold(CACHE / grouped_tag(args) / g, extractor, encoder), both[keep], alone[keep],
+                                 [i for i, k in zip(items, keep) if k], args.against, args.tune_on,
+                                 args.headline_platt, args.shift_grid, args.objective, args.event_gate)
+        elif g == "tune" and not args.baseline:
             old = None   # 2.2 without dev + tune needs a fit of its own: not asked for
         elif g == "tune":
             folder = CACHE / "release-2.2-without-tune"
@@ -176,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
           f"primary rule {args.rule}, thresholds tuned on {args.tune_on}"
           f"{', headline Platt maps' if args.headline_platt else ''}, shift grid {args.shift_grid}, "
           f"objective {args.objective}{', event gate' if args.event_gate else ''}"
-          f"{'; classifier alone' if args.quick else ''}); 2.2 / 2.3")
+          f"{'; classifier alone' if args.quick else ''}); "
+          f"{'2.2' if args.against is None else 'rule ' + args.against} / this recipe")
     print("| target | " + " | ".join(f"{NAMES[g]} ({out[g]['2.2']['items']})" for g in HELD_OUT) + " | mean |")
     print("|---|" + "---|" * (len(HELD_OUT) + 1))
     for key, label in keys:
