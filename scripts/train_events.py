@@ -22,7 +22,8 @@ business/markets items, computed on the coder's primary type (scripts/loso_event
 this with per-type tuning and with no shift). Release 2.6: the primary is the passing type the
 headline alone scores highest (rule "headline-rank"); a shift grid that may lower thresholds, a
 no-event-floor objective and an event gate are options, measured and not kept
-(scripts/threshold_events.py). Deterministic: sorted inputs, liblinear, no random state.
+(scripts/threshold_events.py). Release 2.7: a learned primary ranker (rule "ranker", fit_ranker)
+is an option, measured and not kept. Deterministic: sorted inputs, liblinear, no random state.
 
 Usage: nice -n 10 python scripts/train_events.py [--shared ../shared] [--out DIR] [--no-encoder]
        [--real-weight W] [--rule headline|margin|headline-rank|ranker] [--oof-cache NPZ] [--shift-grid raise|both]
