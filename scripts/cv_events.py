@@ -1,7 +1,7 @@
 """Cross-validation of the event coder grouped by writer and by real-news set, and the blind test.
 
 The training data (scripts/event_data.training_items) falls into groups: the six corpus writers,
-the BBC labels, the tuning sets and each seen blind set (v1-v6). For each group a model is
+the BBC labels, the tuning sets and each seen blind set (v1-v7). For each group a model is
 trained on every other group; its Platt maps and thresholds are chosen as for the shipped model
 (scripts/train_events.calibrate_real) on the out-of-fold scores of the other groups (those scores
 come from models that saw the held-out group, a small optimism in the calibration choice only).
@@ -11,9 +11,9 @@ sport/entertainment/business/markets items, gold actors found and country accura
 found, per-type ECE and AUC of the calibrated out-of-fold probabilities (corpus), and each
 real-news set scored by the model trained without it (seen data: not blind figures).
 
-``--blind FILE ...`` (default: data/eval/events_blind7.jsonl, the blind set of release 2.6) are
+``--blind FILE ...`` (default: data/eval/events_blind8.jsonl, the blind set of release 2.7) are
 scored by the shipped model when they exist and match the hash committed beside them
-(``events_blind7.sha256``); otherwise a line says each was skipped and why.
+(``events_blind8.sha256``); otherwise a line says each was skipped and why.
 
 Usage: nice -n 10 python scripts/cv_events.py [--shared ../shared] [--no-encoder] [--json FILE]
 """
@@ -35,10 +35,10 @@ from train_events import (REAL_WEIGHT, CachedEncoder, CachedExtractor, calibrate
 from pipelines.eval.events import evaluate, load_resolver, predict  # noqa: E402
 
 NOEVENT_CATEGORIES = ("sport", "entertainment", "business", "markets")
-# The blind set of the release being measured. Blind sets v1-v6 (releases 2.0-2.5) are training
-# data since releases 2.3 (v1-v3), 2.4 (v4), 2.5 (v5) and 2.6 (v6) and are scored as held-out
-# groups of the CV, never as blind.
-BLIND = (REPO / "data" / "eval" / "events_blind7.jsonl",)
+# The blind set of the release being measured. Blind sets v1-v7 (releases 2.0-2.6) are training
+# data since releases 2.3 (v1-v3), 2.4 (v4), 2.5 (v5), 2.6 (v6) and 2.7 (v7) and are scored as
+# held-out groups of the CV, never as blind.
+BLIND = (REPO / "data" / "eval" / "events_blind8.jsonl",)
 
 
 def auc(score: np.ndarray, y: np.ndarray) -> float:
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
     parser.add_argument("--no-encoder", action="store_true")
     parser.add_argument("--blind", type=Path, nargs="*", default=list(BLIND),
-                        help="blind sets to score with the shipped model (default: data/eval/events_blind7.jsonl)")
+                        help="blind sets to score with the shipped model (default: data/eval/events_blind8.jsonl)")
     parser.add_argument("--skip-cv", action="store_true", help="only the blind test")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)

@@ -20,9 +20,13 @@ counted). The grouped out-of-fold scores, the fold models and 2.2's model withou
 cached under out/loso_events/ (per C, real-news weight and encoder; delete the folder after a
 change to the data or features), so a second run only codes.
 
+``--against RULE`` (release 2.7): the first column is not release 2.2 but the same fold models,
+Platt maps and threshold recipe with another primary rule (e.g. ``--rule ranker --against
+headline-rank``): two rules through the whole coder from one parse of each set.
+
 Usage: nice -n 10 python scripts/loso_events.py [--shared ../shared] [--C 2] [--real-weight 1]
-       [--rule headline|margin] [--shift-grid raise|both] [--objective sum|noevent] [--event-gate]
-       [--json FILE]
+       [--rule headline|margin|headline-rank|ranker] [--shift-grid raise|both] [--objective sum|noevent] [--event-gate]
+       [--against RULE] [--json FILE]
 """
 from __future__ import annotations
 
@@ -36,21 +40,20 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, REPO, SEEN_BLIND, is_corpus, require, training_items  # noqa: E402
-from train_events import (HEADLINE_PLATT, REAL_WEIGHT, TUNE_ON, CachedEncoder, CachedExtractor, PRIMARY_RULE, calibrate_real, calibrated,  # noqa: E402
+from train_events import (HEADLINE_PLATT, REAL_WEIGHT, RULES, TUNE_ON, CachedEncoder, CachedExtractor, PRIMARY_RULE, calibrate_real, calibrated,  # noqa: E402
                           add_threshold_options, extractor_from,
                           fit, gold_columns, load_fold, noevent_mask, out_of_fold, primaries, save, target_figures)
 
 HELD_OUT = tuple(name for name, _ in SEEN_BLIND) + ("tune",)
 NAMES = {"blind1": "blind v1", "blind2": "blind v2", "blind3": "blind v3", "blind4": "blind v4", "blind5": "blind v5",
-         "blind6": "blind v6", "tune": "dev + tune"}
+         "blind6": "blind v6", "blind7": "blind v7", "tune": "dev + tune"}
 CACHE = REPO / "out" / "loso_events"
 RELEASE_22 = "2dc61fb"   # a commit whose classifier is release 2.2's (trained for 2.0, unchanged in 2.1/2.2)
 
 
 def grouped_scores(items, args, extractor, encoder, log=print):
     """Out-of-fold decisions of every item, and the fold models of the held-out sets (cached)."""
-    tag = f"C{args.C:g}-w{args.real_weight:g}-{'enc' if encoder else 'tfidf'}{'' if args.hard_negatives else '-nohn'}"
-    folder = CACHE / tag
+    folder = CACHE / grouped_tag(args, encoder is not None)
     ids = [i["id"] for i in items]
     path = folder / "oof.npz"
     if path.exists():
@@ -63,6 +66,11 @@ def grouped_scores(items, args, extractor, encoder, log=print):
         save(models[g], folder / g)
     np.savez(path, ids=np.array(ids), both=both, alone=alone)
     return both, alone, {g: load_fold(folder / g, extractor, encoder) for g in HELD_OUT}
+
+
+def grouped_tag(args, encoder: bool = True) -> str:
+    """The cache folder name of the grouped out-of-fold scores for these settings."""
+    return f"C{args.C:g}-w{args.real_weight:g}-{'enc' if encoder else 'tfidf'}{'' if args.hard_negatives else '-nohn'}"
 
 
 def release_22(extractor, encoder):
@@ -100,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--C", type=float, default=2.0)
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
-    parser.add_argument("--rule", choices=("headline", "margin", "headline-rank"), default=PRIMARY_RULE,
+    parser.add_argument("--rule", choices=RULES, default=PRIMARY_RULE,
                         help="how the primary type is ranked (pipelines.nlp.events.TypeClassifier)")
     parser.add_argument("--tune-on", choices=("real", "all", "shift", "lead", "f1", "writers"), default=TUNE_ON,
                         help="items the thresholds are tuned on (train_events.calibrate_real)")
@@ -112,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave out the release 2.4 BBC sport/entertainment/tech labels")
     parser.add_argument("--no-baseline", dest="baseline", action="store_false",
                         help="--quick: leave out release 2.2 on dev + tune (it needs a fit of its own; nan)")
+    parser.add_argument("--against", choices=RULES,
+                        help="compare with this primary rule on the same fold models instead of release 2.2")
     parser.add_argument("--json", type=Path, help="write the figures here")
     add_threshold_options(parser)
     args = parser.parse_args(argv)
@@ -123,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(items)} training items; grouped CV over {len({i['group'] for i in items})} groups", file=sys.stderr)
     both, alone, folds = grouped_scores(items, args, extractor, encoder, lambda m: print(m, file=sys.stderr))
     shipped = EventCoder.load()
-    baseline = release_22(extractor, encoder)
+    baseline = release_22(extractor, encoder) if args.against is None else None
     nlp, resolver = (None, None) if args.quick else (load_nlp(), load_resolver())
     old_items = [i for i in items if is_corpus(i) or i["group"] in ("bbc", "tune")]
     rows, out = [], {}
@@ -131,7 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         test = [i for i in items if i["group"] == g]
         keep = np.array([i["group"] != g for i in items])
         # 2.2: the shipped classifier, or (dev + tune) one fitted without the held-out set.
-        if g == "tune" and not args.baseline:
+        if args.against is not None:   # the same fold model and recipe, another primary rule
+            old = calibrate_real(load_fold(CACHE / grouped_tag(args) / g, extractor, encoder), both[keep], alone[keep],
+                                 [i for i, k in zip(items, keep) if k], args.against, args.tune_on,
+                                 args.headline_platt, args.shift_grid, args.objective, args.event_gate)
+        elif g == "tune" and not args.baseline:
             old = None   # 2.2 without dev + tune needs a fit of its own: not asked for
         elif g == "tune":
             folder = CACHE / "release-2.2-without-tune"
@@ -153,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
                 pb = clf.predict_proba([i.get("title") or "" for i in test], [i["text"] for i in test])
                 pa = clf.predict_proba([i.get("title") or "" for i in test], [""] * len(test))
                 has_title = np.array([bool(i.get("title")) for i in test])
-                prim = primaries(pb, pa, has_title, clf.thresholds, clf.primary_rule, clf.lead_shift, clf.event_gate)
+                prim = primaries(pb, pa, has_title, clf.thresholds, clf.primary_rule, clf.lead_shift, clf.event_gate,
+                                 clf.ranker)
                 gold = gold_columns(test)
                 f1, acc, rate = target_figures(prim, gold, noevent_mask(test))
                 out[g][name] = {"macro_f1_16": f1, "event_accuracy": acc, "noevent_rate": rate,
@@ -175,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
           f"primary rule {args.rule}, thresholds tuned on {args.tune_on}"
           f"{', headline Platt maps' if args.headline_platt else ''}, shift grid {args.shift_grid}, "
           f"objective {args.objective}{', event gate' if args.event_gate else ''}"
-          f"{'; classifier alone' if args.quick else ''}); 2.2 / 2.3")
+          f"{'; classifier alone' if args.quick else ''}); "
+          f"{'2.2' if args.against is None else 'rule ' + args.against} / this recipe")
     print("| target | " + " | ".join(f"{NAMES[g]} ({out[g]['2.2']['items']})" for g in HELD_OUT) + " | mean |")
     print("|---|" + "---|" * (len(HELD_OUT) + 1))
     for key, label in keys:
@@ -195,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         pb = calibrated(probe.platt, both[~keep])
         pa = calibrated(probe.platt if probe.platt_alone is None else probe.platt_alone, alone[~keep])
         prim.append(primaries(pb, pa, np.array([bool(i.get("title")) for i in test]), probe.thresholds, args.rule,
-                              probe.lead_shift, probe.event_gate))
+                              probe.lead_shift, probe.event_gate, probe.ranker))
         gold.append(gold_columns(test)), noev.append(noevent_mask(test))
     f1, acc, rate = target_figures(np.concatenate(prim), np.concatenate(gold), np.concatenate(noev))
     out["corpus_cv_classifier"] = {"macro_f1_16": f1, "event_accuracy": acc, "noevent_rate": rate}

@@ -1,18 +1,21 @@
-"""Compare threshold recipes of the event classifier by leaving one real-news set out, from the
-grouped out-of-fold scores alone (release 2.6).
+"""Compare threshold recipes and primary rules of the event classifier by leaving one real-news set
+out, from the grouped out-of-fold scores alone (releases 2.6 and 2.7).
 
 Reads the out-of-fold cache scripts/fold_events.py --merge (or scripts/loso_events.py) writes
-for the current training items. For each seen real-news set (blind v1..v6, dev + tune) held out
-in turn, each recipe's Platt maps, thresholds and options are chosen by
-train_events.calibrate_real on the out-of-fold scores of every other group, and the held-out
+for the current training items. For each seen real-news set (blind v1..v7, dev + tune) held out
+in turn, each recipe's Platt maps, thresholds and options (and with the rule "ranker", the
+primary ranker: release 2.7) are chosen by train_events.calibrate_real on the out-of-fold scores
+of every other group only, and the held-out
 set's own out-of-fold scores (from the fold model trained without it: the scores
 ``loso_events.py --quick`` computes again from the saved fold model) give its primary types
 through train_events.primaries: the classifier alone, no parse, so the company-only filter is
-not applied. Printed first: where 2.5's way misses the type of event items of each held-out set
-(no event coded, or another type; and whether the gold type passed its threshold at all).
+not applied. Printed first: where a recipe (``--misses``, default 2.6's "headline rank") misses
+the type of event items of each held-out set (no event coded, or another type; and whether the
+gold type passed its threshold at all). Printed last: release 2.7's keep rule, each recipe
+against "headline rank" (KEEP_RULE).
 
 Usage: nice -n 19 python scripts/threshold_events.py [--shared ../shared] [--C 2] [--real-weight 2]
-       [--recipes NAME ...] [--json FILE]
+       [--recipes NAME ...] [--misses NAME ...] [--json FILE]
 """
 from __future__ import annotations
 
@@ -46,9 +49,16 @@ RECIPES = {
     "c: gate (probability)": ("headline", "raise", "noevent", True),
     "c: gate (margin)": ("margin", "raise", "noevent", True),
     "c, objective sum: gate (probability)": ("headline", "raise", "sum", True),
-    # the passing types ranked by the headline's own probability (codebook §4)
+    # the passing types ranked by the headline's own probability (codebook §4; release 2.6)
     "headline rank": ("headline-rank", "raise", "sum", False),
+    # release 2.7 option: the passing types ranked by a learned ranker (train_events.fit_ranker)
+    "ranker": ("ranker", "raise", "sum", False),
 }
+# Release 2.7's keep rule, fixed before the runs (docs/eval-events.md, "Release 2.7 classifier"):
+# against BASELINE on the same data, the mean type accuracy over the held-out sets rises by at
+# least 0.005, and neither the mean no-event rate nor the mean macro-F1 falls by more than 0.003.
+BASELINE = "headline rank"
+KEEP_RULE = {"event_accuracy": 0.005, "noevent_rate": -0.003, "macro_f1_16": -0.003}
 KEYS = ("macro_f1_16", "event_accuracy", "noevent_rate", "primary_accuracy")
 
 
@@ -69,19 +79,19 @@ def held_out_primaries(items, both, alone, g, recipe) -> tuple[np.ndarray, TypeC
     has_title = np.array([bool(i.get("title")) for i in test])
     pb = calibrated(clf.platt, both[~keep])
     pa = calibrated(clf.platt if clf.platt_alone is None else clf.platt_alone, alone[~keep])
-    prim = primaries(pb, pa, has_title, clf.thresholds, rule, clf.lead_shift, clf.event_gate)
+    prim = primaries(pb, pa, has_title, clf.thresholds, rule, clf.lead_shift, clf.event_gate, clf.ranker)
     return prim, clf, np.maximum(pb, np.where(has_title[:, None], pa, 0.0))
 
 
-def misses(items, both, alone) -> dict:
-    """Type-accuracy misses of event items under 2.5's way, per held-out set."""
+def misses(items, both, alone, recipe: str = BASELINE) -> dict:
+    """Type-accuracy misses of event items under ``recipe``, per held-out set."""
     out = {}
-    print("Where 2.5's way misses the type of event items (held-out set, classifier alone):")
+    print(f"Where the recipe {recipe!r} misses the type of event items (held-out set, classifier alone):")
     print("| set | event items | right type | no event coded | other type | gold type passed its threshold, "
           "another ranked first |")
     print("|---|---|---|---|---|---|")
     for g in HELD_OUT:
-        prim, clf, best = held_out_primaries(items, both, alone, g, RECIPES["2.5"])
+        prim, clf, best = held_out_primaries(items, both, alone, g, RECIPES[recipe])
         gold = gold_columns([i for i in items if i["group"] == g])
         ev = gold >= 0
         none = int((ev & (prim == -1)).sum())
@@ -102,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT)
     parser.add_argument("--recipes", nargs="*", choices=tuple(RECIPES), default=list(RECIPES),
                         help="recipes to compare (default: all)")
+    parser.add_argument("--misses", nargs="*", choices=tuple(RECIPES), default=[BASELINE],
+                        help=f"recipes whose type misses are tabled first (default: {BASELINE})")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
     require(args.shared, BBC)
@@ -117,7 +129,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"threshold_events: {path} was written for other training items; rerun the folds", file=sys.stderr)
             return 1
         both, alone = f["both"], f["alone"]
-    out = {"misses": misses(items, both, alone), "recipes": {}}
+    out = {"misses": {}, "recipes": {}}
+    for name in args.misses:
+        out["misses"][name] = misses(items, both, alone, name)
+        print()
     for name in args.recipes:
         rows = {}
         for g in HELD_OUT:
@@ -144,9 +159,29 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|")
     for name, rows in out["recipes"].items():
         print(f"| {name} | " + " | ".join(f"{rows['mean'][k]:.3f}" for k in KEYS) + " |")
+    if BASELINE in out["recipes"]:
+        out["keep"] = keep_decisions(out["recipes"])
     if args.json:
         args.json.write_text(json.dumps(out, indent=1), encoding="utf-8")
     return 0
+
+
+def keep_decisions(recipes: dict) -> dict:
+    """Release 2.7's keep rule (KEEP_RULE) for every recipe against BASELINE, printed."""
+    base = recipes[BASELINE]["mean"]
+    out = {}
+    print(f"\nKeep rule (against {BASELINE!r}, means over the held-out sets): type accuracy "
+          f"+{KEEP_RULE['event_accuracy']:.3f} or more, no event and macro-F1 down {-KEEP_RULE['noevent_rate']:.3f} at most")
+    for name, rows in recipes.items():
+        if name == BASELINE:
+            continue
+        delta = {k: rows["mean"][k] - base[k] for k in KEEP_RULE}
+        keep = (delta["event_accuracy"] >= KEEP_RULE["event_accuracy"] - 1e-9
+                and all(delta[k] >= KEEP_RULE[k] - 1e-9 for k in ("noevent_rate", "macro_f1_16")))
+        out[name] = {"delta": delta, "keep": keep}
+        print(f"  {name}: type accuracy {delta['event_accuracy']:+.4f}, no event {delta['noevent_rate']:+.4f}, "
+              f"macro-F1 {delta['macro_f1_16']:+.4f}: {'keep' if keep else 'not kept'}")
+    return out
 
 
 _STARTS: dict[str, np.ndarray] = {}

@@ -22,10 +22,11 @@ business/markets items, computed on the coder's primary type (scripts/loso_event
 this with per-type tuning and with no shift). Release 2.6: the primary is the passing type the
 headline alone scores highest (rule "headline-rank"); a shift grid that may lower thresholds, a
 no-event-floor objective and an event gate are options, measured and not kept
-(scripts/threshold_events.py). Deterministic: sorted inputs, liblinear, no random state.
+(scripts/threshold_events.py). Release 2.7: a learned primary ranker (rule "ranker", fit_ranker)
+is an option, measured and not kept. Deterministic: sorted inputs, liblinear, no random state.
 
 Usage: nice -n 10 python scripts/train_events.py [--shared ../shared] [--out DIR] [--no-encoder]
-       [--real-weight W] [--rule headline|margin|headline-rank] [--oof-cache NPZ] [--shift-grid raise|both]
+       [--real-weight W] [--rule headline|margin|headline-rank|ranker] [--oof-cache NPZ] [--shift-grid raise|both]
        [--objective sum|noevent] [--event-gate]
 """
 from __future__ import annotations
@@ -44,12 +45,17 @@ from event_data import (BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, is_corpus, item_
 
 from pipelines.nlp.countries import country_table  # noqa: E402
 from pipelines.nlp.event_features import FeatureExtractor  # noqa: E402
-from pipelines.nlp.events import TypeClassifier  # noqa: E402
+from pipelines.nlp.events import TypeClassifier, ranker_features  # noqa: E402
 
 OUT = REPO / "pipelines" / "resources" / "events"
 TITLE_REPEAT = 2
 TITLE_SHARE = 0.6
 PRIMARY_RULE = "headline-rank"   # release 2.6 (docs/eval-events.md, "Release 2.6 classifier")
+RULES = ("headline", "margin", "headline-rank", "ranker")
+# Release 2.7 option, rule "ranker" (docs/eval-events.md, "Release 2.7 classifier"): the primary
+# ranker's inverse regularisation and the weight of real-news items in its fit (as the classifier's).
+RANKER_C = 1.0
+RANKER_REAL_WEIGHT = 2.0
 REAL_WEIGHT = 2.0   # release 2.4: real-news rows count twice (leave-one-set-out, docs/eval-events.md)
 HEADLINE_PLATT = False
 TUNE_ON = "shift"
@@ -240,17 +246,20 @@ def calibrated(platt_map: np.ndarray, dec: np.ndarray) -> np.ndarray:
 
 
 def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: np.ndarray,
-              rule: str = PRIMARY_RULE, lead_shift: float = 0.0, gate: float | None = None) -> np.ndarray:
+              rule: str = PRIMARY_RULE, lead_shift: float = 0.0, gate: float | None = None,
+              ranker: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """The coder's primary type (column, -1 for none) from calibrated probabilities; mirrors
     EventCoder.code. ``rule``: "headline" (the headline's best passing type, else headline +
     lead's, ranked by probability: release 2.2), "margin" (the same order, ranked by how far
     each probability clears its threshold) or "headline-rank" (release 2.6: every type passing
-    on the headline or on headline + lead, ranked by the headline's own probability). ``lead_shift`` raises the thresholds of headline +
+    on the headline or on headline + lead, ranked by the headline's own probability) or "ranker"
+    (release 2.7 option: the same passing types, ranked by the learned ``ranker``, fit_ranker;
+    TypeClassifier.rank_scores). ``lead_shift`` raises the thresholds of headline +
     lead for items with a headline (it only matters when the headline alone passes nothing).
     ``gate`` (release 2.6 option): the per-type thresholds no longer decide the primary; the
     headline's best-ranked type when its rank score (probability, or margin over the threshold)
     reaches ``gate``, else headline + lead's best-ranked type when it does, else none (with
-    "headline-rank", ranked by probability as "headline")."""
+    "headline-rank" and "ranker", ranked by probability as "headline")."""
     out = np.full(len(both), -1)
     if gate is not None:
         for probs in (both, np.where(has_title[:, None], alone, -1.0)):   # the headline's choice wins
@@ -258,12 +267,15 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
             best = score.argmax(axis=1)
             out = np.where(score[np.arange(len(score)), best] >= gate - 1e-12, best, out)
         return out
-    if rule == "headline-rank":
+    if rule in ("headline-rank", "ranker"):
         # Release 2.6 option: the types passing on the headline or on headline + lead, ranked by
-        # the headline's own probability (headline + lead's without a headline).
+        # the headline's own probability (headline + lead's without a headline); 2.7 option: by
+        # the learned ranker over both rows.
         on_title = has_title[:, None] & (alone >= thr)
         lead_thr = thr + np.where(has_title & ~on_title.any(axis=1), lead_shift, 0.0)[:, None]
         key = np.where(has_title[:, None], alone, both)
+        if rule == "ranker":
+            key = ranker_features(both, key) @ ranker[0].T + ranker[1]
         score = np.where(on_title | (both >= lead_thr), key, -np.inf)
         best = score.argmax(axis=1)
         return np.where(np.isfinite(score[np.arange(len(score)), best]), best, -1)
@@ -293,14 +305,14 @@ def target_figures(primary: np.ndarray, gold: np.ndarray, noevent: np.ndarray) -
 
 def tune_thresholds(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
                     noevent: np.ndarray, start: np.ndarray, rule: str = PRIMARY_RULE,
-                    grid=np.arange(0.2, 0.96, 0.05), passes: int = 2) -> np.ndarray:
+                    grid=np.arange(0.2, 0.96, 0.05), passes: int = 2, ranker=None) -> np.ndarray:
     """Per-type thresholds that maximise macro-F1 + event-item accuracy + no-event rate (the three
     type targets, equally weighted) of the coder's primary type on the given items: coordinate
     ascent from ``start``, types in order, ``passes`` rounds."""
     thr = start.copy()
 
     def score(t):
-        return sum(target_figures(primaries(both, alone, has_title, t, rule), gold, noevent))
+        return sum(target_figures(primaries(both, alone, has_title, t, rule, ranker=ranker), gold, noevent))
 
     best = score(thr)
     for _ in range(passes):
@@ -328,24 +340,26 @@ def objective_value(figures: tuple[float, float, float], objective: str = OBJECT
 
 def shift_thresholds(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
                      noevent: np.ndarray, start: np.ndarray, rule: str = PRIMARY_RULE,
-                     grid=SHIFT_GRIDS["raise"], objective: str = "sum") -> np.ndarray:
+                     grid=SHIFT_GRIDS["raise"], objective: str = "sum", ranker=None) -> np.ndarray:
     """``start`` moved by the one shift (the same for every type) that maximises the objective
     (objective_value) of the type targets on the given items: one parameter for real news's larger
     share of no-event items, where per-type tuning would fit noise. Ties go to the smallest shift."""
     def score(shift):
         thr = np.clip(start + shift, 0.01, 0.99)
-        return objective_value(target_figures(primaries(both, alone, has_title, thr, rule), gold, noevent), objective)
+        return objective_value(target_figures(primaries(both, alone, has_title, thr, rule, ranker=ranker), gold, noevent),
+                               objective)
 
     best = max(grid, key=lambda m: (score(m), -abs(m), -m))
     return np.clip(start + round(float(best), 3), 0.01, 0.99)
 
 
 def gate_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray, noevent: np.ndarray,
-             thr: np.ndarray, rule: str = PRIMARY_RULE, objective: str = "noevent") -> float:
+             thr: np.ndarray, rule: str = PRIMARY_RULE, objective: str = "noevent", ranker=None) -> float:
     """The event gate (primaries' ``gate``) that maximises the objective on the given items; ties
     go to the higher gate (fewer events)."""
     def score(gate):
-        return objective_value(target_figures(primaries(both, alone, has_title, thr, rule, gate=gate), gold, noevent),
+        return objective_value(target_figures(primaries(both, alone, has_title, thr, rule, gate=gate, ranker=ranker),
+                                              gold, noevent),
                                objective)
 
     return round(float(max(GATE_GRIDS.get(rule, GATE_GRIDS["headline"]), key=lambda g: (score(g), g))), 3)
@@ -353,13 +367,35 @@ def gate_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: n
 
 def lead_shift_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
                    noevent: np.ndarray, thr: np.ndarray, rule: str = PRIMARY_RULE,
-                   grid=np.arange(0.0, 0.301, 0.025)) -> float:
+                   grid=np.arange(0.0, 0.301, 0.025), ranker=None) -> float:
     """The shift of headline + lead thresholds for items whose headline alone passes no type
     (release 2.4) that maximises macro-F1 + event-item accuracy + no-event rate on the given items."""
     def score(shift):
-        return sum(target_figures(primaries(both, alone, has_title, thr, rule, shift), gold, noevent))
+        return sum(target_figures(primaries(both, alone, has_title, thr, rule, shift, ranker=ranker), gold, noevent))
 
     return round(float(max(grid, key=lambda m: (round(score(m), 9), -m))), 3)
+
+
+def fit_ranker(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
+               weight: np.ndarray | None = None, C: float = RANKER_C) -> tuple[np.ndarray, np.ndarray]:
+    """The primary ranker of rule "ranker" (release 2.7 option): a multinomial logistic
+    regression from ranker_features of the calibrated probabilities (headline + lead; the headline
+    alone, headline + lead's again without a headline) to the gold primary type, fitted on the
+    event-bearing rows (``gold`` >= 0). Returns (coefficients n_types x 2 n_types, intercepts);
+    a type no row has gets coefficients 0 and intercept -30 (never ranked above a seen type)."""
+    from sklearn.linear_model import LogisticRegression
+
+    ev = gold >= 0
+    x = ranker_features(both[ev], np.where(has_title[:, None], alone, both)[ev])
+    model = LogisticRegression(C=C, solver="lbfgs", max_iter=2000)
+    model.fit(x, gold[ev], sample_weight=None if weight is None else weight[ev])
+    k = both.shape[1]
+    coef, intercept = np.zeros((k, x.shape[1])), np.full(k, -30.0)
+    if len(model.classes_) == 2:   # scikit-learn gives one row, the second class's log-odds against the first
+        coef[model.classes_[1]], intercept[model.classes_] = model.coef_[0], (0.0, model.intercept_[0])
+    else:
+        coef[model.classes_], intercept[model.classes_] = model.coef_, model.intercept_
+    return coef, intercept
 
 
 def gold_columns(items: list[dict]) -> np.ndarray:
@@ -388,9 +424,13 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
     Release 2.6 options: ``shift_grid`` "raise" (the shift only raises thresholds) or "both" (it
     may lower them); ``objective`` "sum" or "noevent" (objective_value); ``event_gate``: after the
     thresholds, one gate on the primary's rank score decides whether there is an event at all
-    (primaries' ``gate``), chosen with ``objective`` on the real-news items."""
+    (primaries' ``gate``), chosen with ``objective`` on the real-news items.
+
+    Release 2.7 option, ``rule`` "ranker": after the Platt maps, the primary ranker (fit_ranker)
+    is fitted on every event-bearing item's calibrated out-of-fold probabilities (real-news items
+    weigh RANKER_REAL_WEIGHT); the thresholds are then chosen with it."""
     y = label_matrix(items)
-    clf.lead_shift, clf.platt_alone, clf.event_gate = 0.0, None, None
+    clf.lead_shift, clf.platt_alone, clf.event_gate, clf.ranker = 0.0, None, None, None
     if tune_on == "writers":   # release 2.2's calibration: the corpus writers' scores only
         corpus = np.array([is_corpus(i) for i in items])
         return calibrate(clf, both[corpus], y[corpus])
@@ -402,20 +442,23 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
     start = thresholds(pb, y)
     real = np.array([tune_on == "all" or not is_corpus(i) for i in items])
     gold = gold_columns(items)
+    if rule == "ranker":
+        clf.ranker = fit_ranker(pb, pa, has_title, gold,
+                                np.array([1.0 if is_corpus(i) else RANKER_REAL_WEIGHT for i in items]))
     if tune_on == "f1":
         clf.thresholds = start
     elif tune_on in ("shift", "lead"):
         clf.thresholds = shift_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
-                                          start, rule, SHIFT_GRIDS[shift_grid], objective)
+                                          start, rule, SHIFT_GRIDS[shift_grid], objective, clf.ranker)
         if tune_on == "lead":   # release 2.4 option: a second shift for items whose headline passes nothing
             clf.lead_shift = lead_shift_for(pb[real], pa[real], has_title[real], gold[real],
-                                            noevent_mask(items)[real], clf.thresholds, rule)
+                                            noevent_mask(items)[real], clf.thresholds, rule, ranker=clf.ranker)
     else:
         clf.thresholds = tune_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
-                                         start, rule)
+                                         start, rule, ranker=clf.ranker)
     if event_gate and tune_on != "writers":
         clf.event_gate = gate_for(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
-                                  clf.thresholds, rule, objective)
+                                  clf.thresholds, rule, objective, clf.ranker)
     clf.primary_rule = rule
     return clf
 
@@ -461,7 +504,9 @@ def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:
         np.savez(f, coef=clf.coef.astype(np.float32), intercept=clf.intercept.astype(np.float32),
                  idf=clf.idf.astype(np.float32), platt=clf.platt.astype(np.float32),
                  thresholds=clf.thresholds.astype(np.float32),
-                 **({} if clf.platt_alone is None else {"platt_alone": clf.platt_alone.astype(np.float32)}))
+                 **({} if clf.platt_alone is None else {"platt_alone": clf.platt_alone.astype(np.float32)}),
+                 **({} if clf.ranker is None else {"ranker_coef": clf.ranker[0].astype(np.float32),
+                                                   "ranker_intercept": clf.ranker[1].astype(np.float32)}))
     meta = {"types": list(clf.types), "encoder": "wordllama-0.4.0.post1/l2_supercat_256" if clf.encoder else None,
             "title_repeat": clf.title_repeat, "title_share": clf.title_share, "embed_scale": clf.embed_scale,
             "primary_rule": clf.primary_rule, "lead_shift": clf.lead_shift,
@@ -493,8 +538,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embed-scale", type=float, default=1.0, help="weight of the sentence vector block")
     parser.add_argument("--no-encoder", action="store_true", help="TF-IDF features only")
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
-    parser.add_argument("--rule", choices=("headline", "margin", "headline-rank"), default=PRIMARY_RULE,
-                        help="how passing types are ranked for the primary (pipelines.nlp.events.TypeClassifier)")
+    parser.add_argument("--rule", choices=RULES, default=PRIMARY_RULE,
+                        help="how passing types are ranked for the primary (pipelines.nlp.events.TypeClassifier; "
+                             "ranker: a learned ranker, release 2.7 option)")
     parser.add_argument("--oof-cache", type=Path, metavar="NPZ",
                         help="reuse the grouped out-of-fold scores scripts/loso_events.py wrote for the same "
                              "items and settings (out/loso_events/<settings>/oof.npz) instead of refitting the folds")

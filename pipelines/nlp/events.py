@@ -8,7 +8,8 @@ compared with its own threshold (both chosen by cross-validation grouped by writ
 real-news set, the thresholds for the type targets on real news, ``scripts/train_events.py``).
 The types that pass form the article's type set; the passing type the headline alone scores
 highest (release 2.6; before, the headline's best passing type, else the best of headline +
-lead) is its ``primary_event_type`` (None when no type passes). Every type of the set is anchored to the
+lead), or with the rule "ranker" (release 2.7 option) the passing type a learned ranker over
+both rows of probabilities puts first, is its ``primary_event_type`` (None when no type passes). Every type of the set is anchored to the
 sentence (headline or body) that scores highest for it; other body sentences are coded when
 their own best type passes its threshold. Actors come from the parse
 (:mod:`pipelines.nlp.actors`), location from the place the verb is anchored to ("in
@@ -31,7 +32,7 @@ from pipelines.nlp.countries import country_for, country_table
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.6"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.7"
 
 NONE_CLASS = "NONE"
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
@@ -120,7 +121,7 @@ class TypeClassifier:
     def __init__(self, types, vocabulary, idf, coef, intercept, platt, thresholds, extractor, encoder,
                  title_repeat: int = 2, title_share: float = 0.6, embed_scale: float = 1.0,
                  primary_rule: str = "headline", lead_shift: float = 0.0, platt_alone=None,
-                 event_gate: float | None = None):
+                 event_gate: float | None = None, ranker: tuple[np.ndarray, np.ndarray] | None = None):
         self.types = list(types)
         self.vocabulary = vocabulary
         self.idf = idf
@@ -149,6 +150,20 @@ class TypeClassifier:
         # the headline's best-ranked type when it reaches the gate, else headline + lead's.
         # None: the primary is the best passing type (releases 2.2-2.5).
         self.event_gate = event_gate
+        # Release 2.7 option, rule "ranker": (coefficients n_types x 2 n_types, intercepts n_types)
+        # of a multinomial logistic regression that ranks the passing types from the
+        # probabilities of headline + lead and of the headline alone (ranker_features), fitted on
+        # the out-of-fold probabilities of event-bearing items with their gold primary type.
+        self.ranker = ranker
+
+    def rank_scores(self, both: np.ndarray, alone: np.ndarray) -> np.ndarray:
+        """Rows of the score each type is ranked by for the primary (rules "headline-rank" and
+        "ranker"): ``both`` and ``alone`` are calibrated probabilities of headline + lead and of
+        the headline alone (headline + lead's again for an item without a headline)."""
+        if self.primary_rule != "ranker":
+            return alone
+        coef, intercept = self.ranker
+        return ranker_features(both, alone) @ coef.T + intercept
 
     def primary_column(self, pairs: np.ndarray, passed: list[int]) -> int | None:
         """The primary type's column from the rows (headline + lead[, headline alone]) of
@@ -258,8 +273,9 @@ class EventCoder:
         passed = [j for j in np.argsort(-rank(pairs[-1]), kind="stable") if pairs[-1][j] >= clf.thresholds[j]]
         lead_thresholds = clf.thresholds + (clf.lead_shift if title and not passed else 0.0)
         passed += [j for j in np.argsort(-rank(pairs[0]), kind="stable") if pairs[0][j] >= lead_thresholds[j]]
-        if clf.primary_rule == "headline-rank":   # release 2.6 option: the headline's own ranking decides
-            passed = sorted(dict.fromkeys(passed), key=lambda j: -pairs[-1][j])
+        if clf.primary_rule in ("headline-rank", "ranker"):   # 2.6: the headline's own ranking decides; 2.7: a learned one
+            key = clf.rank_scores(pairs[:1], pairs[-1:])[0]
+            passed = sorted(dict.fromkeys(passed), key=lambda j: -key[j])
         top = clf.primary_column(pairs, list(dict.fromkeys(passed)))
         if top is None:
             return [], None
@@ -453,6 +469,16 @@ class EventCoder:
         }
 
 
+def ranker_features(both: np.ndarray, alone: np.ndarray) -> np.ndarray:
+    """The primary ranker's inputs (rows of items): the log-odds of each type's calibrated
+    probability on headline + lead, then on the headline alone."""
+    def logit(p):
+        p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+        return np.log(p / (1 - p))
+
+    return np.hstack([logit(both), logit(alone)])
+
+
 def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> TypeClassifier:
     """The TypeClassifier stored in ``base`` (classifier.npz + classifier.json)."""
     meta = json.loads((base / "classifier.json").read_text(encoding="utf-8"))
@@ -460,6 +486,11 @@ def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> Ty
         coef, intercept, idf = arrays["coef"], arrays["intercept"], arrays["idf"]
         platt, thresholds = arrays["platt"], arrays["thresholds"]
         platt_alone = arrays["platt_alone"].astype(np.float64) if "platt_alone" in arrays.files else None
+        ranker = ((arrays["ranker_coef"].astype(np.float64), arrays["ranker_intercept"].astype(np.float64))
+                  if "ranker_coef" in arrays.files else None)
+    if meta.get("primary_rule") == "ranker" and ranker is None:
+        raise ValueError(f"{base / 'classifier.json'} names the primary rule 'ranker' but "
+                         f"{base / 'classifier.npz'} holds no ranker (ranker_coef, ranker_intercept)")
     if meta.get("encoder") and encoder is None:
         from pipelines.nlp.encoder import StaticEncoder
         encoder = StaticEncoder.load()
@@ -469,7 +500,8 @@ def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> Ty
                           title_repeat=int(meta["title_repeat"]), title_share=float(meta["title_share"]),
                           embed_scale=float(meta["embed_scale"]), primary_rule=meta.get("primary_rule", "headline"),
                           lead_shift=float(meta.get("lead_shift", 0.0)), platt_alone=platt_alone,
-                          event_gate=None if meta.get("event_gate") is None else float(meta["event_gate"]))
+                          event_gate=None if meta.get("event_gate") is None else float(meta["event_gate"]),
+                          ranker=ranker)
 
 
 def entities_from_docs(title_doc, body_doc) -> list[dict]:

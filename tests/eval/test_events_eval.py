@@ -194,6 +194,57 @@ def test_primary_rules_put_the_headline_first_then_rank_by_probability_or_margin
     assert primaries(both, alone, has_title, thr, "headline-rank").tolist() == [1, 1, 0, -1]
 
 
+def test_a_learned_ranker_picks_the_gold_type_the_headline_ranks_second():
+    import numpy as np
+    from train_events import fit_ranker, primaries, target_figures
+
+    # Types 0 and 1 pass on every event item and the headline always scores type 0 higher; the
+    # gold type is the one headline + lead scores higher. "headline-rank" gets half right; the
+    # ranker (release 2.7), fitted on these items, gets them all. Items where nothing passes stay
+    # "no event" under both rules: the ranker only orders the passing types.
+    thr = np.full(len(EVENT_TYPES), 0.5)
+    alone = np.array([_row(0.8, 0.6)] * 40 + [_row(0.2, 0.1)] * 10)
+    both = np.array([_row(0.55, 0.9)] * 20 + [_row(0.9, 0.55)] * 20 + [_row(0.3, 0.2)] * 10)
+    has_title = np.ones(50, dtype=bool)
+    gold = np.array([1] * 20 + [0] * 20 + [-1] * 10)
+    sport = np.array([False] * 40 + [True] * 10)
+    ranker = fit_ranker(both, alone, has_title, gold)
+    assert ranker[0].shape == (len(EVENT_TYPES), 2 * len(EVENT_TYPES)) and (ranker[1][2:] == -30.0).all()
+    old = primaries(both, alone, has_title, thr, "headline-rank")
+    new = primaries(both, alone, has_title, thr, "ranker", ranker=ranker)
+    assert old.tolist() == [0] * 40 + [-1] * 10
+    assert new.tolist() == gold.tolist()
+    assert target_figures(new, gold, sport)[1:] == (1.0, 1.0) and target_figures(old, gold, sport)[1] == 0.5
+
+
+def test_the_ranker_is_stored_only_when_set_and_older_models_load_unchanged(tmp_path):
+    import numpy as np
+    from train_events import save
+
+    from pipelines.nlp.event_features import FeatureExtractor
+    from pipelines.nlp.events import TypeClassifier, load_classifier
+
+    k = len(EVENT_TYPES)
+    clf = TypeClassifier(EVENT_TYPES, {"talks": 0}, np.ones(1), np.ones((1, k)), np.zeros(k),
+                         np.tile([1.0, 0.0], (k, 1)), np.full(k, 0.5), None, None, primary_rule="headline-rank")
+    extractor = FeatureExtractor({}, {}, {})
+    save(clf, tmp_path / "old")
+    with np.load(tmp_path / "old" / "classifier.npz") as arrays:
+        assert "ranker_coef" not in arrays.files
+    old = load_classifier(tmp_path / "old", extractor)
+    assert old.primary_rule == "headline-rank" and old.ranker is None
+    coef = np.arange(k * 2 * k, dtype=float).reshape(k, 2 * k) / 100
+    clf.primary_rule, clf.ranker = "ranker", (coef, np.linspace(-1, 1, k))
+    save(clf, tmp_path / "new")
+    new = load_classifier(tmp_path / "new", extractor)
+    assert new.primary_rule == "ranker"
+    assert np.allclose(new.ranker[0], coef, atol=1e-6) and np.allclose(new.ranker[1], np.linspace(-1, 1, k), atol=1e-6)
+    # A model that names the ranker but lost its weights is refused, not ranked by accident.
+    (tmp_path / "new" / "classifier.npz").write_bytes((tmp_path / "old" / "classifier.npz").read_bytes())
+    with pytest.raises(ValueError, match="holds no ranker"):
+        load_classifier(tmp_path / "new", extractor)
+
+
 def test_an_event_gate_decides_event_or_none_and_the_best_ranked_type_is_the_primary():
     import numpy as np
     from train_events import primaries
@@ -277,16 +328,21 @@ def test_coder_primary_follows_the_classifiers_rule():
     clf = coder.classifier
     stories = [(a["title"], a["body"]) for a in articles()][:8]
     coded = []
+    # A ranker of fixed weights (release 2.7 rule "ranker"): any weights must give the same choice.
+    k = len(clf.types)
+    ranker = (np.random.default_rng(7).normal(size=(k, 2 * k)), np.zeros(k))
     for rule, shift, gate in (("headline", 0.0, None), ("margin", 0.0, None), ("headline", 0.15, None),
                               ("headline", 0.0, 0.3), ("margin", 0.0, -0.05), ("headline-rank", 0.0, None),
-                              ("headline-rank", 0.15, None), ("headline-rank", 0.0, 0.3)):
+                              ("headline-rank", 0.15, None), ("headline-rank", 0.0, 0.3), ("ranker", 0.0, None),
+                              ("ranker", 0.15, None)):
         clf.primary_rule, clf.lead_shift, clf.event_gate = rule, shift, gate
+        clf.ranker = ranker if rule == "ranker" else None
         for title, body in stories:
             _, primary = coder.code(nlp(title), nlp(body), [], None)
             sents = [s.text.strip() for s in nlp(body).sents if sum(1 for t in s if t.is_alpha) >= 4]
             lead = " ".join(sents)[:600]
             pb, pa = clf.predict_proba([title], [lead]), clf.predict_proba([title], [""])
-            expected = primaries(pb, pa, np.array([True]), clf.thresholds, rule, shift, gate)[0]
+            expected = primaries(pb, pa, np.array([True]), clf.thresholds, rule, shift, gate, clf.ranker)[0]
             assert primary == (clf.types[expected] if expected >= 0 else None), (rule, title)
             coded.append(primary)
     assert any(coded)
