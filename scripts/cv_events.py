@@ -11,9 +11,9 @@ sport/entertainment/business/markets items, gold actors found and country accura
 found, per-type ECE and AUC of the calibrated out-of-fold probabilities (corpus), and each
 real-news set scored by the model trained without it (seen data: not blind figures).
 
-``--blind FILE ...`` (default: data/eval/events_blind8.jsonl, the blind set of release 2.7) are
+``--blind FILE ...`` (default: data/eval/events_blind9.jsonl, the blind set of release 2.8) are
 scored by the shipped model when they exist and match the hash committed beside them
-(``events_blind8.sha256``); otherwise a line says each was skipped and why.
+(``events_blind9.sha256``); otherwise a line says each was skipped and why.
 
 Usage: nice -n 10 python scripts/cv_events.py [--shared ../shared] [--no-encoder] [--json FILE]
 """
@@ -38,7 +38,7 @@ NOEVENT_CATEGORIES = ("sport", "entertainment", "business", "markets")
 # The blind set of the release being measured. Blind sets v1-v7 (releases 2.0-2.6) are training
 # data since releases 2.3 (v1-v3), 2.4 (v4), 2.5 (v5), 2.6 (v6) and 2.7 (v7) and are scored as
 # held-out groups of the CV, never as blind.
-BLIND = (REPO / "data" / "eval" / "events_blind8.jsonl",)
+BLIND = (REPO / "data" / "eval" / "events_blind9.jsonl",)
 
 
 def auc(score: np.ndarray, y: np.ndarray) -> float:
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
     parser.add_argument("--no-encoder", action="store_true")
     parser.add_argument("--blind", type=Path, nargs="*", default=list(BLIND),
-                        help="blind sets to score with the shipped model (default: data/eval/events_blind8.jsonl)")
+                        help="blind sets to score with the shipped model (default: data/eval/events_blind9.jsonl)")
     parser.add_argument("--skip-cv", action="store_true", help="only the blind test")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
