@@ -111,6 +111,7 @@ class CoderConfig:
     introduced_country: bool = False  # 2.8, being measured: a person without a country takes the nationality or place word that introduces them elsewhere in the article ("Ukrainian President Volodymyr Zelensky"), before the article's most named country
     surname_dated: bool = False  # 2.8, being measured: a person named by one word only (no full name in the article) takes the one country of the dictionary's people of that surname in a role covering the article's day
     surname_country: bool = False  # 2.8, being measured: as surname_dated, over the surname's people at any date (one country among them, else nothing)
+    unnamed_default: bool = False  # 2.8, being measured: an actor with no entity and no country after every other step (no agent word, no place: "three people", "depositors") takes the article's most named country
     surname_link: bool = False   # 2.8, being measured: a capitalised word of an actor's phrase that ends the full name of one person of the article stands for that person in the 2.8 person rules ("Carney" tagged ORG in a headline)
     headline_any: bool = True    # the headline is coded for the primary type when a body sentence anchors it, even when the headline alone does not pass it; its actors' countries from the body (2.7)
 
@@ -454,6 +455,12 @@ class EventCoder:
             # Unnamed groups ("thousands", "residents") acting somewhere belong to that place.
             if actor and actor["country"] is None and actor["entity_id"] is None and location_country:
                 actor["country"] = location_country
+        if cfg.unnamed_default:
+            for actor in (source, target):
+                # Unnamed people with no place of their own ("three people", "depositors") are
+                # of the article's most named country, as agents without a country word are.
+                if actor and actor["country"] is None and actor["entity_id"] is None:
+                    actor["country"] = context.default_country
         code = verb_hit[1] if verb_hit and verb_hit[0] == etype else None
         # Cue words are more specific than the verb ("protested ... on strike" is a strike).
         mode = _mode_from_cues(etype, sent) or (verb_hit[2] if code else None)
