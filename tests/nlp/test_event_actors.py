@@ -270,3 +270,24 @@ def test_a_dictionary_person_in_office_keeps_their_own_country():
     in_office, before = (ArticleContext(published_at=datetime(y, 6, 1), entities=[]) for y in (2020, 2010))
     assert actors._own_country([modi], in_office) == "IND"
     assert actors._own_country([modi], before) is None   # no role of his covers 2010
+
+
+def test_unnamed_people_without_a_place_take_the_articles_country(nlp, coder):
+    from dataclasses import replace
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    t, b, ents = _article(nlp, "Bank raid in Peru", "Angry depositors stormed a bank branch on Monday. "
+                          "Peru's banking regulator condemned the raid.", day)
+    sent = next(b.sents)
+    verb = _token(b, "stormed")
+    found = {}
+    for rule in (True, False):
+        one = EventCoder(coder.classifier, coder.verbs, coder.strong_verbs, coder.actors,
+                         replace(coder.config, unnamed_default=rule))
+        context = one.actors.new_context(ents, day, (("title", t), ("body", b)))
+        event = one._event("PROTEST", 0.9, "body", sent, verb, None, [e for e in ents if e["field"] == "body"],
+                           context, day)
+        found[rule] = event["source_actor"]
+    assert found[True]["text"] == "Angry depositors" and found[True]["country"] == "PER"
+    assert found[False]["country"] is None
