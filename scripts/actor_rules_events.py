@@ -49,7 +49,7 @@ TRIED = ("glued_conj", "topic_noun", "glued_infinitive")
 # rules, so it is measured on top of the kept ones.
 RULES_28 = ("own_country", "introduced_country", "surname_dated", "surname_country", "surname_link",
             "unnamed_default")
-KEPT_28: tuple[str, ...] = ("introduced_country", "surname_link", "unnamed_default")
+KEPT_28: tuple[str, ...] = ("introduced_country", "unnamed_default")
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
 
 

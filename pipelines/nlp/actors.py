@@ -5,7 +5,9 @@ object or the object of ``with``/``to``/``against``/... . An actor's phrase is t
 left modifiers plus an ``of`` complement ("North Korean leader Kim Jong Un", "the leader of
 North Korea"). Its country comes from the entity resolver when it knows one, else from
 nationality and place words in the phrase, else from the Phoenix actor dictionary (date-ranged
-roles); its sector from agent words ("leader", "police", "rebels") or the actor dictionary.
+roles); a person without one takes the nationality or place word that introduces them elsewhere
+in the article (release 2.8); its
+sector from agent words ("leader", "police", "rebels") or the actor dictionary.
 """
 from __future__ import annotations
 
