@@ -5,14 +5,16 @@ object or the object of ``with``/``to``/``against``/... . An actor's phrase is t
 left modifiers plus an ``of`` complement ("North Korean leader Kim Jong Un", "the leader of
 North Korea"). Its country comes from the entity resolver when it knows one, else from
 nationality and place words in the phrase, else from the Phoenix actor dictionary (date-ranged
-roles); its sector from agent words ("leader", "police", "rebels") or the actor dictionary.
+roles); a person without one takes the nationality or place word that introduces them elsewhere
+in the article (release 2.8); its
+sector from agent words ("leader", "police", "rebels") or the actor dictionary.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pipelines.nlp.countries import country_for
+from pipelines.nlp.countries import country_for, normalize_name
 from pipelines.nlp.dates import resolve_date
 from pipelines.nlp.geo import PLACE_LABELS
 
@@ -56,6 +58,9 @@ class ArticleContext:
     last_person: dict | None = None
     known: dict[str, tuple] = field(default_factory=dict)   # entity_id -> (country, sector)
     default_country: str | None = None
+    # entity_id of a person -> the country word that introduces them somewhere in the article
+    # ("Ukrainian President Volodymyr Zelensky", "India's foreign minister S. Jaishankar"; 2.8)
+    introduced: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         # The country the article's entities name most (the first named on a tie): "MPs" in a
@@ -706,6 +711,12 @@ def international_body(name: str) -> bool:
     return len(words) >= 2 and words[0] in INTERNATIONAL_FIRST and words[-1] in INSTITUTION_LAST
 
 
+def _name_key(name: str) -> str:
+    """A person's name as the actor dictionary keys it: lower case, no possessive, hyphens as spaces."""
+    name = name.replace("’s", "").replace("'s", "")
+    return " ".join(name.lower().replace("-", " ").split())
+
+
 def _strip_det(text: str) -> str:
     return text[4:] if text.lower().startswith("the ") else text
 
@@ -721,12 +732,67 @@ class ActorResolver:
         self.tables = tables
         self.wide_datelines = wide_datelines   # datelines with a comma ("ROSEAU, Dominica -") name no actor
         self.pronoun_names = pronoun_names     # a capitalised "pronoun" that is none is a name (``misread_name``)
+        # Release 2.8 switches (``CoderConfig`` fields of the same names, copied by ``configure``).
+        self.own_country = False
+        self.introduced_country = False
+        self.surname_dated = False
+        self.surname_country = False
+        self.surname_link = False
+        self._surnames: dict[str, list[str]] | None = None
         self._max_agent_words = max((k.count(" ") + 1 for k in tables.agents), default=1)
         self._codes = set(tables.countries.values()) | {"IGO", "NGO", "MNC"}
 
-    def new_context(self, entities: list[dict], published_at: datetime | None) -> ArticleContext:
-        """Fresh per-article state."""
-        return ArticleContext(published_at=published_at, entities=entities)
+    def configure(self, config) -> None:
+        """Take the resolver's switches from a ``CoderConfig``."""
+        for name in ("wide_datelines", "pronoun_names", "own_country", "introduced_country",
+                     "surname_dated", "surname_country", "surname_link"):
+            setattr(self, name, getattr(config, name))
+
+    def _person_rules(self) -> bool:
+        return self.own_country or self.introduced_country or self.surname_dated or self.surname_country
+
+    def new_context(self, entities: list[dict], published_at: datetime | None, docs=()) -> ArticleContext:
+        """Fresh per-article state; ``docs`` (field, parsed doc) let ``introduced_country`` read
+        how the article introduces its people."""
+        context = ArticleContext(published_at=published_at, entities=entities)
+        if self.introduced_country:
+            context.introduced = self._introductions(entities, docs)
+        return context
+
+    def _introductions(self, entities: list[dict], docs) -> dict[str, str]:
+        """entity_id of each person -> the country of the nationality or place word in the noun
+        phrase that names them ("[Kazakh] President Kassym-Jomart Tokayev", "[India]'s foreign
+        minister S. Jaishankar"): the body first, then the headline; the first such phrase wins."""
+        out: dict[str, str] = {}
+        for field_name, doc in sorted(docs, key=lambda fd: fd[0] != "body"):
+            if doc is None:
+                continue
+            mine = [e for e in entities if e.get("field") == field_name]
+            for ent in mine:
+                if ent.get("label") != "PERSON" or not ent.get("entity_id") or ent["entity_id"] in out:
+                    continue
+                span = doc.char_span(ent["start_char"], ent["end_char"], alignment_mode="expand")
+                if span is None:
+                    continue
+                head = span.root
+                while head.dep_ in ("appos", "compound", "flat") and head.head.pos_ in ("NOUN", "PROPN") \
+                        and head.head.i != head.i:
+                    head = head.head   # "Zelensky" in "President Zelensky": the title's phrase
+                phrase = noun_phrase(head)
+                words = [t for t in phrase if t.i < span.start]
+                if head.i < span.start:
+                    words = [t for t in doc[phrase.start:span.start]]
+                for tok in words:
+                    # The nationality word itself, whatever the tagger called it ("his
+                    # [Azerbaijani] counterpart" is often tagged PERSON).
+                    found = next((e.get("country") for e in mine if e["start_char"] <= tok.idx < e["end_char"]
+                                  and e.get("label") in ("NORP", "GPE") and e.get("country") in self._codes), None)
+                    if found is None and tok.is_alpha and tok.text[:1].isupper():
+                        found = self.tables.countries.get(normalize_name(tok.text))
+                    if found and found not in ("IGO", "NGO", "MNC"):
+                        out[ent["entity_id"]] = found
+                        break
+        return out
 
     def is_actor(self, tok) -> bool:
         """Whether a noun names an actor: an actor entity, an agent word ("police",
@@ -756,7 +822,12 @@ class ActorResolver:
                       and span.sent.start_char <= e["start_char"] and e["end_char"] <= span.start_char]
             person = before[-1] if before else context.last_person
             if span[0].lower_ in MALE_FEMALE and person is not None:
-                country = person.get("country") or self._dictionary_actor(person, context)[0]
+                country = (self.own_country and self._own_country([person], context)) or person.get("country") \
+                    or self._dictionary_actor(person, context)[0]
+                if country is None and self.introduced_country:
+                    country = context.introduced.get(person.get("entity_id"))
+                if country is None and (self.surname_dated or self.surname_country):
+                    country = self._surname_country([person], context)
                 sector = self._dictionary_actor(person, context)[1]
                 return {"text": person["text"], "entity_id": person.get("entity_id"), "country": country,
                         "sector": sector}
@@ -766,6 +837,10 @@ class ActorResolver:
         dict_country, dict_sector = self._dictionary_actor(head, context) if head else (None, None)
         if dict_country is None:
             dict_country, dict_sector = self._dictionary_name(_strip_det(span.text), context)
+        persons = self._persons(span, inside, context) if self._person_rules() else []
+        # Only the person the phrase is about: "Putin's envoy" is no Russian by Putin's role.
+        own = self._own_country([p for p in persons if p["start_char"] <= span.root.idx < p["end_char"]], context) \
+            if self.own_country else None
         if dict_country is None and head is not None and head.get("label") == "ORG" and \
                 international_body(head.get("canonical") or head["text"]):
             dict_country = "IGO"
@@ -774,13 +849,19 @@ class ActorResolver:
             country = None  # not an ISO-3 / IGO-style code: let the dictionaries decide
         if dict_country in ("IGO", "NGO", "MNC"):
             country = dict_country
-        country = country or dict_country or self._country_in_phrase(span, inside) or self._mistagged_place(inside)
+        country = own or country or dict_country or self._country_in_phrase(span, inside) \
+            or self._mistagged_place(inside)
         sector = dict_sector if head is not None and head.get("label") == "ORG" and dict_sector else None
         sector = sector or self._sector_in_phrase(span) or dict_sector
         entity_id = head.get("entity_id") if head else None
         if entity_id and entity_id in context.known:
             known_country, known_sector = context.known[entity_id]
             country, sector = country or known_country, sector or known_sector
+        if country is None and self.introduced_country:
+            country = next((context.introduced[e["entity_id"]] for e in persons
+                            if e.get("entity_id") in context.introduced), None)
+        if country is None and (self.surname_dated or self.surname_country):
+            country = self._surname_country(persons, context)
         if country is None and (sector or (head and head.get("label") in ("ORG", "PERSON"))):
             country = context.default_country
         if entity_id and (country or sector):
@@ -848,6 +929,84 @@ class ActorResolver:
                     if hit:
                         return hit
         return None
+
+    def _persons(self, span, inside: list[dict], context: ArticleContext) -> list[dict]:
+        """The person entities a phrase names; with ``surname_link`` also the person of the
+        article whose full name ends in a capitalised word of the phrase that no entity of the
+        phrase takes for a place or a nationality ("Carney" in a headline, tagged ORG, is the
+        lead's "Canadian Prime Minister Mark Carney"). Two such people give none."""
+        persons = [e for e in inside if e.get("label") == "PERSON"]
+        if not self.surname_link:
+            return persons
+        places = [e for e in inside if e.get("label") in ("GPE", "NORP", "LOC")]
+        for tok in span:
+            if not (tok.is_alpha and tok.text[:1].isupper() and len(tok) > 3) \
+                    or any(e["start_char"] <= tok.idx < e["end_char"] for e in places):
+                continue
+            word = tok.lower_
+            full = {e.get("canonical") or e["text"] for e in context.entities if e.get("label") == "PERSON"
+                    and len(_name_key(e.get("canonical") or e["text"]).split()) > 1
+                    and _name_key(e.get("canonical") or e["text"]).split()[-1] == word}
+            if len(full) == 1:
+                name = full.pop()
+                ent = next(e for e in context.entities if (e.get("canonical") or e["text"]) == name)
+                if all(p.get("entity_id") != ent.get("entity_id") for p in persons):
+                    # the linked person stands where the word does (for ``own_country``'s head test)
+                    persons.append({**ent, "start_char": tok.idx, "end_char": tok.idx + len(tok), "linked": True})
+        return persons
+
+    def _own_country(self, persons: list[dict], context: ArticleContext) -> str | None:
+        """(``own_country``) the country of a person the phrase names whom the actor dictionary
+        knows in a role covering the article's day: a person's own country comes before the
+        words around them and the article's ("Putin" in a story about a visit to Pyongyang)."""
+        for ent in persons:
+            for name in (ent.get("canonical"), ent.get("text")):
+                country = self._dated_country(_name_key(name), context) if name else None
+                if country:
+                    return country
+        return None
+
+    def _surname_country(self, persons: list[dict], context: ArticleContext) -> str | None:
+        """(``surname_dated``, ``surname_country``) the country of a person the dictionary does
+        not know by the name the article gives, from the dictionary's people of that surname."""
+        for ent in persons:
+            names = [_name_key(n) for n in (ent.get("canonical"), ent.get("text")) if n]
+            if any(name in self.tables.actors for name in names):
+                continue   # known by name: the dictionary has spoken (its role may be out of date)
+            country = self._surname(names[0].split()[-1], context) if names and names[0] else None
+            if country:
+                return country
+        return None
+
+    def _dated_country(self, key: str, context: ArticleContext) -> str | None:
+        """The country of a dictionary person's role covering the article's day, else None."""
+        day = context.published_at.date().isoformat() if context.published_at else None
+        if not day:
+            return None
+        for country, _sector, start, end in self.tables.actors.get(key) or ():
+            if (start or end) and (start is None or start <= day) and (end is None or day <= end) \
+                    and country not in ("IGO", "NGO", "MNC"):
+                return country
+        return None
+
+    def _surname(self, surname: str, context: ArticleContext) -> str | None:
+        """The one country of the dictionary's people whose full name ends in ``surname``:
+        with ``surname_dated`` only people in a role covering the article's day, with
+        ``surname_country`` any of them; two countries (or none) give None."""
+        if len(surname) < 4 or surname in self.tables.countries or surname in self.tables.agents:
+            return None
+        if self._surnames is None:
+            self._surnames = {}
+            for key, entries in self.tables.actors.items():
+                words = key.split()
+                if len(words) >= 2 and any(e[2] or e[3] for e in entries):   # dated roles: a person
+                    self._surnames.setdefault(words[-1], []).append(key)
+        keys = self._surnames.get(surname, ())
+        if self.surname_dated:
+            countries = {c for c in (self._dated_country(k, context) for k in keys) if c}
+        else:
+            countries = {e[0] for k in keys for e in self.tables.actors[k] if e[0] not in ("IGO", "NGO", "MNC")}
+        return next(iter(countries)) if len(countries) == 1 else None
 
     def _mistagged_place(self, inside: list[dict]) -> str | None:
         """Country of a place the NER took for a person ("Niger's military government",

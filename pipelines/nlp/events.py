@@ -107,6 +107,12 @@ class CoderConfig:
     glued_infinitive: bool = False  # measured in 2.7, not kept (no set moves); "Japanese court [orders] state to compensate ...": a compound subject of an infinitive root holds the verb
     pronoun_names: bool = True   # a capitalised word the tagger took for a pronoun and that is none is a name ("Houthis seize ship"; 2.7)
     topic_noun: bool = False     # measured in 2.7, not kept (loses actors on two sets); a dictionary noun inside a prepositional phrase ("... over remarks on a gas [deal]") gives way to the predicate (2.7)
+    own_country: bool = False    # measured in 2.8, not kept (moves no seen set): a person the actor dictionary knows in a role covering the article's day has that role's country before the resolver's, the phrase's or the article's
+    introduced_country: bool = True  # 2.8 (kept: country up on 7 seen sets): a person without a country takes the nationality or place word that introduces them elsewhere in the article ("Ukrainian President Volodymyr Zelensky"), before the article's most named country
+    surname_dated: bool = False  # measured in 2.8, not kept (blind v1 country -0.006): a person the dictionary does not know by the name the article gives takes the one country of the dictionary's people of that surname in a role covering the article's day
+    surname_country: bool = False  # measured in 2.8, not kept (dev + tune country -0.015): as surname_dated, over the surname's people at any date (one country among them, else nothing)
+    unnamed_default: bool = True  # 2.8 (kept: country up on every seen set): an actor with no entity and no country after every other step (no agent word, no place: "three people", "depositors") takes the article's most named country
+    surname_link: bool = False   # measured in 2.8, not kept (up on v8 and the corpus on top of introduced_country, but with unnamed_default on it moves only the corpus, +0.001): a capitalised word of an actor's phrase that ends the full name of one person of the article stands for that person in the 2.8 person rules ("Carney" tagged ORG in a headline)
     headline_any: bool = True    # the headline is coded for the primary type when a body sentence anchors it, even when the headline alone does not pass it; its actors' countries from the body (2.7)
 
 
@@ -252,7 +258,9 @@ class EventCoder:
         verbs, countries, strong = table("verbs"), country_table(), table("strong_verbs")
         classifier = load_classifier(base, FeatureExtractor(verbs, countries, strong), encoder)
         tables = ActorTables(countries=countries, agents=table("agents"), actors=table("actors"))
-        return cls(classifier, verbs, strong, ActorResolver(tables, config.wide_datelines, config.pronoun_names), config)
+        actors = ActorResolver(tables, config.wide_datelines, config.pronoun_names)
+        actors.configure(config)
+        return cls(classifier, verbs, strong, actors, config)
 
     def code(self, title_doc, body_doc, entities: list[dict], published_at: datetime | None):
         """Events of the article (dicts matching the Event record) and its primary type or None."""
@@ -315,7 +323,7 @@ class EventCoder:
             entities = entities_from_docs(title_doc, body_doc)
         by_field = {"title": [e for e in entities if e.get("field") == "title"],
                     "body": [e for e in entities if e.get("field") == "body"]}
-        context = self.actors.new_context(entities, published_at)
+        context = self.actors.new_context(entities, published_at, (("title", title_doc), ("body", body_doc)))
         events = []
         for i, (field, sent) in enumerate(units):
             for j, confidence in chosen.get(i, ()):
@@ -447,6 +455,12 @@ class EventCoder:
             # Unnamed groups ("thousands", "residents") acting somewhere belong to that place.
             if actor and actor["country"] is None and actor["entity_id"] is None and location_country:
                 actor["country"] = location_country
+        if cfg.unnamed_default:
+            for actor in (source, target):
+                # Unnamed people with no place of their own ("three people", "depositors") are
+                # of the article's most named country, as agents without a country word are.
+                if actor and actor["country"] is None and actor["entity_id"] is None:
+                    actor["country"] = context.default_country
         code = verb_hit[1] if verb_hit and verb_hit[0] == etype else None
         # Cue words are more specific than the verb ("protested ... on strike" is a strike).
         mode = _mode_from_cues(etype, sent) or (verb_hit[2] if code else None)

@@ -186,3 +186,108 @@ def test_a_headline_companion_takes_its_countries_from_the_body():
     _countries_from_body(headline, [headline, body], "DEU")
     # A shared capitalised name decides; without one, the article's most named country.
     assert headline["source_actor"]["country"] == "DEU" and headline["target_actor"]["country"] == "DEU"
+
+
+# -- release 2.8: a person's own country ---------------------------------------------------
+
+def _article(nlp, title, body, published):
+    from pipelines.nlp.entities import EntityResolver
+
+    t, b = nlp(title), nlp(body)
+    return t, b, EntityResolver.load().resolve(t, b, published)
+
+
+def _resolver(**rules):
+    actors = EventCoder.load().actors
+    actors.configure(CoderConfig(**rules))
+    return actors
+
+
+RUIZ = ("Ruiz warns Lima over border closure",
+        "Bolivian Foreign Minister Carla Ruiz met Peruvian officials in Lima on Monday. "
+        "Speaking later, Minister Ruiz said Peru's government would keep the border closed.")
+
+
+def test_a_person_takes_the_country_that_introduces_them_in_the_article(nlp):
+    from datetime import datetime
+
+    t, b, ents = _article(nlp, *RUIZ, datetime(2024, 5, 1))
+    body = [e for e in ents if e["field"] == "body"]
+    people = [e for e in body if e["label"] == "PERSON"]
+    assert [e["text"] for e in people] == ["Carla Ruiz", "Ruiz"] and people[0]["entity_id"] == people[1]["entity_id"]
+    on, off = _resolver(introduced_country=True), _resolver(introduced_country=False)
+    ctx_on = on.new_context(ents, datetime(2024, 5, 1), (("title", t), ("body", b)))
+    ctx_off = off.new_context(ents, datetime(2024, 5, 1), (("title", t), ("body", b)))
+    assert ctx_on.introduced == {people[0]["entity_id"]: "BOL"} and ctx_off.introduced == {}
+    assert ctx_on.default_country == "PER"   # the article's most named country is the wrong one for her
+    # Named alone later on, she keeps the country that introduced her.
+    later = b.char_span(people[1]["start_char"], people[1]["end_char"])
+    assert on.actor(later, body, ctx_on)["country"] == "BOL"
+    assert off.actor(later, body, ctx_off)["country"] == "PER"
+
+
+def test_a_headline_surname_stands_for_the_full_name_of_the_body(nlp):
+    from datetime import datetime
+
+    t, b, ents = _article(nlp, *RUIZ, datetime(2024, 5, 1))
+    title = [e for e in ents if e["field"] == "title"]
+    assert not any(e["label"] == "PERSON" for e in title)   # the tagger misses "Ruiz" in the headline
+    linked = _resolver(introduced_country=True, surname_link=True)
+    unlinked = _resolver(introduced_country=True, surname_link=False)
+    results = {}
+    for name, actors in (("on", linked), ("off", unlinked)):
+        ctx = actors.new_context(ents, datetime(2024, 5, 1), (("title", t), ("body", b)))
+        results[name] = actors.actor(t[0:1], title, ctx)
+    assert results["on"]["text"] == "Ruiz" and results["on"]["country"] == "BOL"
+    assert results["off"]["country"] != "BOL"
+
+
+def test_a_surname_takes_the_one_country_of_the_dictionarys_people_of_that_name():
+    from datetime import datetime
+
+    from pipelines.nlp.actors import ArticleContext
+
+    now, then = (ArticleContext(published_at=datetime(y, 1, 1), entities=[]) for y in (2020, 1975))
+    dated, anytime = _resolver(surname_dated=True), _resolver(surname_country=True)
+    # One person of the surname, in office 1968-1984: by date only then, by name at any time.
+    assert dated._surname("trudeau", then) == "CAN" and dated._surname("trudeau", now) is None
+    assert anytime._surname("trudeau", now) == "CAN"
+    # People of several countries share the name: nothing.
+    assert anytime._surname("smith", now) is None and dated._surname("smith", now) is None
+    # A full name the dictionary knows is its own entry's business, not the surname's.
+    person = {"text": "Pierre Elliott Trudeau", "canonical": "Pierre Elliott Trudeau", "label": "PERSON"}
+    assert anytime._surname_country([person], now) is None
+    assert anytime._surname_country([dict(person, text="Justin Trudeau", canonical="Justin Trudeau")], now) == "CAN"
+
+
+def test_a_dictionary_person_in_office_keeps_their_own_country():
+    from datetime import datetime
+
+    from pipelines.nlp.actors import ArticleContext
+
+    actors = _resolver(own_country=True)
+    modi = {"text": "Narendra Modi", "canonical": "Narendra Modi", "label": "PERSON"}
+    in_office, before = (ArticleContext(published_at=datetime(y, 6, 1), entities=[]) for y in (2020, 2010))
+    assert actors._own_country([modi], in_office) == "IND"
+    assert actors._own_country([modi], before) is None   # no role of his covers 2010
+
+
+def test_unnamed_people_without_a_place_take_the_articles_country(nlp, coder):
+    from dataclasses import replace
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    t, b, ents = _article(nlp, "Bank raid in Peru", "Angry depositors stormed a bank branch on Monday. "
+                          "Peru's banking regulator condemned the raid.", day)
+    sent = next(b.sents)
+    verb = _token(b, "stormed")
+    found = {}
+    for rule in (True, False):
+        one = EventCoder(coder.classifier, coder.verbs, coder.strong_verbs, coder.actors,
+                         replace(coder.config, unnamed_default=rule))
+        context = one.actors.new_context(ents, day, (("title", t), ("body", b)))
+        event = one._event("PROTEST", 0.9, "body", sent, verb, None, [e for e in ents if e["field"] == "body"],
+                           context, day)
+        found[rule] = event["source_actor"]
+    assert found[True]["text"] == "Angry depositors" and found[True]["country"] == "PER"
+    assert found[False]["country"] is None
