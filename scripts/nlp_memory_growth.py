@@ -14,8 +14,13 @@ With --trace-from N, Python's tracemalloc starts after article N (past the warm-
 prints the allocation sites whose live memory grew most since then (the --top largest, grouped
 by the innermost --frames frames): where the Python objects that stay come from.
 
+With --part spacy or --part encoder, only that part of the step reads the same articles (the
+spaCy pipeline over headline and body inside a memory zone, never reloaded; the sentence encoder
+over headline and lead): which part the growth belongs to.
+
 usage: python scripts/nlp_memory_growth.py [--articles 3000] [--every 250] [--bundle 16] [--reload-lexemes N]
                                            [--collect-every N] [--trace-from N [--top 15] [--frames 6]]
+                                           [--part step|spacy|encoder]
 """
 from __future__ import annotations
 
@@ -50,6 +55,29 @@ def heap() -> dict[str, float]:
             "mmap": info.hblkhd / 2**20, "py blocks": sys.getallocatedblocks() / 1e3}
 
 
+PARTS = ("step", "spacy", "encoder")
+
+
+def part_runner(part: str):
+    """A function that puts one article (title, body) through one part of the step alone."""
+    if part == "spacy":
+        from pipelines.nlp import ner
+
+        nlp = ner.load_nlp()
+
+        def run(article: dict) -> None:
+            with nlp.memory_zone():
+                nlp(article.get("title") or "")
+                nlp(article.get("body") or "")
+        return run
+    if part == "encoder":
+        from pipelines.nlp.encoder import StaticEncoder
+
+        encoder = StaticEncoder.load()
+        return lambda article: encoder.encode([article.get("title") or "", (article.get("body") or "")[:600]])
+    raise ValueError(f"no part {part!r} (one of {', '.join(PARTS[1:])})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--articles", type=int, default=3000)
@@ -63,6 +91,8 @@ def main() -> int:
                         help="start tracemalloc after this many articles and print the growing allocation sites at the end")
     parser.add_argument("--top", type=int, default=15, help="allocation sites printed (with --trace-from)")
     parser.add_argument("--frames", type=int, default=6, help="frames that group an allocation site (with --trace-from)")
+    parser.add_argument("--part", choices=PARTS, default="step",
+                        help="step: parse + annotate (default); spacy or encoder: that part alone")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     args = parser.parse_args()
     require(args.shared, BBC)
@@ -71,17 +101,25 @@ def main() -> int:
     from pipelines.pipeline.enrich import AnnotateArticlesFn, EnrichConfig, ParseArticlesFn, RawInput
 
     cfg = EnrichConfig() if args.reload_lexemes is None else EnrichConfig(spacy_reload_lexemes=args.reload_lexemes)
-    parse, annotate = ParseArticlesFn(cfg), AnnotateArticlesFn(cfg)
-    parse.setup()
-    annotate.setup()
+    if args.part == "step":
+        parse, annotate = ParseArticlesFn(cfg), AnnotateArticlesFn(cfg)
+        parse.setup()
+        annotate.setup()
+        print(f"nlp_memory_growth: {args.articles} articles in bundles of {args.bundle}, "
+              f"a fresh spaCy pipeline every {cfg.spacy_reload_lexemes} lexemes")
+    else:
+        one_part = part_runner(args.part)
+        print(f"nlp_memory_growth: {args.articles} articles, the {args.part} part alone")
     first = traced = None
-    print(f"nlp_memory_growth: {args.articles} articles in bundles of {args.bundle}, "
-          f"a fresh spaCy pipeline every {cfg.spacy_reload_lexemes} lexemes")
     for start in range(0, args.articles, args.bundle):
-        bundle = [x for n in range(start, min(start + args.bundle, args.articles))
-                  for x in parse.process(RawInput(original=json.dumps(mixed(articles, n)).encode()), timestamp=None)]
-        for _ in annotate.process(bundle):
-            pass
+        if args.part != "step":
+            for n in range(start, min(start + args.bundle, args.articles)):
+                one_part(mixed(articles, n))
+        else:
+            bundle = [x for n in range(start, min(start + args.bundle, args.articles))
+                      for x in parse.process(RawInput(original=json.dumps(mixed(articles, n)).encode()), timestamp=None)]
+            for _ in annotate.process(bundle):
+                pass
         done = min(start + args.bundle, args.articles)
         if args.collect_every and done % args.collect_every < args.bundle:
             gc.collect()
@@ -94,7 +132,7 @@ def main() -> int:
             first = first or now
             print(f"{done:6d} articles: " + ", ".join(f"{k} {v:.1f}" + ("k" if k == "py blocks" else " MiB") for k, v in now.items())
                   + "; since the first line: " + ", ".join(f"{k} {now[k] - first[k]:+.1f}" for k in now)
-                  + f"; spaCy loads {annotate.nlp_loads}", flush=True)
+                  + (f"; spaCy loads {annotate.nlp_loads}" if args.part == "step" else ""), flush=True)
     if traced is not None:
         report_growth(*traced, tracemalloc.take_snapshot(), args.articles, args.top)
     return 0

@@ -222,3 +222,15 @@ def test_spacy_pipeline_is_reloaded_at_its_lexeme_bound_and_records_unchanged():
     # the reload's full collection, scripts/nlp_memory_growth.py showed +35 MiB RSS at a reload).
     assert bounded.nlp_loads >= 2 and first_nlp() is None
     assert never.nlp_loads == 1 and len(never._nlp.vocab) - never._lexemes_at_load >= limit
+
+
+def test_nlp_memory_growth_runs_one_part_alone():
+    # scripts/nlp_memory_growth.py --part: the spaCy pipeline or the encoder alone reads an article
+    # (issue #13: which part the step's memory growth belongs to).
+    import nlp_memory_growth
+
+    article = {"title": "Ministers meet in Brussels", "body": "Foreign ministers met in Brussels on Monday. " * 3}
+    nlp_memory_growth.part_runner("spacy")(article)
+    assert nlp_memory_growth.part_runner("encoder")(article).shape == (2, 256)
+    with pytest.raises(ValueError):
+        nlp_memory_growth.part_runner("parser")
