@@ -411,7 +411,8 @@ def noevent_mask(items: list[dict]) -> np.ndarray:
 
 def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, items: list[dict],
                    rule: str = PRIMARY_RULE, tune_on: str = "shift", headline_platt: bool = HEADLINE_PLATT,
-                   shift_grid: str = SHIFT_GRID, objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE) -> TypeClassifier:
+                   shift_grid: str = SHIFT_GRID, objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE,
+                   shift_rule: str | None = None) -> TypeClassifier:
     """Release 2.3: Platt maps on the out-of-fold scores of every group; thresholds start at each
     type's best F1 there and are then tuned for the type targets on the real-news items
     (``tune_on="all"``: on every item, corpus included; "shift": one shift added to every type's
@@ -428,7 +429,11 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
 
     Release 2.7 option, ``rule`` "ranker": after the Platt maps, the primary ranker (fit_ranker)
     is fitted on every event-bearing item's calibrated out-of-fold probabilities (real-news items
-    weigh RANKER_REAL_WEIGHT); the thresholds are then chosen with it."""
+    weigh RANKER_REAL_WEIGHT); the thresholds are then chosen with it.
+
+    Release 2.8 option, ``shift_rule``: the rule whose primaries choose the shift (default: ``rule``).
+    With ``rule`` "ranker" and ``shift_rule`` "headline-rank" the thresholds are exactly the ones
+    "headline-rank" chooses on the same scores, and the ranker only orders the passing types."""
     y = label_matrix(items)
     clf.lead_shift, clf.platt_alone, clf.event_gate, clf.ranker = 0.0, None, None, None
     if tune_on == "writers":   # release 2.2's calibration: the corpus writers' scores only
@@ -448,8 +453,10 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
     if tune_on == "f1":
         clf.thresholds = start
     elif tune_on in ("shift", "lead"):
+        srule = rule if shift_rule is None else shift_rule
         clf.thresholds = shift_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
-                                          start, rule, SHIFT_GRIDS[shift_grid], objective, clf.ranker)
+                                          start, srule, SHIFT_GRIDS[shift_grid], objective,
+                                          clf.ranker if srule == "ranker" else None)
         if tune_on == "lead":   # release 2.4 option: a second shift for items whose headline passes nothing
             clf.lead_shift = lead_shift_for(pb[real], pa[real], has_title[real], gold[real],
                                             noevent_mask(items)[real], clf.thresholds, rule, ranker=clf.ranker)
