@@ -457,3 +457,54 @@ def test_the_ranker_can_take_headline_ranks_shift(monkeypatch):
     threshold_events.held_out_primaries(items, both, alone, "blind1", threshold_events.RECIPES["ranker"])
     assert calls[-1][0] == "ranker"
     assert len(prim) == sum(1 for i in items if i["group"] == "blind1")
+
+
+def test_cv_events_reads_the_folds_fold_events_wrote(tmp_path, monkeypatch):
+    # Release 2.8, cv_events.py --folds: the out-of-fold scores come from fold_events.py's oof.npz,
+    # a group's fold model from its saved folder, and only a group without one is fitted again.
+    import cv_events
+    import loso_events
+    import numpy as np
+    import train_events
+
+    monkeypatch.setattr(loso_events, "CACHE", tmp_path)
+    folder = tmp_path / "C2-w2-enc"
+    (folder / "a").mkdir(parents=True)
+    (folder / "a" / "classifier.json").write_text("{}", encoding="utf-8")
+    items = [{"id": "1", "group": "a"}, {"id": "2", "group": "b"}, {"id": "3", "group": "a"}]
+    both, alone = np.arange(48.0).reshape(3, 16), -np.arange(48.0).reshape(3, 16)
+    np.savez(folder / "oof.npz", ids=np.array(["1", "2", "3"]), both=both, alone=alone)
+    fitted = []
+    monkeypatch.setattr(train_events, "load_fold", lambda path, ex, enc: ("read", path.name))
+    monkeypatch.setattr(train_events, "fit", lambda rows, *a: fitted.append([r["id"] for r in rows]) or ("fit",))
+    got_both, got_alone, models = cv_events.saved_folds(items, None, object(), 2.0, 2.0, log=lambda m: None)
+    assert np.array_equal(got_both, both) and np.array_equal(got_alone, alone)
+    assert models == {"a": ("read", "a"), "b": ("fit",)} and fitted == [["1", "3"]]
+    # Scores written for other items are not used.
+    assert cv_events.saved_folds(items[:2], None, object(), 2.0, 2.0, log=lambda m: None) is None
+    assert cv_events.saved_folds(items, None, object(), 1.0, 2.0, log=lambda m: None) is None
+
+
+def test_fold_events_saves_every_folds_model(tmp_path, monkeypatch):
+    # Release 2.8: a corpus writer's fold model is written too (cv_events.py --folds reads it),
+    # beside its out-of-fold part.
+    import fold_events
+    import numpy as np
+
+    from pipelines.nlp import encoder as encoder_module
+
+    items = [{"id": "1", "group": "w1"}, {"id": "2", "group": "tune"}]
+    saved = []
+    monkeypatch.setattr(fold_events, "CACHE", tmp_path)
+    monkeypatch.setattr(fold_events, "require", lambda *a: None)
+    monkeypatch.setattr(fold_events, "training_items", lambda shared: items)
+    monkeypatch.setattr(fold_events, "extractor_from", lambda: None)
+    monkeypatch.setattr(encoder_module.StaticEncoder, "load", classmethod(lambda cls: type("E", (), {"dim": 1})()))
+    monkeypatch.setattr(fold_events, "fit", lambda rows, *a: [r["id"] for r in rows])
+    monkeypatch.setattr(fold_events, "save", lambda model, path: saved.append((model, path.name)))
+    monkeypatch.setattr(fold_events, "item_decisions", lambda model, test: np.zeros((len(test), 16)))
+    monkeypatch.setattr(fold_events, "headline_decisions", lambda model, test: np.ones((len(test), 16)))
+    assert fold_events.main(["--group", "w1"]) == 0
+    assert saved == [(["2"], "w1")]
+    with np.load(tmp_path / "C2-w2-enc" / "parts" / "w1.npz") as f:
+        assert list(f["ids"]) == ["1"] and f["alone"].sum() == 16
