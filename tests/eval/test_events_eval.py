@@ -146,6 +146,23 @@ def test_seen_blind_sets_are_training_groups_of_their_own():
     assert sum(1 for i in items if i["group"] == "blind8") == 680   # release 2.8: blind v8 is seen
 
 
+def test_shipped_classifier_is_release_2_8_trained_on_every_seen_set():
+    # Release 2.8: 2.7's recipe retrained with blind v8 in training. The shipped weights record
+    # how many items they were fitted on; with ../shared present that is every training item now
+    # (blind v8 included), without it at least the items that need no shared text.
+    from event_data import BBC, DEFAULT_SHARED, training_items
+
+    from pipelines.nlp.events import MODEL_VERSION
+
+    meta = json.loads((REPO / "pipelines" / "resources" / "events" / "classifier.json").read_text(encoding="utf-8"))
+    assert MODEL_VERSION == "plover-ovr-tfidf-wordllama-2.8"
+    assert meta["primary_rule"] == "headline-rank" and meta["C"] == 2.0 and meta["real_weight"] == 2.0
+    assert meta["shift_grid"] == "raise" and meta["objective"] == "sum" and meta["lead_shift"] == 0.0
+    assert meta["training_items"] > len(training_items(shared=None))
+    if (DEFAULT_SHARED / BBC).exists():
+        assert meta["training_items"] == len(training_items(DEFAULT_SHARED))
+
+
 def test_hard_negatives_are_training_quarter_labels_mostly_without_an_event(tmp_path):
     from event_data import HARD_NEGATIVES, NEWS_LABELS, bbc_heldout, news_label_items
 
