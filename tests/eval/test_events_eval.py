@@ -156,7 +156,7 @@ def test_shipped_classifier_is_release_2_8_trained_on_every_seen_set():
 
     meta = json.loads((REPO / "pipelines" / "resources" / "events" / "classifier.json").read_text(encoding="utf-8"))
     assert MODEL_VERSION == "plover-ovr-tfidf-wordllama-2.8"
-    assert meta["primary_rule"] == "headline-rank" and meta["C"] == 2.0 and meta["real_weight"] == 2.0
+    assert meta["primary_rule"] == "ranker" and meta["shift_rule"] == "headline-rank" and meta["C"] == 2.0 and meta["real_weight"] == 2.0
     assert meta["shift_grid"] == "raise" and meta["objective"] == "sum" and meta["lead_shift"] == 0.0
     assert meta["training_items"] > len(training_items(shared=None))
     if (DEFAULT_SHARED / BBC).exists():
