@@ -15,7 +15,10 @@ real-news set scored by the model trained without it (seen data: not blind figur
 scored by the shipped model when they exist and match the hash committed beside them
 (``events_blind9.sha256``); otherwise a line says each was skipped and why.
 
-Usage: nice -n 10 python scripts/cv_events.py [--shared ../shared] [--no-encoder] [--json FILE]
+``--folds`` (release 2.8) reads the out-of-fold scores and the fold models scripts/fold_events.py
+wrote instead of fitting every fold again (a group without a saved model is fitted here).
+
+Usage: nice -n 10 python scripts/cv_events.py [--shared ../shared] [--no-encoder] [--folds] [--json FILE]
 """
 from __future__ import annotations
 
@@ -109,6 +112,34 @@ def print_ranking(per_type: dict) -> None:
         print(f"    {etype:<10} AUC {f['auc']:.3f}  ECE {f['ece']:.3f}  ({f['positives']} items carry it)")
 
 
+def saved_folds(items: list[dict], extractor, encoder, C: float, real_weight: float, log=print):
+    """Release 2.8, ``--folds``: out_of_fold's (both, alone, models) from what
+    scripts/fold_events.py wrote for these items (C, real-news weight, the encoder): the
+    out-of-fold scores from its oof.npz, each group's fold model from its folder when saved (the
+    same deterministic fit, weights stored as float32), a group without one fitted here as
+    out_of_fold does. None when oof.npz is missing or was written for other items."""
+    from loso_events import CACHE
+    from train_events import fit, load_fold
+
+    folder = CACHE / f"C{C:g}-w{real_weight:g}-enc"
+    if not (folder / "oof.npz").exists():
+        return None
+    with np.load(folder / "oof.npz") as f:
+        if list(f["ids"]) != [i["id"] for i in items]:
+            return None
+        both, alone = f["both"], f["alone"]
+    models = {}
+    for g in sorted({i["group"] for i in items}):
+        t0 = time.time()
+        if (folder / g / "classifier.json").exists():
+            models[g] = load_fold(folder / g, extractor, encoder)
+            log(f"  fold {g}: model read from {folder / g}")
+        else:
+            models[g] = fit([i for i in items if i["group"] != g], extractor, encoder, C, 1.0, real_weight)
+            log(f"  fold {g}: no saved model, fitted here ({time.time() - t0:.0f}s)")
+    return both, alone, models
+
+
 def code_items(coder, items, nlp, resolver) -> list[dict]:
     return predict(items, nlp=nlp, coder=coder, resolver=resolver)
 
@@ -157,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--blind", type=Path, nargs="*", default=list(BLIND),
                         help="blind sets to score with the shipped model (default: data/eval/events_blind9.jsonl)")
     parser.add_argument("--skip-cv", action="store_true", help="only the blind test")
+    parser.add_argument("--folds", action="store_true",
+                        help="read the out-of-fold scores and fold models scripts/fold_events.py wrote "
+                             "(fit only the groups without a saved model) instead of fitting every fold")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
     require(args.shared, BBC)
@@ -171,8 +205,19 @@ def main(argv: list[str] | None = None) -> int:
         items = training_items(args.shared)
         extractor = CachedExtractor(extractor_from())
         groups = sorted({i["group"] for i in items})
-        both, alone, models = out_of_fold(items, extractor, encoder, args.C, args.embed_scale, args.real_weight,
-                                          log=lambda m: print(m + f" ({time.time() - t0:.0f}s)", file=sys.stderr))
+        log = lambda m: print(m + f" ({time.time() - t0:.0f}s)", file=sys.stderr)  # noqa: E731
+        folds = None
+        if args.folds:
+            if encoder is None or args.embed_scale != 1.0:
+                print("cv_events: --folds reads fold_events.py's folds (encoder on, embed scale 1)", file=sys.stderr)
+                return 2
+            folds = saved_folds(items, extractor, encoder, args.C, args.real_weight, log)
+            if folds is None:
+                print("cv_events: --folds: no oof.npz for these items; run scripts/fold_events.py "
+                      "(every --group, then --merge)", file=sys.stderr)
+                return 1
+        both, alone, models = folds or out_of_fold(items, extractor, encoder, args.C, args.embed_scale,
+                                                   args.real_weight, log=log)
         shipped = EventCoder.load()
         coded: dict[str, tuple[list, list]] = {}
         oof_prob, oof_y = [], []

@@ -3,8 +3,9 @@ out-of-fold cache scripts/loso_events.py and scripts/train_events.py --oof-cache
 
 The folds are independent and deterministic, so running them apart gives the same scores and
 fold models as train_events.out_of_fold in one process; on a shared machine, one process per
-fold finishes sooner. Each fold writes out/loso_events/<settings>/parts/<group>.npz (and the
-fold model for a held-out real-news set); ``--merge`` writes oof.npz once every part is there.
+fold finishes sooner. Each fold writes out/loso_events/<settings>/parts/<group>.npz and its fold model
+(out/loso_events/<settings>/<group>/; before release 2.8 only a held-out real-news set's);
+``--merge`` writes oof.npz once every part is there.
 
 Usage: nice -n 10 python scripts/fold_events.py --group GROUP [--C 2] [--real-weight 2]
        python scripts/fold_events.py --merge [--C 2] [--real-weight 2]
@@ -20,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, require, training_items  # noqa: E402
-from loso_events import CACHE, HELD_OUT  # noqa: E402
+from loso_events import CACHE  # noqa: E402
 from train_events import (REAL_WEIGHT, CachedEncoder, CachedExtractor, extractor_from, fit, headline_decisions,  # noqa: E402
                           item_decisions, save)
 
@@ -65,8 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     test = [i for i in items if i["group"] == args.group]
     model = fit([i for i in items if i["group"] != args.group], extractor, encoder, args.C, 1.0, args.real_weight)
     (folder / "parts").mkdir(parents=True, exist_ok=True)
-    if args.group in HELD_OUT:
-        save(model, folder / args.group)
+    save(model, folder / args.group)   # every fold's model (release 2.8: cv_events.py --folds reads them)
     np.savez(folder / "parts" / f"{args.group}.npz", ids=np.array([i["id"] for i in test]),
              both=item_decisions(model, test), alone=headline_decisions(model, test))
     print(f"fold {args.group}: {len(items) - len(test)} training items, {len(test)} scored, {time.time() - t0:.0f}s")

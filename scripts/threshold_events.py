@@ -53,6 +53,9 @@ RECIPES = {
     "headline rank": ("headline-rank", "raise", "sum", False),
     # release 2.7 option: the passing types ranked by a learned ranker (train_events.fit_ranker)
     "ranker": ("ranker", "raise", "sum", False),
+    # release 2.8 option: the same ranker with the shift held at headline-rank's (calibrate_real's
+    # shift_rule): the thresholds are the ones "headline rank" chooses, only the order changes
+    "ranker, shift of headline rank": ("ranker", "raise", "sum", False, False, "headline-rank"),
 }
 # Release 2.7's keep rule, fixed before the runs (docs/eval-events.md, "Release 2.7 classifier"):
 # against BASELINE on the same data, the mean type accuracy over the held-out sets rises by at
@@ -71,10 +74,10 @@ def blank_classifier() -> TypeClassifier:
 
 def held_out_primaries(items, both, alone, g, recipe) -> tuple[np.ndarray, TypeClassifier, np.ndarray]:
     """(primary columns of set ``g``, the calibrated stand-in, the set's calibrated probabilities)."""
-    rule, grid, objective, gate, headline_platt = (tuple(recipe) + (False,))[:5]
+    rule, grid, objective, gate, headline_platt, shift_rule = (tuple(recipe) + (False, None)[len(recipe) - 4:])[:6]
     keep = np.array([i["group"] != g for i in items])
     clf = calibrate_real(blank_classifier(), both[keep], alone[keep], [i for i, k in zip(items, keep) if k], rule,
-                         "shift", headline_platt, grid, objective, gate)
+                         "shift", headline_platt, grid, objective, gate, shift_rule)
     test = [i for i in items if i["group"] == g]
     has_title = np.array([bool(i.get("title")) for i in test])
     pb = calibrated(clf.platt, both[~keep])

@@ -26,7 +26,7 @@ no-event-floor objective and an event gate are options, measured and not kept
 is an option, measured and not kept. Deterministic: sorted inputs, liblinear, no random state.
 
 Usage: nice -n 10 python scripts/train_events.py [--shared ../shared] [--out DIR] [--no-encoder]
-       [--real-weight W] [--rule headline|margin|headline-rank|ranker] [--oof-cache NPZ] [--shift-grid raise|both]
+       [--real-weight W] [--rule headline|margin|headline-rank|ranker] [--shift-rule RULE] [--oof-cache NPZ] [--shift-grid raise|both]
        [--objective sum|noevent] [--event-gate]
 """
 from __future__ import annotations
@@ -411,7 +411,8 @@ def noevent_mask(items: list[dict]) -> np.ndarray:
 
 def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, items: list[dict],
                    rule: str = PRIMARY_RULE, tune_on: str = "shift", headline_platt: bool = HEADLINE_PLATT,
-                   shift_grid: str = SHIFT_GRID, objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE) -> TypeClassifier:
+                   shift_grid: str = SHIFT_GRID, objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE,
+                   shift_rule: str | None = None) -> TypeClassifier:
     """Release 2.3: Platt maps on the out-of-fold scores of every group; thresholds start at each
     type's best F1 there and are then tuned for the type targets on the real-news items
     (``tune_on="all"``: on every item, corpus included; "shift": one shift added to every type's
@@ -428,7 +429,11 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
 
     Release 2.7 option, ``rule`` "ranker": after the Platt maps, the primary ranker (fit_ranker)
     is fitted on every event-bearing item's calibrated out-of-fold probabilities (real-news items
-    weigh RANKER_REAL_WEIGHT); the thresholds are then chosen with it."""
+    weigh RANKER_REAL_WEIGHT); the thresholds are then chosen with it.
+
+    Release 2.8 option, ``shift_rule``: the rule whose primaries choose the shift (default: ``rule``).
+    With ``rule`` "ranker" and ``shift_rule`` "headline-rank" the thresholds are exactly the ones
+    "headline-rank" chooses on the same scores, and the ranker only orders the passing types."""
     y = label_matrix(items)
     clf.lead_shift, clf.platt_alone, clf.event_gate, clf.ranker = 0.0, None, None, None
     if tune_on == "writers":   # release 2.2's calibration: the corpus writers' scores only
@@ -448,8 +453,10 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
     if tune_on == "f1":
         clf.thresholds = start
     elif tune_on in ("shift", "lead"):
+        srule = rule if shift_rule is None else shift_rule
         clf.thresholds = shift_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
-                                          start, rule, SHIFT_GRIDS[shift_grid], objective, clf.ranker)
+                                          start, srule, SHIFT_GRIDS[shift_grid], objective,
+                                          clf.ranker if srule == "ranker" else None)
         if tune_on == "lead":   # release 2.4 option: a second shift for items whose headline passes nothing
             clf.lead_shift = lead_shift_for(pb[real], pa[real], has_title[real], gold[real],
                                             noevent_mask(items)[real], clf.thresholds, rule, ranker=clf.ranker)
@@ -482,9 +489,10 @@ def cached_out_of_fold(path: Path | None, items: list[dict]) -> tuple[np.ndarray
 
 def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 1.0, real_weight: float = 1.0,
           rule: str = PRIMARY_RULE, oof_cache: Path | None = None, log=print, shift_grid: str = SHIFT_GRID,
-          objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE) -> TypeClassifier:
+          objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE, shift_rule: str | None = None) -> TypeClassifier:
     """Fit on every item; calibrate and choose thresholds on every group's out-of-fold scores
-    (read from ``oof_cache`` when it holds them for these items)."""
+    (read from ``oof_cache`` when it holds them for these items); ``shift_rule``: the rule whose
+    primaries choose the threshold shift (default ``rule``; ``calibrate_real``)."""
     extractor = CachedExtractor(extractor)
     encoder = CachedEncoder(encoder) if encoder is not None else None
     cached = cached_out_of_fold(oof_cache, items)
@@ -494,7 +502,8 @@ def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 
     else:
         both, alone, _ = out_of_fold(items, extractor, encoder, C, embed_scale, real_weight, log)
     clf = fit(items, extractor, encoder, C, embed_scale, real_weight)
-    return calibrate_real(clf, both, alone, items, rule, TUNE_ON, HEADLINE_PLATT, shift_grid, objective, event_gate)
+    return calibrate_real(clf, both, alone, items, rule, TUNE_ON, HEADLINE_PLATT, shift_grid, objective, event_gate,
+                          shift_rule)
 
 
 def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:
@@ -541,6 +550,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rule", choices=RULES, default=PRIMARY_RULE,
                         help="how passing types are ranked for the primary (pipelines.nlp.events.TypeClassifier; "
                              "ranker: a learned ranker, release 2.7 option)")
+    parser.add_argument("--shift-rule", choices=RULES, default=None,
+                        help="the rule whose primaries choose the threshold shift (default: --rule's; release 2.8 "
+                             "ships --rule ranker --shift-rule headline-rank)")
     parser.add_argument("--oof-cache", type=Path, metavar="NPZ",
                         help="reuse the grouped out-of-fold scores scripts/loso_events.py wrote for the same "
                              "items and settings (out/loso_events/<settings>/oof.npz) instead of refitting the folds")
@@ -555,9 +567,10 @@ def main(argv: list[str] | None = None) -> int:
         encoder = StaticEncoder.load()
     print(f"{len(items)} training items ({sum(1 for i in items if item_types(i))} with an event)")
     clf = train(items, extractor_from(), encoder, args.C, args.embed_scale, args.real_weight, args.rule,
-                args.oof_cache, print, args.shift_grid, args.objective, args.event_gate)
+                args.oof_cache, print, args.shift_grid, args.objective, args.event_gate, args.shift_rule)
     save(clf, args.out, {"C": args.C, "real_weight": args.real_weight, "training_items": len(items),
-                         "shift_grid": args.shift_grid, "objective": args.objective})
+                         "shift_grid": args.shift_grid, "objective": args.objective,
+                         "shift_rule": args.shift_rule or args.rule})
     print("thresholds: " + ", ".join(f"{t} {v:.3f}" for t, v in zip(clf.types, clf.thresholds))
           + ("" if clf.event_gate is None else f"; event gate {clf.event_gate:.3f}"))
     print(f"wrote {args.out}/classifier.npz and classifier.json in {time.time() - t0:.0f}s")

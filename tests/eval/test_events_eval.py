@@ -146,6 +146,23 @@ def test_seen_blind_sets_are_training_groups_of_their_own():
     assert sum(1 for i in items if i["group"] == "blind8") == 680   # release 2.8: blind v8 is seen
 
 
+def test_shipped_classifier_is_release_2_8_trained_on_every_seen_set():
+    # Release 2.8: 2.7's recipe retrained with blind v8 in training. The shipped weights record
+    # how many items they were fitted on; with ../shared present that is every training item now
+    # (blind v8 included), without it at least the items that need no shared text.
+    from event_data import BBC, DEFAULT_SHARED, training_items
+
+    from pipelines.nlp.events import MODEL_VERSION
+
+    meta = json.loads((REPO / "pipelines" / "resources" / "events" / "classifier.json").read_text(encoding="utf-8"))
+    assert MODEL_VERSION == "plover-ovr-tfidf-wordllama-2.8"
+    assert meta["primary_rule"] == "ranker" and meta["shift_rule"] == "headline-rank" and meta["C"] == 2.0 and meta["real_weight"] == 2.0
+    assert meta["shift_grid"] == "raise" and meta["objective"] == "sum" and meta["lead_shift"] == 0.0
+    assert meta["training_items"] > len(training_items(shared=None))
+    if (DEFAULT_SHARED / BBC).exists():
+        assert meta["training_items"] == len(training_items(DEFAULT_SHARED))
+
+
 def test_hard_negatives_are_training_quarter_labels_mostly_without_an_event(tmp_path):
     from event_data import HARD_NEGATIVES, NEWS_LABELS, bbc_heldout, news_label_items
 
@@ -406,3 +423,105 @@ def test_main_shows_progress_while_scoring(tmp_path, capsys):
     assert len(predictions) == 3
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("eval events: ")]
     assert lines[-1].startswith("eval events: 3/3 item(s) at ")
+
+
+def test_the_ranker_can_take_headline_ranks_shift(monkeypatch):
+    # Release 2.8 option (calibrate_real's shift_rule; recipe "ranker, shift of headline rank" of
+    # threshold_events.py): the ranker is fitted as for rule "ranker", but the shift is chosen with
+    # headline-rank's primaries, so the thresholds are the ones "headline-rank" gets.
+    import numpy as np
+    import threshold_events
+    import train_events
+
+    rng = np.random.default_rng(3)
+    k = len(EVENT_TYPES)
+    items, both, alone = [], [], []
+    for n in range(480):
+        t = None if n % 5 == 0 else EVENT_TYPES[n % k]
+        items.append({"id": str(n), "group": ("w1", "tune", "blind1")[n % 3], "event_type": t,
+                      "category": "sport" if t is None else "world"})
+        b, a = rng.normal(-2, 1.2, k), rng.normal(-2, 1.2, k)
+        if t is not None:
+            j = EVENT_TYPES.index(t)
+            b[j] += 3
+            a[j] += 2
+            b[(j + 1) % k] += 2.5
+            a[(j + 1) % k] += 2.6
+        both.append(b)
+        alone.append(a)
+    both, alone = np.array(both), np.array(alone)
+    calls = []
+    real_shift = train_events.shift_thresholds
+
+    def spy(*args):
+        calls.append((args[6], args[9]))   # the rule and the ranker the shift is chosen with
+        return real_shift(*args)
+
+    monkeypatch.setattr(train_events, "shift_thresholds", spy)
+    clf = threshold_events.blank_classifier
+    hr = train_events.calibrate_real(clf(), both, alone, items, "headline-rank")
+    rk = train_events.calibrate_real(clf(), both, alone, items, "ranker")
+    fx = train_events.calibrate_real(clf(), both, alone, items, "ranker", shift_rule="headline-rank")
+    assert [c[0] for c in calls] == ["headline-rank", "ranker", "headline-rank"]
+    assert calls[0][1] is None and calls[1][1] is not None and calls[2][1] is None
+    assert fx.primary_rule == "ranker" and np.array_equal(fx.thresholds, hr.thresholds)
+    assert np.allclose(fx.ranker[0], rk.ranker[0]) and np.allclose(fx.ranker[1], rk.ranker[1])
+    # threshold_events passes the recipe's shift rule on; older recipes keep their own.
+    calls.clear()
+    prim, got, _ = threshold_events.held_out_primaries(items, both, alone, "blind1",
+                                                       threshold_events.RECIPES["ranker, shift of headline rank"])
+    assert calls[-1][0] == "headline-rank" and got.primary_rule == "ranker" and got.ranker is not None
+    threshold_events.held_out_primaries(items, both, alone, "blind1", threshold_events.RECIPES["ranker"])
+    assert calls[-1][0] == "ranker"
+    assert len(prim) == sum(1 for i in items if i["group"] == "blind1")
+
+
+def test_cv_events_reads_the_folds_fold_events_wrote(tmp_path, monkeypatch):
+    # Release 2.8, cv_events.py --folds: the out-of-fold scores come from fold_events.py's oof.npz,
+    # a group's fold model from its saved folder, and only a group without one is fitted again.
+    import cv_events
+    import loso_events
+    import numpy as np
+    import train_events
+
+    monkeypatch.setattr(loso_events, "CACHE", tmp_path)
+    folder = tmp_path / "C2-w2-enc"
+    (folder / "a").mkdir(parents=True)
+    (folder / "a" / "classifier.json").write_text("{}", encoding="utf-8")
+    items = [{"id": "1", "group": "a"}, {"id": "2", "group": "b"}, {"id": "3", "group": "a"}]
+    both, alone = np.arange(48.0).reshape(3, 16), -np.arange(48.0).reshape(3, 16)
+    np.savez(folder / "oof.npz", ids=np.array(["1", "2", "3"]), both=both, alone=alone)
+    fitted = []
+    monkeypatch.setattr(train_events, "load_fold", lambda path, ex, enc: ("read", path.name))
+    monkeypatch.setattr(train_events, "fit", lambda rows, *a: fitted.append([r["id"] for r in rows]) or ("fit",))
+    got_both, got_alone, models = cv_events.saved_folds(items, None, object(), 2.0, 2.0, log=lambda m: None)
+    assert np.array_equal(got_both, both) and np.array_equal(got_alone, alone)
+    assert models == {"a": ("read", "a"), "b": ("fit",)} and fitted == [["1", "3"]]
+    # Scores written for other items are not used.
+    assert cv_events.saved_folds(items[:2], None, object(), 2.0, 2.0, log=lambda m: None) is None
+    assert cv_events.saved_folds(items, None, object(), 1.0, 2.0, log=lambda m: None) is None
+
+
+def test_fold_events_saves_every_folds_model(tmp_path, monkeypatch):
+    # Release 2.8: a corpus writer's fold model is written too (cv_events.py --folds reads it),
+    # beside its out-of-fold part.
+    import fold_events
+    import numpy as np
+
+    from pipelines.nlp import encoder as encoder_module
+
+    items = [{"id": "1", "group": "w1"}, {"id": "2", "group": "tune"}]
+    saved = []
+    monkeypatch.setattr(fold_events, "CACHE", tmp_path)
+    monkeypatch.setattr(fold_events, "require", lambda *a: None)
+    monkeypatch.setattr(fold_events, "training_items", lambda shared: items)
+    monkeypatch.setattr(fold_events, "extractor_from", lambda: None)
+    monkeypatch.setattr(encoder_module.StaticEncoder, "load", classmethod(lambda cls: type("E", (), {"dim": 1})()))
+    monkeypatch.setattr(fold_events, "fit", lambda rows, *a: [r["id"] for r in rows])
+    monkeypatch.setattr(fold_events, "save", lambda model, path: saved.append((model, path.name)))
+    monkeypatch.setattr(fold_events, "item_decisions", lambda model, test: np.zeros((len(test), 16)))
+    monkeypatch.setattr(fold_events, "headline_decisions", lambda model, test: np.ones((len(test), 16)))
+    assert fold_events.main(["--group", "w1"]) == 0
+    assert saved == [(["2"], "w1")]
+    with np.load(tmp_path / "C2-w2-enc" / "parts" / "w1.npz") as f:
+        assert list(f["ids"]) == ["1"] and f["alone"].sum() == 16
