@@ -14,13 +14,15 @@ With --trace-from N, Python's tracemalloc starts after article N (past the warm-
 prints the allocation sites whose live memory grew most since then (the --top largest, grouped
 by the innermost --frames frames): where the Python objects that stay come from.
 
-With --part spacy or --part encoder, only that part of the step reads the same articles (the
-spaCy pipeline over headline and body inside a memory zone, never reloaded; the sentence encoder
-over headline and lead): which part the growth belongs to.
+With --part, only a part of the step reads the same articles, never reloading spaCy: spacy (the
+pipeline over headline and body inside a memory zone), encoder (the sentence encoder over
+headline and lead), parse (the step's own parse, ``annotate.parse``, inside a memory zone),
+entities (parse, then the entity resolver) or events (parse, entities, then the event coder: the
+step without its records and Beam): which part the growth belongs to.
 
 usage: python scripts/nlp_memory_growth.py [--articles 3000] [--every 250] [--bundle 16] [--reload-lexemes N]
                                            [--collect-every N] [--trace-from N [--top 15] [--frames 6]]
-                                           [--part step|spacy|encoder]
+                                           [--part step|spacy|encoder|parse|entities|events]
 """
 from __future__ import annotations
 
@@ -55,7 +57,7 @@ def heap() -> dict[str, float]:
             "mmap": info.hblkhd / 2**20, "py blocks": sys.getallocatedblocks() / 1e3}
 
 
-PARTS = ("step", "spacy", "encoder")
+PARTS = ("step", "spacy", "encoder", "parse", "entities", "events")
 
 
 def part_runner(part: str):
@@ -75,6 +77,24 @@ def part_runner(part: str):
 
         encoder = StaticEncoder.load()
         return lambda article: encoder.encode([article.get("title") or "", (article.get("body") or "")[:600]])
+    if part in ("parse", "entities", "events"):
+        from pipelines.nlp import annotate, events, ner
+        from pipelines.nlp.entities import EntityResolver
+
+        nlp = ner.load_nlp()
+        resolver = EntityResolver.load() if part != "parse" else None
+        coder = events.EventCoder.load() if part == "events" else None
+
+        def run(article: dict):
+            with nlp.memory_zone():
+                title, body = next(annotate.parse(nlp, [article.get("title") or ""], [article.get("body") or ""]))
+                if resolver is None:
+                    return len(title) + len(body)
+                entities = resolver.resolve(title, body, None)
+                if coder is None:
+                    return entities
+                return coder.code(title, body, entities, None)
+        return run
     raise ValueError(f"no part {part!r} (one of {', '.join(PARTS[1:])})")
 
 
@@ -92,7 +112,7 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=15, help="allocation sites printed (with --trace-from)")
     parser.add_argument("--frames", type=int, default=6, help="frames that group an allocation site (with --trace-from)")
     parser.add_argument("--part", choices=PARTS, default="step",
-                        help="step: parse + annotate (default); spacy or encoder: that part alone")
+                        help="step: parse + annotate (default); another: that part alone (the docstring)")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     args = parser.parse_args()
     require(args.shared, BBC)

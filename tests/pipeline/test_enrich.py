@@ -232,5 +232,12 @@ def test_nlp_memory_growth_runs_one_part_alone():
     article = {"title": "Ministers meet in Brussels", "body": "Foreign ministers met in Brussels on Monday. " * 3}
     nlp_memory_growth.part_runner("spacy")(article)
     assert nlp_memory_growth.part_runner("encoder")(article).shape == (2, 256)
+    assert nlp_memory_growth.part_runner("parse")(article) > 20
+    assert any(e["text"] == "Brussels" for e in nlp_memory_growth.part_runner("entities")(article))
+    arrest = {"title": "Police arrest protest leaders in Nairobi",
+              "body": "Kenyan police arrested five opposition leaders in Nairobi on Monday after a rally "
+                      "against tax rises, the interior ministry said."}
+    events, primary = nlp_memory_growth.part_runner("events")(arrest)
+    assert primary == "COERCE" and "COERCE" in {e["event_type"] for e in events}
     with pytest.raises(ValueError):
         nlp_memory_growth.part_runner("parser")
