@@ -1,6 +1,6 @@
 """Measure the event coder's actor rules on the seen real-news sets, one rule left out at a time.
 
-Every set (the seen blind sets v1-v8 of ``event_data.SEEN_BLIND``, dev + tune, the PLOVER
+Every set (the seen blind sets v1-v9 of ``event_data.SEEN_BLIND``, dev + tune, the PLOVER
 corpus; all seen data, none of these figures is blind) is parsed once with the shared spaCy
 pipeline and the entity resolver and cached (``--cache``, DocBin + JSON); the shipped
 classifier's probabilities are memoised, so coding a set again with other ``CoderConfig``
@@ -11,7 +11,7 @@ rate and primary accuracy (which actor rules should leave unchanged).
     python scripts/actor_rules_events.py                       # baseline, all rules, leave-one-out
     python scripts/actor_rules_events.py --misses blind7       # the missed gold actors of one set, as JSON lines
     python scripts/actor_rules_events.py --categories blind5 blind6 blind7 [--base]   # misses by category
-    python scripts/actor_rules_events.py --wrong blind8 [--with own_country ...]   # found actors of another country, JSON lines
+    python scripts/actor_rules_events.py --wrong blind9 [--with own_country ...]   # found actors of another country, JSON lines
 
 A rule is a boolean ``CoderConfig`` field listed in ``RULES`` (release 2.7's, kept), ``TRIED``
 (measured for 2.7, off) or ``RULES_28`` (release 2.8's candidates; ``KEPT_28`` the kept ones,

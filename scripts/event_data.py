@@ -161,7 +161,8 @@ SEEN_BLIND = (("blind1", REPO / "data" / "eval" / "events_blind.jsonl"),
               ("blind5", REPO / "data" / "eval" / "events_blind5.jsonl"),
               ("blind6", REPO / "data" / "eval" / "events_blind6.jsonl"),
               ("blind7", REPO / "data" / "eval" / "events_blind7.jsonl"),
-              ("blind8", REPO / "data" / "eval" / "events_blind8.jsonl"))
+              ("blind8", REPO / "data" / "eval" / "events_blind8.jsonl"),
+              ("blind9", REPO / "data" / "eval" / "events_blind9.jsonl"))
 # Groups of real-news items (headline + lead as published); every other group is a corpus writer.
 REAL_NEWS_GROUPS = ("bbc", "tune") + tuple(name for name, _ in SEEN_BLIND)
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",

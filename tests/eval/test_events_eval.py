@@ -136,14 +136,15 @@ def test_seen_blind_sets_are_training_groups_of_their_own():
 
     items = training_items(shared=None)
     groups = {i["group"] for i in items}
-    assert {"blind1", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8"} <= groups <= set(REAL_NEWS_GROUPS) | {f"w{n}" for n in range(1, 7)}
-    assert all(i["id"].startswith(("b-", "b2", "b3", "b4", "b5", "b6", "b7", "b8")) for i in items if i["group"].startswith("blind"))
+    assert {"blind1", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9"} <= groups <= set(REAL_NEWS_GROUPS) | {f"w{n}" for n in range(1, 7)}
+    assert all(i["id"].startswith(("b-", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9")) for i in items if i["group"].startswith("blind"))
     assert sum(1 for i in items if i["group"] == "blind3") == 680 and not is_corpus(items[-1])
     assert sum(1 for i in items if i["group"] == "blind4") == 679   # release 2.4: blind v4 is seen
     assert sum(1 for i in items if i["group"] == "blind5") == 679   # release 2.5: blind v5 is seen
     assert sum(1 for i in items if i["group"] == "blind6") == 679   # release 2.6: blind v6 is seen
     assert sum(1 for i in items if i["group"] == "blind7") == 680   # release 2.7: blind v7 is seen
     assert sum(1 for i in items if i["group"] == "blind8") == 680   # release 2.8: blind v8 is seen
+    assert sum(1 for i in items if i["group"] == "blind9") == 680   # release 2.9: blind v9 is seen
 
 
 def test_shipped_classifier_is_release_2_8_trained_on_every_seen_set():
