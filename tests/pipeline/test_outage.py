@@ -21,7 +21,7 @@ from pipelines.config import DEFAULT_BROKER_TIMEOUT_SECONDS, add_broker_timeout_
 from pipelines.io import broker
 from pipelines.io.retry import EXIT_BROKER_GONE, Backoff, BrokerGone, BrokerOutage, BrokerWatch, retry
 from pipelines.io.topics import ensure_topics
-from tests.conftest import free_port_pair
+from tests.conftest import start_broker
 from tests.fixtures import articles as fixture_articles
 from tests.pipeline.test_scale import publish
 from tests.pipeline.test_stream import REPO, Topics, read_topic, stop
@@ -159,9 +159,8 @@ def test_every_command_that_waits_takes_the_flag():
 def own_broker(tmp_path_factory):
     """A broker these tests may stop: its own ports and state folder, so it comes back with its data."""
     # A restart on a loaded machine (recovering its logs) may take minutes: wait for it longer than usual.
-    cfg = broker.BrokerConfig(state_dir=tmp_path_factory.mktemp("outage-broker"), port=free_port_pair(),
-                              start_timeout_s=400.0)
-    broker.up(cfg, log=quiet)
+    state = tmp_path_factory.mktemp("outage-broker")
+    cfg = start_broker(lambda port: broker.BrokerConfig(state_dir=state, port=port, start_timeout_s=400.0))
     yield cfg
     broker.down(cfg, log=quiet)
 
