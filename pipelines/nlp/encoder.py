@@ -7,6 +7,11 @@ ourselves (numpy for the safetensors layout, ``tokenizers`` for the tokenizer) i
 importing the package, whose import pulls in unrelated dependencies. A text's vector is the mean
 of its token vectors, L2-normalised, as WordLlama's own ``embed`` does. The cost is a tokenizer
 call and a table lookup per text: about as cheap as TF-IDF.
+
+The tokenizer's BPE model runs without its cache (issue #13). This Llama tokenizer has no
+pre-tokenizer, so the cache's key is a whole text under 256 bytes: it almost never hits, and it
+kept up to 10,000 sentences' merge states (~7 KB each), tens of MiB per worker that grew over the
+first thousand articles of a run. Tokens are the same with and without it (tests/nlp/test_encoder.py).
 """
 from __future__ import annotations
 
@@ -52,6 +57,18 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
+def uncached_bpe(model: dict):
+    """The tokenizer file's BPE model (its ``model`` section), built again without a cache."""
+    from tokenizers.models import BPE
+
+    if model.get("type") != "BPE":
+        raise ValueError(f"expected a BPE tokenizer model, found {model.get('type')!r}")
+    merges = [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m) for m in model["merges"]]
+    options = {k: model[k] for k in ("dropout", "unk_token", "continuing_subword_prefix", "end_of_word_suffix",
+                                     "fuse_unk", "byte_fallback", "ignore_merges") if model.get(k) is not None}
+    return BPE(model["vocab"], merges, cache_capacity=0, **options)
+
+
 class StaticEncoder:
     """Mean-pooled, normalised static token embeddings: texts -> float32 rows of length 256."""
 
@@ -68,7 +85,9 @@ class StaticEncoder:
         base = Path(folder) if folder else package_dir()
         tensors = read_safetensors(base.joinpath(*WEIGHTS))
         table = next(iter(tensors.values())).astype(np.float32)
-        tokenizer = Tokenizer.from_file(str(base.joinpath(*TOKENIZER)))
+        path = base.joinpath(*TOKENIZER)
+        tokenizer = Tokenizer.from_file(str(path))
+        tokenizer.model = uncached_bpe(json.loads(path.read_text(encoding="utf-8"))["model"])
         tokenizer.no_padding()
         tokenizer.enable_truncation(MAX_TOKENS)
         return cls(table, tokenizer)
