@@ -21,6 +21,7 @@ from pipelines.config import DEFAULT_RECORD_TIMEOUT_SECONDS, METRICS_NAMESPACE a
 from pipelines.article import DEFAULT_MAX_BYTES, Article, InvalidArticle, article_from_json_bytes, \
     article_from_mapping, to_epoch_ms
 from pipelines.nlp.annotate import annotate, parse
+from pipelines.pipeline import heap
 
 LOG = logging.getLogger(__name__)
 DEAD_LETTER = "dead_letter"
@@ -281,6 +282,8 @@ class AnnotateArticlesFn(beam.DoFn):
         from pipelines.nlp import events, ner
         from pipelines.nlp.entities import EntityResolver
 
+        heap.fix_mmap_threshold()
+        self._trimmer = heap.Trimmer()
         self._load_nlp()
         self._resolver = EntityResolver.load()
         self._coder = events.EventCoder.load()
@@ -302,6 +305,7 @@ class AnnotateArticlesFn(beam.DoFn):
         # keeps that bounded; len(vocab) counts every lexeme ever made, dropped ones included.
         if 0 < self._cfg.spacy_reload_lexemes <= len(self._nlp.vocab) - self._lexemes_at_load:
             self._load_nlp()
+        self._trimmer.maybe()
         yield from outputs
 
     def _load_nlp(self) -> None:
