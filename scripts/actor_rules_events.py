@@ -12,6 +12,7 @@ rate and primary accuracy (which actor rules should leave unchanged).
     python scripts/actor_rules_events.py --misses blind7       # the missed gold actors of one set, as JSON lines
     python scripts/actor_rules_events.py --categories blind5 blind6 blind7 [--base]   # misses by category
     python scripts/actor_rules_events.py --wrong blind9 [--with own_country ...]   # found actors of another country, JSON lines
+    python scripts/actor_rules_events.py --rules29             # release 2.9's candidates on shipped 2.8
 
 A rule is a boolean ``CoderConfig`` field listed in ``RULES`` (release 2.7's, kept), ``TRIED``
 (measured for 2.7, off) or ``RULES_28`` (release 2.8's candidates; ``KEPT_28`` the kept ones,
@@ -51,6 +52,10 @@ TRIED = ("glued_conj", "topic_noun", "glued_infinitive")
 RULES_28 = ("own_country", "introduced_country", "surname_dated", "surname_country", "surname_link",
             "unnamed_default")
 KEPT_28: tuple[str, ...] = ("introduced_country", "unnamed_default")
+# Release 2.9's candidates (``--rules29``), each measured added to shipped 2.8 with the 2.9 rules
+# kept so far (``KEPT_29``; leave-one-out for those).
+RULES_29 = ("dateline_home", "dateline_default", "folded_names")
+KEPT_29: tuple[str, ...] = ()
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
 
 
@@ -207,8 +212,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="print a table of the missed gold actors of these sets by category")
     parser.add_argument("--wrong", choices=list(SETS),
                         help="print one set's found gold actors coded with another country, as JSON lines")
-    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28),
-                        help="with --misses/--wrong: switch these 2.8 candidates on as well")
+    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29),
+                        help="with --misses/--wrong: switch these 2.8 / 2.9 candidates on as well")
+    parser.add_argument("--rules29", action="store_true",
+                        help="score release 2.9's candidates only: shipped 2.8 + the kept 2.9 rules, each candidate added, each kept one left out")
     parser.add_argument("--base", action="store_true", help="with --misses/--categories: the baseline (all 2.7 rules off: the 2.6 coder)")
     args = parser.parse_args(argv)
 
@@ -240,6 +247,12 @@ def main(argv: list[str] | None = None) -> int:
         for miss in misses(items, code_set(coder, parsed)):
             print(json.dumps(miss, ensure_ascii=False))
         return 0
+    if args.rules29:
+        with_29 = replace(coder.config, **{r: True for r in KEPT_29})
+        configs = [("2.8 + kept 2.9 rules", with_29)]
+        configs += [(f"2.9 without {r}" if r in KEPT_29 else f"2.9 + {r}", replace(with_29, **{r: r not in KEPT_29}))
+                    for r in RULES_29]
+        return score(configs, args.sets, args.cache, nlp, resolver, coder, started)
     configs = [("baseline (2.6 rules)", base), ("all 2.7 rules", replace(base, **{r: True for r in RULES}))]
     configs += [(f"without {r}", replace(base, **{s: s != r for s in RULES})) for r in RULES if len(RULES) > 1]
     configs += [(f"with {r} (tried)", replace(base, **{s: True for s in RULES + (r,)})) for r in TRIED]
@@ -247,9 +260,14 @@ def main(argv: list[str] | None = None) -> int:
     configs += [("2.7 + kept 2.8 rules", with_28)] if KEPT_28 else []
     configs += [(f"2.8 without {r}" if r in KEPT_28 else f"2.8 + {r}", replace(with_28, **{r: r not in KEPT_28}))
                 for r in RULES_28]
+    return score(configs, args.sets, args.cache, nlp, resolver, coder, started)
+
+
+def score(configs, sets, cache, nlp, resolver, coder, started) -> int:
+    """Print every set's figures under every (name, CoderConfig), then a table of actors found (country)."""
     rows = {name: {} for name, _ in configs}
-    for set_name in args.sets:
-        items, parsed = load_set(set_name, args.cache, nlp, resolver)
+    for set_name in sets:
+        items, parsed = load_set(set_name, cache, nlp, resolver)
         for name, cfg in configs:
             coder.config = cfg
             s = summary(items, evaluate(items, code_set(coder, parsed)))
@@ -257,9 +275,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{set_name:8} {name:32} actors {s['matched']:4}/{s['gold_actors']:<4} {s['actors_found']:.3f} "
                   f"country {s['actor_country']:.3f} | macro-F1 {s['macro_f1_16']:.3f} type {s['event_accuracy']:.3f} "
                   f"no-event {s['noevent_rate']:.3f} primary {s['primary_accuracy']:.3f}", flush=True)
-    print(f"\n{'config':34}" + "".join(f"{s:>16}" for s in args.sets))
+    print(f"\n{'config':34}" + "".join(f"{s:>16}" for s in sets))
     for name, per in rows.items():
-        print(f"{name:34}" + "".join(f"{per[s]['matched']:>6} ({per[s]['actor_country']:.3f})" for s in args.sets))
+        print(f"{name:34}" + "".join(f"{per[s]['matched']:>6} ({per[s]['actor_country']:.3f})" for s in sets))
     print(f"({time.time() - started:.0f} s)")
     return 0
 

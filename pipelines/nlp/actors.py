@@ -11,6 +11,8 @@ sector from agent words ("leader", "police", "rebels") or the actor dictionary.
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -61,6 +63,8 @@ class ArticleContext:
     # entity_id of a person -> the country word that introduces them somewhere in the article
     # ("Ukrainian President Volodymyr Zelensky", "India's foreign minister S. Jaishankar"; 2.8)
     introduced: dict[str, str] = field(default_factory=dict)
+    # the country of the place a wire dateline opens the body with ("SANTO DOMINGO -", 2.9)
+    dateline_country: str | None = None
 
     def __post_init__(self):
         # The country the article's entities name most (the first named on a tie): "MPs" in a
@@ -717,6 +721,31 @@ def _name_key(name: str) -> str:
     return " ".join(name.lower().replace("-", " ").split())
 
 
+def fold_accents(text: str) -> str:
+    """A name with its diacritics dropped ("luiz inácio" -> "luiz inacio"): the Phoenix
+    dictionary spells names in plain ASCII."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+# A wire dateline opening a body: up to four capitalised words (the place), then an optional
+# ", Country" / ", March 4" tail and an agency in brackets, closed by a dash or a colon
+# ("SANTO DOMINGO –", "Hanoi (VNA) –", "SEOUL, Jan. 14 (Yonhap) --", "BEIJING:").
+_DATELINE = re.compile(r"^\s*((?:[^\W\d_][\w'’.]*)(?:[ -][^\W\d_][\w'’.]*){0,3})"
+                       r"(?:,[^,—–\n]{1,30})?(?:\s*\([^)]{1,30}\))?\s*(?:[—–:]|--?\s)")
+
+
+def dateline_country(text: str) -> str | None:
+    """The country of the place a wire dateline opens ``text`` with, or None: only a place (a
+    city, capital or country of the country table), never a name that opens a sentence."""
+    match = _DATELINE.match(text)
+    if match is None:
+        return None
+    place = match.group(1)
+    if not all(w[:1].isupper() for w in place.replace("-", " ").split()):
+        return None
+    return country_for(place, "GPE")
+
+
 def _strip_det(text: str) -> str:
     return text[4:] if text.lower().startswith("the ") else text
 
@@ -738,6 +767,10 @@ class ActorResolver:
         self.surname_dated = False
         self.surname_country = False
         self.surname_link = False
+        # Release 2.9 switches
+        self.dateline_home = False
+        self.dateline_default = False
+        self.folded_names = False
         self._surnames: dict[str, list[str]] | None = None
         self._max_agent_words = max((k.count(" ") + 1 for k in tables.agents), default=1)
         self._codes = set(tables.countries.values()) | {"IGO", "NGO", "MNC"}
@@ -745,7 +778,8 @@ class ActorResolver:
     def configure(self, config) -> None:
         """Take the resolver's switches from a ``CoderConfig``."""
         for name in ("wide_datelines", "pronoun_names", "own_country", "introduced_country",
-                     "surname_dated", "surname_country", "surname_link"):
+                     "surname_dated", "surname_country", "surname_link", "dateline_home", "dateline_default",
+                     "folded_names"):
             setattr(self, name, getattr(config, name))
 
     def _person_rules(self) -> bool:
@@ -757,6 +791,11 @@ class ActorResolver:
         context = ArticleContext(published_at=published_at, entities=entities)
         if self.introduced_country:
             context.introduced = self._introductions(entities, docs)
+        if self.dateline_home or self.dateline_default:
+            body = next((doc for name, doc in docs if name == "body" and doc is not None), None)
+            context.dateline_country = dateline_country(body.text) if body is not None else None
+            if context.dateline_country and (self.dateline_home or context.default_country is None):
+                context.default_country = context.dateline_country
         return context
 
     def _introductions(self, entities: list[dict], docs) -> dict[str, str]:
@@ -983,7 +1022,8 @@ class ActorResolver:
         day = context.published_at.date().isoformat() if context.published_at else None
         if not day:
             return None
-        for country, _sector, start, end in self.tables.actors.get(key) or ():
+        entries = self.tables.actors.get(key) or (self.folded_names and self.tables.actors.get(fold_accents(key))) or ()
+        for country, _sector, start, end in entries:
             if (start or end) and (start is None or start <= day) and (end is None or day <= end) \
                     and country not in ("IGO", "NGO", "MNC"):
                 return country
@@ -1043,7 +1083,10 @@ class ActorResolver:
         return None, None
 
     def _dictionary_name(self, name: str, context: ArticleContext) -> tuple[str | None, str | None]:
-        entries = self.tables.actors.get(" ".join(name.lower().replace("-", " ").split()))
+        key = " ".join(name.lower().replace("-", " ").split())
+        entries = self.tables.actors.get(key)
+        if not entries and self.folded_names:
+            entries = self.tables.actors.get(fold_accents(key))
         if not entries:
             return None, None
         day = context.published_at.date().isoformat() if context.published_at else None

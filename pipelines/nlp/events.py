@@ -113,6 +113,9 @@ class CoderConfig:
     surname_country: bool = False  # measured in 2.8, not kept (dev + tune country -0.015): as surname_dated, over the surname's people at any date (one country among them, else nothing)
     unnamed_default: bool = True  # 2.8 (kept: country up on every seen set): an actor with no entity and no country after every other step (no agent word, no place: "three people", "depositors") takes the article's most named country
     surname_link: bool = False   # measured in 2.8, not kept (up on v8 and the corpus on top of introduced_country, but with unnamed_default on it moves only the corpus, +0.001): a capitalised word of an actor's phrase that ends the full name of one person of the article stands for that person in the 2.8 person rules ("Carney" tagged ORG in a headline)
+    dateline_home: bool = False  # 2.9 candidate: the place of a wire dateline opening the body ("SANTO DOMINGO -") is the article's home: its country, not the most named one, serves the actors that take the article's country
+    dateline_default: bool = False  # 2.9 candidate: the same, only for articles whose entities name no country at all
+    folded_names: bool = False   # 2.9 candidate: a name the actor dictionary does not know as written is looked up with its accents dropped ("Luiz Inácio Lula da Silva")
     headline_any: bool = True    # the headline is coded for the primary type when a body sentence anchors it, even when the headline alone does not pass it; its actors' countries from the body (2.7)
 
 

@@ -291,3 +291,64 @@ def test_unnamed_people_without_a_place_take_the_articles_country(nlp, coder):
         found[rule] = event["source_actor"]
     assert found[True]["text"] == "Angry depositors" and found[True]["country"] == "PER"
     assert found[False]["country"] is None
+
+
+# -- release 2.9: the dateline's country, names with accents ----------------------------------
+
+def test_a_wire_dateline_gives_its_place_country_and_a_name_opening_a_sentence_none():
+    from pipelines.nlp.actors import dateline_country
+
+    assert dateline_country("QUITO – The president said ...") == "ECU"
+    assert dateline_country("Lima (Andina) – Ministers met ...") == "PER"
+    assert dateline_country("NAIROBI, March 3 (Wire) -- Police said ...") == "KEN"
+    assert dateline_country("ACCRA: The cabinet met ...") == "GHA"
+    assert dateline_country("Peru's army said on Monday ...") is None    # a country opening a sentence
+    assert dateline_country("Three farmers were hurt - police said") is None
+    assert dateline_country("Angry Depositors, Bankers – a report") is None   # capitalised, but no place
+
+
+TORRES = ("Torres closes border with Peru",
+          "QUITO – On Monday, President Ana Torres ordered the border with Peru closed. "
+          "Peru's foreign ministry said Peru would protest, and Peru recalled its ambassador.")
+
+
+def test_a_person_without_a_country_word_takes_the_datelines_country_not_the_most_named(nlp):
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    t, b, ents = _article(nlp, *TORRES, day)
+    body = [e for e in ents if e["field"] == "body"]
+    person = next(e for e in body if e["label"] == "PERSON")
+    span = b.char_span(person["start_char"], person["end_char"])
+    found = {}
+    for rule in (True, False):
+        actors = _resolver(introduced_country=True, dateline_home=rule)
+        context = actors.new_context(ents, day, (("title", t), ("body", b)))
+        found[rule] = (context.default_country, actors.actor(span, body, context)["country"])
+    assert found[False] == ("PER", "PER")     # 2.8: the article's most named country
+    assert found[True] == ("ECU", "ECU")      # 2.9: the place the story was filed from
+
+
+def test_dateline_default_only_fills_an_article_that_names_no_country(nlp):
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    t, b, ents = _article(nlp, *TORRES, day)
+    docs = (("title", t), ("body", b))
+    # Peru is named: the most named country stays; named nowhere: the dateline's fills the gap.
+    assert _resolver(dateline_default=True).new_context(ents, day, docs).default_country == "PER"
+    unnamed = [e for e in ents if e.get("country") != "PER"]
+    assert _resolver(dateline_default=True).new_context(unnamed, day, docs).default_country == "ECU"
+    assert _resolver(dateline_default=False).new_context(unnamed, day, docs).default_country == "ECU"  # QUITO itself
+    assert _resolver(dateline_default=True).new_context([], day, docs).default_country == "ECU"
+    assert _resolver(dateline_default=False).new_context([], day, docs).default_country is None
+
+
+def test_a_name_with_accents_is_found_in_the_ascii_dictionary():
+    from datetime import datetime
+
+    from pipelines.nlp.actors import ArticleContext
+
+    context = ArticleContext(published_at=datetime(2015, 6, 1), entities=[])
+    assert _resolver(folded_names=True)._dictionary_name("Nicolás Maduro", context) == ("VEN", "GOV")
+    assert _resolver(folded_names=False)._dictionary_name("Nicolás Maduro", context) == (None, None)
