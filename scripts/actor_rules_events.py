@@ -13,6 +13,7 @@ rate and primary accuracy (which actor rules should leave unchanged).
     python scripts/actor_rules_events.py --categories blind5 blind6 blind7 [--base]   # misses by category
     python scripts/actor_rules_events.py --wrong blind9 [--with own_country ...]   # found actors of another country, JSON lines
     python scripts/actor_rules_events.py --rules29             # release 2.9's candidates on shipped 2.8
+    python scripts/actor_rules_events.py --wrong-kinds blind9 [--with dateline_home ...]   # found actors of another country by kind
 
 A rule is a boolean ``CoderConfig`` field listed in ``RULES`` (release 2.7's, kept), ``TRIED``
 (measured for 2.7, off) or ``RULES_28`` (release 2.8's candidates; ``KEPT_28`` the kept ones,
@@ -54,8 +55,9 @@ RULES_28 = ("own_country", "introduced_country", "surname_dated", "surname_count
 KEPT_28: tuple[str, ...] = ("introduced_country", "unnamed_default")
 # Release 2.9's candidates (``--rules29``), each measured added to shipped 2.8 with the 2.9 rules
 # kept so far (``KEPT_29``; leave-one-out for those).
-RULES_29 = ("dateline_home", "dateline_default", "folded_names")
-KEPT_29: tuple[str, ...] = ()
+RULES_29 = ("dateline_home", "dateline_default", "folded_names", "expanded_names", "surname_link",
+            "unmarked_home")
+KEPT_29: tuple[str, ...] = ("dateline_home", "folded_names")
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
 
 
@@ -184,6 +186,42 @@ def miss_flags(miss: dict) -> list[str]:
     return flags
 
 
+def wrong_kind(mismatch: dict, item: dict) -> str:
+    """The first kind of a decision list that fits a found gold actor coded with another country
+    (``evaluate``'s mismatches); reads only the texts and the two actors."""
+    from pipelines.nlp.actors import dateline_country
+
+    gold, coded = mismatch["gold"], mismatch["coded"]
+    if gold["country"] in ("IGO", "NGO", "MNC"):
+        return "1 international body, NGO or company (or its official) coded with a state"
+    if coded["country"] is None:
+        return "2 no country at all (the article names none the coder uses)"
+    if dateline_country(item["text"]) == gold["country"]:
+        return "3 the country of the body's dateline (the story's home) lost to another"
+    if len(_content_words(coded["text"]) - _content_words(gold["text"])) >= 2:
+        return "4 coded span runs past the actor into other words (parse)"
+    if any(w[:1].isupper() for w in gold["text"].split()[1:] or gold["text"].split()):
+        return "5 a named actor takes another country named in the article (own country lost)"
+    return "6 an unnamed group or agent takes another country named in the article"
+
+
+def print_wrong_kinds(set_names, cache, nlp, resolver, coder) -> None:
+    """A Markdown table: found gold actors of another country per kind, one column per set."""
+    counts = {}
+    for name in set_names:
+        items, parsed = load_set(name, cache, nlp, resolver)
+        by_id = {item["id"]: item for item in items}
+        report = evaluate(items, code_set(coder, parsed))
+        rows = Counter(wrong_kind(m, by_id[m["id"]]) for m in report["actor_country"]["mismatches"])
+        rows["total of another country"] = len(report["actor_country"]["mismatches"])
+        rows["found gold actors"] = report["actor_country"]["matched"]
+        counts[name] = rows
+    print("| kind (first that fits) | " + " | ".join(set_names) + " |")
+    print("|---|" + "---|" * len(set_names))
+    for key in sorted({k for rows in counts.values() for k in rows}, key=lambda k: (not k[0].isdigit(), k)):
+        print(f"| {key} | " + " | ".join(str(counts[n][key]) for n in set_names) + " |")
+
+
 def print_categories(set_names, cache, nlp, resolver, coder) -> None:
     """A Markdown table: missed gold actors per category and flag, one column per set."""
     counts = {}
@@ -212,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="print a table of the missed gold actors of these sets by category")
     parser.add_argument("--wrong", choices=list(SETS),
                         help="print one set's found gold actors coded with another country, as JSON lines")
+    parser.add_argument("--wrong-kinds", nargs="*", choices=list(SETS),
+                        help="print a table of the found gold actors of another country of these sets by kind")
     parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29),
                         help="with --misses/--wrong: switch these 2.8 / 2.9 candidates on as well")
     parser.add_argument("--rules29", action="store_true",
@@ -233,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.with_rules:
         shipped = replace(shipped, **{r: True for r in args.with_rules})
+    if args.wrong_kinds:
+        coder.config = base if args.base else shipped
+        print_wrong_kinds(args.wrong_kinds, args.cache, nlp, resolver, coder)
+        return 0
     if args.wrong:
         items, parsed = load_set(args.wrong, args.cache, nlp, resolver)
         coder.config = base if args.base else shipped

@@ -65,6 +65,7 @@ class ArticleContext:
     introduced: dict[str, str] = field(default_factory=dict)
     # the country of the place a wire dateline opens the body with ("SANTO DOMINGO -", 2.9)
     dateline_country: str | None = None
+    ranked: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         # The country the article's entities name most (the first named on a tie): "MPs" in a
@@ -75,6 +76,8 @@ class ArticleContext:
                 counts[ent["country"]] = counts.get(ent["country"], 0) + 1
         if counts:
             self.default_country = max(counts, key=counts.get)
+        # the article's countries, most named first (the first named on a tie)
+        self.ranked = sorted(counts, key=lambda c: -counts[c])
 
     def observe(self, sent, ents: list[dict]) -> None:
         """Remember the last person entity of a sentence once it has been coded."""
@@ -771,6 +774,8 @@ class ActorResolver:
         self.dateline_home = False
         self.dateline_default = False
         self.folded_names = False
+        self.expanded_names = False
+        self.unmarked_home = False
         self._surnames: dict[str, list[str]] | None = None
         self._max_agent_words = max((k.count(" ") + 1 for k in tables.agents), default=1)
         self._codes = set(tables.countries.values()) | {"IGO", "NGO", "MNC"}
@@ -779,7 +784,7 @@ class ActorResolver:
         """Take the resolver's switches from a ``CoderConfig``."""
         for name in ("wide_datelines", "pronoun_names", "own_country", "introduced_country",
                      "surname_dated", "surname_country", "surname_link", "dateline_home", "dateline_default",
-                     "folded_names"):
+                     "folded_names", "expanded_names", "unmarked_home"):
             setattr(self, name, getattr(config, name))
 
     def _person_rules(self) -> bool:
@@ -884,6 +889,12 @@ class ActorResolver:
                 international_body(head.get("canonical") or head["text"]):
             dict_country = "IGO"
         country = head.get("country") if head else None
+        if self.expanded_names and dict_country is None and head is not None and head.get("label") == "ORG":
+            # "Amnesty" for the lead's "Amnesty International", "PLA" for "the Chinese People's
+            # Liberation Army": the full name's entry or country words, before the short name's
+            full = self._expanded_name(head, context)
+            if full is not None:
+                country, (dict_country, dict_sector) = None, full
         if country is not None and country not in self._codes:
             country = None  # not an ISO-3 / IGO-style code: let the dictionaries decide
         if dict_country in ("IGO", "NGO", "MNC"):
@@ -903,6 +914,8 @@ class ActorResolver:
             country = self._surname_country(persons, context)
         if country is None and (sector or (head and head.get("label") in ("ORG", "PERSON"))):
             country = context.default_country
+            if self.unmarked_home and head is not None and head.get("label") == "PERSON":
+                country = self._unmarked_country(country, context)
         if entity_id and (country or sector):
             context.known.setdefault(entity_id, (country, sector))
         return {"text": span.text, "entity_id": entity_id, "country": country, "sector": sector}
@@ -993,6 +1006,54 @@ class ActorResolver:
                     # the linked person stands where the word does (for ``own_country``'s head test)
                     persons.append({**ent, "start_char": tok.idx, "end_char": tok.idx + len(tok), "linked": True})
         return persons
+
+    @staticmethod
+    def _unmarked_country(default: str | None, context: ArticleContext) -> str | None:
+        """(``unmarked_home``) the country of a person the article gives no country word: not the
+        one whose nationality word marks another person as foreign ("[Japanese] Prime Minister
+        Fumio Kishida" beside a bare "President Yoon"), but the most named country that marks
+        no one; the article's country when every named country marks someone."""
+        marked = set(context.introduced.values())
+        if default is None or default not in marked:
+            return default
+        return next((c for c in context.ranked if c not in marked), default)
+
+    def _expanded_name(self, head: dict, context: ArticleContext) -> tuple[str, str | None] | None:
+        """(``expanded_names``) (country, sector) of the one longer organisation name of the
+        article that a short one stands for: an acronym of its initials ("WHO", or "PLA" for the
+        end of "Chinese People's Liberation Army") or its first word ("Amnesty" for "Amnesty
+        International"); from the actor dictionary, else IGO for an international body, else a
+        country word inside it. None when no such name, several, or one without a country."""
+        short = (head.get("text") or "").replace("’s", "").replace("'s", "").strip()
+        words = short.split()
+        if len(words) != 1 or not short.isalpha() or len(short) < 2:
+            return None
+        acronym = short.isupper()
+        if not acronym and not short[:1].isupper():
+            return None
+        found = set()
+        for ent in context.entities:
+            name = (ent.get("text") or "").strip()
+            parts = name.replace("-", " ").split()
+            if ent.get("label") not in ("ORG", "NORP", "FAC") or len(parts) < 2:
+                continue
+            if acronym:
+                letters = [p[0].upper() for p in parts if p[:1].isalpha()]
+                content = [p[0].upper() for p in parts if p[:1].isupper()]
+                if any("".join(seq[k:]) == short for seq in (letters, content) for k in range(len(seq) - 1)):
+                    found.add(name)
+            elif parts[0] == short:
+                found.add(name)
+        if len(found) != 1:
+            return None
+        name = found.pop()
+        entry = self._dictionary_name(_strip_det(name), context)
+        if entry[0] is not None:
+            return entry
+        if international_body(name):
+            return "IGO", None
+        code = country_for(name, "ORG")
+        return (code, None) if code else None
 
     def _own_country(self, persons: list[dict], context: ArticleContext) -> str | None:
         """(``own_country``) the country of a person the phrase names whom the actor dictionary

@@ -116,6 +116,8 @@ class CoderConfig:
     dateline_home: bool = False  # 2.9 candidate: the place of a wire dateline opening the body ("SANTO DOMINGO -") is the article's home: its country, not the most named one, serves the actors that take the article's country
     dateline_default: bool = False  # 2.9 candidate: the same, only for articles whose entities name no country at all
     folded_names: bool = False   # 2.9 candidate: a name the actor dictionary does not know as written is looked up with its accents dropped ("Luiz Inácio Lula da Silva")
+    expanded_names: bool = False  # 2.9 candidate: a one-word organisation name (an acronym, "Amnesty") that stands for one longer name of the article ("World Health Organization", "Amnesty International") takes that name's dictionary entry or country word
+    unmarked_home: bool = False  # 2.9 candidate: a person with no country word of their own does not take the article's country when that country's nationality word marks another person as foreign ("Japanese Prime Minister X" beside "President Y"): the most named country that marks no one
     headline_any: bool = True    # the headline is coded for the primary type when a body sentence anchors it, even when the headline alone does not pass it; its actors' countries from the body (2.7)
 
 

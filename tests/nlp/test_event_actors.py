@@ -352,3 +352,39 @@ def test_a_name_with_accents_is_found_in_the_ascii_dictionary():
     context = ArticleContext(published_at=datetime(2015, 6, 1), entities=[])
     assert _resolver(folded_names=True)._dictionary_name("Nicolás Maduro", context) == ("VEN", "GOV")
     assert _resolver(folded_names=False)._dictionary_name("Nicolás Maduro", context) == (None, None)
+
+
+def test_a_short_organisation_name_takes_the_entry_of_the_longer_name_it_stands_for():
+    from datetime import datetime
+
+    from pipelines.nlp.actors import ArticleContext
+
+    ents = [{"text": "World Health Organization", "label": "ORG"},
+            {"text": "Chinese People's Liberation Army", "label": "ORG"},
+            {"text": "Amnesty International", "label": "ORG"}, {"text": "Oxfam", "label": "ORG"}]
+    context = ArticleContext(published_at=datetime(2024, 1, 1), entities=ents)
+    actors = _resolver(expanded_names=True)
+    assert actors._expanded_name({"text": "WHO", "label": "ORG"}, context)[0] == "IGO"     # initials, dictionary
+    assert actors._expanded_name({"text": "PLA", "label": "ORG"}, context) == ("CHN", None)  # the name's end, country word
+    assert actors._expanded_name({"text": "Amnesty", "label": "ORG"}, context)[0] == "NGO"  # first word
+    assert actors._expanded_name({"text": "Oxfam", "label": "ORG"}, context) is None         # no longer name
+    assert actors._expanded_name({"text": "XYZ", "label": "ORG"}, context) is None
+
+
+def test_a_person_without_a_country_word_is_not_of_the_nationality_that_marks_another_as_foreign(nlp):
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    t, b, ents = _article(nlp, "Silva meets Korean minister",
+                          "President Marta Silva received South Korean Foreign Minister Park Jin-ho on Monday. "
+                          "The two discussed South Korea's investment in Brazil and South Korea's car plants.", day)
+    body = [e for e in ents if e["field"] == "body"]
+    person = next(e for e in body if e["label"] == "PERSON" and "Silva" in e["text"])
+    span = b.char_span(person["start_char"], person["end_char"])
+    found = {}
+    for rule in (True, False):
+        actors = _resolver(introduced_country=True, unmarked_home=rule)
+        context = actors.new_context(ents, day, (("title", t), ("body", b)))
+        assert context.default_country == "KOR" and "KOR" in context.introduced.values()
+        found[rule] = actors.actor(span, body, context)["country"]
+    assert found == {True: "BRA", False: "KOR"}
