@@ -56,8 +56,8 @@ KEPT_28: tuple[str, ...] = ("introduced_country", "unnamed_default")
 # Release 2.9's candidates (``--rules29``), each measured added to shipped 2.8 with the 2.9 rules
 # kept so far (``KEPT_29``; leave-one-out for those).
 RULES_29 = ("dateline_home", "dateline_default", "folded_names", "expanded_names", "surname_link",
-            "unmarked_home")
-KEPT_29: tuple[str, ...] = ("dateline_home", "folded_names")
+            "unmarked_home", "subdivisions")
+KEPT_29: tuple[str, ...] = ("dateline_home", "folded_names", "expanded_names")
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
 
 

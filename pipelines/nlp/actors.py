@@ -49,6 +49,9 @@ class ActorTables:
     countries: dict[str, str]
     agents: dict[str, str]
     actors: dict[str, list]
+    # ISO 3166-2 names of one country's provinces, states and regions -> ISO-3
+    # (scripts/build_subdivisions.py; release 2.9)
+    subdivisions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -68,12 +71,17 @@ class ArticleContext:
     ranked: list[str] = field(default_factory=list)
 
     def __post_init__(self):
-        # The country the article's entities name most (the first named on a tie): "MPs" in a
-        # story about Westminster are British. Only used for actors that name an agent but no country.
+        self.rank_countries()
+
+    def rank_countries(self, place_country=None) -> None:
+        """The country the article's entities name most (the first named on a tie): "MPs" in a
+        story about Westminster are British. Only used for actors that name an agent but no
+        country. ``place_country(ent)`` gives a country to entities that have none (2.9)."""
         counts: dict[str, int] = {}
         for ent in self.entities:
-            if ent.get("country") and ent.get("label") in ("GPE", "NORP", "ORG", "LOC", "FAC"):
-                counts[ent["country"]] = counts.get(ent["country"], 0) + 1
+            country = ent.get("country") or (place_country(ent) if place_country else None)
+            if country and ent.get("label") in ("GPE", "NORP", "ORG", "LOC", "FAC"):
+                counts[country] = counts.get(country, 0) + 1
         if counts:
             self.default_country = max(counts, key=counts.get)
         # the article's countries, most named first (the first named on a tie)
@@ -724,6 +732,11 @@ def _name_key(name: str) -> str:
     return " ".join(name.lower().replace("-", " ").split())
 
 
+# The kind word a subdivision's name may carry in the text ("Rakhine State", "Sindh province").
+SUBDIVISION_WORDS = frozenset({"state", "province", "region", "department", "district", "governorate",
+                               "county", "prefecture", "division"})
+
+
 def fold_accents(text: str) -> str:
     """A name with its diacritics dropped ("luiz inácio" -> "luiz inacio"): the Phoenix
     dictionary spells names in plain ASCII."""
@@ -776,6 +789,7 @@ class ActorResolver:
         self.folded_names = False
         self.expanded_names = False
         self.unmarked_home = False
+        self.subdivisions = False
         self._surnames: dict[str, list[str]] | None = None
         self._max_agent_words = max((k.count(" ") + 1 for k in tables.agents), default=1)
         self._codes = set(tables.countries.values()) | {"IGO", "NGO", "MNC"}
@@ -784,7 +798,7 @@ class ActorResolver:
         """Take the resolver's switches from a ``CoderConfig``."""
         for name in ("wide_datelines", "pronoun_names", "own_country", "introduced_country",
                      "surname_dated", "surname_country", "surname_link", "dateline_home", "dateline_default",
-                     "folded_names", "expanded_names", "unmarked_home"):
+                     "folded_names", "expanded_names", "unmarked_home", "subdivisions"):
             setattr(self, name, getattr(config, name))
 
     def _person_rules(self) -> bool:
@@ -794,6 +808,8 @@ class ActorResolver:
         """Fresh per-article state; ``docs`` (field, parsed doc) let ``introduced_country`` read
         how the article introduces its people."""
         context = ArticleContext(published_at=published_at, entities=entities)
+        if self.subdivisions:
+            context.rank_countries(self._subdivision)
         if self.introduced_country:
             context.introduced = self._introductions(entities, docs)
         if self.dateline_home or self.dateline_default:
@@ -963,10 +979,22 @@ class ActorResolver:
         persons = [e for e in inside if e.get("label") in ("PERSON", "ORG")]
         return max(persons, key=lambda e: e["end_char"] - e["start_char"]) if persons else None
 
+    def _subdivision(self, ent: dict) -> str | None:
+        """(``subdivisions``) the country of a place mention the gazetteer could not place that
+        names a province, state or region of one country ("Zamfara", "Rakhine State")."""
+        if ent.get("label") not in ("GPE", "LOC") or ent.get("country") or not self.tables.subdivisions:
+            return None
+        key = normalize_name(ent.get("text") or "")
+        words = key.split()
+        if len(words) > 1 and words[-1] in SUBDIVISION_WORDS:
+            key = " ".join(words[:-1])
+        return self.tables.subdivisions.get(key)
+
     def _country_in_phrase(self, span, inside: list[dict]) -> str | None:
         for ent in inside:
             if ent.get("label") in ("GPE", "NORP", "LOC", "ORG"):
-                country = ent.get("country") or country_for(ent["text"], ent.get("label"))
+                country = ent.get("country") or country_for(ent["text"], ent.get("label")) \
+                    or (self._subdivision(ent) if self.subdivisions else None)
                 if country:
                     return country
         words = [t.lower_ for t in span]
@@ -1166,4 +1194,6 @@ class ActorResolver:
         for e in _overlapping(ents, ent.start_char, ent.end_char):
             if e.get("country"):
                 return e["country"]
+            if self.subdivisions and self._subdivision(e):
+                return self._subdivision(e)
         return country_for(ent.text, ent.label_) or self.tables.countries.get(ent.text.lower())

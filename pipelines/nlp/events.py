@@ -118,6 +118,7 @@ class CoderConfig:
     folded_names: bool = False   # 2.9 candidate: a name the actor dictionary does not know as written is looked up with its accents dropped ("Luiz Inácio Lula da Silva")
     expanded_names: bool = False  # 2.9 candidate: a one-word organisation name (an acronym, "Amnesty") that stands for one longer name of the article ("World Health Organization", "Amnesty International") takes that name's dictionary entry or country word
     unmarked_home: bool = False  # 2.9 candidate: a person with no country word of their own does not take the article's country when that country's nationality word marks another person as foreign ("Japanese Prime Minister X" beside "President Y"): the most named country that marks no one
+    subdivisions: bool = False   # 2.9 candidate: a place mention the gazetteer could not place that names a province, state or region of one country (ISO 3166-2 names, scripts/build_subdivisions.py) has that country, for the actor's phrase, the event's place and the article's most named country
     headline_any: bool = True    # the headline is coded for the primary type when a body sentence anchors it, even when the headline alone does not pass it; its actors' countries from the body (2.7)
 
 
@@ -262,7 +263,8 @@ class EventCoder:
 
         verbs, countries, strong = table("verbs"), country_table(), table("strong_verbs")
         classifier = load_classifier(base, FeatureExtractor(verbs, countries, strong), encoder)
-        tables = ActorTables(countries=countries, agents=table("agents"), actors=table("actors"))
+        tables = ActorTables(countries=countries, agents=table("agents"), actors=table("actors"),
+                             subdivisions=table("subdivisions") if (base / "subdivisions.json").exists() else {})
         actors = ActorResolver(tables, config.wide_datelines, config.pronoun_names)
         actors.configure(config)
         return cls(classifier, verbs, strong, actors, config)

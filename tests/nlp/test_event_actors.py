@@ -388,3 +388,20 @@ def test_a_person_without_a_country_word_is_not_of_the_nationality_that_marks_an
         assert context.default_country == "KOR" and "KOR" in context.introduced.values()
         found[rule] = actors.actor(span, body, context)["country"]
     assert found == {True: "BRA", False: "KOR"}
+
+
+def test_a_province_the_gazetteer_cannot_place_gives_its_country():
+    from datetime import datetime
+
+    on, off = _resolver(subdivisions=True), _resolver(subdivisions=False)
+    assert on.tables.subdivisions["zamfara"] == "NGA"            # built from ISO 3166-2 names
+    assert "punjab" not in on.tables.subdivisions                 # a name of two countries' provinces
+    place = {"text": "Rakhine State", "label": "GPE", "country": None, "start_char": 0, "end_char": 13}
+    assert on._subdivision(place) == "MMR"                        # the kind word is dropped
+    assert on._subdivision(dict(place, label="PERSON")) is None
+    assert on._subdivision(dict(place, country="THA")) is None    # the gazetteer's place stands
+    # The article's most named country counts the province: three mentions outweigh one of Chad.
+    ents = [dict(place, text=t) for t in ("Zamfara", "Zamfara State", "Zamfara")] + \
+        [{"text": "Chad", "label": "GPE", "country": "TCD", "start_char": 0, "end_char": 4}]
+    assert on.new_context(ents, datetime(2024, 5, 1), ()).default_country == "NGA"
+    assert off.new_context(ents, datetime(2024, 5, 1), ()).default_country == "TCD"
