@@ -13,7 +13,7 @@ rate and primary accuracy (which actor rules should leave unchanged).
     python scripts/actor_rules_events.py --categories blind5 blind6 blind7 [--base]   # misses by category
     python scripts/actor_rules_events.py --wrong blind9 [--with own_country ...]   # found actors of another country, JSON lines
     python scripts/actor_rules_events.py --rules29             # release 2.9's candidates on shipped 2.8
-    python scripts/actor_rules_events.py --wrong-kinds blind9 [--with dateline_home ...]   # found actors of another country by kind
+    python scripts/actor_rules_events.py --wrong-kinds blind9 [--off dateline_home ...]   # found actors of another country by kind
 
 A rule is a boolean ``CoderConfig`` field listed in ``RULES`` (release 2.7's, kept), ``TRIED``
 (measured for 2.7, off) or ``RULES_28`` (release 2.8's candidates; ``KEPT_28`` the kept ones,
@@ -54,10 +54,13 @@ RULES_28 = ("own_country", "introduced_country", "surname_dated", "surname_count
             "unnamed_default")
 KEPT_28: tuple[str, ...] = ("introduced_country", "unnamed_default")
 # Release 2.9's candidates (``--rules29``), each measured added to shipped 2.8 with the 2.9 rules
-# kept so far (``KEPT_29``; leave-one-out for those).
+# kept so far (``KEPT_29``, on in the shipped 2.9 coder; leave-one-out for those); the baseline
+# switches them off too. Rounds 1-5 are the same command with KEPT_29 = (), (dateline_home,
+# folded_names), + expanded_names, + unmarked_home, + subdivisions (this one is round 6).
 RULES_29 = ("dateline_home", "dateline_default", "folded_names", "expanded_names", "surname_link",
             "unmarked_home", "subdivisions")
-KEPT_29: tuple[str, ...] = ("dateline_home", "folded_names", "expanded_names")
+KEPT_29: tuple[str, ...] = ("dateline_home", "folded_names", "expanded_names", "unmarked_home", "subdivisions",
+                            "surname_link")
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
 
 
@@ -254,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="print a table of the found gold actors of another country of these sets by kind")
     parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29),
                         help="with --misses/--wrong: switch these 2.8 / 2.9 candidates on as well")
+    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29),
+                        help="with --misses/--wrong/--wrong-kinds: switch these rules off (--off "
+                             + " ".join(RULES_29) + ": release 2.8's coder)")
     parser.add_argument("--rules29", action="store_true",
                         help="score release 2.9's candidates only: shipped 2.8 + the kept 2.9 rules, each candidate added, each kept one left out")
     parser.add_argument("--base", action="store_true", help="with --misses/--categories: the baseline (all 2.7 rules off: the 2.6 coder)")
@@ -266,13 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     coder = EventCoder.load()
     coder.classifier = MemoClassifier(coder.classifier)
     shipped = coder.config
-    base = replace(shipped, **{r: False for r in RULES + TRIED + RULES_28})
+    base = replace(shipped, **{r: False for r in RULES + TRIED + RULES_28 + RULES_29})
     if args.categories:
         coder.config = base if args.base else shipped
         print_categories(args.categories, args.cache, nlp, resolver, coder)
         return 0
-    if args.with_rules:
-        shipped = replace(shipped, **{r: True for r in args.with_rules})
+    if args.with_rules or args.off_rules:
+        shipped = replace(shipped, **{r: True for r in args.with_rules}, **{r: False for r in args.off_rules})
     if args.wrong_kinds:
         coder.config = base if args.base else shipped
         print_wrong_kinds(args.wrong_kinds, args.cache, nlp, resolver, coder)

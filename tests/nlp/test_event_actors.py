@@ -336,12 +336,12 @@ def test_dateline_default_only_fills_an_article_that_names_no_country(nlp):
     t, b, ents = _article(nlp, *TORRES, day)
     docs = (("title", t), ("body", b))
     # Peru is named: the most named country stays; named nowhere: the dateline's fills the gap.
-    assert _resolver(dateline_default=True).new_context(ents, day, docs).default_country == "PER"
+    assert _resolver(dateline_default=True, dateline_home=False).new_context(ents, day, docs).default_country == "PER"
     unnamed = [e for e in ents if e.get("country") != "PER"]
-    assert _resolver(dateline_default=True).new_context(unnamed, day, docs).default_country == "ECU"
-    assert _resolver(dateline_default=False).new_context(unnamed, day, docs).default_country == "ECU"  # QUITO itself
-    assert _resolver(dateline_default=True).new_context([], day, docs).default_country == "ECU"
-    assert _resolver(dateline_default=False).new_context([], day, docs).default_country is None
+    assert _resolver(dateline_default=True, dateline_home=False).new_context(unnamed, day, docs).default_country == "ECU"
+    assert _resolver(dateline_default=False, dateline_home=False).new_context(unnamed, day, docs).default_country == "ECU"  # QUITO itself
+    assert _resolver(dateline_default=True, dateline_home=False).new_context([], day, docs).default_country == "ECU"
+    assert _resolver(dateline_default=False, dateline_home=False).new_context([], day, docs).default_country is None
 
 
 def test_a_name_with_accents_is_found_in_the_ascii_dictionary():
@@ -405,3 +405,10 @@ def test_a_province_the_gazetteer_cannot_place_gives_its_country():
         [{"text": "Chad", "label": "GPE", "country": "TCD", "start_char": 0, "end_char": 4}]
     assert on.new_context(ents, datetime(2024, 5, 1), ()).default_country == "NGA"
     assert off.new_context(ents, datetime(2024, 5, 1), ()).default_country == "TCD"
+
+
+def test_the_shipped_coder_has_release_2_9s_kept_actor_rules_on_and_the_others_off():
+    shipped = CoderConfig()
+    assert all(getattr(shipped, r) for r in ("dateline_home", "folded_names", "expanded_names", "unmarked_home",
+                                              "subdivisions", "surname_link"))
+    assert not shipped.dateline_default
