@@ -155,7 +155,7 @@ def miss_category(miss: dict) -> str:
     if not same_type:
         return "2 wrong type: no event of the gold type, so no actor of it"
     if any(DATELINE_START.match(c[3]) for c in coded):
-        return "3 a dateline coded as an actor or inside one"
+        return "3 an upper-case opening (a dateline, or an acronym) coded as an actor or inside one"
     if not gold_words & (_content_words(miss["title"]) | _content_words(miss["text"])):
         return "4 gold span in neither headline nor lead (labeller's words)"
     in_role = [c for c in same_type if c[2] == miss["role"].split("_")[0]]
