@@ -790,6 +790,7 @@ class ActorResolver:
         self.expanded_names = False
         self.unmarked_home = False
         self.subdivisions = False
+        self.introduced_body = False
         self._surnames: dict[str, list[str]] | None = None
         self._max_agent_words = max((k.count(" ") + 1 for k in tables.agents), default=1)
         self._codes = set(tables.countries.values()) | {"IGO", "NGO", "MNC"}
@@ -798,7 +799,7 @@ class ActorResolver:
         """Take the resolver's switches from a ``CoderConfig``."""
         for name in ("wide_datelines", "pronoun_names", "own_country", "introduced_country",
                      "surname_dated", "surname_country", "surname_link", "dateline_home", "dateline_default",
-                     "folded_names", "expanded_names", "unmarked_home", "subdivisions"):
+                     "folded_names", "expanded_names", "unmarked_home", "subdivisions", "introduced_body"):
             setattr(self, name, getattr(config, name))
 
     def _person_rules(self) -> bool:
@@ -852,7 +853,27 @@ class ActorResolver:
                     if found and found not in ("IGO", "NGO", "MNC"):
                         out[ent["entity_id"]] = found
                         break
+                    body = next((e for e in mine if e["start_char"] <= tok.idx < e["end_char"]
+                                 and e.get("label") == "ORG"), None) if self.introduced_body else None
+                    found = self._body_code(body) if body is not None else None
+                    if found:
+                        out[ent["entity_id"]] = found
+                        break
         return out
+
+    def _body_code(self, ent: dict) -> str | None:
+        """(``introduced_body``) IGO or NGO for an organisation the actor dictionary knows only as
+        one of those, or whose name reads as an international body; else None."""
+        for name in (ent.get("canonical"), ent.get("text")):
+            if not name:
+                continue
+            entries = self.tables.actors.get(" ".join(_strip_det(name).lower().replace("-", " ").split())) or ()
+            codes = {e[0] for e in entries}
+            if len(codes) == 1 and codes <= {"IGO", "NGO"}:
+                return codes.pop()
+            if international_body(name):
+                return "IGO"
+        return None
 
     def is_actor(self, tok) -> bool:
         """Whether a noun names an actor: an actor entity, an agent word ("police",

@@ -119,6 +119,7 @@ class CoderConfig:
     expanded_names: bool = True  # 2.9 (kept: country up on v9, v7 and the corpus): a one-word organisation name (an acronym, "Amnesty") that stands for one longer name of the article ("World Health Organization", "Amnesty International") takes that name's dictionary entry or country word
     unmarked_home: bool = True   # 2.9 (kept: country up on v8, v4 and the corpus, v5 -0.002): a person with no country word of their own does not take the article's country when that country's nationality word marks another person as foreign ("Japanese Prime Minister X" beside "President Y"): the most named country that marks no one
     subdivisions: bool = True    # 2.9 (kept: country up on 8 seen sets, v1 -0.002): a place mention the gazetteer could not place that names a province, state or region of one country (ISO 3166-2 names, scripts/build_subdivisions.py) has that country, for the actor's phrase, the event's place and the article's most named country
+    introduced_body: bool = False  # measured in 2.9, not kept (up on v9 alone, +0.005; no other set moves): with introduced_country, a person introduced by an international body or NGO the dictionary knows ("IAEA chief X", "the International Criminal Court's prosecutor, X") takes IGO / NGO
     headline_any: bool = True    # the headline is coded for the primary type when a body sentence anchors it, even when the headline alone does not pass it; its actors' countries from the body (2.7)
 
 

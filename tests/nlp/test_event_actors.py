@@ -411,4 +411,19 @@ def test_the_shipped_coder_has_release_2_9s_kept_actor_rules_on_and_the_others_o
     shipped = CoderConfig()
     assert all(getattr(shipped, r) for r in ("dateline_home", "folded_names", "expanded_names", "unmarked_home",
                                               "subdivisions", "surname_link"))
-    assert not shipped.dateline_default
+    assert not shipped.dateline_default and not shipped.introduced_body
+
+
+def test_a_person_introduced_by_an_international_body_takes_igo(nlp):
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    t, b, ents = _article(nlp, "Nkosi meets Peru's president",
+                          "International Atomic Energy Agency chief Thandi Nkosi met Peru's president in Lima. "
+                          "Peru's government said Peru would open its sites.", day)
+    person = next(e for e in ents if e["field"] == "body" and e["label"] == "PERSON" and "Nkosi" in e["text"])
+    docs = (("title", t), ("body", b))
+    on = _resolver(introduced_country=True, introduced_body=True).new_context(ents, day, docs)
+    off = _resolver(introduced_country=True, introduced_body=False).new_context(ents, day, docs)
+    assert on.introduced.get(person["entity_id"]) == "IGO"
+    assert person["entity_id"] not in off.introduced
