@@ -12,6 +12,8 @@ rate and primary accuracy (which actor rules should leave unchanged).
     python scripts/actor_rules_events.py --misses blind7       # the missed gold actors of one set, as JSON lines
     python scripts/actor_rules_events.py --categories blind5 blind6 blind7 [--base]   # misses by category
     python scripts/actor_rules_events.py --wrong blind9 [--with own_country ...]   # found actors of another country, JSON lines
+    python scripts/actor_rules_events.py --rules29             # release 2.9's candidates on shipped 2.8
+    python scripts/actor_rules_events.py --wrong-kinds blind9 [--off dateline_home ...]   # found actors of another country by kind
 
 A rule is a boolean ``CoderConfig`` field listed in ``RULES`` (release 2.7's, kept), ``TRIED``
 (measured for 2.7, off) or ``RULES_28`` (release 2.8's candidates; ``KEPT_28`` the kept ones,
@@ -51,6 +53,15 @@ TRIED = ("glued_conj", "topic_noun", "glued_infinitive")
 RULES_28 = ("own_country", "introduced_country", "surname_dated", "surname_country", "surname_link",
             "unnamed_default")
 KEPT_28: tuple[str, ...] = ("introduced_country", "unnamed_default")
+# Release 2.9's candidates (``--rules29``), each measured added to shipped 2.8 with the 2.9 rules
+# kept so far (``KEPT_29``, on in the shipped 2.9 coder; leave-one-out for those); the baseline
+# switches them off too. Rounds 1-5 are the same command with KEPT_29 = (), (dateline_home,
+# folded_names), + expanded_names, + unmarked_home, + subdivisions; this one is rounds 6 and 7
+# (round 7 with introduced_body in RULES_29).
+RULES_29 = ("dateline_home", "dateline_default", "folded_names", "expanded_names", "surname_link",
+            "unmarked_home", "subdivisions", "introduced_body")
+KEPT_29: tuple[str, ...] = ("dateline_home", "folded_names", "expanded_names", "unmarked_home", "subdivisions",
+                            "surname_link")
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
 
 
@@ -145,7 +156,7 @@ def miss_category(miss: dict) -> str:
     if not same_type:
         return "2 wrong type: no event of the gold type, so no actor of it"
     if any(DATELINE_START.match(c[3]) for c in coded):
-        return "3 a dateline coded as an actor or inside one"
+        return "3 an upper-case opening (a dateline, or an acronym) coded as an actor or inside one"
     if not gold_words & (_content_words(miss["title"]) | _content_words(miss["text"])):
         return "4 gold span in neither headline nor lead (labeller's words)"
     in_role = [c for c in same_type if c[2] == miss["role"].split("_")[0]]
@@ -179,6 +190,42 @@ def miss_flags(miss: dict) -> list[str]:
     return flags
 
 
+def wrong_kind(mismatch: dict, item: dict) -> str:
+    """The first kind of a decision list that fits a found gold actor coded with another country
+    (``evaluate``'s mismatches); reads only the texts and the two actors."""
+    from pipelines.nlp.actors import dateline_country
+
+    gold, coded = mismatch["gold"], mismatch["coded"]
+    if gold["country"] in ("IGO", "NGO", "MNC"):
+        return "1 international body, NGO or company (or its official) coded with a state"
+    if coded["country"] is None:
+        return "2 no country at all (the article names none the coder uses)"
+    if dateline_country(item["text"]) == gold["country"]:
+        return "3 the country of the body's dateline (the story's home) lost to another"
+    if len(_content_words(coded["text"]) - _content_words(gold["text"])) >= 2:
+        return "4 coded span runs past the actor into other words (parse)"
+    if any(w[:1].isupper() for w in gold["text"].split()[1:] or gold["text"].split()):
+        return "5 a named actor takes another country named in the article (own country lost)"
+    return "6 an unnamed group or agent takes another country named in the article"
+
+
+def print_wrong_kinds(set_names, cache, nlp, resolver, coder) -> None:
+    """A Markdown table: found gold actors of another country per kind, one column per set."""
+    counts = {}
+    for name in set_names:
+        items, parsed = load_set(name, cache, nlp, resolver)
+        by_id = {item["id"]: item for item in items}
+        report = evaluate(items, code_set(coder, parsed))
+        rows = Counter(wrong_kind(m, by_id[m["id"]]) for m in report["actor_country"]["mismatches"])
+        rows["total of another country"] = len(report["actor_country"]["mismatches"])
+        rows["found gold actors"] = report["actor_country"]["matched"]
+        counts[name] = rows
+    print("| kind (first that fits) | " + " | ".join(set_names) + " |")
+    print("|---|" + "---|" * len(set_names))
+    for key in sorted({k for rows in counts.values() for k in rows}, key=lambda k: (not k[0].isdigit(), k)):
+        print(f"| {key} | " + " | ".join(str(counts[n][key]) for n in set_names) + " |")
+
+
 def print_categories(set_names, cache, nlp, resolver, coder) -> None:
     """A Markdown table: missed gold actors per category and flag, one column per set."""
     counts = {}
@@ -207,8 +254,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="print a table of the missed gold actors of these sets by category")
     parser.add_argument("--wrong", choices=list(SETS),
                         help="print one set's found gold actors coded with another country, as JSON lines")
-    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28),
-                        help="with --misses/--wrong: switch these 2.8 candidates on as well")
+    parser.add_argument("--wrong-kinds", nargs="*", choices=list(SETS),
+                        help="print a table of the found gold actors of another country of these sets by kind")
+    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29),
+                        help="with --misses/--wrong: switch these 2.8 / 2.9 candidates on as well")
+    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29),
+                        help="with --misses/--wrong/--wrong-kinds: switch these rules off (--off "
+                             + " ".join(RULES_29) + ": release 2.8's coder)")
+    parser.add_argument("--rules29", action="store_true",
+                        help="score release 2.9's candidates only: shipped 2.8 + the kept 2.9 rules, each candidate added, each kept one left out")
     parser.add_argument("--base", action="store_true", help="with --misses/--categories: the baseline (all 2.7 rules off: the 2.6 coder)")
     args = parser.parse_args(argv)
 
@@ -219,13 +273,17 @@ def main(argv: list[str] | None = None) -> int:
     coder = EventCoder.load()
     coder.classifier = MemoClassifier(coder.classifier)
     shipped = coder.config
-    base = replace(shipped, **{r: False for r in RULES + TRIED + RULES_28})
+    base = replace(shipped, **{r: False for r in RULES + TRIED + RULES_28 + RULES_29})
     if args.categories:
         coder.config = base if args.base else shipped
         print_categories(args.categories, args.cache, nlp, resolver, coder)
         return 0
-    if args.with_rules:
-        shipped = replace(shipped, **{r: True for r in args.with_rules})
+    if args.with_rules or args.off_rules:
+        shipped = replace(shipped, **{r: True for r in args.with_rules}, **{r: False for r in args.off_rules})
+    if args.wrong_kinds:
+        coder.config = base if args.base else shipped
+        print_wrong_kinds(args.wrong_kinds, args.cache, nlp, resolver, coder)
+        return 0
     if args.wrong:
         items, parsed = load_set(args.wrong, args.cache, nlp, resolver)
         coder.config = base if args.base else shipped
@@ -240,6 +298,12 @@ def main(argv: list[str] | None = None) -> int:
         for miss in misses(items, code_set(coder, parsed)):
             print(json.dumps(miss, ensure_ascii=False))
         return 0
+    if args.rules29:
+        with_29 = replace(coder.config, **{r: True for r in KEPT_29})
+        configs = [("2.8 + kept 2.9 rules", with_29)]
+        configs += [(f"2.9 without {r}" if r in KEPT_29 else f"2.9 + {r}", replace(with_29, **{r: r not in KEPT_29}))
+                    for r in RULES_29]
+        return score(configs, args.sets, args.cache, nlp, resolver, coder, started)
     configs = [("baseline (2.6 rules)", base), ("all 2.7 rules", replace(base, **{r: True for r in RULES}))]
     configs += [(f"without {r}", replace(base, **{s: s != r for s in RULES})) for r in RULES if len(RULES) > 1]
     configs += [(f"with {r} (tried)", replace(base, **{s: True for s in RULES + (r,)})) for r in TRIED]
@@ -247,9 +311,14 @@ def main(argv: list[str] | None = None) -> int:
     configs += [("2.7 + kept 2.8 rules", with_28)] if KEPT_28 else []
     configs += [(f"2.8 without {r}" if r in KEPT_28 else f"2.8 + {r}", replace(with_28, **{r: r not in KEPT_28}))
                 for r in RULES_28]
+    return score(configs, args.sets, args.cache, nlp, resolver, coder, started)
+
+
+def score(configs, sets, cache, nlp, resolver, coder, started) -> int:
+    """Print every set's figures under every (name, CoderConfig), then a table of actors found (country)."""
     rows = {name: {} for name, _ in configs}
-    for set_name in args.sets:
-        items, parsed = load_set(set_name, args.cache, nlp, resolver)
+    for set_name in sets:
+        items, parsed = load_set(set_name, cache, nlp, resolver)
         for name, cfg in configs:
             coder.config = cfg
             s = summary(items, evaluate(items, code_set(coder, parsed)))
@@ -257,9 +326,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{set_name:8} {name:32} actors {s['matched']:4}/{s['gold_actors']:<4} {s['actors_found']:.3f} "
                   f"country {s['actor_country']:.3f} | macro-F1 {s['macro_f1_16']:.3f} type {s['event_accuracy']:.3f} "
                   f"no-event {s['noevent_rate']:.3f} primary {s['primary_accuracy']:.3f}", flush=True)
-    print(f"\n{'config':34}" + "".join(f"{s:>16}" for s in args.sets))
+    print(f"\n{'config':34}" + "".join(f"{s:>16}" for s in sets))
     for name, per in rows.items():
-        print(f"{name:34}" + "".join(f"{per[s]['matched']:>6} ({per[s]['actor_country']:.3f})" for s in args.sets))
+        print(f"{name:34}" + "".join(f"{per[s]['matched']:>6} ({per[s]['actor_country']:.3f})" for s in sets))
     print(f"({time.time() - started:.0f} s)")
     return 0
 

@@ -11,6 +11,8 @@ sector from agent words ("leader", "police", "rebels") or the actor dictionary.
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,6 +49,9 @@ class ActorTables:
     countries: dict[str, str]
     agents: dict[str, str]
     actors: dict[str, list]
+    # ISO 3166-2 names of one country's provinces, states and regions -> ISO-3
+    # (scripts/build_subdivisions.py; release 2.9)
+    subdivisions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -61,16 +66,26 @@ class ArticleContext:
     # entity_id of a person -> the country word that introduces them somewhere in the article
     # ("Ukrainian President Volodymyr Zelensky", "India's foreign minister S. Jaishankar"; 2.8)
     introduced: dict[str, str] = field(default_factory=dict)
+    # the country of the place a wire dateline opens the body with ("SANTO DOMINGO -", 2.9)
+    dateline_country: str | None = None
+    ranked: list[str] = field(default_factory=list)
 
     def __post_init__(self):
-        # The country the article's entities name most (the first named on a tie): "MPs" in a
-        # story about Westminster are British. Only used for actors that name an agent but no country.
+        self.rank_countries()
+
+    def rank_countries(self, place_country=None) -> None:
+        """The country the article's entities name most (the first named on a tie): "MPs" in a
+        story about Westminster are British. Only used for actors that name an agent but no
+        country. ``place_country(ent)`` gives a country to entities that have none (2.9)."""
         counts: dict[str, int] = {}
         for ent in self.entities:
-            if ent.get("country") and ent.get("label") in ("GPE", "NORP", "ORG", "LOC", "FAC"):
-                counts[ent["country"]] = counts.get(ent["country"], 0) + 1
+            country = ent.get("country") or (place_country(ent) if place_country else None)
+            if country and ent.get("label") in ("GPE", "NORP", "ORG", "LOC", "FAC"):
+                counts[country] = counts.get(country, 0) + 1
         if counts:
             self.default_country = max(counts, key=counts.get)
+        # the article's countries, most named first (the first named on a tie)
+        self.ranked = sorted(counts, key=lambda c: -counts[c])
 
     def observe(self, sent, ents: list[dict]) -> None:
         """Remember the last person entity of a sentence once it has been coded."""
@@ -717,6 +732,36 @@ def _name_key(name: str) -> str:
     return " ".join(name.lower().replace("-", " ").split())
 
 
+# The kind word a subdivision's name may carry in the text ("Rakhine State", "Sindh province").
+SUBDIVISION_WORDS = frozenset({"state", "province", "region", "department", "district", "governorate",
+                               "county", "prefecture", "division"})
+
+
+def fold_accents(text: str) -> str:
+    """A name with its diacritics dropped ("luiz inácio" -> "luiz inacio"): the Phoenix
+    dictionary spells names in plain ASCII."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+# A wire dateline opening a body: up to four capitalised words (the place), then an optional
+# ", Country" / ", March 4" tail and an agency in brackets, closed by a dash or a colon
+# ("SANTO DOMINGO –", "Hanoi (VNA) –", "SEOUL, Jan. 14 (Yonhap) --", "BEIJING:").
+_DATELINE = re.compile(r"^\s*((?:[^\W\d_][\w'’.]*)(?:[ -][^\W\d_][\w'’.]*){0,3})"
+                       r"(?:,[^,—–\n]{1,30})?(?:\s*\([^)]{1,30}\))?\s*(?:[—–:]|--?\s)")
+
+
+def dateline_country(text: str) -> str | None:
+    """The country of the place a wire dateline opens ``text`` with, or None: only a place (a
+    city, capital or country of the country table), never a name that opens a sentence."""
+    match = _DATELINE.match(text)
+    if match is None:
+        return None
+    place = match.group(1)
+    if not all(w[:1].isupper() for w in place.replace("-", " ").split()):
+        return None
+    return country_for(place, "GPE")
+
+
 def _strip_det(text: str) -> str:
     return text[4:] if text.lower().startswith("the ") else text
 
@@ -738,6 +783,14 @@ class ActorResolver:
         self.surname_dated = False
         self.surname_country = False
         self.surname_link = False
+        # Release 2.9 switches
+        self.dateline_home = False
+        self.dateline_default = False
+        self.folded_names = False
+        self.expanded_names = False
+        self.unmarked_home = False
+        self.subdivisions = False
+        self.introduced_body = False
         self._surnames: dict[str, list[str]] | None = None
         self._max_agent_words = max((k.count(" ") + 1 for k in tables.agents), default=1)
         self._codes = set(tables.countries.values()) | {"IGO", "NGO", "MNC"}
@@ -745,7 +798,8 @@ class ActorResolver:
     def configure(self, config) -> None:
         """Take the resolver's switches from a ``CoderConfig``."""
         for name in ("wide_datelines", "pronoun_names", "own_country", "introduced_country",
-                     "surname_dated", "surname_country", "surname_link"):
+                     "surname_dated", "surname_country", "surname_link", "dateline_home", "dateline_default",
+                     "folded_names", "expanded_names", "unmarked_home", "subdivisions", "introduced_body"):
             setattr(self, name, getattr(config, name))
 
     def _person_rules(self) -> bool:
@@ -755,8 +809,15 @@ class ActorResolver:
         """Fresh per-article state; ``docs`` (field, parsed doc) let ``introduced_country`` read
         how the article introduces its people."""
         context = ArticleContext(published_at=published_at, entities=entities)
+        if self.subdivisions:
+            context.rank_countries(self._subdivision)
         if self.introduced_country:
             context.introduced = self._introductions(entities, docs)
+        if self.dateline_home or self.dateline_default:
+            body = next((doc for name, doc in docs if name == "body" and doc is not None), None)
+            context.dateline_country = dateline_country(body.text) if body is not None else None
+            if context.dateline_country and (self.dateline_home or context.default_country is None):
+                context.default_country = context.dateline_country
         return context
 
     def _introductions(self, entities: list[dict], docs) -> dict[str, str]:
@@ -792,7 +853,27 @@ class ActorResolver:
                     if found and found not in ("IGO", "NGO", "MNC"):
                         out[ent["entity_id"]] = found
                         break
+                    body = next((e for e in mine if e["start_char"] <= tok.idx < e["end_char"]
+                                 and e.get("label") == "ORG"), None) if self.introduced_body else None
+                    found = self._body_code(body) if body is not None else None
+                    if found:
+                        out[ent["entity_id"]] = found
+                        break
         return out
+
+    def _body_code(self, ent: dict) -> str | None:
+        """(``introduced_body``) IGO or NGO for an organisation the actor dictionary knows only as
+        one of those, or whose name reads as an international body; else None."""
+        for name in (ent.get("canonical"), ent.get("text")):
+            if not name:
+                continue
+            entries = self.tables.actors.get(" ".join(_strip_det(name).lower().replace("-", " ").split())) or ()
+            codes = {e[0] for e in entries}
+            if len(codes) == 1 and codes <= {"IGO", "NGO"}:
+                return codes.pop()
+            if international_body(name):
+                return "IGO"
+        return None
 
     def is_actor(self, tok) -> bool:
         """Whether a noun names an actor: an actor entity, an agent word ("police",
@@ -845,6 +926,12 @@ class ActorResolver:
                 international_body(head.get("canonical") or head["text"]):
             dict_country = "IGO"
         country = head.get("country") if head else None
+        if self.expanded_names and dict_country is None and head is not None and head.get("label") == "ORG":
+            # "Amnesty" for the lead's "Amnesty International", "PLA" for "the Chinese People's
+            # Liberation Army": the full name's entry or country words, before the short name's
+            full = self._expanded_name(head, context)
+            if full is not None:
+                country, (dict_country, dict_sector) = None, full
         if country is not None and country not in self._codes:
             country = None  # not an ISO-3 / IGO-style code: let the dictionaries decide
         if dict_country in ("IGO", "NGO", "MNC"):
@@ -864,6 +951,8 @@ class ActorResolver:
             country = self._surname_country(persons, context)
         if country is None and (sector or (head and head.get("label") in ("ORG", "PERSON"))):
             country = context.default_country
+            if self.unmarked_home and head is not None and head.get("label") == "PERSON":
+                country = self._unmarked_country(country, context)
         if entity_id and (country or sector):
             context.known.setdefault(entity_id, (country, sector))
         return {"text": span.text, "entity_id": entity_id, "country": country, "sector": sector}
@@ -911,10 +1000,22 @@ class ActorResolver:
         persons = [e for e in inside if e.get("label") in ("PERSON", "ORG")]
         return max(persons, key=lambda e: e["end_char"] - e["start_char"]) if persons else None
 
+    def _subdivision(self, ent: dict) -> str | None:
+        """(``subdivisions``) the country of a place mention the gazetteer could not place that
+        names a province, state or region of one country ("Zamfara", "Rakhine State")."""
+        if ent.get("label") not in ("GPE", "LOC") or ent.get("country") or not self.tables.subdivisions:
+            return None
+        key = normalize_name(ent.get("text") or "")
+        words = key.split()
+        if len(words) > 1 and words[-1] in SUBDIVISION_WORDS:
+            key = " ".join(words[:-1])
+        return self.tables.subdivisions.get(key)
+
     def _country_in_phrase(self, span, inside: list[dict]) -> str | None:
         for ent in inside:
             if ent.get("label") in ("GPE", "NORP", "LOC", "ORG"):
-                country = ent.get("country") or country_for(ent["text"], ent.get("label"))
+                country = ent.get("country") or country_for(ent["text"], ent.get("label")) \
+                    or (self._subdivision(ent) if self.subdivisions else None)
                 if country:
                     return country
         words = [t.lower_ for t in span]
@@ -955,6 +1056,54 @@ class ActorResolver:
                     persons.append({**ent, "start_char": tok.idx, "end_char": tok.idx + len(tok), "linked": True})
         return persons
 
+    @staticmethod
+    def _unmarked_country(default: str | None, context: ArticleContext) -> str | None:
+        """(``unmarked_home``) the country of a person the article gives no country word: not the
+        one whose nationality word marks another person as foreign ("[Japanese] Prime Minister
+        Fumio Kishida" beside a bare "President Yoon"), but the most named country that marks
+        no one; the article's country when every named country marks someone."""
+        marked = set(context.introduced.values())
+        if default is None or default not in marked:
+            return default
+        return next((c for c in context.ranked if c not in marked), default)
+
+    def _expanded_name(self, head: dict, context: ArticleContext) -> tuple[str, str | None] | None:
+        """(``expanded_names``) (country, sector) of the one longer organisation name of the
+        article that a short one stands for: an acronym of its initials ("WHO", or "PLA" for the
+        end of "Chinese People's Liberation Army") or its first word ("Amnesty" for "Amnesty
+        International"); from the actor dictionary, else IGO for an international body, else a
+        country word inside it. None when no such name, several, or one without a country."""
+        short = (head.get("text") or "").replace("’s", "").replace("'s", "").strip()
+        words = short.split()
+        if len(words) != 1 or not short.isalpha() or len(short) < 2:
+            return None
+        acronym = short.isupper()
+        if not acronym and not short[:1].isupper():
+            return None
+        found = set()
+        for ent in context.entities:
+            name = (ent.get("text") or "").strip()
+            parts = name.replace("-", " ").split()
+            if ent.get("label") not in ("ORG", "NORP", "FAC") or len(parts) < 2:
+                continue
+            if acronym:
+                letters = [p[0].upper() for p in parts if p[:1].isalpha()]
+                content = [p[0].upper() for p in parts if p[:1].isupper()]
+                if any("".join(seq[k:]) == short for seq in (letters, content) for k in range(len(seq) - 1)):
+                    found.add(name)
+            elif parts[0] == short:
+                found.add(name)
+        if len(found) != 1:
+            return None
+        name = found.pop()
+        entry = self._dictionary_name(_strip_det(name), context)
+        if entry[0] is not None:
+            return entry
+        if international_body(name):
+            return "IGO", None
+        code = country_for(name, "ORG")
+        return (code, None) if code else None
+
     def _own_country(self, persons: list[dict], context: ArticleContext) -> str | None:
         """(``own_country``) the country of a person the phrase names whom the actor dictionary
         knows in a role covering the article's day: a person's own country comes before the
@@ -983,7 +1132,8 @@ class ActorResolver:
         day = context.published_at.date().isoformat() if context.published_at else None
         if not day:
             return None
-        for country, _sector, start, end in self.tables.actors.get(key) or ():
+        entries = self.tables.actors.get(key) or (self.folded_names and self.tables.actors.get(fold_accents(key))) or ()
+        for country, _sector, start, end in entries:
             if (start or end) and (start is None or start <= day) and (end is None or day <= end) \
                     and country not in ("IGO", "NGO", "MNC"):
                 return country
@@ -1043,7 +1193,10 @@ class ActorResolver:
         return None, None
 
     def _dictionary_name(self, name: str, context: ArticleContext) -> tuple[str | None, str | None]:
-        entries = self.tables.actors.get(" ".join(name.lower().replace("-", " ").split()))
+        key = " ".join(name.lower().replace("-", " ").split())
+        entries = self.tables.actors.get(key)
+        if not entries and self.folded_names:
+            entries = self.tables.actors.get(fold_accents(key))
         if not entries:
             return None, None
         day = context.published_at.date().isoformat() if context.published_at else None
@@ -1062,4 +1215,6 @@ class ActorResolver:
         for e in _overlapping(ents, ent.start_char, ent.end_char):
             if e.get("country"):
                 return e["country"]
+            if self.subdivisions and self._subdivision(e):
+                return self._subdivision(e)
         return country_for(ent.text, ent.label_) or self.tables.countries.get(ent.text.lower())

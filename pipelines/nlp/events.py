@@ -112,7 +112,14 @@ class CoderConfig:
     surname_dated: bool = False  # measured in 2.8, not kept (blind v1 country -0.006): a person the dictionary does not know by the name the article gives takes the one country of the dictionary's people of that surname in a role covering the article's day
     surname_country: bool = False  # measured in 2.8, not kept (dev + tune country -0.015): as surname_dated, over the surname's people at any date (one country among them, else nothing)
     unnamed_default: bool = True  # 2.8 (kept: country up on every seen set): an actor with no entity and no country after every other step (no agent word, no place: "three people", "depositors") takes the article's most named country
-    surname_link: bool = False   # measured in 2.8, not kept (up on v8 and the corpus on top of introduced_country, but with unnamed_default on it moves only the corpus, +0.001): a capitalised word of an actor's phrase that ends the full name of one person of the article stands for that person in the 2.8 person rules ("Carney" tagged ORG in a headline)
+    surname_link: bool = True    # 2.9 (kept in its last round: country up on v9 and the corpus with the other 2.9 rules on); measured in 2.8, not kept (up on v8 and the corpus on top of introduced_country, but with unnamed_default on it moves only the corpus, +0.001): a capitalised word of an actor's phrase that ends the full name of one person of the article stands for that person in the 2.8 person rules ("Carney" tagged ORG in a headline)
+    dateline_home: bool = True   # 2.9 (kept: country up on 8 seen sets): the place of a wire dateline opening the body ("SANTO DOMINGO -") is the article's home: its country, not the most named one, serves the actors that take the article's country
+    dateline_default: bool = False  # measured in 2.9, not kept (moves no set beside dateline_home; alone it was up on 4 sets): the same, only for articles whose entities name no country at all
+    folded_names: bool = True    # 2.9 (kept: country up on v9, v2 and the corpus): a name the actor dictionary does not know as written is looked up with its accents dropped ("Luiz Inácio Lula da Silva")
+    expanded_names: bool = True  # 2.9 (kept: country up on v9, v7 and the corpus): a one-word organisation name (an acronym, "Amnesty") that stands for one longer name of the article ("World Health Organization", "Amnesty International") takes that name's dictionary entry or country word
+    unmarked_home: bool = True   # 2.9 (kept: country up on v8, v4 and the corpus, v5 -0.002): a person with no country word of their own does not take the article's country when that country's nationality word marks another person as foreign ("Japanese Prime Minister X" beside "President Y"): the most named country that marks no one
+    subdivisions: bool = True    # 2.9 (kept: country up on 8 seen sets, v1 -0.002): a place mention the gazetteer could not place that names a province, state or region of one country (ISO 3166-2 names, scripts/build_subdivisions.py) has that country, for the actor's phrase, the event's place and the article's most named country
+    introduced_body: bool = False  # measured in 2.9, not kept (up on v9 alone, +0.005; no other set moves): with introduced_country, a person introduced by an international body or NGO the dictionary knows ("IAEA chief X", "the International Criminal Court's prosecutor, X") takes IGO / NGO
     headline_any: bool = True    # the headline is coded for the primary type when a body sentence anchors it, even when the headline alone does not pass it; its actors' countries from the body (2.7)
 
 
@@ -257,7 +264,8 @@ class EventCoder:
 
         verbs, countries, strong = table("verbs"), country_table(), table("strong_verbs")
         classifier = load_classifier(base, FeatureExtractor(verbs, countries, strong), encoder)
-        tables = ActorTables(countries=countries, agents=table("agents"), actors=table("actors"))
+        tables = ActorTables(countries=countries, agents=table("agents"), actors=table("actors"),
+                             subdivisions=table("subdivisions") if (base / "subdivisions.json").exists() else {})
         actors = ActorResolver(tables, config.wide_datelines, config.pronoun_names)
         actors.configure(config)
         return cls(classifier, verbs, strong, actors, config)

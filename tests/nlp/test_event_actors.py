@@ -291,3 +291,139 @@ def test_unnamed_people_without_a_place_take_the_articles_country(nlp, coder):
         found[rule] = event["source_actor"]
     assert found[True]["text"] == "Angry depositors" and found[True]["country"] == "PER"
     assert found[False]["country"] is None
+
+
+# -- release 2.9: the dateline's country, names with accents ----------------------------------
+
+def test_a_wire_dateline_gives_its_place_country_and_a_name_opening_a_sentence_none():
+    from pipelines.nlp.actors import dateline_country
+
+    assert dateline_country("QUITO – The president said ...") == "ECU"
+    assert dateline_country("Lima (Andina) – Ministers met ...") == "PER"
+    assert dateline_country("NAIROBI, March 3 (Wire) -- Police said ...") == "KEN"
+    assert dateline_country("ACCRA: The cabinet met ...") == "GHA"
+    assert dateline_country("Peru's army said on Monday ...") is None    # a country opening a sentence
+    assert dateline_country("Three farmers were hurt - police said") is None
+    assert dateline_country("Angry Depositors, Bankers – a report") is None   # capitalised, but no place
+
+
+TORRES = ("Torres closes border with Peru",
+          "QUITO – On Monday, President Ana Torres ordered the border with Peru closed. "
+          "Peru's foreign ministry said Peru would protest, and Peru recalled its ambassador.")
+
+
+def test_a_person_without_a_country_word_takes_the_datelines_country_not_the_most_named(nlp):
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    t, b, ents = _article(nlp, *TORRES, day)
+    body = [e for e in ents if e["field"] == "body"]
+    person = next(e for e in body if e["label"] == "PERSON")
+    span = b.char_span(person["start_char"], person["end_char"])
+    found = {}
+    for rule in (True, False):
+        actors = _resolver(introduced_country=True, dateline_home=rule)
+        context = actors.new_context(ents, day, (("title", t), ("body", b)))
+        found[rule] = (context.default_country, actors.actor(span, body, context)["country"])
+    assert found[False] == ("PER", "PER")     # 2.8: the article's most named country
+    assert found[True] == ("ECU", "ECU")      # 2.9: the place the story was filed from
+
+
+def test_dateline_default_only_fills_an_article_that_names_no_country(nlp):
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    t, b, ents = _article(nlp, *TORRES, day)
+    docs = (("title", t), ("body", b))
+    # Peru is named: the most named country stays; named nowhere: the dateline's fills the gap.
+    assert _resolver(dateline_default=True, dateline_home=False).new_context(ents, day, docs).default_country == "PER"
+    unnamed = [e for e in ents if e.get("country") != "PER"]
+    assert _resolver(dateline_default=True, dateline_home=False).new_context(unnamed, day, docs).default_country == "ECU"
+    assert _resolver(dateline_default=False, dateline_home=False).new_context(unnamed, day, docs).default_country == "ECU"  # QUITO itself
+    assert _resolver(dateline_default=True, dateline_home=False).new_context([], day, docs).default_country == "ECU"
+    assert _resolver(dateline_default=False, dateline_home=False).new_context([], day, docs).default_country is None
+
+
+def test_a_name_with_accents_is_found_in_the_ascii_dictionary():
+    from datetime import datetime
+
+    from pipelines.nlp.actors import ArticleContext
+
+    context = ArticleContext(published_at=datetime(2015, 6, 1), entities=[])
+    assert _resolver(folded_names=True)._dictionary_name("Nicolás Maduro", context) == ("VEN", "GOV")
+    assert _resolver(folded_names=False)._dictionary_name("Nicolás Maduro", context) == (None, None)
+
+
+def test_a_short_organisation_name_takes_the_entry_of_the_longer_name_it_stands_for():
+    from datetime import datetime
+
+    from pipelines.nlp.actors import ArticleContext
+
+    ents = [{"text": "World Health Organization", "label": "ORG"},
+            {"text": "Chinese People's Liberation Army", "label": "ORG"},
+            {"text": "Amnesty International", "label": "ORG"}, {"text": "Oxfam", "label": "ORG"}]
+    context = ArticleContext(published_at=datetime(2024, 1, 1), entities=ents)
+    actors = _resolver(expanded_names=True)
+    assert actors._expanded_name({"text": "WHO", "label": "ORG"}, context)[0] == "IGO"     # initials, dictionary
+    assert actors._expanded_name({"text": "PLA", "label": "ORG"}, context) == ("CHN", None)  # the name's end, country word
+    assert actors._expanded_name({"text": "Amnesty", "label": "ORG"}, context)[0] == "NGO"  # first word
+    assert actors._expanded_name({"text": "Oxfam", "label": "ORG"}, context) is None         # no longer name
+    assert actors._expanded_name({"text": "XYZ", "label": "ORG"}, context) is None
+
+
+def test_a_person_without_a_country_word_is_not_of_the_nationality_that_marks_another_as_foreign(nlp):
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    t, b, ents = _article(nlp, "Silva meets Korean minister",
+                          "President Marta Silva received South Korean Foreign Minister Park Jin-ho on Monday. "
+                          "The two discussed South Korea's investment in Brazil and South Korea's car plants.", day)
+    body = [e for e in ents if e["field"] == "body"]
+    person = next(e for e in body if e["label"] == "PERSON" and "Silva" in e["text"])
+    span = b.char_span(person["start_char"], person["end_char"])
+    found = {}
+    for rule in (True, False):
+        actors = _resolver(introduced_country=True, unmarked_home=rule)
+        context = actors.new_context(ents, day, (("title", t), ("body", b)))
+        assert context.default_country == "KOR" and "KOR" in context.introduced.values()
+        found[rule] = actors.actor(span, body, context)["country"]
+    assert found == {True: "BRA", False: "KOR"}
+
+
+def test_a_province_the_gazetteer_cannot_place_gives_its_country():
+    from datetime import datetime
+
+    on, off = _resolver(subdivisions=True), _resolver(subdivisions=False)
+    assert on.tables.subdivisions["zamfara"] == "NGA"            # built from ISO 3166-2 names
+    assert "punjab" not in on.tables.subdivisions                 # a name of two countries' provinces
+    place = {"text": "Rakhine State", "label": "GPE", "country": None, "start_char": 0, "end_char": 13}
+    assert on._subdivision(place) == "MMR"                        # the kind word is dropped
+    assert on._subdivision(dict(place, label="PERSON")) is None
+    assert on._subdivision(dict(place, country="THA")) is None    # the gazetteer's place stands
+    # The article's most named country counts the province: three mentions outweigh one of Chad.
+    ents = [dict(place, text=t) for t in ("Zamfara", "Zamfara State", "Zamfara")] + \
+        [{"text": "Chad", "label": "GPE", "country": "TCD", "start_char": 0, "end_char": 4}]
+    assert on.new_context(ents, datetime(2024, 5, 1), ()).default_country == "NGA"
+    assert off.new_context(ents, datetime(2024, 5, 1), ()).default_country == "TCD"
+
+
+def test_the_shipped_coder_has_release_2_9s_kept_actor_rules_on_and_the_others_off():
+    shipped = CoderConfig()
+    assert all(getattr(shipped, r) for r in ("dateline_home", "folded_names", "expanded_names", "unmarked_home",
+                                              "subdivisions", "surname_link"))
+    assert not shipped.dateline_default and not shipped.introduced_body
+
+
+def test_a_person_introduced_by_an_international_body_takes_igo(nlp):
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    t, b, ents = _article(nlp, "Nkosi meets Peru's president",
+                          "International Atomic Energy Agency chief Thandi Nkosi met Peru's president in Lima. "
+                          "Peru's government said Peru would open its sites.", day)
+    person = next(e for e in ents if e["field"] == "body" and e["label"] == "PERSON" and "Nkosi" in e["text"])
+    docs = (("title", t), ("body", b))
+    on = _resolver(introduced_country=True, introduced_body=True).new_context(ents, day, docs)
+    off = _resolver(introduced_country=True, introduced_body=False).new_context(ents, day, docs)
+    assert on.introduced.get(person["entity_id"]) == "IGO"
+    assert person["entity_id"] not in off.introduced
