@@ -526,3 +526,45 @@ def test_fold_events_saves_every_folds_model(tmp_path, monkeypatch):
     assert saved == [(["2"], "w1")]
     with np.load(tmp_path / "C2-w2-enc" / "parts" / "w1.npz") as f:
         assert list(f["ids"]) == ["1"] and f["alone"].sum() == 16
+
+
+def test_loso_events_passes_the_shift_rule_on(monkeypatch):
+    # Release 2.9: loso_events.py --rule ranker --shift-rule headline-rank calibrates each held-out
+    # set's fold model as the shipped 2.8 recipe does (train_events.py --shift-rule): the ranker
+    # orders, the thresholds are headline-rank's; without --shift-rule the rule chooses its own shift.
+    import argparse
+
+    import loso_events
+    import numpy as np
+    import threshold_events
+    import train_events
+
+    rng = np.random.default_rng(3)
+    k = len(EVENT_TYPES)
+    items, both, alone = [], [], []
+    for n in range(480):
+        t = None if n % 5 == 0 else EVENT_TYPES[n % k]
+        items.append({"id": str(n), "group": ("w1", "tune", "blind1")[n % 3], "event_type": t,
+                      "category": "sport" if t is None else "world"})
+        b, a = rng.normal(-2, 1.2, k), rng.normal(-2, 1.2, k)
+        if t is not None:
+            j = EVENT_TYPES.index(t)
+            b[j] += 3
+            a[j] += 2
+            b[(j + 1) % k] += 2.5
+        both.append(b)
+        alone.append(a)
+    both, alone = np.array(both), np.array(alone)
+    args = argparse.Namespace(rule="ranker", tune_on="shift", headline_platt=False, shift_grid="raise",
+                              objective="sum", event_gate=False, shift_rule="headline-rank")
+    calls = []
+    real_shift = train_events.shift_thresholds
+    monkeypatch.setattr(train_events, "shift_thresholds", lambda *a: calls.append(a[6]) or real_shift(*a))
+    clf = threshold_events.blank_classifier
+    got = loso_events.recipe_classifier(clf(), both, alone, items, args)
+    hr = train_events.calibrate_real(clf(), both, alone, items, "headline-rank")
+    assert calls == ["headline-rank", "headline-rank"]
+    assert got.primary_rule == "ranker" and got.ranker is not None and np.array_equal(got.thresholds, hr.thresholds)
+    calls.clear()
+    loso_events.recipe_classifier(clf(), both, alone, items, argparse.Namespace(**{**vars(args), "shift_rule": None}))
+    assert calls == ["ranker"]
