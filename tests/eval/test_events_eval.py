@@ -568,3 +568,45 @@ def test_loso_events_passes_the_shift_rule_on(monkeypatch):
     calls.clear()
     loso_events.recipe_classifier(clf(), both, alone, items, argparse.Namespace(**{**vars(args), "shift_rule": None}))
     assert calls == ["ranker"]
+
+
+def test_type_misses_sorts_each_wrong_type_item_into_one_kind():
+    # Release 2.9 (docs/eval-events.md, "Release 2.9 classifier"): the error kinds of a seen set.
+    import numpy as np
+    import type_misses_events as tm
+
+    k = len(EVENT_TYPES)
+    thr = np.full(k, 0.5)
+    low, both = np.full(k, 0.1), np.full(k, 0.1)
+    near = low.copy()
+    near[0] = 0.45
+    assert tm.kind_of(0, -1, low, low, True, thr, -1, set()) == "none: nothing passes, far"
+    assert tm.kind_of(0, -1, low, near, True, thr, -1, set()) == "none: nothing passes, near"
+    assert tm.kind_of(0, -1, low, near, False, thr, -1, set()) == "none: nothing passes, far"   # no headline row
+    both[3] = 0.9
+    assert tm.kind_of(0, -1, both, low, True, thr, 3, set()) == "none: passed, coder dropped"
+    assert tm.kind_of(0, 3, both, low, True, thr, 3, {3}) == "other: another labelled event"
+    assert tm.kind_of(0, 3, both, low, True, thr, 3, set()) == "other: gold does not pass"
+    assert tm.kind_of(0, 3, both, low, True, thr, 0, set()) == "other: coder differs"
+    both[0] = 0.6
+    assert tm.kind_of(0, 3, both, low, True, thr, 3, {3}) == "other: gold passes, ranked below"
+
+    class Fixed:   # a classifier whose probabilities are given: type 1 on everything, type 0 on the headline
+        types, thresholds, primary_rule, lead_shift, event_gate, ranker = list(EVENT_TYPES), thr, "headline-rank", 0.0, None, None
+
+        def predict_proba(self, titles, leads):
+            p = np.full((len(titles), k), 0.1)
+            p[:, 1] = 0.9
+            p[:, 0] = [0.95 if not lead else 0.2 for lead in leads]
+            return p
+
+    items = [{"id": "x-1", "title": "t", "text": "l", "event_type": EVENT_TYPES[0], "events": []},
+             {"id": "x-2", "title": "t", "text": "l", "event_type": EVENT_TYPES[1], "events": []},
+             {"id": "x-3", "title": "t", "text": "l", "event_type": None, "events": []},
+             {"id": "x-4", "title": "t", "text": "l", "event_type": EVENT_TYPES[2],
+              "events": [{"event_type": EVENT_TYPES[1]}]}]
+    coded = {"x-1": EVENT_TYPES[1], "x-2": EVENT_TYPES[1], "x-3": "none", "x-4": EVENT_TYPES[1]}
+    kinds, pairs, rows = tm.misses(items, coded, Fixed())
+    assert [r["id"] for r in rows] == ["x-1", "x-4"]
+    assert kinds == {"other: coder differs": 1, "other: another labelled event": 1}
+    assert pairs[(EVENT_TYPES[2], EVENT_TYPES[1])] == 1
