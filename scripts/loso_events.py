@@ -24,9 +24,14 @@ change to the data or features), so a second run only codes.
 Platt maps and threshold recipe with another primary rule (e.g. ``--rule ranker --against
 headline-rank``): two rules through the whole coder from one parse of each set.
 
+``--shift-rule RULE`` (release 2.9): the rule whose primaries choose the threshold shift of
+``--rule``'s recipe, as ``train_events.py --shift-rule`` (release 2.8 ships ``--rule ranker
+--shift-rule headline-rank``; ``--against headline-rank`` then has the same thresholds and only
+the order of the passing types differs).
+
 Usage: nice -n 10 python scripts/loso_events.py [--shared ../shared] [--C 2] [--real-weight 1]
        [--rule headline|margin|headline-rank|ranker] [--shift-grid raise|both] [--objective sum|noevent] [--event-gate]
-       [--against RULE] [--json FILE]
+       [--against RULE] [--shift-rule RULE] [--json FILE]
 """
 from __future__ import annotations
 
@@ -87,6 +92,13 @@ def release_22(extractor, encoder):
     return load_fold(folder, extractor, encoder)
 
 
+def recipe_classifier(model, both, alone, items, args):
+    """``model`` with Platt maps and thresholds of ``args``' recipe (``--rule``, and ``--shift-rule``
+    for the shift) chosen on the given out-of-fold scores (train_events.calibrate_real)."""
+    return calibrate_real(model, both, alone, items, args.rule, args.tune_on, args.headline_platt, args.shift_grid,
+                          args.objective, args.event_gate, getattr(args, "shift_rule", None))
+
+
 def figures(items, preds) -> dict:
     from cv_events import summary
 
@@ -122,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="--quick: leave out release 2.2 on dev + tune (it needs a fit of its own; nan)")
     parser.add_argument("--against", choices=RULES,
                         help="compare with this primary rule on the same fold models instead of release 2.2")
+    parser.add_argument("--shift-rule", choices=RULES, default=None,
+                        help="the rule whose primaries choose --rule's threshold shift (default: --rule's; release "
+                             "2.8 ships --rule ranker --shift-rule headline-rank)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     add_threshold_options(parser)
     args = parser.parse_args(argv)
@@ -155,8 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             old.platt, old.thresholds = baseline.platt, baseline.thresholds
         else:
             old = baseline
-        new = calibrate_real(folds[g], both[keep], alone[keep], [i for i, k in zip(items, keep) if k], args.rule,
-                             args.tune_on, args.headline_platt, args.shift_grid, args.objective, args.event_gate)
+        new = recipe_classifier(folds[g], both[keep], alone[keep], [i for i, k in zip(items, keep) if k], args)
         out[g] = {}
         if args.quick:
             for name, clf in (("2.2", old), ("2.3", new)):
@@ -190,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
           f"primary rule {args.rule}, thresholds tuned on {args.tune_on}"
           f"{', headline Platt maps' if args.headline_platt else ''}, shift grid {args.shift_grid}, "
           f"objective {args.objective}{', event gate' if args.event_gate else ''}"
+          f"{'' if args.shift_rule is None else ', shift chosen with ' + args.shift_rule}"
           f"{'; classifier alone' if args.quick else ''}); "
           f"{'2.2' if args.against is None else 'rule ' + args.against} / this recipe")
     print("| target | " + " | ".join(f"{NAMES[g]} ({out[g]['2.2']['items']})" for g in HELD_OUT) + " | mean |")
@@ -205,9 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     for w in sorted({i["group"] for i in items if is_corpus(i)}):
         keep = np.array([i["group"] != w for i in items])
         test = [i for i in items if i["group"] == w]
-        probe = calibrate_real(folds[HELD_OUT[0]], both[keep], alone[keep],   # any classifier: only maps are set
-                               [i for i, k in zip(items, keep) if k], args.rule, args.tune_on, args.headline_platt,
-                               args.shift_grid, args.objective, args.event_gate)
+        probe = recipe_classifier(folds[HELD_OUT[0]], both[keep], alone[keep],   # any classifier: only maps are set
+                                  [i for i, k in zip(items, keep) if k], args)
         pb = calibrated(probe.platt, both[~keep])
         pa = calibrated(probe.platt if probe.platt_alone is None else probe.platt_alone, alone[~keep])
         prim.append(primaries(pb, pa, np.array([bool(i.get("title")) for i in test]), probe.thresholds, args.rule,

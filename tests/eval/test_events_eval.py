@@ -526,3 +526,87 @@ def test_fold_events_saves_every_folds_model(tmp_path, monkeypatch):
     assert saved == [(["2"], "w1")]
     with np.load(tmp_path / "C2-w2-enc" / "parts" / "w1.npz") as f:
         assert list(f["ids"]) == ["1"] and f["alone"].sum() == 16
+
+
+def test_loso_events_passes_the_shift_rule_on(monkeypatch):
+    # Release 2.9: loso_events.py --rule ranker --shift-rule headline-rank calibrates each held-out
+    # set's fold model as the shipped 2.8 recipe does (train_events.py --shift-rule): the ranker
+    # orders, the thresholds are headline-rank's; without --shift-rule the rule chooses its own shift.
+    import argparse
+
+    import loso_events
+    import numpy as np
+    import threshold_events
+    import train_events
+
+    rng = np.random.default_rng(3)
+    k = len(EVENT_TYPES)
+    items, both, alone = [], [], []
+    for n in range(480):
+        t = None if n % 5 == 0 else EVENT_TYPES[n % k]
+        items.append({"id": str(n), "group": ("w1", "tune", "blind1")[n % 3], "event_type": t,
+                      "category": "sport" if t is None else "world"})
+        b, a = rng.normal(-2, 1.2, k), rng.normal(-2, 1.2, k)
+        if t is not None:
+            j = EVENT_TYPES.index(t)
+            b[j] += 3
+            a[j] += 2
+            b[(j + 1) % k] += 2.5
+        both.append(b)
+        alone.append(a)
+    both, alone = np.array(both), np.array(alone)
+    args = argparse.Namespace(rule="ranker", tune_on="shift", headline_platt=False, shift_grid="raise",
+                              objective="sum", event_gate=False, shift_rule="headline-rank")
+    calls = []
+    real_shift = train_events.shift_thresholds
+    monkeypatch.setattr(train_events, "shift_thresholds", lambda *a: calls.append(a[6]) or real_shift(*a))
+    clf = threshold_events.blank_classifier
+    got = loso_events.recipe_classifier(clf(), both, alone, items, args)
+    hr = train_events.calibrate_real(clf(), both, alone, items, "headline-rank")
+    assert calls == ["headline-rank", "headline-rank"]
+    assert got.primary_rule == "ranker" and got.ranker is not None and np.array_equal(got.thresholds, hr.thresholds)
+    calls.clear()
+    loso_events.recipe_classifier(clf(), both, alone, items, argparse.Namespace(**{**vars(args), "shift_rule": None}))
+    assert calls == ["ranker"]
+
+
+def test_type_misses_sorts_each_wrong_type_item_into_one_kind():
+    # Release 2.9 (docs/eval-events.md, "Release 2.9 classifier"): the error kinds of a seen set.
+    import numpy as np
+    import type_misses_events as tm
+
+    k = len(EVENT_TYPES)
+    thr = np.full(k, 0.5)
+    low, both = np.full(k, 0.1), np.full(k, 0.1)
+    near = low.copy()
+    near[0] = 0.45
+    assert tm.kind_of(0, -1, low, low, True, thr, -1, set()) == "none: nothing passes, far"
+    assert tm.kind_of(0, -1, low, near, True, thr, -1, set()) == "none: nothing passes, near"
+    assert tm.kind_of(0, -1, low, near, False, thr, -1, set()) == "none: nothing passes, far"   # no headline row
+    both[3] = 0.9
+    assert tm.kind_of(0, -1, both, low, True, thr, 3, set()) == "none: passed, coder dropped"
+    assert tm.kind_of(0, 3, both, low, True, thr, 3, {3}) == "other: another labelled event"
+    assert tm.kind_of(0, 3, both, low, True, thr, 3, set()) == "other: gold does not pass"
+    assert tm.kind_of(0, 3, both, low, True, thr, 0, set()) == "other: coder differs"
+    both[0] = 0.6
+    assert tm.kind_of(0, 3, both, low, True, thr, 3, {3}) == "other: gold passes, ranked below"
+
+    class Fixed:   # a classifier whose probabilities are given: type 1 on everything, type 0 on the headline
+        types, thresholds, primary_rule, lead_shift, event_gate, ranker = list(EVENT_TYPES), thr, "headline-rank", 0.0, None, None
+
+        def predict_proba(self, titles, leads):
+            p = np.full((len(titles), k), 0.1)
+            p[:, 1] = 0.9
+            p[:, 0] = [0.95 if not lead else 0.2 for lead in leads]
+            return p
+
+    items = [{"id": "x-1", "title": "t", "text": "l", "event_type": EVENT_TYPES[0], "events": []},
+             {"id": "x-2", "title": "t", "text": "l", "event_type": EVENT_TYPES[1], "events": []},
+             {"id": "x-3", "title": "t", "text": "l", "event_type": None, "events": []},
+             {"id": "x-4", "title": "t", "text": "l", "event_type": EVENT_TYPES[2],
+              "events": [{"event_type": EVENT_TYPES[1]}]}]
+    coded = {"x-1": EVENT_TYPES[1], "x-2": EVENT_TYPES[1], "x-3": "none", "x-4": EVENT_TYPES[1]}
+    kinds, pairs, rows = tm.misses(items, coded, Fixed())
+    assert [r["id"] for r in rows] == ["x-1", "x-4"]
+    assert kinds == {"other: coder differs": 1, "other: another labelled event": 1}
+    assert pairs[(EVENT_TYPES[2], EVENT_TYPES[1])] == 1
