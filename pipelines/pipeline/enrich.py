@@ -282,7 +282,6 @@ class AnnotateArticlesFn(beam.DoFn):
         from pipelines.nlp import events, ner
         from pipelines.nlp.entities import EntityResolver
 
-        heap.fix_mmap_threshold()
         self._trimmer = heap.Trimmer()
         self._load_nlp()
         self._resolver = EntityResolver.load()

@@ -19,10 +19,6 @@ def test_a_trim_hands_back_the_free_pages_inside_the_heap():
     assert len(blocks) == 1
 
 
-def test_the_mmap_threshold_is_fixed_on_glibc():
-    assert heap.fix_mmap_threshold()
-
-
 def test_the_trimmer_trims_at_most_every_interval():
     now = [0.0]
     trimmer = heap.Trimmer(every_s=10.0, clock=lambda: now[0])
