@@ -427,13 +427,11 @@ def test_main_shows_progress_while_scoring(tmp_path, capsys):
     assert lines[-1].startswith("eval events: 3/3 item(s) at ")
 
 
-def test_the_ranker_can_take_headline_ranks_shift(monkeypatch):
-    # Release 2.8 option (calibrate_real's shift_rule; recipe "ranker, shift of headline rank" of
-    # threshold_events.py): the ranker is fitted as for rule "ranker", but the shift is chosen with
-    # headline-rank's primaries, so the thresholds are the ones "headline-rank" gets.
+def ranked_scores(second_alone: float):
+    """480 items of three groups, a fifth without an event, and decision values where each item's
+    type stands out (+3 on headline + lead, +2 alone) and the next type nearly does (+2.5 on
+    headline + lead, ``second_alone`` alone): a primary rule decides between the two."""
     import numpy as np
-    import threshold_events
-    import train_events
 
     rng = np.random.default_rng(3)
     k = len(EVENT_TYPES)
@@ -448,10 +446,21 @@ def test_the_ranker_can_take_headline_ranks_shift(monkeypatch):
             b[j] += 3
             a[j] += 2
             b[(j + 1) % k] += 2.5
-            a[(j + 1) % k] += 2.6
+            a[(j + 1) % k] += second_alone
         both.append(b)
         alone.append(a)
-    both, alone = np.array(both), np.array(alone)
+    return items, np.array(both), np.array(alone)
+
+
+def test_the_ranker_can_take_headline_ranks_shift(monkeypatch):
+    # Release 2.8 option (calibrate_real's shift_rule; recipe "ranker, shift of headline rank" of
+    # threshold_events.py): the ranker is fitted as for rule "ranker", but the shift is chosen with
+    # headline-rank's primaries, so the thresholds are the ones "headline-rank" gets.
+    import numpy as np
+    import threshold_events
+    import train_events
+
+    items, both, alone = ranked_scores(second_alone=2.6)
     calls = []
     real_shift = train_events.shift_thresholds
 
@@ -540,22 +549,7 @@ def test_loso_events_passes_the_shift_rule_on(monkeypatch):
     import threshold_events
     import train_events
 
-    rng = np.random.default_rng(3)
-    k = len(EVENT_TYPES)
-    items, both, alone = [], [], []
-    for n in range(480):
-        t = None if n % 5 == 0 else EVENT_TYPES[n % k]
-        items.append({"id": str(n), "group": ("w1", "tune", "blind1")[n % 3], "event_type": t,
-                      "category": "sport" if t is None else "world"})
-        b, a = rng.normal(-2, 1.2, k), rng.normal(-2, 1.2, k)
-        if t is not None:
-            j = EVENT_TYPES.index(t)
-            b[j] += 3
-            a[j] += 2
-            b[(j + 1) % k] += 2.5
-        both.append(b)
-        alone.append(a)
-    both, alone = np.array(both), np.array(alone)
+    items, both, alone = ranked_scores(second_alone=0.0)
     args = argparse.Namespace(rule="ranker", tune_on="shift", headline_platt=False, shift_grid="raise",
                               objective="sum", event_gate=False, shift_rule="headline-rank")
     calls = []
