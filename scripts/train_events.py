@@ -1,10 +1,10 @@
 """Train the PLOVER type classifier and write its weights to pipelines/resources/events/.
 
 Training data (scripts/event_data.training_items): the newsflow PLOVER corpus
-(data/train/plover_corpus.jsonl, 4,367 items by six writers, near-duplicates across writers
+(data/train/plover_corpus.jsonl, 4,872 items by nine writers, near-duplicates across writers
 left out), the hand-labelled BBC headline + lead items (ids and labels in the repository,
-texts from ../shared), the real-news dev and tuning sets and the blind sets of releases 2.0-2.2
-(data/eval/events_blind*.jsonl, seen since; real news is what the coder reads). Extra items
+texts from ../shared), the real-news dev and tuning sets and the blind sets of past releases
+(``event_data.SEEN_BLIND``, seen since; real news is what the coder reads). Extra items
 that near-duplicate a corpus item, and BBC labels that near-duplicate a real-news set item,
 are left out.
 
