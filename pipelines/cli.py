@@ -14,7 +14,7 @@ import sys
 from pipelines import __version__
 
 from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, DEFAULT_PORT, add_bootstrap_flag, add_broker_timeout_flag, \
-    add_schema_registry_flag, add_state_dir_flag, apply_kafka_security, positive_count, positive_seconds
+    add_schema_registry_flag, add_state_dir_flag, apply_kafka_security, positive_count, positive_number
 from pipelines.io.topics import ENRICHED_TOPIC, RAW_TOPIC
 from pipelines.pipeline.launch import configure_logging
 
@@ -195,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     consume.add_argument("--from-beginning", action="store_true",
                          help="start at the earliest offset (default: only records that arrive from now on)")
     consume.add_argument("--max", type=positive_count, default=None, metavar="N", help="stop after N records")
-    consume.add_argument("--timeout", type=positive_seconds, default=10.0, metavar="S",
+    consume.add_argument("--timeout", type=positive_number, default=10.0, metavar="S",
                          help="stop after S seconds without a new record (default 10)")
     consume.add_argument("--group", default=None, help="consumer group (commits the offsets of what was printed)")
     consume.add_argument("--isolation-level", choices=("read_committed", "read_uncommitted"), default="read_committed",

@@ -110,12 +110,12 @@ def positive_count(text: str) -> int:
     return value
 
 
-def positive_seconds(text: str) -> float:
-    """argparse type: a number of seconds > 0."""
+def positive_number(text: str) -> float:
+    """argparse type: a number > 0 (seconds, days, ...)."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"takes a number of seconds, not {text!r}") from None
+        raise argparse.ArgumentTypeError(f"takes a number, not {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
     return value
@@ -124,7 +124,7 @@ def positive_seconds(text: str) -> float:
 def add_broker_timeout_flag(parser) -> None:
     """How long run, publish and feeds wait for a broker that went away while they work."""
     # A string default goes through ``type`` too: a bad $NEWSFLOW_BROKER_TIMEOUT_SECONDS is a usage error.
-    parser.add_argument("--broker-timeout-seconds", type=positive_seconds, metavar="S",
+    parser.add_argument("--broker-timeout-seconds", type=positive_number, metavar="S",
                         default=os.environ.get("NEWSFLOW_BROKER_TIMEOUT_SECONDS") or str(DEFAULT_BROKER_TIMEOUT_SECONDS),
                         help="a broker that goes away while the command works is waited for (retries with "
                              "back-off, one line when it goes and one when it is back); after S seconds "

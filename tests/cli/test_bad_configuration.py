@@ -147,3 +147,16 @@ def test_consume_of_a_topic_that_does_not_exist_says_so(kafka_broker, topic_name
     lines = result.stderr.strip().splitlines()
     assert lines == [f"consume: no topic {topic_name} at {kafka_broker} (yet); waiting 2 s for records",
                      "consumed 0 record(s)"]
+
+
+@pytest.mark.parametrize("flag,value,expected", [
+    ("--max-polls", "abc", "argument --max-polls: takes a whole number, not 'abc'"),
+    ("--max-bytes", "0", "argument --max-bytes: must be 1 or more, not 0"),
+    ("--interval", "0", "argument --interval: must be > 0, not 0"),
+    ("--forget-after", "-1", "argument --forget-after: must be > 0, not -1"),
+])
+def test_feeds_refuses_a_count_or_duration_below_its_floor_as_the_other_commands_do(flag, value, expected):
+    # feeds reads its numbers with the same argparse types as consume and eval (pipelines/config.py).
+    result = newsflow("feeds", "http://127.0.0.1:9/rss.xml", "--dry-run", flag, value, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == f"newsflow feeds: error: {expected}"

@@ -10,12 +10,12 @@ import sys
 import threading
 from functools import partial
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 from pipelines.config import DEFAULT_BOOTSTRAP, add_broker_timeout_flag, add_kafka_security_flags, \
-    apply_kafka_security, default_bootstrap, default_state_dir
+    apply_kafka_security, default_bootstrap, default_state_dir, positive_count, positive_number
 from pipelines.io.errors import BrokerError
 from pipelines.io.feeds.http import HttpClient, HttpConfig
 from pipelines.io.feeds.poller import FeedPoller, FeedsConfig
@@ -44,15 +44,6 @@ def read_opml(path: str | os.PathLike) -> list[str]:
     return urls
 
 
-def _positive(kind: type) -> Callable[[str], float]:
-    def parse(text: str):
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-        return value
-    return parse
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The ``newsflow feeds`` flags."""
     parser = argparse.ArgumentParser(
@@ -61,11 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("urls", nargs="*", metavar="URL", help="feed URLs (http or https)")
     parser.add_argument("--opml", action="append", default=[], metavar="FILE",
                         help="read feed URLs from an OPML file (repeatable)")
-    parser.add_argument("--interval", type=_positive(float), default=300.0, metavar="S",
+    parser.add_argument("--interval", type=positive_number, default=300.0, metavar="S",
                         help="seconds between polls of one feed (default 300)")
     parser.add_argument("--once", action="store_true", help="one pass over the feeds, then exit")
-    parser.add_argument("--max-polls", type=_positive(int), metavar="N", help="stop after N passes")
-    parser.add_argument("--duration", type=_positive(float), metavar="S", help="stop after S seconds")
+    parser.add_argument("--max-polls", type=positive_count, metavar="N", help="stop after N passes")
+    parser.add_argument("--duration", type=positive_number, metavar="S", help="stop after S seconds")
     parser.add_argument("--topic", default=RAW_TOPIC, help=f"topic to publish to (default {RAW_TOPIC})")
     parser.add_argument("--bootstrap-servers", metavar="HOST:PORT",
                         help=f"Kafka bootstrap servers (default $NEWSFLOW_BOOTSTRAP_SERVERS or {DEFAULT_BOOTSTRAP})")
@@ -75,21 +66,21 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seen-set and feed state (default $NEWSFLOW_HOME/feeds or ~/.newsflow/feeds)")
     parser.add_argument("--allow-private-addresses", action="store_true",
                         help="allow feeds and pages on loopback or private addresses")
-    parser.add_argument("--timeout", type=_positive(float), default=20.0, metavar="S",
+    parser.add_argument("--timeout", type=positive_number, default=20.0, metavar="S",
                         help="timeout of one request, body included (default 20)")
-    parser.add_argument("--max-bytes", type=_positive(int), default=5_000_000, metavar="N",
+    parser.add_argument("--max-bytes", type=positive_count, default=5_000_000, metavar="N",
                         help="size cap of a feed or page (default 5000000)")
     parser.add_argument("--host-delay", type=float, default=1.0, metavar="S",
                         help="least seconds between two requests to one host (default 1)")
     parser.add_argument("--ignore-robots", action="store_true",
                         help="fetch article pages even where robots.txt disallows it")
-    parser.add_argument("--max-backoff", type=_positive(float), default=6 * 3600.0, metavar="S",
+    parser.add_argument("--max-backoff", type=positive_number, default=6 * 3600.0, metavar="S",
                         help="longest wait before retrying a failing feed (default 21600)")
     parser.add_argument("--reset-backoff", action="store_true",
                         help="forget the stored failures of these feeds and poll them now")
-    parser.add_argument("--report-every", type=_positive(float), default=60.0, metavar="S",
+    parser.add_argument("--report-every", type=positive_number, default=60.0, metavar="S",
                         help="seconds between count lines on stderr (default 60)")
-    parser.add_argument("--forget-after", type=_positive(float), default=90.0, metavar="DAYS",
+    parser.add_argument("--forget-after", type=positive_number, default=90.0, metavar="DAYS",
                         help="forget seen entries absent from every feed this long (default 90)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print articles as JSON lines on stdout instead of publishing")
