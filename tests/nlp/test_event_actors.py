@@ -427,3 +427,67 @@ def test_a_person_introduced_by_an_international_body_takes_igo(nlp):
     off = _resolver(introduced_country=True, introduced_body=False).new_context(ents, day, docs)
     assert on.introduced.get(person["entity_id"]) == "IGO"
     assert person["entity_id"] not in off.introduced
+
+
+# -- release 3.0 candidates: common words, mistagged places, international offices, demonyms ----
+
+def test_a_lower_case_word_of_an_actors_phrase_names_no_place(nlp):
+    doc = nlp("Officers arrested a man near the oral history museum in Oral on Friday.")
+    man, oral, place = doc[2:4], doc[6:7], doc[10:11]
+    assert (man.text, oral.text, place.text) == ("a man", "oral", "Oral")
+    on, off = _resolver(cased_places=True), _resolver(cased_places=False)
+    assert off._country_in_phrase(man, []) == "CIV" and off._country_in_phrase(oral, []) == "KAZ"
+    assert on._country_in_phrase(man, []) is None and on._country_in_phrase(oral, []) is None
+    assert on._country_in_phrase(place, []) == "KAZ"     # capitalised: the city still counts
+
+
+def test_a_place_the_ner_took_for_a_person_counts_among_the_articles_countries():
+    from datetime import datetime
+
+    place = {"text": "Yerevan", "label": "PERSON", "country": None, "start_char": 0, "end_char": 7}
+    ents = [place, dict(place, label="ORG"), {"text": "Azerbaijan", "label": "GPE", "country": "AZE",
+                                               "start_char": 0, "end_char": 10},
+            {"text": "Ana Lopez", "label": "PERSON", "country": None, "start_char": 0, "end_char": 9}]
+    day = datetime(2024, 5, 1)
+    assert _resolver(mistagged_home=True).new_context(ents, day, ()).default_country == "ARM"
+    assert _resolver(mistagged_home=False).new_context(ents, day, ()).default_country == "AZE"
+    lower = [dict(place, text="yerevan"), ents[2]]    # only a capitalised name is read as a place
+    assert _resolver(mistagged_home=True).new_context(lower, day, ()).default_country == "AZE"
+
+
+def test_a_person_named_by_an_international_office_is_igo(nlp):
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    t, b, ents = _article(nlp, "Okafor meets Peru's president",
+                          "European Commission President Marta Okafor met Peru's president in Lima on Monday. "
+                          "Peru's government said Peru would sign the trade deal.", day)
+    body = [e for e in ents if e["field"] == "body"]
+    person = next(e for e in body if e["label"] == "PERSON" and "Okafor" in e["text"])
+    span = b.char_span(person["start_char"], person["end_char"])
+    found = {}
+    for rule in (True, False):
+        actors = _resolver(introduced_country=True, igo_office=rule)
+        context = actors.new_context(ents, day, (("title", t), ("body", b)))
+        found[rule] = (actors.actor(span, body, context)["country"], dict(context.offices))
+    assert found[True] == ("IGO", {person["entity_id"]: "IGO"})
+    assert found[False][0] != "IGO" and found[False][1] == {}
+
+
+def test_a_nationality_word_the_table_lacks_takes_the_country_it_shares_a_stem_with():
+    from datetime import datetime
+
+    on = _resolver(demonym_stems=True)
+    assert "maldivian" not in on.tables.countries and on._demonym("Maldivian") == "MDV"
+    assert on._demonym("Turkiye") is None        # "turki" begins Turkish (TUR) and Turkistan (KAZ)
+    assert on._demonym("Peru") is None           # in the table already
+    assert on._demonym("Zzyzxian") is None
+    ents = [{"text": "Maldivian", "label": "NORP", "country": None, "start_char": 0, "end_char": 9}]
+    assert on.new_context([dict(e) for e in ents], datetime(2024, 5, 1), ()).default_country == "MDV"
+    assert _resolver(demonym_stems=False).new_context([dict(e) for e in ents], datetime(2024, 5, 1), ()).default_country is None
+
+
+def test_the_shipped_coder_has_release_3_0s_kept_actor_rules_on_and_the_others_off():
+    shipped = CoderConfig()
+    assert shipped.cased_places and shipped.igo_office and shipped.demonym_stems
+    assert not shipped.mistagged_home
