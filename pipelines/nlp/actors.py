@@ -799,6 +799,8 @@ class ActorResolver:
         self.mistagged_home = False
         self.igo_office = False
         self.demonym_stems = False
+        self.mistagged_default = False
+        self.acronym_norp = False
         self._prefixes: dict[str, set[str]] | None = None
         self._surnames: dict[str, list[str]] | None = None
         self._max_agent_words = max((k.count(" ") + 1 for k in tables.agents), default=1)
@@ -809,7 +811,8 @@ class ActorResolver:
         for name in ("wide_datelines", "pronoun_names", "own_country", "introduced_country",
                      "surname_dated", "surname_country", "surname_link", "dateline_home", "dateline_default",
                      "folded_names", "expanded_names", "unmarked_home", "subdivisions", "introduced_body",
-                     "cased_places", "mistagged_home", "igo_office", "demonym_stems"):
+                     "cased_places", "mistagged_home", "igo_office", "demonym_stems", "mistagged_default",
+                     "acronym_norp"):
             setattr(self, name, getattr(config, name))
 
     def _person_rules(self) -> bool:
@@ -827,6 +830,9 @@ class ActorResolver:
                         ent["country"] = code
         if self.subdivisions or self.demonym_stems or self.mistagged_home:
             context.rank_countries(self._ranked_place, ("PERSON",) if self.mistagged_home else ())
+        if self.mistagged_default and not self.mistagged_home and context.default_country is None:
+            # only an article that names no country otherwise: a mistagged place fills the gap
+            context.rank_countries(self._mistagged_country, ("PERSON",))
         if self.igo_office:
             context.offices = self._offices(entities, docs)
         if self.introduced_country:
@@ -837,6 +843,14 @@ class ActorResolver:
             if context.dateline_country and (self.dateline_home or context.default_country is None):
                 context.default_country = context.dateline_country
         return context
+
+    def _mistagged_country(self, ent: dict) -> str | None:
+        """(``mistagged_default``) the country of a person, organisation or facility mention whose
+        whole capitalised name is a place of the country table."""
+        text = ent.get("text") or ""
+        if ent.get("label") in ("PERSON", "ORG", "FAC") and text[:1].isupper():
+            return self.tables.countries.get(normalize_name(text))
+        return None
 
     def _ranked_place(self, ent: dict) -> str | None:
         """The country of an entity without one for the article's ranking: a subdivision
@@ -1005,7 +1019,8 @@ class ActorResolver:
                 international_body(head.get("canonical") or head["text"]):
             dict_country = "IGO"
         country = head.get("country") if head else None
-        if self.expanded_names and dict_country is None and head is not None and head.get("label") == "ORG":
+        if self.expanded_names and dict_country is None and head is not None and (head.get("label") == "ORG" or (
+                self.acronym_norp and head.get("label") == "NORP" and (head.get("text") or "").isupper())):
             # "Amnesty" for the lead's "Amnesty International", "PLA" for "the Chinese People's
             # Liberation Army": the full name's entry or country words, before the short name's
             full = self._expanded_name(head, context)

@@ -487,7 +487,40 @@ def test_a_nationality_word_the_table_lacks_takes_the_country_it_shares_a_stem_w
     assert _resolver(demonym_stems=False).new_context([dict(e) for e in ents], datetime(2024, 5, 1), ()).default_country is None
 
 
+def test_a_mistagged_place_fills_only_an_article_that_names_no_country():
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    place = {"text": "Yerevan", "label": "PERSON", "country": None, "start_char": 0, "end_char": 7}
+    other = {"text": "Azerbaijan", "label": "GPE", "country": "AZE", "start_char": 20, "end_char": 30}
+    on = _resolver(mistagged_default=True, mistagged_home=False)
+    off = _resolver(mistagged_default=False, mistagged_home=False)
+    assert on.new_context([place], day, ()).default_country == "ARM"
+    assert off.new_context([place], day, ()).default_country is None
+    # another country named: it stays the article's, whatever the mistagged places say
+    assert on.new_context([place, dict(place), other], day, ()).default_country == "AZE"
+
+
+def test_an_acronym_tagged_as_a_nationality_takes_the_longer_name_it_stands_for(nlp):
+    from datetime import datetime
+
+    doc = nlp("The AU suspended Gabon on Monday.")
+    start = doc.text.index("AU")
+    ents = [{"text": "AU", "label": "NORP", "country": None, "start_char": start, "end_char": start + 2,
+             "entity_id": "NORP:au", "field": "title"},
+            {"text": "African Union", "label": "ORG", "country": None, "start_char": 500, "end_char": 513,
+             "entity_id": "ORG:african-union", "field": "body"}]
+    span = doc.char_span(start, start + 2)
+    found = {}
+    for rule in (True, False):
+        actors = _resolver(expanded_names=True, acronym_norp=rule)
+        context = actors.new_context([dict(e) for e in ents], datetime(2024, 5, 1), ())
+        found[rule] = actors.actor(span, ents[:1], context)["country"]
+    assert found == {True: "IGO", False: None}
+
+
 def test_the_shipped_coder_has_release_3_0s_kept_actor_rules_on_and_the_others_off():
     shipped = CoderConfig()
-    assert shipped.cased_places and shipped.igo_office and shipped.demonym_stems
+    assert all(getattr(shipped, r) for r in ("cased_places", "igo_office", "demonym_stems", "mistagged_default",
+                                              "acronym_norp"))
     assert not shipped.mistagged_home
