@@ -824,7 +824,8 @@ class ActorResolver:
         context = ArticleContext(published_at=published_at, entities=entities)
         if self.demonym_stems:
             for ent in entities:
-                if ent.get("label") in ("NORP", "GPE") and not ent.get("country"):
+                if ent.get("label") in ("NORP", "GPE") and not ent.get("country") \
+                        and not (self.subdivisions and self._subdivision(ent)):   # "Rivers" (state) stays the table's
                     code = self._demonym(ent.get("text") or "")
                     if code:
                         ent["country"] = code

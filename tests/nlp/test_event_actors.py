@@ -519,8 +519,31 @@ def test_an_acronym_tagged_as_a_nationality_takes_the_longer_name_it_stands_for(
     assert found == {True: "IGO", False: None}
 
 
+def test_a_stem_never_overrides_the_subdivision_table():
+    from datetime import datetime
+
+    state = {"text": "Rivers", "label": "GPE", "country": None, "start_char": 0, "end_char": 6}
+    ents = [dict(state)]
+    context = _resolver(demonym_stems=True, subdivisions=True).new_context(ents, datetime(2024, 5, 1), ())
+    assert context.default_country == "NGA" and ents[0]["country"] is None   # the state, not "Riverside"
+
+
+def test_a_headline_companion_that_names_a_country_keeps_it():
+    from pipelines.nlp.events import _countries_from_body
+
+    body = [{"field": "body", "source_actor": {"text": "Northern Ireland Secretary Ann Doyle", "country": "GBR"},
+             "target_actor": {"text": "Chancellor Olaf Scholz", "country": "DEU"}}]
+    found = {}
+    for rule in (True, False):
+        event = {"source_actor": {"text": "Ireland", "country": "IRL"},
+                 "target_actor": {"text": "Scholz", "country": None}}
+        _countries_from_body(event, body, "GBR", own_place=rule)
+        found[rule] = (event["source_actor"]["country"], event["target_actor"]["country"])
+    assert found == {True: ("IRL", "DEU"), False: ("GBR", "DEU")}
+
+
 def test_the_shipped_coder_has_release_3_0s_kept_actor_rules_on_and_the_others_off():
     shipped = CoderConfig()
     assert all(getattr(shipped, r) for r in ("cased_places", "igo_office", "demonym_stems", "mistagged_default",
-                                              "acronym_norp"))
+                                              "acronym_norp", "companion_own"))
     assert not shipped.mistagged_home
