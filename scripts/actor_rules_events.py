@@ -13,6 +13,7 @@ rate and primary accuracy (which actor rules should leave unchanged).
     python scripts/actor_rules_events.py --categories blind5 blind6 blind7 [--base]   # misses by category
     python scripts/actor_rules_events.py --wrong blind9 [--with own_country ...]   # found actors of another country, JSON lines
     python scripts/actor_rules_events.py --rules29             # release 2.9's candidates on shipped 2.8
+    python scripts/actor_rules_events.py --rules30             # release 3.0's candidates on shipped 2.9
     python scripts/actor_rules_events.py --wrong-kinds blind9 [--off dateline_home ...]   # found actors of another country by kind
 
 A rule is a boolean ``CoderConfig`` field listed in ``RULES`` (release 2.7's, kept), ``TRIED``
@@ -62,6 +63,16 @@ RULES_29 = ("dateline_home", "dateline_default", "folded_names", "expanded_names
             "unmarked_home", "subdivisions", "introduced_body")
 KEPT_29: tuple[str, ...] = ("dateline_home", "folded_names", "expanded_names", "unmarked_home", "subdivisions",
                             "surname_link")
+# Release 3.0's candidates (``--rules30``), each measured added to shipped 2.9 with the 3.0 rules
+# kept so far (``KEPT_30``; leave-one-out for those); the baseline switches them off too. Round 1
+# is the same command with KEPT_30 = () and the first four candidates, round 2 with the three kept
+# ones, round 3 with two candidates added after round 2, round 4 with five kept, round 5 with
+# demonym_stems revised (subdivisions left to their table) and companion_own a candidate; this one
+# is round 6 (six kept).
+RULES_30 = ("cased_places", "mistagged_home", "igo_office", "demonym_stems", "mistagged_default", "acronym_norp",
+            "companion_own")
+KEPT_30: tuple[str, ...] = ("cased_places", "igo_office", "demonym_stems", "mistagged_default", "acronym_norp",
+                            "companion_own")
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
 
 
@@ -256,13 +267,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="print one set's found gold actors coded with another country, as JSON lines")
     parser.add_argument("--wrong-kinds", nargs="*", choices=list(SETS),
                         help="print a table of the found gold actors of another country of these sets by kind")
-    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29),
+    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30),
                         help="with --misses/--wrong: switch these 2.8 / 2.9 candidates on as well")
-    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29),
+    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30),
                         help="with --misses/--wrong/--wrong-kinds: switch these rules off (--off "
                              + " ".join(RULES_29) + ": release 2.8's coder)")
     parser.add_argument("--rules29", action="store_true",
                         help="score release 2.9's candidates only: shipped 2.8 + the kept 2.9 rules, each candidate added, each kept one left out")
+    parser.add_argument("--rules30", action="store_true",
+                        help="score release 3.0's candidates only: shipped 2.9 + the kept 3.0 rules, each candidate added, each kept one left out")
     parser.add_argument("--base", action="store_true", help="with --misses/--categories: the baseline (all 2.7 rules off: the 2.6 coder)")
     args = parser.parse_args(argv)
 
@@ -273,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     coder = EventCoder.load()
     coder.classifier = MemoClassifier(coder.classifier)
     shipped = coder.config
-    base = replace(shipped, **{r: False for r in RULES + TRIED + RULES_28 + RULES_29})
+    base = replace(shipped, **{r: False for r in RULES + TRIED + RULES_28 + RULES_29 + RULES_30})
     if args.categories:
         coder.config = base if args.base else shipped
         print_categories(args.categories, args.cache, nlp, resolver, coder)
@@ -298,6 +311,12 @@ def main(argv: list[str] | None = None) -> int:
         for miss in misses(items, code_set(coder, parsed)):
             print(json.dumps(miss, ensure_ascii=False))
         return 0
+    if args.rules30:
+        with_30 = replace(coder.config, **{r: True for r in KEPT_30})
+        configs = [("2.9 + kept 3.0 rules", with_30)]
+        configs += [(f"3.0 without {r}" if r in KEPT_30 else f"3.0 + {r}", replace(with_30, **{r: r not in KEPT_30}))
+                    for r in RULES_30]
+        return score(configs, args.sets, args.cache, nlp, resolver, coder, started)
     if args.rules29:
         with_29 = replace(coder.config, **{r: True for r in KEPT_29})
         configs = [("2.8 + kept 2.9 rules", with_29)]

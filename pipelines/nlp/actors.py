@@ -69,18 +69,21 @@ class ArticleContext:
     # the country of the place a wire dateline opens the body with ("SANTO DOMINGO -", 2.9)
     dateline_country: str | None = None
     ranked: list[str] = field(default_factory=list)
+    # entity_id of a person -> IGO / NGO when a phrase names them by an international office (3.0)
+    offices: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         self.rank_countries()
 
-    def rank_countries(self, place_country=None) -> None:
+    def rank_countries(self, place_country=None, extra_labels: tuple[str, ...] = ()) -> None:
         """The country the article's entities name most (the first named on a tie): "MPs" in a
         story about Westminster are British. Only used for actors that name an agent but no
         country. ``place_country(ent)`` gives a country to entities that have none (2.9)."""
         counts: dict[str, int] = {}
         for ent in self.entities:
             country = ent.get("country") or (place_country(ent) if place_country else None)
-            if country and ent.get("label") in ("GPE", "NORP", "ORG", "LOC", "FAC"):
+            if country and (ent.get("label") in ("GPE", "NORP", "ORG", "LOC", "FAC")
+                            or (ent.get("label") in extra_labels and not ent.get("country"))):
                 counts[country] = counts.get(country, 0) + 1
         if counts:
             self.default_country = max(counts, key=counts.get)
@@ -791,6 +794,14 @@ class ActorResolver:
         self.unmarked_home = False
         self.subdivisions = False
         self.introduced_body = False
+        # Release 3.0 candidates
+        self.cased_places = False
+        self.mistagged_home = False
+        self.igo_office = False
+        self.demonym_stems = False
+        self.mistagged_default = False
+        self.acronym_norp = False
+        self._prefixes: dict[str, set[str]] | None = None
         self._surnames: dict[str, list[str]] | None = None
         self._max_agent_words = max((k.count(" ") + 1 for k in tables.agents), default=1)
         self._codes = set(tables.countries.values()) | {"IGO", "NGO", "MNC"}
@@ -799,7 +810,9 @@ class ActorResolver:
         """Take the resolver's switches from a ``CoderConfig``."""
         for name in ("wide_datelines", "pronoun_names", "own_country", "introduced_country",
                      "surname_dated", "surname_country", "surname_link", "dateline_home", "dateline_default",
-                     "folded_names", "expanded_names", "unmarked_home", "subdivisions", "introduced_body"):
+                     "folded_names", "expanded_names", "unmarked_home", "subdivisions", "introduced_body",
+                     "cased_places", "mistagged_home", "igo_office", "demonym_stems", "mistagged_default",
+                     "acronym_norp"):
             setattr(self, name, getattr(config, name))
 
     def _person_rules(self) -> bool:
@@ -809,8 +822,20 @@ class ActorResolver:
         """Fresh per-article state; ``docs`` (field, parsed doc) let ``introduced_country`` read
         how the article introduces its people."""
         context = ArticleContext(published_at=published_at, entities=entities)
-        if self.subdivisions:
-            context.rank_countries(self._subdivision)
+        if self.demonym_stems:
+            for ent in entities:
+                if ent.get("label") in ("NORP", "GPE") and not ent.get("country") \
+                        and not (self.subdivisions and self._subdivision(ent)):   # "Rivers" (state) stays the table's
+                    code = self._demonym(ent.get("text") or "")
+                    if code:
+                        ent["country"] = code
+        if self.subdivisions or self.demonym_stems or self.mistagged_home:
+            context.rank_countries(self._ranked_place, ("PERSON",) if self.mistagged_home else ())
+        if self.mistagged_default and not self.mistagged_home and context.default_country is None:
+            # only an article that names no country otherwise: a mistagged place fills the gap
+            context.rank_countries(self._mistagged_country, ("PERSON",))
+        if self.igo_office:
+            context.offices = self._offices(entities, docs)
         if self.introduced_country:
             context.introduced = self._introductions(entities, docs)
         if self.dateline_home or self.dateline_default:
@@ -819,6 +844,75 @@ class ActorResolver:
             if context.dateline_country and (self.dateline_home or context.default_country is None):
                 context.default_country = context.dateline_country
         return context
+
+    def _mistagged_country(self, ent: dict) -> str | None:
+        """(``mistagged_default``) the country of a person, organisation or facility mention whose
+        whole capitalised name is a place of the country table."""
+        text = ent.get("text") or ""
+        if ent.get("label") in ("PERSON", "ORG", "FAC") and text[:1].isupper():
+            return self.tables.countries.get(normalize_name(text))
+        return None
+
+    def _ranked_place(self, ent: dict) -> str | None:
+        """The country of an entity without one for the article's ranking: a subdivision
+        (``subdivisions``), or with ``mistagged_home`` a person, organisation or facility
+        mention whose whole name is a place of the country table ("Yerevan" tagged PERSON)."""
+        code = self._subdivision(ent) if self.subdivisions else None
+        if code is None and self.mistagged_home and ent.get("label") in ("PERSON", "ORG", "FAC"):
+            text = ent.get("text") or ""
+            if text[:1].isupper():
+                code = self.tables.countries.get(normalize_name(text))
+        return code
+
+    def _demonym(self, text: str) -> str | None:
+        """(``demonym_stems``) the one country of the country table's single-word names that
+        share the longest prefix (five letters or more) with a word the table lacks
+        ("Maldivian" -> "maldives"); None when none or several countries share it."""
+        key = normalize_name(text)
+        if not key.isalpha() or len(key) < 5 or key in self.tables.countries or not text[:1].isupper():
+            return None
+        if self._prefixes is None:
+            self._prefixes = {}
+            for name, code in self.tables.countries.items():
+                if name.isalpha():
+                    for k in range(5, len(name) + 1):
+                        self._prefixes.setdefault(name[:k], set()).add(code)
+        for k in range(len(key), 4, -1):
+            codes = self._prefixes.get(key[:k])
+            if codes:
+                return next(iter(codes)) if len(codes) == 1 else None
+        return None
+
+    def _offices(self, entities: list[dict], docs) -> dict[str, str]:
+        """(``igo_office``) entity_id of each person -> IGO / NGO when a phrase naming them holds
+        an international body or NGO before the name ("European Commission President Ursula
+        von der Leyen", "the UN's envoy X"): the office, not the person's nationality, acts."""
+        out: dict[str, str] = {}
+        for field_name, doc in docs:
+            if doc is None:
+                continue
+            mine = [e for e in entities if e.get("field") == field_name]
+            for ent in mine:
+                if ent.get("label") != "PERSON" or not ent.get("entity_id") or ent["entity_id"] in out:
+                    continue
+                span = doc.char_span(ent["start_char"], ent["end_char"], alignment_mode="expand")
+                if span is None:
+                    continue
+                head = span.root
+                while head.dep_ in ("appos", "compound", "flat") and head.head.pos_ in ("NOUN", "PROPN") \
+                        and head.head.i != head.i:
+                    head = head.head
+                phrase = noun_phrase(head)
+                before = doc[phrase.start:span.start].text if phrase.start < span.start else ""
+                start = doc[phrase.start].idx if before else None
+                for org in mine:
+                    if start is not None and org.get("label") == "ORG" and start <= org["start_char"] \
+                            and org["end_char"] <= ent["start_char"]:
+                        code = self._body_code(org)
+                        if code:
+                            out[ent["entity_id"]] = code
+                            break
+        return out
 
     def _introductions(self, entities: list[dict], docs) -> dict[str, str]:
         """entity_id of each person -> the country of the nationality or place word in the noun
@@ -926,7 +1020,8 @@ class ActorResolver:
                 international_body(head.get("canonical") or head["text"]):
             dict_country = "IGO"
         country = head.get("country") if head else None
-        if self.expanded_names and dict_country is None and head is not None and head.get("label") == "ORG":
+        if self.expanded_names and dict_country is None and head is not None and (head.get("label") == "ORG" or (
+                self.acronym_norp and head.get("label") == "NORP" and (head.get("text") or "").isupper())):
             # "Amnesty" for the lead's "Amnesty International", "PLA" for "the Chinese People's
             # Liberation Army": the full name's entry or country words, before the short name's
             full = self._expanded_name(head, context)
@@ -944,6 +1039,11 @@ class ActorResolver:
         if entity_id and entity_id in context.known:
             known_country, known_sector = context.known[entity_id]
             country, sector = country or known_country, sector or known_sector
+        if self.igo_office:
+            office = next((context.offices[e["entity_id"]] for e in persons
+                           if e.get("entity_id") in context.offices
+                           and e["start_char"] <= span.root.idx < e["end_char"]), None)
+            country = office or country
         if country is None and self.introduced_country:
             country = next((context.introduced[e["entity_id"]] for e in persons
                             if e.get("entity_id") in context.introduced), None)
@@ -1024,6 +1124,9 @@ class ActorResolver:
                 for i in range(len(words) - n + 1):
                     if any(span[j].ent_type_ == "PERSON" for j in range(i, i + n)):
                         continue
+                    if self.cased_places and table is self.tables.countries \
+                            and not (span[i].text[:1].isupper() and span[i + n - 1].text[:1].isupper()):
+                        continue   # "a man", "oral salts": common words, not Man or Oral
                     hit = table.get(" ".join(words[i:i + n]))
                     if isinstance(hit, list):  # actor entries: the country of the last role
                         hit = hit[-1][0]

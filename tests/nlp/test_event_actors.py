@@ -427,3 +427,123 @@ def test_a_person_introduced_by_an_international_body_takes_igo(nlp):
     off = _resolver(introduced_country=True, introduced_body=False).new_context(ents, day, docs)
     assert on.introduced.get(person["entity_id"]) == "IGO"
     assert person["entity_id"] not in off.introduced
+
+
+# -- release 3.0 candidates: common words, mistagged places, international offices, demonyms ----
+
+def test_a_lower_case_word_of_an_actors_phrase_names_no_place(nlp):
+    doc = nlp("Officers arrested a man near the oral history museum in Oral on Friday.")
+    man, oral, place = doc[2:4], doc[6:7], doc[10:11]
+    assert (man.text, oral.text, place.text) == ("a man", "oral", "Oral")
+    on, off = _resolver(cased_places=True), _resolver(cased_places=False)
+    assert off._country_in_phrase(man, []) == "CIV" and off._country_in_phrase(oral, []) == "KAZ"
+    assert on._country_in_phrase(man, []) is None and on._country_in_phrase(oral, []) is None
+    assert on._country_in_phrase(place, []) == "KAZ"     # capitalised: the city still counts
+
+
+def test_a_place_the_ner_took_for_a_person_counts_among_the_articles_countries():
+    from datetime import datetime
+
+    place = {"text": "Yerevan", "label": "PERSON", "country": None, "start_char": 0, "end_char": 7}
+    ents = [place, dict(place, label="ORG"), {"text": "Azerbaijan", "label": "GPE", "country": "AZE",
+                                               "start_char": 0, "end_char": 10},
+            {"text": "Ana Lopez", "label": "PERSON", "country": None, "start_char": 0, "end_char": 9}]
+    day = datetime(2024, 5, 1)
+    assert _resolver(mistagged_home=True).new_context(ents, day, ()).default_country == "ARM"
+    assert _resolver(mistagged_home=False).new_context(ents, day, ()).default_country == "AZE"
+    lower = [dict(place, text="yerevan"), ents[2]]    # only a capitalised name is read as a place
+    assert _resolver(mistagged_home=True).new_context(lower, day, ()).default_country == "AZE"
+
+
+def test_a_person_named_by_an_international_office_is_igo(nlp):
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    t, b, ents = _article(nlp, "Okafor meets Peru's president",
+                          "European Commission President Marta Okafor met Peru's president in Lima on Monday. "
+                          "Peru's government said Peru would sign the trade deal.", day)
+    body = [e for e in ents if e["field"] == "body"]
+    person = next(e for e in body if e["label"] == "PERSON" and "Okafor" in e["text"])
+    span = b.char_span(person["start_char"], person["end_char"])
+    found = {}
+    for rule in (True, False):
+        actors = _resolver(introduced_country=True, igo_office=rule)
+        context = actors.new_context(ents, day, (("title", t), ("body", b)))
+        found[rule] = (actors.actor(span, body, context)["country"], dict(context.offices))
+    assert found[True] == ("IGO", {person["entity_id"]: "IGO"})
+    assert found[False][0] != "IGO" and found[False][1] == {}
+
+
+def test_a_nationality_word_the_table_lacks_takes_the_country_it_shares_a_stem_with():
+    from datetime import datetime
+
+    on = _resolver(demonym_stems=True)
+    assert "maldivian" not in on.tables.countries and on._demonym("Maldivian") == "MDV"
+    assert on._demonym("Turkiye") is None        # "turki" begins Turkish (TUR) and Turkistan (KAZ)
+    assert on._demonym("Peru") is None           # in the table already
+    assert on._demonym("Zzyzxian") is None
+    ents = [{"text": "Maldivian", "label": "NORP", "country": None, "start_char": 0, "end_char": 9}]
+    assert on.new_context([dict(e) for e in ents], datetime(2024, 5, 1), ()).default_country == "MDV"
+    assert _resolver(demonym_stems=False).new_context([dict(e) for e in ents], datetime(2024, 5, 1), ()).default_country is None
+
+
+def test_a_mistagged_place_fills_only_an_article_that_names_no_country():
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    place = {"text": "Yerevan", "label": "PERSON", "country": None, "start_char": 0, "end_char": 7}
+    other = {"text": "Azerbaijan", "label": "GPE", "country": "AZE", "start_char": 20, "end_char": 30}
+    on = _resolver(mistagged_default=True, mistagged_home=False)
+    off = _resolver(mistagged_default=False, mistagged_home=False)
+    assert on.new_context([place], day, ()).default_country == "ARM"
+    assert off.new_context([place], day, ()).default_country is None
+    # another country named: it stays the article's, whatever the mistagged places say
+    assert on.new_context([place, dict(place), other], day, ()).default_country == "AZE"
+
+
+def test_an_acronym_tagged_as_a_nationality_takes_the_longer_name_it_stands_for(nlp):
+    from datetime import datetime
+
+    doc = nlp("The AU suspended Gabon on Monday.")
+    start = doc.text.index("AU")
+    ents = [{"text": "AU", "label": "NORP", "country": None, "start_char": start, "end_char": start + 2,
+             "entity_id": "NORP:au", "field": "title"},
+            {"text": "African Union", "label": "ORG", "country": None, "start_char": 500, "end_char": 513,
+             "entity_id": "ORG:african-union", "field": "body"}]
+    span = doc.char_span(start, start + 2)
+    found = {}
+    for rule in (True, False):
+        actors = _resolver(expanded_names=True, acronym_norp=rule)
+        context = actors.new_context([dict(e) for e in ents], datetime(2024, 5, 1), ())
+        found[rule] = actors.actor(span, ents[:1], context)["country"]
+    assert found == {True: "IGO", False: None}
+
+
+def test_a_stem_never_overrides_the_subdivision_table():
+    from datetime import datetime
+
+    state = {"text": "Rivers", "label": "GPE", "country": None, "start_char": 0, "end_char": 6}
+    ents = [dict(state)]
+    context = _resolver(demonym_stems=True, subdivisions=True).new_context(ents, datetime(2024, 5, 1), ())
+    assert context.default_country == "NGA" and ents[0]["country"] is None   # the state, not "Riverside"
+
+
+def test_a_headline_companion_that_names_a_country_keeps_it():
+    from pipelines.nlp.events import _countries_from_body
+
+    body = [{"field": "body", "source_actor": {"text": "Northern Ireland Secretary Ann Doyle", "country": "GBR"},
+             "target_actor": {"text": "Chancellor Olaf Scholz", "country": "DEU"}}]
+    found = {}
+    for rule in (True, False):
+        event = {"source_actor": {"text": "Ireland", "country": "IRL"},
+                 "target_actor": {"text": "Scholz", "country": None}}
+        _countries_from_body(event, body, "GBR", own_place=rule)
+        found[rule] = (event["source_actor"]["country"], event["target_actor"]["country"])
+    assert found == {True: ("IRL", "DEU"), False: ("GBR", "DEU")}
+
+
+def test_the_shipped_coder_has_release_3_0s_kept_actor_rules_on_and_the_others_off():
+    shipped = CoderConfig()
+    assert all(getattr(shipped, r) for r in ("cased_places", "igo_office", "demonym_stems", "mistagged_default",
+                                              "acronym_norp", "companion_own"))
+    assert not shipped.mistagged_home
