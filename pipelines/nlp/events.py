@@ -32,9 +32,10 @@ from pipelines.nlp.countries import country_for, country_table, normalize_name
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
-# Release 2.9: 2.8's classifier weights (the retrain with blind v9 failed the seed test, so by the rule
-# fixed before it they did not ship) and 2.9's actor rules (CoderConfig).
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-2.9"
+# Release 3.0: 2.8's recipe retrained with blind v9, v10 and corpus writers w7-w9, primary rule
+# headline-rank (with the ranker the seed test failed; the fallback the rule fixed before allowed),
+# and 3.0's actor rules (CoderConfig).
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-3.0"
 
 NONE_CLASS = "NONE"
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
