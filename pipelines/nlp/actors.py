@@ -888,30 +888,17 @@ class ActorResolver:
         an international body or NGO before the name ("European Commission President Ursula
         von der Leyen", "the UN's envoy X"): the office, not the person's nationality, acts."""
         out: dict[str, str] = {}
-        for field_name, doc in docs:
-            if doc is None:
-                continue
-            mine = [e for e in entities if e.get("field") == field_name]
-            for ent in mine:
-                if ent.get("label") != "PERSON" or not ent.get("entity_id") or ent["entity_id"] in out:
-                    continue
-                span = doc.char_span(ent["start_char"], ent["end_char"], alignment_mode="expand")
-                if span is None:
-                    continue
-                head = span.root
-                while head.dep_ in ("appos", "compound", "flat") and head.head.pos_ in ("NOUN", "PROPN") \
-                        and head.head.i != head.i:
-                    head = head.head
-                phrase = noun_phrase(head)
-                before = doc[phrase.start:span.start].text if phrase.start < span.start else ""
-                start = doc[phrase.start].idx if before else None
-                for org in mine:
-                    if start is not None and org.get("label") == "ORG" and start <= org["start_char"] \
-                            and org["end_char"] <= ent["start_char"]:
-                        code = self._body_code(org)
-                        if code:
-                            out[ent["entity_id"]] = code
-                            break
+        for doc, mine, ent, span, head in _named_people(entities, docs, out):
+            phrase = noun_phrase(head)
+            before = doc[phrase.start:span.start].text if phrase.start < span.start else ""
+            start = doc[phrase.start].idx if before else None
+            for org in mine:
+                if start is not None and org.get("label") == "ORG" and start <= org["start_char"] \
+                        and org["end_char"] <= ent["start_char"]:
+                    code = self._body_code(org)
+                    if code:
+                        out[ent["entity_id"]] = code
+                        break
         return out
 
     def _introductions(self, entities: list[dict], docs) -> dict[str, str]:
@@ -919,40 +906,28 @@ class ActorResolver:
         phrase that names them ("[Kazakh] President Kassym-Jomart Tokayev", "[India]'s foreign
         minister S. Jaishankar"): the body first, then the headline; the first such phrase wins."""
         out: dict[str, str] = {}
-        for field_name, doc in sorted(docs, key=lambda fd: fd[0] != "body"):
-            if doc is None:
-                continue
-            mine = [e for e in entities if e.get("field") == field_name]
-            for ent in mine:
-                if ent.get("label") != "PERSON" or not ent.get("entity_id") or ent["entity_id"] in out:
-                    continue
-                span = doc.char_span(ent["start_char"], ent["end_char"], alignment_mode="expand")
-                if span is None:
-                    continue
-                head = span.root
-                while head.dep_ in ("appos", "compound", "flat") and head.head.pos_ in ("NOUN", "PROPN") \
-                        and head.head.i != head.i:
-                    head = head.head   # "Zelensky" in "President Zelensky": the title's phrase
-                phrase = noun_phrase(head)
-                words = [t for t in phrase if t.i < span.start]
-                if head.i < span.start:
-                    words = [t for t in doc[phrase.start:span.start]]
-                for tok in words:
-                    # The nationality word itself, whatever the tagger called it ("his
-                    # [Azerbaijani] counterpart" is often tagged PERSON).
-                    found = next((e.get("country") for e in mine if e["start_char"] <= tok.idx < e["end_char"]
-                                  and e.get("label") in ("NORP", "GPE") and e.get("country") in self._codes), None)
-                    if found is None and tok.is_alpha and tok.text[:1].isupper():
-                        found = self.tables.countries.get(normalize_name(tok.text))
-                    if found and found not in ("IGO", "NGO", "MNC"):
-                        out[ent["entity_id"]] = found
-                        break
-                    body = next((e for e in mine if e["start_char"] <= tok.idx < e["end_char"]
-                                 and e.get("label") == "ORG"), None) if self.introduced_body else None
-                    found = self._body_code(body) if body is not None else None
-                    if found:
-                        out[ent["entity_id"]] = found
-                        break
+        people = _named_people(entities, sorted(docs, key=lambda fd: fd[0] != "body"), out)
+        for doc, mine, ent, span, head in people:
+            phrase = noun_phrase(head)
+            words = [t for t in phrase if t.i < span.start]
+            if head.i < span.start:
+                words = [t for t in doc[phrase.start:span.start]]
+            for tok in words:
+                # The nationality word itself, whatever the tagger called it ("his
+                # [Azerbaijani] counterpart" is often tagged PERSON).
+                found = next((e.get("country") for e in mine if e["start_char"] <= tok.idx < e["end_char"]
+                              and e.get("label") in ("NORP", "GPE") and e.get("country") in self._codes), None)
+                if found is None and tok.is_alpha and tok.text[:1].isupper():
+                    found = self.tables.countries.get(normalize_name(tok.text))
+                if found and found not in ("IGO", "NGO", "MNC"):
+                    out[ent["entity_id"]] = found
+                    break
+                body = next((e for e in mine if e["start_char"] <= tok.idx < e["end_char"]
+                             and e.get("label") == "ORG"), None) if self.introduced_body else None
+                found = self._body_code(body) if body is not None else None
+                if found:
+                    out[ent["entity_id"]] = found
+                    break
         return out
 
     def _body_code(self, ent: dict) -> str | None:
@@ -1321,3 +1296,24 @@ class ActorResolver:
             if self.subdivisions and self._subdivision(e):
                 return self._subdivision(e)
         return country_for(ent.text, ent.label_) or self.tables.countries.get(ent.text.lower())
+
+
+def _named_people(entities: list[dict], docs, done: dict):
+    """(doc, the entities of its field, a person entity not yet in ``done``, its span, the head of
+    the phrase naming them) for each person in ``docs`` (field, doc) pairs, in their order; the head
+    climbs from the name to a title or appositive it belongs to ("Zelensky" in "President Zelensky")."""
+    for field_name, doc in docs:
+        if doc is None:
+            continue
+        mine = [e for e in entities if e.get("field") == field_name]
+        for ent in mine:
+            if ent.get("label") != "PERSON" or not ent.get("entity_id") or ent["entity_id"] in done:
+                continue
+            span = doc.char_span(ent["start_char"], ent["end_char"], alignment_mode="expand")
+            if span is None:
+                continue
+            head = span.root
+            while head.dep_ in ("appos", "compound", "flat") and head.head.pos_ in ("NOUN", "PROPN") \
+                    and head.head.i != head.i:
+                head = head.head
+            yield doc, mine, ent, span, head
