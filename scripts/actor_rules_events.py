@@ -255,6 +255,15 @@ def print_categories(set_names, cache, nlp, resolver, coder) -> None:
         print(f"| {key} | " + " | ".join(str(counts[n][key]) for n in set_names) + " |")
 
 
+def release_configs(config, release: str, before: str, kept, rules) -> list:
+    """A release's kept actor rules on top of ``config``, then each rule of the round flipped alone:
+    a kept one left out, a dropped one added."""
+    with_kept = replace(config, **{r: True for r in kept})
+    return [(f"{before} + kept {release} rules", with_kept)] + [
+        (f"{release} without {r}" if r in kept else f"{release} + {r}", replace(with_kept, **{r: r not in kept}))
+        for r in rules]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "newsflow-actor-rules",
@@ -311,18 +320,11 @@ def main(argv: list[str] | None = None) -> int:
         for miss in misses(items, code_set(coder, parsed)):
             print(json.dumps(miss, ensure_ascii=False))
         return 0
-    if args.rules30:
-        with_30 = replace(coder.config, **{r: True for r in KEPT_30})
-        configs = [("2.9 + kept 3.0 rules", with_30)]
-        configs += [(f"3.0 without {r}" if r in KEPT_30 else f"3.0 + {r}", replace(with_30, **{r: r not in KEPT_30}))
-                    for r in RULES_30]
-        return score(configs, args.sets, args.cache, nlp, resolver, coder, started)
-    if args.rules29:
-        with_29 = replace(coder.config, **{r: True for r in KEPT_29})
-        configs = [("2.8 + kept 2.9 rules", with_29)]
-        configs += [(f"2.9 without {r}" if r in KEPT_29 else f"2.9 + {r}", replace(with_29, **{r: r not in KEPT_29}))
-                    for r in RULES_29]
-        return score(configs, args.sets, args.cache, nlp, resolver, coder, started)
+    for wanted, (release, before, kept, rules) in ((args.rules30, ("3.0", "2.9", KEPT_30, RULES_30)),
+                                                   (args.rules29, ("2.9", "2.8", KEPT_29, RULES_29))):
+        if wanted:
+            configs = release_configs(coder.config, release, before, kept, rules)
+            return score(configs, args.sets, args.cache, nlp, resolver, coder, started)
     configs = [("baseline (2.6 rules)", base), ("all 2.7 rules", replace(base, **{r: True for r in RULES}))]
     configs += [(f"without {r}", replace(base, **{s: s != r for s in RULES})) for r in RULES if len(RULES) > 1]
     configs += [(f"with {r} (tried)", replace(base, **{s: True for s in RULES + (r,)})) for r in TRIED]

@@ -197,6 +197,14 @@ def _article(nlp, title, body, published):
     return t, b, EntityResolver.load().resolve(t, b, published)
 
 
+def _body_person(nlp, title, body, published, name=""):
+    """The parsed article, its body entities, and the body's first person named ``name`` with its span."""
+    t, b, ents = _article(nlp, title, body, published)
+    body_ents = [e for e in ents if e["field"] == "body"]
+    person = next(e for e in body_ents if e["label"] == "PERSON" and name in e["text"])
+    return t, b, ents, body_ents, person, b.char_span(person["start_char"], person["end_char"])
+
+
 def _resolver(**rules):
     actors = EventCoder.load().actors
     actors.configure(CoderConfig(**rules))
@@ -316,10 +324,7 @@ def test_a_person_without_a_country_word_takes_the_datelines_country_not_the_mos
     from datetime import datetime
 
     day = datetime(2024, 5, 1)
-    t, b, ents = _article(nlp, *TORRES, day)
-    body = [e for e in ents if e["field"] == "body"]
-    person = next(e for e in body if e["label"] == "PERSON")
-    span = b.char_span(person["start_char"], person["end_char"])
+    t, b, ents, body, person, span = _body_person(nlp, *TORRES, day)
     found = {}
     for rule in (True, False):
         actors = _resolver(introduced_country=True, dateline_home=rule)
@@ -375,12 +380,10 @@ def test_a_person_without_a_country_word_is_not_of_the_nationality_that_marks_an
     from datetime import datetime
 
     day = datetime(2024, 5, 1)
-    t, b, ents = _article(nlp, "Silva meets Korean minister",
-                          "President Marta Silva received South Korean Foreign Minister Park Jin-ho on Monday. "
-                          "The two discussed South Korea's investment in Brazil and South Korea's car plants.", day)
-    body = [e for e in ents if e["field"] == "body"]
-    person = next(e for e in body if e["label"] == "PERSON" and "Silva" in e["text"])
-    span = b.char_span(person["start_char"], person["end_char"])
+    t, b, ents, body, person, span = _body_person(
+        nlp, "Silva meets Korean minister",
+        "President Marta Silva received South Korean Foreign Minister Park Jin-ho on Monday. "
+        "The two discussed South Korea's investment in Brazil and South Korea's car plants.", day, "Silva")
     found = {}
     for rule in (True, False):
         actors = _resolver(introduced_country=True, unmarked_home=rule)
@@ -459,12 +462,10 @@ def test_a_person_named_by_an_international_office_is_igo(nlp):
     from datetime import datetime
 
     day = datetime(2024, 5, 1)
-    t, b, ents = _article(nlp, "Okafor meets Peru's president",
-                          "European Commission President Marta Okafor met Peru's president in Lima on Monday. "
-                          "Peru's government said Peru would sign the trade deal.", day)
-    body = [e for e in ents if e["field"] == "body"]
-    person = next(e for e in body if e["label"] == "PERSON" and "Okafor" in e["text"])
-    span = b.char_span(person["start_char"], person["end_char"])
+    t, b, ents, body, person, span = _body_person(
+        nlp, "Okafor meets Peru's president",
+        "European Commission President Marta Okafor met Peru's president in Lima on Monday. "
+        "Peru's government said Peru would sign the trade deal.", day, "Okafor")
     found = {}
     for rule in (True, False):
         actors = _resolver(introduced_country=True, igo_office=rule)
