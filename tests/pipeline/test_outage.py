@@ -23,7 +23,7 @@ from pipelines.io.retry import EXIT_BROKER_GONE, Backoff, BrokerGone, BrokerOuta
 from pipelines.io.topics import ensure_topics
 from tests.conftest import start_broker
 from tests.fixtures import articles as fixture_articles
-from tests.pipeline.test_scale import publish
+from tests.pipeline.test_scale import publish, start
 from tests.pipeline.test_stream import REPO, Topics, read_topic, stop
 
 WAITING = "unreachable; waiting"
@@ -184,15 +184,6 @@ def report(what: str, published: int, enriched_ids: list[str], dead: int, want: 
           f"duplicated {duplicated}, lost {lost}")
 
 
-def run_cmd(bootstrap, topics, group, log_path, *extra):
-    log = open(log_path, "ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "pipelines", "run", "--bootstrap-servers", bootstrap,
-         "--input-topic", topics.raw, "--output-topic", topics.enriched, "--dlq-topic", topics.dlq,
-         "--no-avro", "--group-id", group, "--progress-seconds", "2", *extra],
-        stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-
-
 def enriched_ids(bootstrap, topic, want, timeout_s):
     messages = read_topic(bootstrap, topic, lambda m: want <= {avro.decode(x.value)["id"] for x in m},
                           timeout_s=timeout_s)
@@ -208,7 +199,7 @@ def test_run_waits_out_a_30_second_outage_and_loses_nothing(live_broker, tmp_pat
     bad = [b"{not json", b"\xff\xfe"]
     publish(bootstrap, topics.raw, articles[:20] + bad, 2)
     # Two processes, as on a 2-core machine by default: the launcher says each change once for both.
-    proc = run_cmd(bootstrap, topics, "outage", tmp_path / "run.log", "--processes", "2",
+    proc = start(bootstrap, topics, "outage", tmp_path / "run.log", "--processes", "2",
                    "--broker-timeout-seconds", "240")
     want = {a["id"] for a in articles}
     try:
@@ -239,7 +230,7 @@ def test_run_gives_up_with_one_line_when_the_broker_never_comes_back_and_a_rerun
     ensure_topics(bootstrap, [topics.raw, topics.enriched, topics.dlq], partitions=1)
     articles = [dict(a, id=f"{a['id']}-gone") for a in fixture_articles()]
     publish(bootstrap, topics.raw, articles, 1)
-    proc = run_cmd(bootstrap, topics, "gone", tmp_path / "run.log", "--processes", "1",
+    proc = start(bootstrap, topics, "gone", tmp_path / "run.log", "--processes", "1",
                    "--broker-timeout-seconds", "10")
     try:
         read_topic(bootstrap, topics.enriched, lambda m: len(m) >= 1, timeout_s=300)
@@ -258,7 +249,7 @@ def test_run_gives_up_with_one_line_when_the_broker_never_comes_back_and_a_rerun
     assert "Traceback" not in log, log[-3000:]
     # What was not committed is read again: back up, a bounded re-run enriches every article.
     broker.up(live_broker, log=quiet)
-    rerun = run_cmd(bootstrap, topics, "gone", tmp_path / "rerun.log", "--processes", "1", "--until-end")
+    rerun = start(bootstrap, topics, "gone", tmp_path / "rerun.log", "--processes", "1", "--until-end")
     assert rerun.wait(timeout=300) == 0, (tmp_path / "rerun.log").read_text()[-3000:]
     want = {a["id"] for a in articles}
     ids = enriched_ids(bootstrap, topics.enriched, want, timeout_s=60)
