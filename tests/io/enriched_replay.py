@@ -1,5 +1,6 @@
 """Real enriched Avro output for the export and consumer-library tests: one `newsflow replay` of the
-seed articles (13 articles, two bad lines for the dead-letter folder), run once per test session."""
+seed articles (13 articles, two bad lines for the dead-letter folder), run once per test session,
+and the fixtures the tests that read it import (``replay_dir``, ``records``)."""
 from __future__ import annotations
 
 import functools
@@ -7,6 +8,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import pytest
+
+from pipelines.io.consumer import AvroFolderReader
 
 REPO = Path(__file__).resolve().parents[2]
 PROCESSED_AT = "2026-01-01T00:00:00Z"
@@ -27,3 +32,13 @@ def enriched_replay() -> Path:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "read 15 = enriched 13 + dead-lettered 2" in result.stdout, result.stdout
     return out
+
+
+@pytest.fixture(scope="module")
+def replay_dir():
+    return enriched_replay()
+
+
+@pytest.fixture(scope="module")
+def records(replay_dir):
+    return list(AvroFolderReader(str(replay_dir)))

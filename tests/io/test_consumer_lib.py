@@ -14,17 +14,7 @@ from pipelines.io.consumer import (DEAD_LETTER_KIND, AvroFolderReader, RecentIds
 from pipelines.io.enriched import EnrichedArticle, Event
 from pipelines.io.kafka_client import make_producer
 from pipelines.io.topics import ensure_topics
-from tests.io.enriched_replay import enriched_replay
-
-
-@pytest.fixture(scope="module")
-def replay_dir():
-    return enriched_replay()
-
-
-@pytest.fixture(scope="module")
-def records(replay_dir):
-    return list(AvroFolderReader(str(replay_dir)))
+from tests.io.enriched_replay import records, replay_dir  # noqa: F401 (fixtures)
 
 
 def publish(bootstrap, topic, values):

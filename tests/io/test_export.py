@@ -20,23 +20,12 @@ import pytest
 
 from pipelines import avro
 from pipelines.export.tables import SCHEMAS, place_of
-from pipelines.io.consumer import AvroFolderReader
-from tests.io.enriched_replay import REPO, enriched_replay
+from tests.io.enriched_replay import REPO, records, replay_dir  # noqa: F401 (fixtures)
 
 
 def newsflow(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "pipelines", *args], capture_output=True, text=True,
                           timeout=timeout, cwd=REPO)
-
-
-@pytest.fixture(scope="module")
-def replay_dir():
-    return enriched_replay()
-
-
-@pytest.fixture(scope="module")
-def records(replay_dir):
-    return list(AvroFolderReader(str(replay_dir)))
 
 
 def export(*args):

@@ -5,16 +5,10 @@ import pytest
 
 from pipelines.nlp.entities import EntityResolver, entity_id, person_key
 from pipelines.nlp.geo import distance_km
-from pipelines.nlp.ner import load_nlp
 from tests.fixtures import seed_article
 
 PUBLISHED = datetime(2025, 6, 4, 9, 21, tzinfo=timezone.utc)
 FIELDS = ("text", "label", "field", "start_char", "end_char", "canonical", "entity_id", "country", "geo")
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return load_nlp()
 
 
 @pytest.fixture(scope="module")

@@ -1,20 +1,8 @@
 """Actor rules of release 2.6 (``pipelines.nlp.actors``), each on sentences written for the test
 and checked with the rule on and off (its ``CoderConfig`` switch)."""
-import pytest
 
 from pipelines.nlp.actors import find_arguments, glued_verb_arguments, is_dateline
 from pipelines.nlp.events import CoderConfig, EventCoder
-from pipelines.nlp.ner import load_nlp
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return load_nlp()
-
-
-@pytest.fixture(scope="module")
-def coder():
-    return EventCoder.load()
 
 
 def _arguments(coder, sent, verb, **rules):

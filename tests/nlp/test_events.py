@@ -9,21 +9,10 @@ import pytest
 
 from pipelines.nlp.entities import EntityResolver
 from pipelines.nlp.events import EVENT_TYPES, MODEL_VERSION, QUAD_CLASS, EventCoder
-from pipelines.nlp.ner import load_nlp
 from tests.fixtures import seed_article
 
 REPO = Path(__file__).resolve().parents[2]
 PUBLISHED = datetime(2025, 6, 4, 9, 21, tzinfo=timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return load_nlp()
-
-
-@pytest.fixture(scope="module")
-def coder():
-    return EventCoder.load()
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,6 @@ import pytest
 from pipelines.nlp.ner import ENTITY_RULES, load_nlp
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    return load_nlp()
-
-
 def ents(doc):
     return [(e.text, e.label_) for e in doc.ents]
 
