@@ -1,11 +1,12 @@
 """Inter-annotator agreement between the corpus labels and a second, independent labeller.
 
-Reads the second labeller's items (same ids as corpus items; default
-data/train/plover_corpus_second_labels.jsonl, or --labels) and the corpus, and prints Cohen's kappa on the
-primary type (none included, 17 classes), raw agreement on it, and per-item type-set agreement
-(exact match of the sets of event types, and mean Jaccard of the sets).
+Reads a second labeller's items (same ids as corpus items) and the corpus, and prints Cohen's
+kappa on the primary type (none included, 17 classes), raw agreement on it, and per-item type-set
+agreement (exact match of the sets of event types, and mean Jaccard of the sets). By default one
+line per second-label file in data/train (``plover_corpus*_second_labels.jsonl``: the 250-item
+sample of writers w1-w6 and the samples of w7-w9 and w10-w12, docs/plover-corpus.md).
 
-Usage: python scripts/iaa_events.py [--labels FILE]
+Usage: python scripts/iaa_events.py [--labels FILE ...]
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import CORPUS, item_types, read_jsonl  # noqa: E402
 
-DEFAULT_LABELS = Path(__file__).resolve().parents[1] / "data" / "train" / "plover_corpus_second_labels.jsonl"
+SECOND_LABELS = sorted((Path(__file__).resolve().parents[1] / "data" / "train").glob("plover_corpus*_second_labels.jsonl"))
 
 
 def cohen_kappa(a: list[str], b: list[str]) -> float:
@@ -44,18 +45,20 @@ def agreement(corpus: list[dict], second: list[dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
+    parser.add_argument("--labels", type=Path, nargs="+", default=SECOND_LABELS,
+                        help="second labellers' files (default: every data/train/plover_corpus*_second_labels.jsonl)")
     args = parser.parse_args(argv)
-    if not args.labels.exists():
-        print(f"inter-annotator agreement: skipped, {args.labels} is not there")
-        return 0
-    r = agreement(read_jsonl(CORPUS), read_jsonl(args.labels))
-    print(f"inter-annotator agreement over {r['items']} items: Cohen's kappa (primary type, none included) "
-          f"{r['kappa']:.3f}; primary agreement {r['primary_agreement']:.3f}; event/none agreement "
-          f"{r['event_vs_none_agreement']:.3f}; type set exact {r['type_set_exact']:.3f}, mean Jaccard "
-          f"{r['type_set_jaccard']:.3f}")
+    corpus = read_jsonl(CORPUS)
+    for labels in args.labels:
+        if not labels.exists():
+            print(f"inter-annotator agreement: skipped, {labels} is not there")
+            continue
+        r = agreement(corpus, read_jsonl(labels))
+        print(f"inter-annotator agreement, {labels.name}, over {r['items']} items: Cohen's kappa (primary type, "
+              f"none included) {r['kappa']:.3f}; primary agreement {r['primary_agreement']:.3f}; event/none agreement "
+              f"{r['event_vs_none_agreement']:.3f}; type set exact {r['type_set_exact']:.3f}, mean Jaccard "
+              f"{r['type_set_jaccard']:.3f}")
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -609,3 +609,23 @@ def test_type_misses_sorts_each_wrong_type_item_into_one_kind():
     assert [r["id"] for r in rows] == ["x-1", "x-4"]
     assert kinds == {"other: coder differs": 1, "other: another labelled event": 1}
     assert pairs[(EVENT_TYPES[2], EVENT_TYPES[1])] == 1
+
+
+def test_every_second_label_sample_is_of_corpus_items_and_iaa_prints_each(capsys):
+    # The agreement samples (docs/plover-corpus.md) label corpus items with the same text; iaa_events
+    # prints one line per sample by default. A sample that drifted from the corpus (other ids or
+    # texts) or that the script skipped would fail here.
+    import iaa_events
+    from event_data import CORPUS, read_jsonl
+
+    corpus = {row["id"]: row for row in read_jsonl(CORPUS)}
+    names = {path.name for path in iaa_events.SECOND_LABELS}
+    assert {"plover_corpus_second_labels.jsonl", "plover_corpus_w789_second_labels.jsonl",
+            "plover_corpus_w101112_second_labels.jsonl"} <= names
+    for path in iaa_events.SECOND_LABELS:
+        rows = read_jsonl(path)
+        assert rows and all(corpus[r["id"]]["text"] == r["text"] and corpus[r["id"]]["title"] == r["title"] for r in rows)
+    assert iaa_events.main([]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(names) and all("Cohen's kappa" in line for line in lines)
+    assert all(float(line.split("none included) ")[1].split(";")[0]) > 0.85 for line in lines)
