@@ -16,7 +16,6 @@ from urllib.parse import urlsplit, urlunsplit
 from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES
 
 KNOWN_FIELDS = ("id", "url", "source", "title", "body", "published_at", "language")
-DEFAULT_MAX_BYTES = DEFAULT_MAX_ARTICLE_BYTES
 # Epoch milliseconds of more digits are past any date Python represents (year 9999 is 15 digits).
 _MAX_EPOCH_DIGITS = 18
 
@@ -166,7 +165,7 @@ def _check_encodable(text: str, name: str) -> None:
                                         f"{exc.start}): it has no UTF-8 form") from exc
 
 
-def article_from_mapping(obj: Any, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+def article_from_mapping(obj: Any, max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES) -> Article:
     """Validate a decoded JSON object (or Avro record) against the contract."""
     if not isinstance(obj, Mapping):
         raise InvalidArticle("WrongType", f"an article must be a JSON object, got {type(obj).__name__}", "parse")
@@ -222,7 +221,7 @@ def parse_json(text: str) -> Any:
         raise InvalidArticle("TooDeep", "the JSON nests deeper than the parser's recursion limit", "parse") from exc
 
 
-def article_from_json_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+def article_from_json_bytes(data: bytes, max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES) -> Article:
     """Decode UTF-8 JSON bytes and validate them as an article."""
     if len(data) > max_bytes * 2 + 65536:
         raise InvalidArticle("TooLarge", f"the message is {len(data)} bytes, over the limit", "parse")

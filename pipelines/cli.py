@@ -14,8 +14,8 @@ import sys
 from pipelines import __version__
 
 from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, DEFAULT_PORT, add_bootstrap_flag, add_broker_timeout_flag, \
-    add_schema_registry_flag, add_state_dir_flag, apply_kafka_security, positive_count, positive_number
-from pipelines.io.topics import ENRICHED_TOPIC, RAW_TOPIC
+    add_schema_registry_flag, add_state_dir_flag, apply_kafka_security, positive_count, positive_number, registry_java
+from pipelines.io.topics import DLQ_TOPIC, ENRICHED_TOPIC, RAW_TOPIC
 from pipelines.pipeline.launch import configure_logging
 
 
@@ -90,7 +90,7 @@ def cmd_registry(args) -> int:
         if args.action == "fetch":
             print(rs.fetch(home).parent)
         elif args.action == "up":
-            java = rs.find_java(os.environ.get("NEWSFLOW_REGISTRY_JAVA"))  # before a 160 MB download
+            java = rs.find_java(registry_java())  # before a 160 MB download
             rs.fetch(home)
             print("newsflow registry: starting (a minute or two on a busy machine)…", file=sys.stderr, flush=True)
             print(rs.up(home, java, args.port))
@@ -120,7 +120,7 @@ def cmd_consume(args) -> int:
             records = (r for i, r in enumerate(records) if i < args.max)
     else:
         if args.dead_letters:
-            raise ValueError("--dead-letters goes with --avro DIR; for the topic use --topic articles.dlq")
+            raise ValueError(f"--dead-letters goes with --avro DIR; for the topic use --topic {DLQ_TOPIC}")
         from pipelines.io.kafka_client import check_broker
         if args.topic not in check_broker(args.bootstrap_servers, topics=[args.topic]):
             # Not an error (a run may be about to create it), but "consumed 0" alone reads like an empty topic.
@@ -177,19 +177,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_state_dir_flag(kafka)
     kafka.set_defaults(func=cmd_kafka)
 
-    publish = sub.add_parser("publish", help="publish raw articles (JSONL, CSV, folders of .txt) to articles.raw")
+    publish = sub.add_parser("publish", help=f"publish raw articles (JSONL, CSV, folders of .txt) to {RAW_TOPIC}")
     publish.add_argument("files", nargs="+", metavar="FILE", help="files, folders or globs")
     publish.add_argument("--topic", default=RAW_TOPIC, metavar="T", help=f"topic to publish to (default {RAW_TOPIC})")
     publish.add_argument("--csv-columns", action="append", metavar="FIELD=COLUMN[,...]",
                          help="map CSV columns to article fields, e.g. body=text,published_at=publish_date")
     publish.add_argument("--max-article-bytes", type=int, default=DEFAULT_MAX_ARTICLE_BYTES, metavar="N",
-                         help="articles larger than N bytes are rejected as TooLarge (default 1,000,000)")
+                         help=f"articles larger than N bytes are rejected as TooLarge (default {DEFAULT_MAX_ARTICLE_BYTES:,})")
     publish.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     add_bootstrap_flag(publish)
     add_broker_timeout_flag(publish)
     publish.set_defaults(func=cmd_publish)
 
-    consume = sub.add_parser("consume", help="read a topic (default articles.enriched) and print JSON lines")
+    consume = sub.add_parser("consume", help=f"read a topic (default {ENRICHED_TOPIC}) and print JSON lines")
     consume.add_argument("--topic", default=ENRICHED_TOPIC, metavar="T",
                          help=f"topic to read (default {ENRICHED_TOPIC}); its Avro or JSON values are decoded")
     consume.add_argument("--from-beginning", action="store_true",
@@ -220,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     registry.set_defaults(func=cmd_registry)
 
     for name, module, help_text in (
-            ("run", "pipelines.pipeline.stream", "the streaming pipeline: articles.raw -> enrich -> articles.enriched + Avro + DLQ"),
+            ("run", "pipelines.pipeline.stream", f"the streaming pipeline: {RAW_TOPIC} -> enrich -> {ENRICHED_TOPIC} + Avro + DLQ"),
             ("replay", "pipelines.pipeline.replay", "the same enrichment as a bounded batch over archives or a topic range"),
             ("demo", "pipelines.pipeline.demo", "the main job on the embedded default: broker, seeds, pipeline, summary"),
             ("feeds", "pipelines.io.feeds", "poll RSS/Atom feeds and publish new articles"),

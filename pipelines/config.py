@@ -3,7 +3,9 @@
 ``NEWSFLOW_BOOTSTRAP_SERVERS``, ``NEWSFLOW_HOME``, ``NEWSFLOW_KAFKA_CONFIG`` and
 ``NEWSFLOW_BROKER_TIMEOUT_SECONDS`` are read here, when a command builds its flags; the Kafka
 password (``$NEWSFLOW_KAFKA_PASSWORD`` or the variable ``--sasl-password-env`` names) when a
-launcher applies the security flags. Everything below the launchers receives explicit configuration.
+launcher applies the security flags; ``NEWSFLOW_REGISTRY_JAVA`` when ``newsflow registry up``
+looks for Java; ``NEWSFLOW_MEMTRACE*`` when a ``newsflow run`` worker starts (a debugging aid).
+Everything below the launchers receives explicit configuration.
 """
 from __future__ import annotations
 
@@ -25,6 +27,21 @@ METRICS_NAMESPACE = "newsflow"
 def default_bootstrap(fallback: str = DEFAULT_BOOTSTRAP) -> str:
     """$NEWSFLOW_BOOTSTRAP_SERVERS, else ``fallback``."""
     return os.environ.get("NEWSFLOW_BOOTSTRAP_SERVERS") or fallback
+
+
+def registry_java() -> str | None:
+    """$NEWSFLOW_REGISTRY_JAVA (a Java binary or JDK folder for the schema registry), else None."""
+    return os.environ.get("NEWSFLOW_REGISTRY_JAVA") or None
+
+
+def memtrace_settings() -> tuple[str, float, int] | None:
+    """The memory reports of a run worker (pipelines.pipeline.memtrace), off (None) unless
+    $NEWSFLOW_MEMTRACE names the report path: (path, $NEWSFLOW_MEMTRACE_MINUTES or 5,
+    $NEWSFLOW_MEMTRACE_FRAMES or 0)."""
+    path = os.environ.get("NEWSFLOW_MEMTRACE")
+    if not path:
+        return None
+    return path, float(os.environ.get("NEWSFLOW_MEMTRACE_MINUTES", "5")), int(os.environ.get("NEWSFLOW_MEMTRACE_FRAMES", "0"))
 
 
 def default_state_dir() -> Path:

@@ -49,7 +49,7 @@ def enrichment(nlp, resolver, articles: list[dict]) -> tuple[float, float]:
     from pipelines.nlp import dates
 
     # Start cold as a stream of new articles would: no cached date parses from the last round.
-    dates._parse_with_dateparser.cache_clear()
+    dates.clear_cache()
     started, cpu = time.perf_counter(), time.process_time()
     texts = [t for a in articles for t in (a.get("title") or "", a["body"])]
     docs = iter(nlp.pipe(texts, batch_size=32))

@@ -24,6 +24,8 @@ import json
 import re
 from pathlib import Path
 
+from pipelines.resources import resource_path
+
 from _shared import (CAMEO2PLOVER, CAMEO_VERBS, DEFAULT_SHARED, NGEC_AGENTS, PHOENIX,
                      require)
 
@@ -134,7 +136,7 @@ def headline_verbs(verbs: dict[str, list], names: list[str]) -> list[str]:
     or of a named actor or agent phrase ("United States", "Rapid Support Forces"): the NER
     clean-up cuts a name at one of these words.
     """
-    gazetteer = json.loads((REPO / "pipelines" / "resources" / "entities" / "gazetteer.json").read_text(encoding="utf-8"))
+    gazetteer = json.loads(resource_path("entities/gazetteer.json").read_text(encoding="utf-8"))
     in_names = {w.lower() for row in gazetteer for name in row[0] for w in name.split()[1:]}
     in_names |= {w for name in names for w in name.split()[1:]}
     forms = {f for f in verbs if re.fullmatch(r"[a-z]+(s|ed)", f) and not f.endswith("ss")}

@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pipelines.article import InvalidArticle, article_from_json_bytes  # noqa: E402
+from pipelines.resources import resource_path  # noqa: E402
 
 BUILT_IN = [
     {"id": "a1", "url": "https://news.example/world/a1", "source": "Example News", "title": "Talks in Geneva",
@@ -42,11 +43,9 @@ KNOWN = ("id", "url", "source", "title", "body", "published_at", "language", "ex
 
 def load_corpus() -> list[dict]:
     corpus = list(BUILT_IN)
-    seeds = REPO / "seeds" / "articles.jsonl"
-    if seeds.exists():
-        for line in seeds.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                corpus.append(json.loads(line))
+    for line in resource_path("seeds/articles.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            corpus.append(json.loads(line))
     return corpus
 
 

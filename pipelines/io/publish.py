@@ -9,7 +9,8 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
-from pipelines.article import DEFAULT_MAX_BYTES, InvalidArticle, article_from_mapping, encode_raw
+from pipelines.article import InvalidArticle, article_from_mapping, encode_raw
+from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES
 from pipelines.io.archives import CsvMapping, expand_inputs, read_file
 from pipelines.console import progress_counter
 
@@ -29,7 +30,7 @@ class PublishReport:
 
 
 def publish_files(producer, topic: str, patterns, mapping: CsvMapping = CsvMapping(),
-                  max_bytes: int = DEFAULT_MAX_BYTES, progress: bool = True,
+                  max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES, progress: bool = True,
                   report_problem=lambda msg: print(msg, file=sys.stderr)) -> PublishReport:
     """Validate and publish every row of the given files; return the counts."""
     report = PublishReport()

@@ -143,6 +143,11 @@ def _parse_with_dateparser(text: str, base: date | None) -> date | None:
     return parsed.date() if parsed else None
 
 
+def clear_cache() -> None:
+    """Forget the memoised dateparser results (a benchmark's cold start)."""
+    _parse_with_dateparser.cache_clear()
+
+
 def resolve_date(text: str, published_at: datetime | date | None) -> str | None:
     """ISO date (YYYY-MM-DD) named by ``text`` relative to ``published_at``, or None.
 

@@ -17,8 +17,8 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from pipelines import __version__, avro
-from pipelines.config import DEFAULT_RECORD_TIMEOUT_SECONDS, METRICS_NAMESPACE as NAMESPACE
-from pipelines.article import DEFAULT_MAX_BYTES, Article, InvalidArticle, article_from_json_bytes, \
+from pipelines.config import DEFAULT_MAX_ARTICLE_BYTES, DEFAULT_RECORD_TIMEOUT_SECONDS, METRICS_NAMESPACE as NAMESPACE
+from pipelines.article import Article, InvalidArticle, article_from_json_bytes, \
     article_from_mapping, to_epoch_ms
 from pipelines.nlp.annotate import annotate, parse
 from pipelines.pipeline import heap
@@ -57,7 +57,7 @@ def utc_now() -> datetime:
 class EnrichConfig:
     """Settings of the enrichment; the clock is injectable so tests and replays are deterministic."""
 
-    max_article_bytes: int = DEFAULT_MAX_BYTES
+    max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
     # Non-English articles are dead-lettered (stage 'language'): the models are English-only
     # and would return confident nonsense. 'enrich' keeps them and enriches what it can.
     non_english: str = "dead-letter"

@@ -22,7 +22,7 @@ DEFAULT_AVRO_DIR = "out"
 def add_enrich_flags(parser) -> None:
     """How articles are enriched (run, replay)."""
     parser.add_argument("--max-article-bytes", type=int, default=DEFAULT_MAX_ARTICLE_BYTES, metavar="N",
-                        help="articles larger than N bytes are dead-lettered as TooLarge (default 1,000,000)")
+                        help=f"articles larger than N bytes are dead-lettered as TooLarge (default {DEFAULT_MAX_ARTICLE_BYTES:,})")
     parser.add_argument("--non-english", choices=("dead-letter", "enrich"), default="dead-letter",
                         help="articles detected as not English: dead-letter them (default; the models are "
                              "English-only) or enrich them anyway")
@@ -139,7 +139,7 @@ def run_help_parser() -> argparse.ArgumentParser:
     """``newsflow run --help``: the same declarations as the options above."""
     parser = argparse.ArgumentParser(
         prog="newsflow run", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="The streaming pipeline: articles.raw -> enrich -> articles.enriched + Avro files + articles.dlq.\n"
+        description=f"The streaming pipeline: {RAW_TOPIC} -> enrich -> {ENRICHED_TOPIC} + Avro files + {DLQ_TOPIC}.\n"
                     "Runs until Ctrl-C / SIGTERM (drains, flushes, commits, exits 0), or with --until-end\n"
                     "until the records present at start are done; ends with the account\n"
                     "'read N = enriched E + dead-lettered D (reasons)'.",

@@ -30,6 +30,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from pipelines import health
+from pipelines.config import memtrace_settings
 from pipelines.io.delivery import DELIVERED_DEAD_PREFIX, DELIVERED_ENRICHED, DeliverOutputs, DeliveryConfig
 from pipelines.io.kafka_source import KafkaReadConfig, ReadFromKafka, owns, parse_worker, request_stop, reset_stop
 from pipelines.io.retry import BrokerOutage, BrokerWatch, give_up
@@ -393,10 +394,10 @@ def run(argv: list[str], log=log_line) -> int:
         health.report(kafka.health_file, kafka.worker, health.SUPERVISING, processes=processes)
         counts, code = _run_copies(argv, worker, processes, log, stop)
     else:
-        if os.environ.get("NEWSFLOW_MEMTRACE"):  # a debugging aid, off by default (pipelines.pipeline.memtrace)
+        trace = memtrace_settings()  # a debugging aid, off by default (pipelines.pipeline.memtrace)
+        if trace:
             from pipelines.pipeline import memtrace
-            memtrace.start(os.environ["NEWSFLOW_MEMTRACE"], float(os.environ.get("NEWSFLOW_MEMTRACE_MINUTES", "5")),
-                           int(os.environ.get("NEWSFLOW_MEMTRACE_FRAMES", "0")))
+            memtrace.start(*trace)
         # Ctrl-C / SIGTERM: drain (or cancel, see _Stop), flush, commit, exit 0; a second signal stops now.
         # Once the job has ended, a late signal must not cut short the exit, where Beam stops the
         # job server it started (Prism): it would be left running.

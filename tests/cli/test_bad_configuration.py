@@ -160,3 +160,12 @@ def test_feeds_refuses_a_count_or_duration_below_its_floor_as_the_other_commands
     result = newsflow("feeds", "http://127.0.0.1:9/rss.xml", "--dry-run", flag, value, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == f"newsflow feeds: error: {expected}"
+
+
+def test_registry_up_refuses_a_java_that_newsflow_registry_java_names_but_is_not_java(tmp_path):
+    # $NEWSFLOW_REGISTRY_JAVA is read by pipelines.config (the one reader of the environment) and
+    # checked before the registry's download.
+    result = newsflow("registry", "up", "--state-dir", tmp_path / "home", env={"NEWSFLOW_REGISTRY_JAVA": "/bin/true"})
+    line = one_line_error(result)
+    assert line.startswith("newsflow registry: NEWSFLOW_REGISTRY_JAVA=/bin/true is not Java 21+"), line
+    assert not list((tmp_path / "home").rglob("*.jar"))

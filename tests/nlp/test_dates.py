@@ -45,3 +45,15 @@ def test_relative_dates_need_a_publication_time():
 
 def test_accepts_a_plain_date_as_base():
     assert resolve_date("yesterday", date(2024, 3, 1)) == "2024-02-29"
+
+
+def test_clear_cache_forgets_the_memoised_dateparser_results():
+    from pipelines.nlp import dates
+
+    published = datetime(2025, 6, 4, tzinfo=timezone.utc)
+    dates.clear_cache()
+    first = dates.resolve_date("on the 3rd of June last", published)
+    assert dates._parse_with_dateparser.cache_info().currsize >= 1
+    dates.clear_cache()
+    assert dates._parse_with_dateparser.cache_info().currsize == 0
+    assert dates.resolve_date("on the 3rd of June last", published) == first

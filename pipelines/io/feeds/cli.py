@@ -14,8 +14,8 @@ from typing import Sequence
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
-from pipelines.config import DEFAULT_BOOTSTRAP, add_broker_timeout_flag, add_kafka_security_flags, \
-    apply_kafka_security, default_bootstrap, default_state_dir, positive_count, positive_number
+from pipelines.config import add_bootstrap_flag, add_broker_timeout_flag, apply_kafka_security, default_state_dir, \
+    positive_count, positive_number
 from pipelines.io.errors import BrokerError
 from pipelines.io.feeds.http import HttpClient, HttpConfig
 from pipelines.io.feeds.poller import FeedPoller, FeedsConfig
@@ -58,9 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-polls", type=positive_count, metavar="N", help="stop after N passes")
     parser.add_argument("--duration", type=positive_number, metavar="S", help="stop after S seconds")
     parser.add_argument("--topic", default=RAW_TOPIC, help=f"topic to publish to (default {RAW_TOPIC})")
-    parser.add_argument("--bootstrap-servers", metavar="HOST:PORT",
-                        help=f"Kafka bootstrap servers (default $NEWSFLOW_BOOTSTRAP_SERVERS or {DEFAULT_BOOTSTRAP})")
-    add_kafka_security_flags(parser)
+    add_bootstrap_flag(parser)
     add_broker_timeout_flag(parser)
     parser.add_argument("--state-dir", metavar="DIR",
                         help="seen-set and feed state (default $NEWSFLOW_HOME/feeds or ~/.newsflow/feeds)")
@@ -136,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"newsflow feeds: {exc}", file=sys.stderr)
         return 2
-    bootstrap = args.bootstrap_servers or default_bootstrap()
+    bootstrap = args.bootstrap_servers
     if not args.dry_run:
         try:
             apply_kafka_security(args)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
+
+from pipelines.article import InvalidArticle, parse_published_at
 
 # Full timestamps when the page has them; a date-only page still yields midnight UTC.
 _DATE_PARAMS = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
@@ -27,16 +29,12 @@ class PageText:
     language: str | None = None
 
 
-def _parse_page_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
+def _page_date(value: str | None) -> datetime | None:
+    """The page's own date, parsed as an article's ``published_at``; None where it is not a date."""
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
+        return parse_published_at(value)
+    except InvalidArticle:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
 
 
 class _HeadScanner(HTMLParser):
@@ -90,7 +88,7 @@ def extract_page(content: bytes | str, url: str) -> PageText | None:
         return None
     canonical, lang = _canonical_link(page, url)
     return PageText(text=text, title=(document.title or None), canonical_url=canonical,
-                    published_at=_parse_page_date(document.date),
+                    published_at=_page_date(document.date),
                     language=language_code(getattr(document, "language", None)) or lang)
 
 
