@@ -994,6 +994,15 @@ class ActorResolver:
         return any(agents.get(t.lower_) or agents.get(t.lemma_.lower()) or t.ent_type_ in ("ORG", "NORP", "GPE")
                    for t in left)
 
+    def is_named_actor(self, tok) -> bool:
+        """Whether a noun is an actor by itself: an actor entity or an agent word, not a noun an
+        actor modifier makes one ("border" of "Kyrgyz-Tajik border"), nor a pronoun (3.1)."""
+        if tok.pos_ not in ("NOUN", "PROPN") or is_dateline(tok, self.wide_datelines):
+            return False
+        if tok.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
+            return True
+        return bool(self.tables.agents.get(tok.lower_) or self.tables.agents.get(tok.lemma_.lower()))
+
     def actor(self, span, ents: list[dict], context: ArticleContext) -> dict | None:
         """Actor record {text, entity_id, country, sector} for a phrase, or None for 'it'/'they'."""
         if len(span) == 1 and span[0].pos_ == "PRON" and not (self.pronoun_names and misread_name(span[0])):

@@ -134,6 +134,7 @@ class CoderConfig:
     # Release 3.1 actor rules (section "Release 3.1 actors" of docs/eval-events.md)
     named_target: bool = False   # 3.1 candidate: a target phrase that names no actor ("12 years", "water cannon") gives way to the first actor the verb's clause names after the verb (not after a preposition of place or time)
     empty_target: bool = False   # 3.1 candidate: the same search when no target was found at all
+    empty_target_head: bool = False  # 3.1 candidate (round 2): empty_target only for a noun that is itself an actor (an entity or an agent word), not one its modifier makes one ("Kyrgyz-Tajik border")
     pronoun_home: bool = False   # 3.1 candidate: a person a pronoun stands for takes the country the article gave their own mention, else the article's country
     headline_any: bool = True    # the headline is coded for the primary type when a body sentence anchors it, even when the headline alone does not pass it; its actors' countries from the body (2.7)
 
@@ -465,10 +466,13 @@ class EventCoder:
             source_span = reporting_speaker(sent, verb, self.actors.is_actor)
         if verb is not None and (target_span is None or not self.actors.is_actor(target_span.root)):
             target_span = demanded_party(verb, self.actors.is_actor, self._is_request) or target_span
-        if verb is not None and ((cfg.named_target and target_span is not None
-                                  and not names_actor(target_span, self.actors.is_actor))
-                                 or (cfg.empty_target and target_span is None)):
+        if verb is not None and cfg.named_target and target_span is not None \
+                and not names_actor(target_span, self.actors.is_actor):
             target_span = named_party(verb, source_span, self.actors.is_actor, cfg.wide_datelines) or target_span
+        elif verb is not None and target_span is None and (cfg.empty_target or cfg.empty_target_head):
+            # a role left empty: the party the clause names after the verb (3.1)
+            party = self.actors.is_actor if cfg.empty_target else self.actors.is_named_actor
+            target_span = named_party(verb, source_span, party, cfg.wide_datelines)
         source = self.actors.actor(source_span, ents, context) if source_span is not None else None
         target = self.actors.actor(target_span, ents, context) if target_span is not None else None
         if source and target:

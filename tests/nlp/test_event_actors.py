@@ -608,3 +608,16 @@ def test_a_person_a_pronoun_stands_for_takes_the_articles_country(nlp):
         found[rule] = (context.default_country, actor["text"], actor["country"])
     assert found[False] == ("COD", "Joseph Ngalula", None)    # 3.0: the resolver's country only
     assert found[True] == ("COD", "Joseph Ngalula", "COD")    # 3.1: as his own mention would have
+
+
+def test_an_empty_target_takes_only_a_noun_that_is_itself_an_actor(nlp, coder):
+    # "Freedonian cargo ships" is an actor phrase only by its modifier: empty_target takes it,
+    # empty_target_head does not; a noun that is an actor itself is taken by both.
+    text = "Dockers struck, blocking Freedonian cargo ships."
+    loose = _event_actors(nlp, coder, text, "PROTEST", "struck", empty_target=True)
+    strict = _event_actors(nlp, coder, text, "PROTEST", "struck", empty_target_head=True)
+    assert loose == [("Dockers", None), ("Dockers", "Freedonian cargo ships")]
+    assert strict == [("Dockers", None), ("Dockers", None)]
+    off, on = _event_actors(nlp, coder, "Students marched past the Education Ministry chanting slogans.",
+                            "PROTEST", "marched", empty_target_head=True)
+    assert off == ("Students", None) and on == ("Students", "Education Ministry")
