@@ -542,6 +542,28 @@ def named_party(verb, source_span, is_actor, wide: bool = True):
     return None
 
 
+def acting_party(verb, target_span, is_actor, wide: bool = True):
+    """(``empty_source``; release 3.1) the nearest actor named before the verb in its sentence,
+    outside the target phrase: the one acting when the parse found no subject, or only a
+    pronoun no one stands for ("[Rebels] say they shot down ...", "Federal [court] orders ..."
+    parsed as a noun compound). Heads (or a compound whose head is no actor), never the object
+    of a preposition of place or time, a dateline or a true pronoun."""
+    if verb.tag_ == "VBN" or verb.dep_ in ("acl", "relcl", "amod"):
+        return None   # "Two soldiers [wounded] in clash": the noun before a participle is acted on
+    taken = set(range(target_span.start, target_span.end)) if target_span is not None else set()
+    for tok in reversed(verb.doc[verb.sent.start:verb.i]):
+        if tok.i in taken or tok.pos_ not in ("NOUN", "PROPN", "PRON") or tok.dep_ in ("amod", "poss"):
+            continue
+        if tok.dep_ == "compound" and is_actor(tok.head):
+            continue   # the head noun it modifies stands for it
+        if is_dateline(tok, wide) or not (is_actor(tok) or misread_name(tok)):
+            continue
+        if tok.dep_ == "pobj" and tok.head.lower_ in PLACE_TIME_PREPS:
+            continue
+        return noun_phrase(tok)
+    return None
+
+
 def _past_dateline(subject, wide: bool = True):
     """The subject itself, or for a dateline the parse took as subject ("NAIROBI — Kenya and
     Tanzania signed ...") the real subject hung on it as an apposition (None when there is none).

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from pipelines.nlp.actors import (MODIFIER_DEPS, ActorResolver, ActorTables, demanded_party, event_verb,
-                                  find_arguments, glued_verb_arguments, main_predicate, named_party, names_actor,
-                                  reporting_speaker, verb_entry)
+                                  acting_party, find_arguments, glued_verb_arguments, main_predicate, named_party,
+                                  names_actor, reporting_speaker, verb_entry)
 from pipelines.nlp.countries import country_for, country_table, normalize_name
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
@@ -135,6 +135,7 @@ class CoderConfig:
     named_target: bool = False   # 3.1 candidate: a target phrase that names no actor ("12 years", "water cannon") gives way to the first actor the verb's clause names after the verb (not after a preposition of place or time)
     empty_target: bool = False   # 3.1 candidate: the same search when no target was found at all
     empty_target_head: bool = False  # 3.1 candidate (round 2): empty_target only for a noun that is itself an actor (an entity or an agent word), not one its modifier makes one ("Kyrgyz-Tajik border")
+    empty_source: bool = False   # 3.1 candidate (round 3): a source left empty takes the nearest actor (an entity or agent word itself) named before the verb, outside the target phrase
     pronoun_home: bool = False   # 3.1 candidate: a person a pronoun stands for takes the country the article gave their own mention, else the article's country
     headline_any: bool = True    # the headline is coded for the primary type when a body sentence anchors it, even when the headline alone does not pass it; its actors' countries from the body (2.7)
 
@@ -474,6 +475,10 @@ class EventCoder:
             party = self.actors.is_actor if cfg.empty_target else self.actors.is_named_actor
             target_span = named_party(verb, source_span, party, cfg.wide_datelines)
         source = self.actors.actor(source_span, ents, context) if source_span is not None else None
+        if verb is not None and source is None and cfg.empty_source:
+            # no subject found, or a pronoun no one stands for: the party named before the verb acts (3.1)
+            source_span = acting_party(verb, target_span, self.actors.is_named_actor, cfg.wide_datelines)
+            source = self.actors.actor(source_span, ents, context) if source_span is not None else None
         target = self.actors.actor(target_span, ents, context) if target_span is not None else None
         if source and target:
             # An agent without a country word ("a court ruling", "the police") acting with a

@@ -621,3 +621,18 @@ def test_an_empty_target_takes_only_a_noun_that_is_itself_an_actor(nlp, coder):
     off, on = _event_actors(nlp, coder, "Students marched past the Education Ministry chanting slogans.",
                             "PROTEST", "marched", empty_target_head=True)
     assert off == ("Students", None) and on == ("Students", "Education Ministry")
+
+
+def test_an_empty_source_takes_the_actor_named_before_the_verb(nlp, coder):
+    # "they" stands for no one the parse links: the rebels named before the verb act
+    off, on = _event_actors(nlp, coder, "Houthis say they fired missiles at a tanker", "ASSAULT", "fired",
+                            empty_source=True)
+    assert off == (None, "tanker") and on == ("Houthis", "tanker")
+    # "court" parsed as a compound of "orders": the court still acts
+    off, on = _event_actors(nlp, coder, "Federal court orders Ruritania to pay pensioners", "REQUEST", "orders",
+                            empty_source=True)
+    assert off == (None, "Ruritania") and on == ("Federal court", "Ruritania")
+    # a headline participle: the noun before it is acted on, so the source stays empty
+    off, on = _event_actors(nlp, coder, "Two soldiers wounded in clash near Ruritanian border", "ASSAULT",
+                            "wounded", empty_source=True)
+    assert off == on == (None, None)
