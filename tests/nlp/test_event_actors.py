@@ -636,3 +636,9 @@ def test_an_empty_source_takes_the_actor_named_before_the_verb(nlp, coder):
     off, on = _event_actors(nlp, coder, "Two soldiers wounded in clash near Ruritanian border", "ASSAULT",
                             "wounded", empty_source=True)
     assert off == on == (None, None)
+
+
+def test_the_shipped_coder_has_release_3_1s_kept_actor_rule_on_and_the_others_off():
+    shipped = CoderConfig()
+    assert shipped.pronoun_home
+    assert not any(getattr(shipped, r) for r in ("named_target", "empty_target", "empty_target_head", "empty_source"))
