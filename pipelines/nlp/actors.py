@@ -513,6 +513,57 @@ def demanded_party(verb, is_actor, is_request):
     return None
 
 
+# Prepositions whose object is where or when an event happens, not who it happens to.
+PLACE_TIME_PREPS = frozenset({"in", "at", "near", "during", "since", "after", "before", "off", "within",
+                              "across", "around", "throughout", "until", "inside", "outside", "amid"})
+
+
+def names_actor(span, is_actor) -> bool:
+    """Whether a phrase names an actor: its head is an actor word or any of its nouns is one
+    ("12 years", "water cannon" name none; "new Uganda loans" does, by its modifier)."""
+    return any(t.pos_ in ("NOUN", "PROPN", "PRON") and is_actor(t) for t in span)
+
+
+def named_party(verb, source_span, is_actor, wide: bool = True):
+    """(``named_target``, ``empty_target``; release 3.1) the first actor the verb's clause names
+    after the verb, outside the source phrase: the party an event is done to when the target
+    the parse found names none ("Police fire [water cannon] as Georgians protest": Georgians).
+    Heads only (a modifier's noun stands for it), never the object of a preposition of place or
+    time ("in Beirut", "after midnight"), a dateline or a bare pronoun."""
+    taken = set(range(source_span.start, source_span.end)) if source_span is not None else set()
+    for tok in verb.subtree:
+        if tok.i <= verb.i or tok.i in taken or tok.pos_ not in ("NOUN", "PROPN"):
+            continue
+        if tok.dep_ in ("compound", "amod", "poss") or is_dateline(tok, wide) or not is_actor(tok):
+            continue
+        if tok.dep_ == "pobj" and tok.head.lower_ in PLACE_TIME_PREPS:
+            continue
+        return noun_phrase(tok)
+    return None
+
+
+def acting_party(verb, target_span, is_actor, wide: bool = True):
+    """(``empty_source``; release 3.1) the nearest actor named before the verb in its sentence,
+    outside the target phrase: the one acting when the parse found no subject, or only a
+    pronoun no one stands for ("[Rebels] say they shot down ...", "Federal [court] orders ..."
+    parsed as a noun compound). Heads (or a compound whose head is no actor), never the object
+    of a preposition of place or time, a dateline or a true pronoun."""
+    if verb.tag_ == "VBN" or verb.dep_ in ("acl", "relcl", "amod"):
+        return None   # "Two soldiers [wounded] in clash": the noun before a participle is acted on
+    taken = set(range(target_span.start, target_span.end)) if target_span is not None else set()
+    for tok in reversed(verb.doc[verb.sent.start:verb.i]):
+        if tok.i in taken or tok.pos_ not in ("NOUN", "PROPN", "PRON") or tok.dep_ in ("amod", "poss"):
+            continue
+        if tok.dep_ == "compound" and is_actor(tok.head):
+            continue   # the head noun it modifies stands for it
+        if is_dateline(tok, wide) or not (is_actor(tok) or misread_name(tok)):
+            continue
+        if tok.dep_ == "pobj" and tok.head.lower_ in PLACE_TIME_PREPS:
+            continue
+        return noun_phrase(tok)
+    return None
+
+
 def _past_dateline(subject, wide: bool = True):
     """The subject itself, or for a dateline the parse took as subject ("NAIROBI — Kenya and
     Tanzania signed ...") the real subject hung on it as an apposition (None when there is none).
@@ -801,6 +852,8 @@ class ActorResolver:
         self.demonym_stems = False
         self.mistagged_default = False
         self.acronym_norp = False
+        # Release 3.1 candidates
+        self.pronoun_home = False
         self._prefixes: dict[str, set[str]] | None = None
         self._surnames: dict[str, list[str]] | None = None
         self._max_agent_words = max((k.count(" ") + 1 for k in tables.agents), default=1)
@@ -812,7 +865,7 @@ class ActorResolver:
                      "surname_dated", "surname_country", "surname_link", "dateline_home", "dateline_default",
                      "folded_names", "expanded_names", "unmarked_home", "subdivisions", "introduced_body",
                      "cased_places", "mistagged_home", "igo_office", "demonym_stems", "mistagged_default",
-                     "acronym_norp"):
+                     "acronym_norp", "pronoun_home"):
             setattr(self, name, getattr(config, name))
 
     def _person_rules(self) -> bool:
@@ -963,6 +1016,15 @@ class ActorResolver:
         return any(agents.get(t.lower_) or agents.get(t.lemma_.lower()) or t.ent_type_ in ("ORG", "NORP", "GPE")
                    for t in left)
 
+    def is_named_actor(self, tok) -> bool:
+        """Whether a noun is an actor by itself: an actor entity or an agent word, not a noun an
+        actor modifier makes one ("border" of "Kyrgyz-Tajik border"), nor a pronoun (3.1)."""
+        if tok.pos_ not in ("NOUN", "PROPN") or is_dateline(tok, self.wide_datelines):
+            return False
+        if tok.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
+            return True
+        return bool(self.tables.agents.get(tok.lower_) or self.tables.agents.get(tok.lemma_.lower()))
+
     def actor(self, span, ents: list[dict], context: ArticleContext) -> dict | None:
         """Actor record {text, entity_id, country, sector} for a phrase, or None for 'it'/'they'."""
         if len(span) == 1 and span[0].pos_ == "PRON" and not (self.pronoun_names and misread_name(span[0])):
@@ -978,6 +1040,12 @@ class ActorResolver:
                     country = context.introduced.get(person.get("entity_id"))
                 if country is None and (self.surname_dated or self.surname_country):
                     country = self._surname_country([person], context)
+                if country is None and self.pronoun_home:
+                    # (3.1) what the person's own mention had: the country the article gave it,
+                    # else the article's country, as for a named person without a country word
+                    country = (context.known.get(person.get("entity_id")) or (None,))[0] \
+                        or (self._unmarked_country(context.default_country, context) if self.unmarked_home
+                            else context.default_country)
                 sector = self._dictionary_actor(person, context)[1]
                 return {"text": person["text"], "entity_id": person.get("entity_id"), "country": country,
                         "sector": sector}

@@ -536,3 +536,97 @@ def test_the_shipped_coder_has_release_3_0s_kept_actor_rules_on_and_the_others_o
     assert all(getattr(shipped, r) for r in ("cased_places", "igo_office", "demonym_stems", "mistagged_default",
                                               "acronym_norp", "companion_own"))
     assert not shipped.mistagged_home
+
+
+# Release 3.1 candidates (section "Release 3.1 actors" of docs/eval-events.md).
+def _event_actors(nlp, coder, text, etype, verb_word, **rules):
+    """(source text, target text) of one body sentence's event with ``rules`` off, then on."""
+    from dataclasses import replace
+
+    doc = nlp(text)
+    sent, verb = next(doc.sents), _token(doc, verb_word)
+    saved, out = coder.config, []
+    try:
+        for on in (False, True):
+            coder.config = replace(saved, **{r: on for r in rules})
+            coder.actors.configure(coder.config)
+            context = coder.actors.new_context([], None, (("body", doc),))
+            event = coder._event(etype, 0.9, "body", sent, verb, None, [], context, None)
+            out.append(tuple((event[role] or {}).get("text") for role in ("source_actor", "target_actor")))
+    finally:
+        coder.config = saved
+        coder.actors.configure(saved)
+    return out
+
+
+def test_a_target_that_names_no_actor_gives_way_to_the_party_named_after_the_verb(nlp, coder):
+    off, on = _event_actors(nlp, coder, "Riot police fired water cannon as Georgian farmers marched towards parliament.",
+                            "COERCE", "fired", named_target=True)
+    assert off == ("Riot police", "water cannon") and on == ("Riot police", "Georgian farmers")
+    # a place after "in" is where it happened, not who it happened to: the target stays
+    off, on = _event_actors(nlp, coder, "Officials imposed a curfew in Jakarta after the riots.",
+                            "COERCE", "imposed", named_target=True)
+    assert off == on == ("Officials", "curfew")
+
+
+def test_an_empty_target_takes_the_party_named_after_the_verb(nlp, coder):
+    off, on = _event_actors(nlp, coder, "Students marched past the Education Ministry chanting slogans.",
+                            "PROTEST", "marched", empty_target=True)
+    assert off == ("Students", None) and on == ("Students", "Education Ministry")
+    # the speaker of a reporting verb outside the event's clause and a place after "near" are no target
+    off, on = _event_actors(nlp, coder, "Gunmen struck overnight near Kaduna, police said.",
+                            "ASSAULT", "struck", empty_target=True)
+    assert off == on == ("Gunmen", None)
+
+
+def test_a_person_a_pronoun_stands_for_takes_the_articles_country(nlp):
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    t, b, ents = _article(nlp, "Ngalula suspends parliament",
+                          "KINSHASA — President Joseph Ngalula said on Sunday that he was suspending parliament "
+                          "for a month.", day)
+    body = [e for e in ents if e["field"] == "body"]
+    he = _token(b, "he")
+    found = {}
+    for rule in (False, True):
+        actors = _resolver(pronoun_home=rule, dateline_home=True, unmarked_home=True)
+        context = actors.new_context(ents, day, (("title", t), ("body", b)))
+        actor = actors.actor(b[he.i:he.i + 1], body, context)
+        found[rule] = (context.default_country, actor["text"], actor["country"])
+    assert found[False] == ("COD", "Joseph Ngalula", None)    # 3.0: the resolver's country only
+    assert found[True] == ("COD", "Joseph Ngalula", "COD")    # 3.1: as his own mention would have
+
+
+def test_an_empty_target_takes_only_a_noun_that_is_itself_an_actor(nlp, coder):
+    # "Freedonian cargo ships" is an actor phrase only by its modifier: empty_target takes it,
+    # empty_target_head does not; a noun that is an actor itself is taken by both.
+    text = "Dockers struck, blocking Freedonian cargo ships."
+    loose = _event_actors(nlp, coder, text, "PROTEST", "struck", empty_target=True)
+    strict = _event_actors(nlp, coder, text, "PROTEST", "struck", empty_target_head=True)
+    assert loose == [("Dockers", None), ("Dockers", "Freedonian cargo ships")]
+    assert strict == [("Dockers", None), ("Dockers", None)]
+    off, on = _event_actors(nlp, coder, "Students marched past the Education Ministry chanting slogans.",
+                            "PROTEST", "marched", empty_target_head=True)
+    assert off == ("Students", None) and on == ("Students", "Education Ministry")
+
+
+def test_an_empty_source_takes_the_actor_named_before_the_verb(nlp, coder):
+    # "they" stands for no one the parse links: the rebels named before the verb act
+    off, on = _event_actors(nlp, coder, "Houthis say they fired missiles at a tanker", "ASSAULT", "fired",
+                            empty_source=True)
+    assert off == (None, "tanker") and on == ("Houthis", "tanker")
+    # "court" parsed as a compound of "orders": the court still acts
+    off, on = _event_actors(nlp, coder, "Federal court orders Ruritania to pay pensioners", "REQUEST", "orders",
+                            empty_source=True)
+    assert off == (None, "Ruritania") and on == ("Federal court", "Ruritania")
+    # a headline participle: the noun before it is acted on, so the source stays empty
+    off, on = _event_actors(nlp, coder, "Two soldiers wounded in clash near Ruritanian border", "ASSAULT",
+                            "wounded", empty_source=True)
+    assert off == on == (None, None)
+
+
+def test_the_shipped_coder_has_release_3_1s_kept_actor_rule_on_and_the_others_off():
+    shipped = CoderConfig()
+    assert shipped.pronoun_home
+    assert not any(getattr(shipped, r) for r in ("named_target", "empty_target", "empty_target_head", "empty_source"))
