@@ -37,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cv_events import summary  # noqa: E402
 from event_data import SEEN_BLIND  # noqa: E402
 
-from pipelines.eval.events import _content_words, evaluate, load_resolver, parse_items, read_gold  # noqa: E402
+from pipelines.article import parse_published_at  # noqa: E402
+from pipelines.eval.events import content_words, evaluate, load_resolver, parse_items, read_gold  # noqa: E402
 from pipelines.nlp.events import EventCoder  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -125,9 +126,8 @@ def load_set(name: str, cache: Path, nlp, resolver):
         cache.mkdir(parents=True, exist_ok=True)
         bin_.to_disk(bin_path)
         ent_path.write_text(json.dumps(meta), encoding="utf-8")
-    from pipelines.eval.events import _published
 
-    parsed = [(docs[2 * k], docs[2 * k + 1], _published(item.get("published_at")), meta[k])
+    parsed = [(docs[2 * k], docs[2 * k + 1], parse_published_at(item.get("published_at")), meta[k])
               for k, item in enumerate(items)]
     return items, parsed
 
@@ -151,7 +151,7 @@ def misses(items, predictions) -> list[dict]:
             g = item.get(role)
             if not g or not g.get("country"):
                 continue
-            if any(_content_words(g["text"]) & _content_words(c[3]) for c in coded):
+            if any(content_words(g["text"]) & content_words(c[3]) for c in coded):
                 continue
             out.append({"id": item["id"], "role": role, "gold": g["text"], "gold_country": g["country"],
                         "gold_events": len(item.get("events") or []), "gold_type": item["event_type"],
@@ -168,7 +168,7 @@ DATELINE_START = re.compile(r"^[A-Z][A-Z\-.]{2,}")
 
 def miss_category(miss: dict) -> str:
     """The first category of the decision list that fits a missed gold actor."""
-    coded, gold_words = miss["coded"], _content_words(miss["gold"])
+    coded, gold_words = miss["coded"], content_words(miss["gold"])
     if not coded:
         return "1 item coded no event (the classifier's share)"
     same_type = [c for c in coded if c[0] == miss["gold_type"]]
@@ -176,7 +176,7 @@ def miss_category(miss: dict) -> str:
         return "2 wrong type: no event of the gold type, so no actor of it"
     if any(DATELINE_START.match(c[3]) for c in coded):
         return "3 an upper-case opening (a dateline, or an acronym) coded as an actor or inside one"
-    if not gold_words & (_content_words(miss["title"]) | _content_words(miss["text"])):
+    if not gold_words & (content_words(miss["title"]) | content_words(miss["text"])):
         return "4 gold span in neither headline nor lead (labeller's words)"
     in_role = [c for c in same_type if c[2] == miss["role"].split("_")[0]]
     if not in_role:
@@ -188,8 +188,8 @@ def miss_category(miss: dict) -> str:
 
 def miss_flags(miss: dict) -> list[str]:
     """Overlapping properties of a missed gold actor."""
-    gold, words = miss["gold"], _content_words(miss["gold"])
-    in_title, in_lead = bool(words & _content_words(miss["title"])), bool(words & _content_words(miss["text"]))
+    gold, words = miss["gold"], content_words(miss["gold"])
+    in_title, in_lead = bool(words & content_words(miss["title"])), bool(words & content_words(miss["text"]))
     first = gold.split()[1:] if gold.split()[0].lower() in ("the", "a", "an") else gold.split()
     flags = []
     if in_title and not in_lead:
@@ -221,7 +221,7 @@ def wrong_kind(mismatch: dict, item: dict) -> str:
         return "2 no country at all (the article names none the coder uses)"
     if dateline_country(item["text"]) == gold["country"]:
         return "3 the country of the body's dateline (the story's home) lost to another"
-    if len(_content_words(coded["text"]) - _content_words(gold["text"])) >= 2:
+    if len(content_words(coded["text"]) - content_words(gold["text"])) >= 2:
         return "4 coded span runs past the actor into other words (parse)"
     if any(w[:1].isupper() for w in gold["text"].split()[1:] or gold["text"].split()):
         return "5 a named actor takes another country named in the article (own country lost)"

@@ -29,7 +29,6 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
-from datetime import datetime
 from pathlib import Path
 
 from pipelines.article import parse_published_at
@@ -56,10 +55,6 @@ def read_gold(path: str | Path) -> list[dict]:
             item.setdefault("id", f"line-{n}")
             items.append(item)
     return items
-
-
-def _published(value) -> datetime | None:
-    return parse_published_at(value) if value else None
 
 
 def load_resolver():
@@ -96,7 +91,7 @@ def parse_items(items: list[dict], nlp, batch_size: int = 32):
 
     docs = parse(nlp, (item.get("title") or "" for item in items), (item["text"] for item in items), batch_size)
     for item, (title_doc, body_doc) in zip(items, docs):
-        yield title_doc, body_doc, _published(item.get("published_at"))
+        yield title_doc, body_doc, parse_published_at(item.get("published_at"))
 
 
 def expected_calibration_error(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
@@ -109,7 +104,8 @@ def expected_calibration_error(confidences: list[float], correct: list[bool], bi
     return sum(abs(c - r) for c, r in totals) / len(confidences) if confidences else 0.0
 
 
-def _content_words(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
+    """Lower-case words of a span but stop words: a coded actor matches a gold one when they share one."""
     return {w for w in re.findall(r"[a-z]+", text.lower()) if w not in STOP and len(w) > 1}
 
 
@@ -149,8 +145,8 @@ def evaluate(items: list[dict], predictions: list[dict]) -> dict:
             if not g or not g.get("country"):
                 continue
             gold_actors += 1
-            words = _content_words(g["text"])
-            hit = next((a for a in coded if words & _content_words(a["text"])), None)
+            words = content_words(g["text"])
+            hit = next((a for a in coded if words & content_words(a["text"])), None)
             if hit is None:
                 continue
             matched += 1
