@@ -56,6 +56,8 @@ RECIPES = {
     # release 2.8 option: the same ranker with the shift held at headline-rank's (calibrate_real's
     # shift_rule): the thresholds are the ones "headline rank" chooses, only the order changes
     "ranker, shift of headline rank": ("ranker", "raise", "sum", False, False, "headline-rank"),
+    # release 3.2 option: the same, with the headline's own passing types first (codebook §4)
+    "ranker-headline, shift of headline rank": ("ranker-headline", "raise", "sum", False, False, "headline-rank"),
 }
 # Release 2.7's keep rule, fixed before the runs (docs/eval-events.md, "Release 2.7 classifier"):
 # against BASELINE on the same data, the mean type accuracy over the held-out sets rises by at

@@ -190,7 +190,7 @@ class TypeClassifier:
         """Rows of the score each type is ranked by for the primary (rules "headline-rank" and
         "ranker"): ``both`` and ``alone`` are calibrated probabilities of headline + lead and of
         the headline alone (headline + lead's again for an item without a headline)."""
-        if self.primary_rule != "ranker":
+        if self.primary_rule not in ("ranker", "ranker-headline"):
             return alone
         coef, intercept = self.ranker
         return ranker_features(both, alone) @ coef.T + intercept
@@ -306,9 +306,12 @@ class EventCoder:
         passed = [j for j in np.argsort(-rank(pairs[-1]), kind="stable") if pairs[-1][j] >= clf.thresholds[j]]
         lead_thresholds = clf.thresholds + (clf.lead_shift if title and not passed else 0.0)
         passed += [j for j in np.argsort(-rank(pairs[0]), kind="stable") if pairs[0][j] >= lead_thresholds[j]]
-        if clf.primary_rule in ("headline-rank", "ranker"):   # 2.6: the headline's own ranking decides; 2.7: a learned one
+        if clf.primary_rule in ("headline-rank", "ranker", "ranker-headline"):   # 2.6: the headline's own ranking decides; 2.7: a learned one
             key = clf.rank_scores(pairs[:1], pairs[-1:])[0]
-            passed = sorted(dict.fromkeys(passed), key=lambda j: -key[j])
+            on_title = {j for j in passed if title and pairs[-1][j] >= clf.thresholds[j]}
+            # 3.2 option "ranker-headline": the types the headline alone passes come first (codebook §4)
+            first = on_title if clf.primary_rule == "ranker-headline" else set()
+            passed = sorted(dict.fromkeys(passed), key=lambda j: (j not in first, -key[j]))
         top = clf.primary_column(pairs, list(dict.fromkeys(passed)))
         if top is None:
             return [], None
@@ -538,7 +541,7 @@ def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> Ty
         platt_alone = arrays["platt_alone"].astype(np.float64) if "platt_alone" in arrays.files else None
         ranker = ((arrays["ranker_coef"].astype(np.float64), arrays["ranker_intercept"].astype(np.float64))
                   if "ranker_coef" in arrays.files else None)
-    if meta.get("primary_rule") == "ranker" and ranker is None:
+    if meta.get("primary_rule") in ("ranker", "ranker-headline") and ranker is None:
         raise ValueError(f"{base / 'classifier.json'} names the primary rule 'ranker' but "
                          f"{base / 'classifier.npz'} holds no ranker (ranker_coef, ranker_intercept)")
     if meta.get("encoder") and encoder is None:

@@ -242,6 +242,27 @@ def test_a_learned_ranker_picks_the_gold_type_the_headline_ranks_second():
     assert target_figures(new, gold, sport)[1:] == (1.0, 1.0) and target_figures(old, gold, sport)[1] == 0.5
 
 
+def test_ranker_headline_ranks_only_the_headlines_own_passing_types_when_it_has_any():
+    import numpy as np
+    from train_events import fit_ranker, primaries
+
+    # The ranker learns to prefer headline + lead's higher type (as in the test above). Release 3.2's
+    # "ranker-headline" lets it order only the types the headline alone passes when there are any
+    # (codebook §4): an item whose headline passes type 0 only keeps type 0, where "ranker" takes
+    # type 1 from the lead; an item whose headline passes nothing is ranked as "ranker" ranks it.
+    thr = np.full(len(EVENT_TYPES), 0.5)
+    alone = np.array([_row(0.8, 0.6)] * 40)
+    both = np.array([_row(0.55, 0.9)] * 20 + [_row(0.9, 0.55)] * 20)
+    has_title = np.ones(40, dtype=bool)
+    ranker = fit_ranker(both, alone, has_title, np.array([1] * 20 + [0] * 20))
+    both_t = np.array([_row(0.55, 0.9), _row(0.55, 0.9), _row(0.4, 0.3)])
+    alone_t = np.array([_row(0.8, 0.3), _row(0.3, 0.2), _row(0.3, 0.2)])
+    title_t = np.ones(3, dtype=bool)
+    assert primaries(both_t, alone_t, title_t, thr, "ranker", ranker=ranker).tolist() == [1, 1, -1]
+    assert primaries(both_t, alone_t, title_t, thr, "ranker-headline", ranker=ranker).tolist() == [0, 1, -1]
+    assert primaries(both_t, alone_t, title_t, thr, "headline-rank").tolist() == [0, 0, -1]
+
+
 def test_the_ranker_is_stored_only_when_set_and_older_models_load_unchanged(tmp_path):
     import numpy as np
     from train_events import save
@@ -359,9 +380,9 @@ def test_coder_primary_follows_the_classifiers_rule():
     for rule, shift, gate in (("headline", 0.0, None), ("margin", 0.0, None), ("headline", 0.15, None),
                               ("headline", 0.0, 0.3), ("margin", 0.0, -0.05), ("headline-rank", 0.0, None),
                               ("headline-rank", 0.15, None), ("headline-rank", 0.0, 0.3), ("ranker", 0.0, None),
-                              ("ranker", 0.15, None)):
+                              ("ranker", 0.15, None), ("ranker-headline", 0.0, None), ("ranker-headline", 0.15, None)):
         clf.primary_rule, clf.lead_shift, clf.event_gate = rule, shift, gate
-        clf.ranker = ranker if rule == "ranker" else None
+        clf.ranker = ranker if rule in ("ranker", "ranker-headline") else None
         for title, body in stories:
             _, primary = coder.code(nlp(title), nlp(body), [], None)
             sents = [s.text.strip() for s in nlp(body).sents if sum(1 for t in s if t.is_alpha) >= 4]
