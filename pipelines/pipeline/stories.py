@@ -115,11 +115,12 @@ class SharedStoryIndex:
         learnt = 0
         # An outage may fall after the end offsets were read: wait for it as the rest of run does.
         deadline = time.monotonic() + CATCH_UP_TIMEOUT_SECONDS + self._outage.timeout_s
-        while any(self._consumer.position(tp) < end for tp, end in ends.items()):
+        # position() and poll() refresh metadata too, so each of them waits out an outage.
+        while any(retry(lambda tp=tp: self._consumer.position(tp), self._outage) < end for tp, end in ends.items()):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"could not read the story index {self._topic} up to its end "
                                    f"within {CATCH_UP_TIMEOUT_SECONDS:g} s")
-            for messages in self._consumer.poll(timeout_ms=500).values():
+            for messages in retry(lambda: self._consumer.poll(timeout_ms=500), self._outage).values():
                 for message in messages:
                     if message.value is None:
                         continue  # a tombstone
