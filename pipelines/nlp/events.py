@@ -35,7 +35,7 @@ from pipelines.resources import resource_path
 # Release 3.0: 2.8's recipe retrained with blind v9, v10 and corpus writers w7-w9, primary rule
 # headline-rank (with the ranker the seed test failed; the fallback the rule fixed before allowed),
 # and 3.0's actor rules (CoderConfig).
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-3.1"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-3.2"
 
 NONE_CLASS = "NONE"
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
