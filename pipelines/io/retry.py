@@ -154,6 +154,7 @@ class BrokerWatch:
         self._every, self._backoff, self._answers = every_s, backoff, answers
         self._probe_timeout, self._clock = probe_timeout_s, clock
         self._done = threading.Event()
+        self._gone = False
         self._thread = threading.Thread(target=self._watch, daemon=True, name="broker-watch")
 
     def __enter__(self) -> "BrokerWatch":
@@ -162,6 +163,10 @@ class BrokerWatch:
 
     def __exit__(self, *exc) -> None:
         self._done.set()
+        # The work may end between two probes, after the broker came back (the last sends were
+        # acknowledged): one more probe, so the line that says it is back is not lost.
+        if self._outage.is_away and not self._gone and self._answers(self._outage.bootstrap, self._probe_timeout):
+            self._outage.back()
 
     def _watch(self) -> None:
         delays, first_miss = None, None
@@ -177,6 +182,7 @@ class BrokerWatch:
                     try:
                         self._outage.away(since=first_miss)
                     except BrokerGone as exc:
+                        self._gone = True
                         if not self._done.is_set():
                             self._on_gone(str(exc))
                         return

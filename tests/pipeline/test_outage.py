@@ -129,6 +129,35 @@ def test_the_watch_reports_each_change_once_and_calls_give_up():
     assert kinds == ["unreachable;", "back", "unreachable;"], lines
 
 
+def test_the_watch_says_the_broker_is_back_when_the_work_ends_between_two_probes():
+    # The broker went away and came back, the last sends were acknowledged and the work ended
+    # before the next probe: the watch probes once more on its way out and says so.
+    lines, answers = [], iter([False, False])
+
+    def answer(_bootstrap, _timeout):
+        return next(answers, True)
+
+    outage = BrokerOutage("b:9", 60.0, lines.append)
+    with BrokerWatch(outage, on_gone=lambda message: None, every_s=0.01,
+                     backoff=Backoff(first=0.01, factor=360000.0, most=3600.0), answers=answer):
+        deadline = time.monotonic() + 10
+        while not outage.is_away and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert outage.is_away
+    assert [line.split(" ")[2] for line in lines] == ["unreachable;", "back"], lines
+    assert not outage.is_away
+    # (Backoff: the second probe at once, the next an hour later: only the exit probe can see it back.)
+    # A broker still away at the end is not said to be back.
+    lines.clear()
+    outage = BrokerOutage("b:9", 60.0, lines.append)
+    with BrokerWatch(outage, on_gone=lambda message: None, every_s=0.01,
+                     backoff=Backoff(first=0.01, factor=360000.0, most=3600.0), answers=lambda _b, _t: False):
+        deadline = time.monotonic() + 10
+        while not outage.is_away and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert [line.split(" ")[2] for line in lines] == ["unreachable;"], lines
+
+
 def test_broker_timeout_flag_default_env_and_checks(monkeypatch):
     import argparse
 
