@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--C", type=float, default=2.0)
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT,
                         help=f"weight of real-news rows (default {REAL_WEIGHT:g}, as train_events.py)")
-    parser.add_argument("--group", help="the group to hold out (a corpus writer w1..w12, bbc, tune, blind1..)")
+    parser.add_argument("--group", help="the group to hold out (a corpus writer w1..w14, bbc, tune, blind1..)")
     parser.add_argument("--merge", action="store_true", help="write oof.npz from the parts")
     args = parser.parse_args(argv)
     require(args.shared, BBC)
