@@ -58,6 +58,9 @@ RECIPES = {
     "ranker, shift of headline rank": ("ranker", "raise", "sum", False, False, "headline-rank"),
     # release 3.2 option: the same, with the headline's own passing types first (codebook §4)
     "ranker-headline, shift of headline rank": ("ranker-headline", "raise", "sum", False, False, "headline-rank"),
+    # release 3.4 option: the same, and the headline's own probability orders the types when the
+    # headline alone passes none (as headline rank)
+    "ranker-headline-rank, shift of headline rank": ("ranker-headline-rank", "raise", "sum", False, False, "headline-rank"),
 }
 # Release 2.7's keep rule, fixed before the runs (docs/eval-events.md, "Release 2.7 classifier"):
 # against BASELINE on the same data, the mean type accuracy over the held-out sets rises by at

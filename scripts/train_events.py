@@ -45,15 +45,13 @@ from event_data import (BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, is_corpus, item_
 
 from pipelines.nlp.countries import country_table  # noqa: E402
 from pipelines.nlp.event_features import FeatureExtractor  # noqa: E402
-from pipelines.nlp.events import TypeClassifier, ranker_features  # noqa: E402
+from pipelines.nlp.events import HEADLINE_FIRST_RULES, RANKED_RULES, TypeClassifier, ranker_features  # noqa: E402
 
 OUT = REPO / "pipelines" / "resources" / "events"
 TITLE_REPEAT = 2
 TITLE_SHARE = 0.6
 PRIMARY_RULE = "headline-rank"   # release 2.6 (docs/eval-events.md, "Release 2.6 classifier")
-RULES = ("headline", "margin", "headline-rank", "ranker", "ranker-headline")
-# The rules that order the passing types with the learned ranker (fit_ranker).
-RANKED = ("ranker", "ranker-headline")
+RULES = ("headline", "margin", "headline-rank") + RANKED_RULES
 # Release 2.7 option, rule "ranker" (docs/eval-events.md, "Release 2.7 classifier"): the primary
 # ranker's inverse regularisation and the weight of real-news items in its fit (as the classifier's).
 RANKER_C = 1.0
@@ -258,7 +256,9 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
     (release 2.7 option: the same passing types, ranked by the learned ``ranker``, fit_ranker;
     TypeClassifier.rank_scores) or "ranker-headline" (release 3.2 option: only the types passing on
     the headline alone when there are any, else those passing on headline + lead, ranked by the
-    ranker; codebook §4). ``lead_shift`` raises the thresholds of headline +
+    ranker; codebook §4) or "ranker-headline-rank" (release 3.4 option: as "ranker-headline", but
+    when the headline alone passes nothing, headline + lead's passing types are ranked by the
+    headline's own probability, as "headline-rank"). ``lead_shift`` raises the thresholds of headline +
     lead for items with a headline (it only matters when the headline alone passes nothing).
     ``gate`` (release 2.6 option): the per-type thresholds no longer decide the primary; the
     headline's best-ranked type when its rank score (probability, or margin over the threshold)
@@ -271,18 +271,21 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
             best = score.argmax(axis=1)
             out = np.where(score[np.arange(len(score)), best] >= gate - 1e-12, best, out)
         return out
-    if rule in ("headline-rank",) + RANKED:
+    if rule in ("headline-rank",) + RANKED_RULES:
         # Release 2.6 option: the types passing on the headline or on headline + lead, ranked by
         # the headline's own probability (headline + lead's without a headline); 2.7 option: by
         # the learned ranker over both rows.
         on_title = has_title[:, None] & (alone >= thr)
         lead_thr = thr + np.where(has_title & ~on_title.any(axis=1), lead_shift, 0.0)[:, None]
         key = np.where(has_title[:, None], alone, both)
-        if rule in RANKED:
+        own = key
+        if rule in RANKED_RULES:
             key = ranker_features(both, key) @ ranker[0].T + ranker[1]
         allowed = on_title | (both >= lead_thr)
-        if rule == "ranker-headline":   # the headline's own passing types, when it has any
+        if rule in HEADLINE_FIRST_RULES:   # the headline's own passing types, when it has any
             allowed = np.where(on_title.any(axis=1)[:, None], on_title, allowed)
+        if rule == "ranker-headline-rank":   # else the headline's own probability orders them
+            key = np.where(on_title.any(axis=1)[:, None], key, own)
         score = np.where(allowed, key, -np.inf)
         best = score.argmax(axis=1)
         return np.where(np.isfinite(score[np.arange(len(score)), best]), best, -1)
@@ -454,7 +457,7 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
     start = thresholds(pb, y)
     real = np.array([tune_on == "all" or not is_corpus(i) for i in items])
     gold = gold_columns(items)
-    if rule in RANKED:
+    if rule in RANKED_RULES:
         clf.ranker = fit_ranker(pb, pa, has_title, gold,
                                 np.array([1.0 if is_corpus(i) else RANKER_REAL_WEIGHT for i in items]))
     if tune_on == "f1":
@@ -463,7 +466,7 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
         srule = rule if shift_rule is None else shift_rule
         clf.thresholds = shift_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
                                           start, srule, SHIFT_GRIDS[shift_grid], objective,
-                                          clf.ranker if srule in RANKED else None)
+                                          clf.ranker if srule in RANKED_RULES else None)
         if tune_on == "lead":   # release 2.4 option: a second shift for items whose headline passes nothing
             clf.lead_shift = lead_shift_for(pb[real], pa[real], has_title[real], gold[real],
                                             noevent_mask(items)[real], clf.thresholds, rule, ranker=clf.ranker)

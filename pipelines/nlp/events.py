@@ -36,6 +36,12 @@ from pipelines.resources import resource_path
 # headline-rank (with the ranker the seed test failed; the fallback the rule fixed before allowed),
 # and 3.0's actor rules (CoderConfig).
 MODEL_VERSION = "plover-ovr-tfidf-wordllama-3.2"
+# Primary rules that order the passing types with the learned ranker (release 2.7's "ranker";
+# 3.2's "ranker-headline": the headline's own passing types first; 3.4 option
+# "ranker-headline-rank": the same, and the headline's own probability orders the types when the
+# headline alone passes none).
+RANKED_RULES = ("ranker", "ranker-headline", "ranker-headline-rank")
+HEADLINE_FIRST_RULES = ("ranker-headline", "ranker-headline-rank")
 
 NONE_CLASS = "NONE"
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
@@ -190,7 +196,7 @@ class TypeClassifier:
         """Rows of the score each type is ranked by for the primary (rules "headline-rank" and
         "ranker"): ``both`` and ``alone`` are calibrated probabilities of headline + lead and of
         the headline alone (headline + lead's again for an item without a headline)."""
-        if self.primary_rule not in ("ranker", "ranker-headline"):
+        if self.primary_rule not in RANKED_RULES:
             return alone
         coef, intercept = self.ranker
         return ranker_features(both, alone) @ coef.T + intercept
@@ -306,11 +312,13 @@ class EventCoder:
         passed = [j for j in np.argsort(-rank(pairs[-1]), kind="stable") if pairs[-1][j] >= clf.thresholds[j]]
         lead_thresholds = clf.thresholds + (clf.lead_shift if title and not passed else 0.0)
         passed += [j for j in np.argsort(-rank(pairs[0]), kind="stable") if pairs[0][j] >= lead_thresholds[j]]
-        if clf.primary_rule in ("headline-rank", "ranker", "ranker-headline"):   # 2.6: the headline's own ranking decides; 2.7: a learned one
+        if clf.primary_rule in ("headline-rank",) + RANKED_RULES:   # 2.6: the headline's own ranking decides; 2.7: a learned one
             key = clf.rank_scores(pairs[:1], pairs[-1:])[0]
             on_title = {j for j in passed if title and pairs[-1][j] >= clf.thresholds[j]}
             # 3.2 option "ranker-headline": the types the headline alone passes come first (codebook §4)
-            first = on_title if clf.primary_rule == "ranker-headline" else set()
+            first = on_title if clf.primary_rule in HEADLINE_FIRST_RULES else set()
+            if clf.primary_rule == "ranker-headline-rank" and not on_title:
+                key = pairs[-1]   # 3.4 option: else the headline's own probability orders them (as headline-rank)
             passed = sorted(dict.fromkeys(passed), key=lambda j: (j not in first, -key[j]))
         top = clf.primary_column(pairs, list(dict.fromkeys(passed)))
         if top is None:
@@ -541,8 +549,8 @@ def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> Ty
         platt_alone = arrays["platt_alone"].astype(np.float64) if "platt_alone" in arrays.files else None
         ranker = ((arrays["ranker_coef"].astype(np.float64), arrays["ranker_intercept"].astype(np.float64))
                   if "ranker_coef" in arrays.files else None)
-    if meta.get("primary_rule") in ("ranker", "ranker-headline") and ranker is None:
-        raise ValueError(f"{base / 'classifier.json'} names the primary rule 'ranker' but "
+    if meta.get("primary_rule") in RANKED_RULES and ranker is None:
+        raise ValueError(f"{base / 'classifier.json'} names the primary rule {meta['primary_rule']!r} but "
                          f"{base / 'classifier.npz'} holds no ranker (ranker_coef, ranker_intercept)")
     if meta.get("encoder") and encoder is None:
         from pipelines.nlp.encoder import StaticEncoder

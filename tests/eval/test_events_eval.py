@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.eval.events import confusion_table, evaluate, main, read_gold
-from pipelines.nlp.events import EVENT_TYPES
+from pipelines.nlp.events import EVENT_TYPES, RANKED_RULES
 from tests.fixtures import articles, stand_in_shared
 
 REPO = Path(__file__).resolve().parents[2]
@@ -264,6 +264,13 @@ def test_ranker_headline_ranks_only_the_headlines_own_passing_types_when_it_has_
     assert primaries(both_t, alone_t, title_t, thr, "ranker", ranker=ranker).tolist() == [1, 1, -1]
     assert primaries(both_t, alone_t, title_t, thr, "ranker-headline", ranker=ranker).tolist() == [0, 1, -1]
     assert primaries(both_t, alone_t, title_t, thr, "headline-rank").tolist() == [0, 0, -1]
+    # Release 3.4's "ranker-headline-rank": as "ranker-headline" when the headline passes a type; when
+    # it passes none, the headline's own probability orders headline + lead's passing types (type 0's
+    # 0.3 above type 1's 0.2), as "headline-rank" does, where the ranker takes the lead's type 1.
+    assert primaries(both_t, alone_t, title_t, thr, "ranker-headline-rank", ranker=ranker).tolist() == [0, 0, -1]
+    two = np.array([_row(0.8, 0.7)])   # the headline passes both: the ranker orders them
+    assert primaries(np.array([_row(0.55, 0.9)]), two, title_t[:1], thr, "ranker-headline-rank", ranker=ranker).tolist() == \
+        primaries(np.array([_row(0.55, 0.9)]), two, title_t[:1], thr, "ranker", ranker=ranker).tolist() == [1]
 
 
 def test_the_ranker_is_stored_only_when_set_and_older_models_load_unchanged(tmp_path):
@@ -383,9 +390,10 @@ def test_coder_primary_follows_the_classifiers_rule():
     for rule, shift, gate in (("headline", 0.0, None), ("margin", 0.0, None), ("headline", 0.15, None),
                               ("headline", 0.0, 0.3), ("margin", 0.0, -0.05), ("headline-rank", 0.0, None),
                               ("headline-rank", 0.15, None), ("headline-rank", 0.0, 0.3), ("ranker", 0.0, None),
-                              ("ranker", 0.15, None), ("ranker-headline", 0.0, None), ("ranker-headline", 0.15, None)):
+                              ("ranker", 0.15, None), ("ranker-headline", 0.0, None), ("ranker-headline", 0.15, None),
+                              ("ranker-headline-rank", 0.0, None), ("ranker-headline-rank", 0.15, None)):
         clf.primary_rule, clf.lead_shift, clf.event_gate = rule, shift, gate
-        clf.ranker = ranker if rule in ("ranker", "ranker-headline") else None
+        clf.ranker = ranker if rule in RANKED_RULES else None
         for title, body in stories:
             _, primary = coder.code(nlp(title), nlp(body), [], None)
             sents = [s.text.strip() for s in nlp(body).sents if sum(1 for t in s if t.is_alpha) >= 4]
