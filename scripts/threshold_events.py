@@ -61,6 +61,8 @@ RECIPES = {
     # release 3.4 option: the same, and the headline's own probability orders the types when the
     # headline alone passes none (as headline rank)
     "ranker-headline-rank, shift of headline rank": ("ranker-headline-rank", "raise", "sum", False, False, "headline-rank"),
+    # release 3.5 option: ranker-headline with a headline shift (train_events.headline_shift_for)
+    "ranker-headline, headline shift": ("ranker-headline", "raise", "sum", False, False, "headline-rank", True),
 }
 # Release 2.7's keep rule, fixed before the runs (docs/eval-events.md, "Release 2.7 classifier"):
 # against BASELINE on the same data, the mean type accuracy over the held-out sets rises by at
@@ -79,15 +81,17 @@ def blank_classifier() -> TypeClassifier:
 
 def held_out_primaries(items, both, alone, g, recipe) -> tuple[np.ndarray, TypeClassifier, np.ndarray]:
     """(primary columns of set ``g``, the calibrated stand-in, the set's calibrated probabilities)."""
-    rule, grid, objective, gate, headline_platt, shift_rule = (tuple(recipe) + (False, None)[len(recipe) - 4:])[:6]
+    rule, grid, objective, gate, headline_platt, shift_rule, headline_shift = \
+        (tuple(recipe) + (False, None, False)[len(recipe) - 4:])[:7]
     keep = np.array([i["group"] != g for i in items])
     clf = calibrate_real(blank_classifier(), both[keep], alone[keep], [i for i, k in zip(items, keep) if k], rule,
-                         "shift", headline_platt, grid, objective, gate, shift_rule)
+                         "shift", headline_platt, grid, objective, gate, shift_rule, headline_shift)
     test = [i for i in items if i["group"] == g]
     has_title = np.array([bool(i.get("title")) for i in test])
     pb = calibrated(clf.platt, both[~keep])
     pa = calibrated(clf.platt if clf.platt_alone is None else clf.platt_alone, alone[~keep])
-    prim = primaries(pb, pa, has_title, clf.thresholds, rule, clf.lead_shift, clf.event_gate, clf.ranker)
+    prim = primaries(pb, pa, has_title, clf.thresholds, rule, clf.lead_shift, clf.event_gate, clf.ranker,
+                     clf.headline_shift)
     return prim, clf, np.maximum(pb, np.where(has_title[:, None], pa, 0.0))
 
 
@@ -151,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             rows[g] = {"macro_f1_16": f1, "event_accuracy": acc, "noevent_rate": rate,
                        "primary_accuracy": float((prim == gold).mean()),
                        "shift": float(np.round(clf.thresholds - calibrate_start(items, both, g), 3).mean()),
-                       "event_gate": clf.event_gate}
+                       "event_gate": clf.event_gate, "headline_shift": clf.headline_shift}
         rows["mean"] = {k: float(np.mean([rows[g][k] for g in HELD_OUT])) for k in KEYS}
         out["recipes"][name] = rows
         print(f"\n{name} (rule {RECIPES[name][0]}, shift grid {RECIPES[name][1]}, objective {RECIPES[name][2]}"
@@ -160,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         for g in HELD_OUT + ("mean",):
             r = rows[g]
             extra = "" if g == "mean" else (f"  shift {r['shift']:+.3f}"
-                                            + ("" if r["event_gate"] is None else f", gate {r['event_gate']:.3f}"))
+                                            + ("" if r["event_gate"] is None else f", gate {r['event_gate']:.3f}")
+                                            + (f", headline shift {r['headline_shift']:.3f}" if r["headline_shift"] else ""))
             print(f"  {NAMES.get(g, g):<11} " + " / ".join(f"{r[k]:.3f}" for k in KEYS) + extra)
     print("\n| recipe (mean of " + ", ".join(NAMES[g] for g in HELD_OUT) + ") | macro-F1 | type accuracy | "
           "no event | primary accuracy |")

@@ -247,7 +247,7 @@ def calibrated(platt_map: np.ndarray, dec: np.ndarray) -> np.ndarray:
 
 def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: np.ndarray,
               rule: str = PRIMARY_RULE, lead_shift: float = 0.0, gate: float | None = None,
-              ranker: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+              ranker: tuple[np.ndarray, np.ndarray] | None = None, headline_shift: float = 0.0) -> np.ndarray:
     """The coder's primary type (column, -1 for none) from calibrated probabilities; mirrors
     EventCoder.code. ``rule``: "headline" (the headline's best passing type, else headline +
     lead's, ranked by probability: release 2.2), "margin" (the same order, ranked by how far
@@ -258,7 +258,9 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
     the headline alone when there are any, else those passing on headline + lead, ranked by the
     ranker; codebook §4) or "ranker-headline-rank" (release 3.4 option: as "ranker-headline", but
     when the headline alone passes nothing, headline + lead's passing types are ranked by the
-    headline's own probability, as "headline-rank"). ``lead_shift`` raises the thresholds of headline +
+    headline's own probability, as "headline-rank"); with these two, ``headline_shift`` (release
+    3.5 option) lowers the thresholds a passing type's headline-alone probability must reach to
+    count as the headline's (which types pass is unchanged). ``lead_shift`` raises the thresholds of headline +
     lead for items with a headline (it only matters when the headline alone passes nothing).
     ``gate`` (release 2.6 option): the per-type thresholds no longer decide the primary; the
     headline's best-ranked type when its rank score (probability, or margin over the threshold)
@@ -282,10 +284,11 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
         if rule in RANKED_RULES:
             key = ranker_features(both, key) @ ranker[0].T + ranker[1]
         allowed = on_title | (both >= lead_thr)
+        first = allowed & has_title[:, None] & (alone >= thr - headline_shift)   # on_title when the shift is 0
         if rule in HEADLINE_FIRST_RULES:   # the headline's own passing types, when it has any
-            allowed = np.where(on_title.any(axis=1)[:, None], on_title, allowed)
+            allowed = np.where(first.any(axis=1)[:, None], first, allowed)
         if rule == "ranker-headline-rank":   # else the headline's own probability orders them
-            key = np.where(on_title.any(axis=1)[:, None], key, own)
+            key = np.where(first.any(axis=1)[:, None], key, own)
         score = np.where(allowed, key, -np.inf)
         best = score.argmax(axis=1)
         return np.where(np.isfinite(score[np.arange(len(score)), best]), best, -1)
@@ -386,6 +389,19 @@ def lead_shift_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, g
     return round(float(max(grid, key=lambda m: (round(score(m), 9), -m))), 3)
 
 
+def headline_shift_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
+                       noevent: np.ndarray, thr: np.ndarray, rule: str, ranker, lead_shift: float = 0.0,
+                       grid=np.arange(0.0, 0.201, 0.025)) -> float:
+    """Release 3.5 option: the ``headline_shift`` of primaries (rules "ranker-headline" and
+    "ranker-headline-rank") that maximises macro-F1 + event-item accuracy + no-event rate on the
+    given items; ties go to the smaller shift."""
+    def score(shift):
+        return sum(target_figures(primaries(both, alone, has_title, thr, rule, lead_shift, ranker=ranker,
+                                            headline_shift=shift), gold, noevent))
+
+    return round(float(max(grid, key=lambda m: (round(score(m), 9), -m))), 3)
+
+
 def fit_ranker(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
                weight: np.ndarray | None = None, C: float = RANKER_C) -> tuple[np.ndarray, np.ndarray]:
     """The primary ranker of rule "ranker" (release 2.7 option): a multinomial logistic
@@ -422,7 +438,7 @@ def noevent_mask(items: list[dict]) -> np.ndarray:
 def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, items: list[dict],
                    rule: str = PRIMARY_RULE, tune_on: str = "shift", headline_platt: bool = HEADLINE_PLATT,
                    shift_grid: str = SHIFT_GRID, objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE,
-                   shift_rule: str | None = None) -> TypeClassifier:
+                   shift_rule: str | None = None, headline_shift: bool = False) -> TypeClassifier:
     """Release 2.3: Platt maps on the out-of-fold scores of every group; thresholds start at each
     type's best F1 there and are then tuned for the type targets on the real-news items
     (``tune_on="all"``: on every item, corpus included; "shift": one shift added to every type's
@@ -443,9 +459,14 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
 
     Release 2.8 option, ``shift_rule``: the rule whose primaries choose the shift (default: ``rule``).
     With ``rule`` "ranker" and ``shift_rule`` "headline-rank" the thresholds are exactly the ones
-    "headline-rank" chooses on the same scores, and the ranker only orders the passing types."""
+    "headline-rank" chooses on the same scores, and the ranker only orders the passing types.
+
+    Release 3.5 option, ``headline_shift`` (rules "ranker-headline" and "ranker-headline-rank"):
+    after the thresholds, the shift of primaries' ``headline_shift`` is chosen on the real-news
+    items (headline_shift_for); it only changes which passing types compete for the primary."""
     y = label_matrix(items)
     clf.lead_shift, clf.platt_alone, clf.event_gate, clf.ranker = 0.0, None, None, None
+    clf.headline_shift = 0.0
     if tune_on == "writers":   # release 2.2's calibration: the corpus writers' scores only
         corpus = np.array([is_corpus(i) for i in items])
         return calibrate(clf, both[corpus], y[corpus])
@@ -473,6 +494,12 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
     else:
         clf.thresholds = tune_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
                                          start, rule, ranker=clf.ranker)
+    if headline_shift and rule in HEADLINE_FIRST_RULES and tune_on in ("shift", "lead"):
+        clf.headline_shift = headline_shift_for(pb[real], pa[real], has_title[real], gold[real],
+                                                noevent_mask(items)[real], clf.thresholds, rule, clf.ranker,
+                                                clf.lead_shift)
+    elif headline_shift:
+        raise ValueError(f"headline_shift needs a rule of {HEADLINE_FIRST_RULES} and thresholds tuned by a shift")
     if event_gate and tune_on != "writers":
         clf.event_gate = gate_for(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
                                   clf.thresholds, rule, objective, clf.ranker)
@@ -499,7 +526,8 @@ def cached_out_of_fold(path: Path | None, items: list[dict]) -> tuple[np.ndarray
 
 def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 1.0, real_weight: float = 1.0,
           rule: str = PRIMARY_RULE, oof_cache: Path | None = None, log=print, shift_grid: str = SHIFT_GRID,
-          objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE, shift_rule: str | None = None) -> TypeClassifier:
+          objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE, shift_rule: str | None = None,
+          headline_shift: bool = False) -> TypeClassifier:
     """Fit on every item; calibrate and choose thresholds on every group's out-of-fold scores
     (read from ``oof_cache`` when it holds them for these items); ``shift_rule``: the rule whose
     primaries choose the threshold shift (default ``rule``; ``calibrate_real``)."""
@@ -513,7 +541,7 @@ def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 
         both, alone, _ = out_of_fold(items, extractor, encoder, C, embed_scale, real_weight, log)
     clf = fit(items, extractor, encoder, C, embed_scale, real_weight)
     return calibrate_real(clf, both, alone, items, rule, TUNE_ON, HEADLINE_PLATT, shift_grid, objective, event_gate,
-                          shift_rule)
+                          shift_rule, headline_shift)
 
 
 def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:
@@ -529,6 +557,7 @@ def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:
     meta = {"types": list(clf.types), "encoder": "wordllama-0.4.0.post1/l2_supercat_256" if clf.encoder else None,
             "title_repeat": clf.title_repeat, "title_share": clf.title_share, "embed_scale": clf.embed_scale,
             "primary_rule": clf.primary_rule, "lead_shift": clf.lead_shift,
+            **({"headline_shift": clf.headline_shift} if clf.headline_shift else {}),
             **({} if clf.event_gate is None else {"event_gate": clf.event_gate}),
             "vocabulary": dict(sorted(clf.vocabulary.items())), **(extra or {})}
     with open(out / "classifier.json", "w", encoding="utf-8") as f:
@@ -566,6 +595,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--oof-cache", type=Path, metavar="NPZ",
                         help="reuse the grouped out-of-fold scores scripts/loso_events.py wrote for the same "
                              "items and settings (out/loso_events/<settings>/oof.npz) instead of refitting the folds")
+    parser.add_argument("--headline-shift", action="store_true",
+                        help="with --rule ranker-headline(-rank): a passing type counts as the headline's when "
+                             "its headline-alone probability reaches its threshold minus one shift chosen on "
+                             "the out-of-fold scores (release 3.5 option)")
     add_threshold_options(parser)
     args = parser.parse_args(argv)
     require(args.shared, BBC)
@@ -577,12 +610,14 @@ def main(argv: list[str] | None = None) -> int:
         encoder = StaticEncoder.load()
     print(f"{len(items)} training items ({sum(1 for i in items if item_types(i))} with an event)")
     clf = train(items, extractor_from(), encoder, args.C, args.embed_scale, args.real_weight, args.rule,
-                args.oof_cache, print, args.shift_grid, args.objective, args.event_gate, args.shift_rule)
+                args.oof_cache, print, args.shift_grid, args.objective, args.event_gate, args.shift_rule,
+                args.headline_shift)
     save(clf, args.out, {"C": args.C, "real_weight": args.real_weight, "training_items": len(items),
                          "shift_grid": args.shift_grid, "objective": args.objective,
                          "shift_rule": args.shift_rule or args.rule})
     print("thresholds: " + ", ".join(f"{t} {v:.3f}" for t, v in zip(clf.types, clf.thresholds))
-          + ("" if clf.event_gate is None else f"; event gate {clf.event_gate:.3f}"))
+          + ("" if clf.event_gate is None else f"; event gate {clf.event_gate:.3f}")
+          + (f"; headline shift {clf.headline_shift:.3f}" if args.headline_shift else ""))
     print(f"wrote {args.out}/classifier.npz and classifier.json in {time.time() - t0:.0f}s")
     return 0
 

@@ -157,7 +157,8 @@ class TypeClassifier:
     def __init__(self, types, vocabulary, idf, coef, intercept, platt, thresholds, extractor, encoder,
                  title_repeat: int = 2, title_share: float = 0.6, embed_scale: float = 1.0,
                  primary_rule: str = "headline", lead_shift: float = 0.0, platt_alone=None,
-                 event_gate: float | None = None, ranker: tuple[np.ndarray, np.ndarray] | None = None):
+                 event_gate: float | None = None, ranker: tuple[np.ndarray, np.ndarray] | None = None,
+                 headline_shift: float = 0.0):
         self.types = list(types)
         self.vocabulary = vocabulary
         self.idf = idf
@@ -191,6 +192,11 @@ class TypeClassifier:
         # probabilities of headline + lead and of the headline alone (ranker_features), fitted on
         # the out-of-fold probabilities of event-bearing items with their gold primary type.
         self.ranker = ranker
+        # Release 3.5 option, rules "ranker-headline" and "ranker-headline-rank": a passing type
+        # counts as the headline's own (codebook §4) when the headline alone scores at least its
+        # threshold minus this shift (a headline alone has less text than headline + lead);
+        # it changes which passing types compete for the primary, never which types pass.
+        self.headline_shift = headline_shift
 
     def rank_scores(self, both: np.ndarray, alone: np.ndarray) -> np.ndarray:
         """Rows of the score each type is ranked by for the primary (rules "headline-rank" and
@@ -314,7 +320,7 @@ class EventCoder:
         passed += [j for j in np.argsort(-rank(pairs[0]), kind="stable") if pairs[0][j] >= lead_thresholds[j]]
         if clf.primary_rule in ("headline-rank",) + RANKED_RULES:   # 2.6: the headline's own ranking decides; 2.7: a learned one
             key = clf.rank_scores(pairs[:1], pairs[-1:])[0]
-            on_title = {j for j in passed if title and pairs[-1][j] >= clf.thresholds[j]}
+            on_title = {j for j in passed if title and pairs[-1][j] >= clf.thresholds[j] - clf.headline_shift}
             # 3.2 option "ranker-headline": the types the headline alone passes come first (codebook §4)
             first = on_title if clf.primary_rule in HEADLINE_FIRST_RULES else set()
             if clf.primary_rule == "ranker-headline-rank" and not on_title:
@@ -562,7 +568,7 @@ def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> Ty
                           embed_scale=float(meta["embed_scale"]), primary_rule=meta.get("primary_rule", "headline"),
                           lead_shift=float(meta.get("lead_shift", 0.0)), platt_alone=platt_alone,
                           event_gate=None if meta.get("event_gate") is None else float(meta["event_gate"]),
-                          ranker=ranker)
+                          ranker=ranker, headline_shift=float(meta.get("headline_shift", 0.0)))
 
 
 def entities_from_docs(title_doc, body_doc) -> list[dict]:

@@ -273,6 +273,44 @@ def test_ranker_headline_ranks_only_the_headlines_own_passing_types_when_it_has_
         primaries(np.array([_row(0.55, 0.9)]), two, title_t[:1], thr, "ranker", ranker=ranker).tolist() == [1]
 
 
+def test_a_headline_shift_lets_a_passing_type_count_as_the_headlines_and_is_chosen_on_the_items():
+    import numpy as np
+    from train_events import fit_ranker, headline_shift_for, primaries
+
+    # The ranker prefers headline + lead's higher type, as above. Release 3.5's headline shift: a
+    # type that passes (here on headline + lead) counts as the headline's when the headline alone
+    # scores at least its threshold minus the shift; then only such types compete (codebook §4).
+    thr = np.full(len(EVENT_TYPES), 0.5)
+    alone = np.array([_row(0.8, 0.6)] * 40)
+    both = np.array([_row(0.55, 0.9)] * 20 + [_row(0.9, 0.55)] * 20)
+    ranker = fit_ranker(both, alone, np.ones(40, dtype=bool), np.array([1] * 20 + [0] * 20))
+    both_t = np.array([_row(0.55, 0.9), _row(0.3, 0.9), _row(0.55, 0.9)])
+    alone_t = np.array([_row(0.44, 0.2), _row(0.44, 0.2), _row(0.3, 0.2)])
+    title_t = np.ones(3, dtype=bool)
+    plain = primaries(both_t, alone_t, title_t, thr, "ranker-headline", ranker=ranker)
+    assert plain.tolist() == [1, 1, 1]
+    shifted = primaries(both_t, alone_t, title_t, thr, "ranker-headline", ranker=ranker, headline_shift=0.1)
+    # First item: type 0 passes on headline + lead and its headline scores 0.44 >= 0.5 - 0.1: it is
+    # the headline's. Second: type 0 does not pass at all (0.3), so the shift cannot make it the
+    # primary. Third: the headline's 0.3 is too low for the shift.
+    assert shifted.tolist() == [0, 1, 1]
+    assert primaries(both_t, alone_t, title_t, thr, "ranker-headline", ranker=ranker, headline_shift=0.05).tolist() == [1, 1, 1]
+    # The shift never changes whether there is an event.
+    none = primaries(np.array([_row(0.3, 0.2)]), np.array([_row(0.45, 0.2)]), title_t[:1], thr, "ranker-headline",
+                     ranker=ranker, headline_shift=0.2)
+    assert none.tolist() == [-1]
+    # Chosen on labelled items: 30 items like the first, whose gold is the headline's type 0, and
+    # 10 like the third (gold 1): the smallest shift on the grid that gets all 40 right is 0.075.
+    both_c = np.array([_row(0.55, 0.9)] * 40)
+    alone_c = np.array([_row(0.44, 0.2)] * 30 + [_row(0.3, 0.2)] * 10)
+    gold = np.array([0] * 30 + [1] * 10)
+    shift = headline_shift_for(both_c, alone_c, np.ones(40, dtype=bool), gold, np.zeros(40, dtype=bool), thr,
+                               "ranker-headline", ranker)
+    assert shift == 0.075
+    assert headline_shift_for(both_c, alone_c, np.ones(40, dtype=bool), np.array([1] * 40), np.zeros(40, dtype=bool),
+                              thr, "ranker-headline", ranker) == 0.0
+
+
 def test_the_ranker_is_stored_only_when_set_and_older_models_load_unchanged(tmp_path):
     import numpy as np
     from train_events import save
@@ -295,6 +333,10 @@ def test_the_ranker_is_stored_only_when_set_and_older_models_load_unchanged(tmp_
     new = load_classifier(tmp_path / "new", extractor)
     assert new.primary_rule == "ranker"
     assert np.allclose(new.ranker[0], coef, atol=1e-6) and np.allclose(new.ranker[1], np.linspace(-1, 1, k), atol=1e-6)
+    assert old.headline_shift == new.headline_shift == 0.0   # models before release 3.5 have none
+    clf.primary_rule, clf.headline_shift = "ranker-headline", 0.075
+    save(clf, tmp_path / "shifted")
+    assert load_classifier(tmp_path / "shifted", extractor).headline_shift == 0.075
     # A model that names the ranker but lost its weights is refused, not ranked by accident.
     (tmp_path / "new" / "classifier.npz").write_bytes((tmp_path / "old" / "classifier.npz").read_bytes())
     with pytest.raises(ValueError, match="holds no ranker"):
@@ -391,7 +433,11 @@ def test_coder_primary_follows_the_classifiers_rule():
                               ("headline", 0.0, 0.3), ("margin", 0.0, -0.05), ("headline-rank", 0.0, None),
                               ("headline-rank", 0.15, None), ("headline-rank", 0.0, 0.3), ("ranker", 0.0, None),
                               ("ranker", 0.15, None), ("ranker-headline", 0.0, None), ("ranker-headline", 0.15, None),
-                              ("ranker-headline-rank", 0.0, None), ("ranker-headline-rank", 0.15, None)):
+                              ("ranker-headline-rank", 0.0, None), ("ranker-headline-rank", 0.15, None),
+                              ("ranker-headline", 0.0, "headline shift"), ("ranker-headline-rank", 0.0, "headline shift")):
+        # a headline shift of 0.2 (release 3.5 option) for the last two
+        clf.headline_shift = 0.2 if gate == "headline shift" else 0.0
+        gate = None if gate == "headline shift" else gate
         clf.primary_rule, clf.lead_shift, clf.event_gate = rule, shift, gate
         clf.ranker = ranker if rule in RANKED_RULES else None
         for title, body in stories:
@@ -399,7 +445,8 @@ def test_coder_primary_follows_the_classifiers_rule():
             sents = [s.text.strip() for s in nlp(body).sents if sum(1 for t in s if t.is_alpha) >= 4]
             lead = " ".join(sents)[:600]
             pb, pa = clf.predict_proba([title], [lead]), clf.predict_proba([title], [""])
-            expected = primaries(pb, pa, np.array([True]), clf.thresholds, rule, shift, gate, clf.ranker)[0]
+            expected = primaries(pb, pa, np.array([True]), clf.thresholds, rule, shift, gate, clf.ranker,
+                                 clf.headline_shift)[0]
             assert primary == (clf.types[expected] if expected >= 0 else None), (rule, title)
             coded.append(primary)
     assert any(coded)
