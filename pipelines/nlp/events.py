@@ -35,7 +35,7 @@ from pipelines.resources import resource_path
 # Release 3.0: 2.8's recipe retrained with blind v9, v10 and corpus writers w7-w9, primary rule
 # headline-rank (with the ranker the seed test failed; the fallback the rule fixed before allowed),
 # and 3.0's actor rules (CoderConfig).
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-3.2"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-3.5"
 # Primary rules that order the passing types with the learned ranker (release 2.7's "ranker";
 # 3.2's "ranker-headline": the headline's own passing types first; 3.4 option
 # "ranker-headline-rank": the same, and the headline's own probability orders the types when the
