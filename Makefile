@@ -59,7 +59,7 @@ events-model: $(STAMP)
 	$(BIN)/python scripts/train_events.py --rule ranker-headline --shift-rule headline-rank --headline-shift
 
 # Every figure of docs/eval-events.md: CV grouped by writer and real-news set, the blind set of
-# this release when present (data/eval/events_blind14.jsonl), leave-one-real-news-set-out against
+# this release when present (data/eval/events_blind15.jsonl), leave-one-real-news-set-out against
 # release 2.2, and inter-annotator agreement.
 events-eval: $(STAMP)
 	$(BIN)/python scripts/cv_events.py

@@ -136,8 +136,8 @@ def test_seen_blind_sets_are_training_groups_of_their_own():
 
     items = training_items(shared=None)
     groups = {i["group"] for i in items}
-    assert {"blind1", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13"} <= groups <= set(REAL_NEWS_GROUPS) | {f"w{n}" for n in range(1, 15)}
-    assert all(i["id"].startswith(("b-", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9", "b10", "b11", "b12", "b13")) for i in items if i["group"].startswith("blind"))
+    assert {"blind1", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "blind12", "blind13", "blind14"} <= groups <= set(REAL_NEWS_GROUPS) | {f"w{n}" for n in range(1, 15)}
+    assert all(i["id"].startswith(("b-", "b2", "b3", "b4", "b5", "b6", "b7", "b8", "b9", "b10", "b11", "b12", "b13", "b14")) for i in items if i["group"].startswith("blind"))
     assert sum(1 for i in items if i["group"] == "blind3") == 680 and not is_corpus(items[-1])
     assert sum(1 for i in items if i["group"] == "blind4") == 679   # release 2.4: blind v4 is seen
     assert sum(1 for i in items if i["group"] == "blind5") == 679   # release 2.5: blind v5 is seen
@@ -148,7 +148,8 @@ def test_seen_blind_sets_are_training_groups_of_their_own():
     assert sum(1 for i in items if i["group"] == "blind10") == 680  # release 3.0: blind v10 is seen
     assert sum(1 for i in items if i["group"] == "blind11") == 675  # release 3.1: blind v11 is seen
     assert sum(1 for i in items if i["group"] == "blind12") == 675  # release 3.2: blind v12 is seen
-    assert sum(1 for i in items if i["group"] == "blind13") == 676  # release 3.3: blind v13 is seen
+    assert sum(1 for i in items if i["group"] == "blind13") == 676  # release 3.5: blind v13 is seen
+    assert sum(1 for i in items if i["group"] == "blind14") == 674  # after 3.5: blind v14 is seen
 
 
 def test_shipped_classifier_is_release_3_5s_trained_on_every_seen_set():
@@ -167,9 +168,11 @@ def test_shipped_classifier_is_release_3_5s_trained_on_every_seen_set():
     assert meta["primary_rule"] == "ranker-headline" and meta["shift_rule"] == "headline-rank" and meta["C"] == 2.0 and meta["real_weight"] == 2.0
     assert meta["shift_grid"] == "raise" and meta["objective"] == "sum" and meta["lead_shift"] == 0.0
     assert 0.0 < meta["headline_shift"] <= 0.2
-    assert meta["training_items"] > len(training_items(shared=None))
+    # blind v14 became training data after 3.5 was trained (the next release's retrain takes it in)
+    later = ("blind14",)
+    assert meta["training_items"] > sum(1 for i in training_items(shared=None) if i["group"] not in later)
     if (DEFAULT_SHARED / BBC).exists():
-        assert meta["training_items"] == len(training_items(DEFAULT_SHARED))
+        assert meta["training_items"] == sum(1 for i in training_items(DEFAULT_SHARED) if i["group"] not in later)
 
 
 def test_hard_negatives_are_training_quarter_labels_mostly_without_an_event(tmp_path):
