@@ -9,7 +9,10 @@ real-news set, the thresholds for the type targets on real news, ``scripts/train
 The types that pass form the article's type set; the passing type the headline alone scores
 highest (release 2.6; before, the headline's best passing type, else the best of headline +
 lead), or with the rule "ranker" (release 2.7 option) the passing type a learned ranker over
-both rows of probabilities puts first, is its ``primary_event_type`` (None when no type passes). Every type of the set is anchored to the
+both rows of probabilities puts first, is its ``primary_event_type`` (None when no type passes).
+Since release 3.2 ("ranker-headline") the ranker orders only the passing types the headline
+counts as its own when there are any (codebook §4; since 3.5 a type counts when the headline
+alone scores at least its threshold minus ``headline_shift``). Every type of the set is anchored to the
 sentence (headline or body) that scores highest for it; other body sentences are coded when
 their own best type passes its threshold. Actors come from the parse
 (:mod:`pipelines.nlp.actors`), location from the place the verb is anchored to ("in
