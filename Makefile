@@ -52,11 +52,12 @@ test: $(STAMP) $(if $(GO),$(BIN)/prism) chromium registry
 	$(BIN)/python -m pytest
 
 # The PLOVER event coder's assets, rebuilt in order from the repository and ../shared
-# (docs/eval-events.md): dictionaries, then the type classifier. Deterministic. Release 3.0's
-# primary rule is headline-rank (with the ranker its retrained weights failed the seed test).
+# (docs/eval-events.md): dictionaries, then the type classifier. Deterministic. Release 3.5:
+# ranker-headline with a headline shift, trained before blind v14 was seen (left out here, so
+# the weights rebuilt are the shipped ones; with it, release 3.6's retrain failed the seed test).
 events-model: $(STAMP)
 	$(BIN)/python scripts/build_event_resources.py
-	$(BIN)/python scripts/train_events.py --rule ranker-headline --shift-rule headline-rank --headline-shift
+	$(BIN)/python scripts/train_events.py --rule ranker-headline --shift-rule headline-rank --headline-shift --leave-out blind14
 
 # Every figure of docs/eval-events.md: CV grouped by writer and real-news set, the blind set of
 # this release when present (data/eval/events_blind15.jsonl), leave-one-real-news-set-out against
