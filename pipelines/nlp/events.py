@@ -35,9 +35,9 @@ from pipelines.nlp.countries import country_for, country_table, normalize_name
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
-# Release 3.0: 2.8's recipe retrained with blind v9, v10 and corpus writers w7-w9, primary rule
-# headline-rank (with the ranker the seed test failed; the fallback the rule fixed before allowed),
-# and 3.0's actor rules (CoderConfig).
+# Release 3.5: the classifier retrained with blind v13 and corpus writers w13-w14, primary rule
+# ranker-headline with a headline shift of 0.10 (docs/eval-events.md, "Release 3.5 classifier";
+# 3.3, 3.4 and 3.6 never shipped), 3.0's actor rules and 3.1's pronoun_home (CoderConfig).
 MODEL_VERSION = "plover-ovr-tfidf-wordllama-3.5"
 # Primary rules that order the passing types with the learned ranker (release 2.7's "ranker";
 # 3.2's "ranker-headline": the headline's own passing types first; 3.4 option
