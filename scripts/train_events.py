@@ -260,8 +260,9 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
     when the headline alone passes nothing, headline + lead's passing types are ranked by the
     headline's own probability, as "headline-rank"); with these two, ``headline_shift`` (release
     3.5 option) lowers the thresholds a passing type's headline-alone probability must reach to
-    count as the headline's (which types pass is unchanged). ``lead_shift`` raises the thresholds of headline +
-    lead for items with a headline (it only matters when the headline alone passes nothing).
+    count as the headline's (which types pass is unchanged). ``lead_shift`` raises the thresholds
+    of headline + lead for items with a headline (it only matters when the headline alone passes
+    nothing).
     ``gate`` (release 2.6 option): the per-type thresholds no longer decide the primary; the
     headline's best-ranked type when its rank score (probability, or margin over the threshold)
     reaches ``gate``, else headline + lead's best-ranked type when it does, else none (with
@@ -614,6 +615,8 @@ def main(argv: list[str] | None = None) -> int:
                              "trained: make events-model rebuilds the shipped release)")
     add_threshold_options(parser)
     args = parser.parse_args(argv)
+    if args.headline_shift and args.rule not in HEADLINE_FIRST_RULES:
+        parser.error(f"--headline-shift needs --rule {' or '.join(HEADLINE_FIRST_RULES)}, not {args.rule}")
     require(args.shared, BBC)
     t0 = time.time()
     try:
