@@ -18,7 +18,7 @@ scored by the shipped model when they exist and match the hash committed beside 
 ``--folds`` (release 2.8) reads the out-of-fold scores and the fold models scripts/fold_events.py
 wrote instead of fitting every fold again (a group without a saved model is fitted here).
 
-Usage: nice -n 10 python scripts/cv_events.py [--shared ../shared] [--no-encoder] [--folds] [--json FILE]
+Usage: nice -n 10 python scripts/cv_events.py [--shared ../shared] [--no-encoder | --encoder NAME] [--folds] [--json FILE]
 """
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, REAL_NEWS_GROUPS, REPO, require, training_items  # noqa: E402
-from train_events import (REAL_WEIGHT, CachedEncoder, CachedExtractor, calibrate_real, calibrated, extractor_from,  # noqa: E402
-                          label_matrix, out_of_fold)
+from train_events import (ENCODER, REAL_WEIGHT, CachedEncoder, CachedExtractor, add_encoder_option,  # noqa: E402
+                          calibrate_real, calibrated, encoder_folder, encoder_name, extractor_from, label_matrix, load_encoder, out_of_fold)
 
 from pipelines.eval.events import evaluate, load_resolver, predict  # noqa: E402
 
@@ -112,7 +112,8 @@ def print_ranking(per_type: dict) -> None:
         print(f"    {etype:<10} AUC {f['auc']:.3f}  ECE {f['ece']:.3f}  ({f['positives']} items carry it)")
 
 
-def saved_folds(items: list[dict], extractor, encoder, C: float, real_weight: float, log=print):
+def saved_folds(items: list[dict], extractor, encoder, C: float, real_weight: float, log=print,
+                encoder_short: str = ENCODER):
     """Release 2.8, ``--folds``: out_of_fold's (both, alone, models) from what
     scripts/fold_events.py wrote for these items (C, real-news weight, the encoder): the
     out-of-fold scores from its oof.npz, each group's fold model from its folder when saved (the
@@ -121,7 +122,7 @@ def saved_folds(items: list[dict], extractor, encoder, C: float, real_weight: fl
     from loso_events import CACHE
     from train_events import fit, load_fold
 
-    folder = CACHE / f"C{C:g}-w{real_weight:g}-enc"
+    folder = CACHE / encoder_folder(C, real_weight, encoder_short)
     if not (folder / "oof.npz").exists():
         return None
     with np.load(folder / "oof.npz") as f:
@@ -185,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embed-scale", type=float, default=1.0)
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
     parser.add_argument("--no-encoder", action="store_true")
+    add_encoder_option(parser)
     parser.add_argument("--blind", type=Path, nargs="*", default=list(BLIND),
                         help="blind sets to score with the shipped model (default: data/eval/events_blind15.jsonl)")
     parser.add_argument("--skip-cv", action="store_true", help="only the blind test")
@@ -198,10 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     nlp, resolver = load_nlp(), load_resolver()
     figures: dict = {}
     if not args.skip_cv:
-        encoder = None
-        if not args.no_encoder:
-            from pipelines.nlp.encoder import StaticEncoder
-            encoder = CachedEncoder(StaticEncoder.load())
+        encoder = None if args.no_encoder else CachedEncoder(load_encoder(encoder_name(args.encoder)))
         items = training_items(args.shared)
         extractor = CachedExtractor(extractor_from())
         groups = sorted({i["group"] for i in items})
@@ -211,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             if encoder is None or args.embed_scale != 1.0:
                 print("cv_events: --folds reads fold_events.py's folds (encoder on, embed scale 1)", file=sys.stderr)
                 return 2
-            folds = saved_folds(items, extractor, encoder, args.C, args.real_weight, log)
+            folds = saved_folds(items, extractor, encoder, args.C, args.real_weight, log, args.encoder)
             if folds is None:
                 print("cv_events: --folds: no oof.npz for these items; run scripts/fold_events.py "
                       "(every --group, then --merge)", file=sys.stderr)
@@ -234,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         all_items = [i for g in writers for i in coded[g][0]]
         all_preds = [p for g in writers for p in coded[g][1]]
         figures["cv"] = summary(all_items, evaluate(all_items, all_preds))
-        print(f"\nencoder: {'none (TF-IDF only)' if encoder is None else 'WordLlama l2_supercat_256'}, C = {args.C}, "
+        print(f"\nencoder: {'none (TF-IDF only)' if encoder is None else encoder.name}, C = {args.C}, "
               f"real-news weight {args.real_weight:g}")
         print_summary("Grouped CV over the corpus (each writer scored by a model trained on every other group)",
                       figures["cv"])

@@ -4,11 +4,12 @@ out-of-fold cache scripts/loso_events.py and scripts/train_events.py --oof-cache
 The folds are independent and deterministic, so running them apart gives the same scores and
 fold models as train_events.out_of_fold in one process; on a shared machine, one process per
 fold finishes sooner. Each fold writes out/loso_events/<settings>/parts/<group>.npz and its fold model
-(out/loso_events/<settings>/<group>/; before release 2.8 only a held-out real-news set's);
+(out/loso_events/<settings>/<group>/; before release 2.8 only a held-out real-news set's); the
+settings folder is C<C>-w<weight>-enc, with "-<encoder>" after it for an encoder other than WordLlama;
 ``--merge`` writes oof.npz once every part is there.
 
-Usage: nice -n 10 python scripts/fold_events.py --group GROUP [--C 2] [--real-weight 2]
-       python scripts/fold_events.py --merge [--C 2] [--real-weight 2]
+Usage: nice -n 10 python scripts/fold_events.py --group GROUP [--C 2] [--real-weight 2] [--encoder wordllama]
+       python scripts/fold_events.py --merge [--C 2] [--real-weight 2] [--encoder wordllama]
 """
 from __future__ import annotations
 
@@ -22,13 +23,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, require, training_items  # noqa: E402
 from loso_events import CACHE  # noqa: E402
-from train_events import (REAL_WEIGHT, CachedEncoder, CachedExtractor, extractor_from, fit, headline_decisions,  # noqa: E402
-                          item_decisions, save)
+from train_events import (REAL_WEIGHT, CachedEncoder, CachedExtractor, add_encoder_option, encoder_folder,  # noqa: E402
+                          encoder_name, extractor_from, fit, headline_decisions, item_decisions, load_encoder, save)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipelines.nlp.encoder import StaticEncoder
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--C", type=float, default=2.0)
@@ -36,10 +35,11 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"weight of real-news rows (default {REAL_WEIGHT:g}, as train_events.py)")
     parser.add_argument("--group", help="the group to hold out (a corpus writer w1..w14, bbc, tune, blind1..)")
     parser.add_argument("--merge", action="store_true", help="write oof.npz from the parts")
+    add_encoder_option(parser)
     args = parser.parse_args(argv)
     require(args.shared, BBC)
     items = training_items(args.shared)
-    folder = CACHE / f"C{args.C:g}-w{args.real_weight:g}-enc"
+    folder = CACHE / encoder_folder(args.C, args.real_weight, args.encoder)
     groups = sorted({i["group"] for i in items})
     if args.merge:
         both = np.zeros((len(items), 16))
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fold_events: no group {args.group!r}; groups: {', '.join(groups)}", file=sys.stderr)
         return 1
     t0 = time.time()
-    extractor, encoder = CachedExtractor(extractor_from()), CachedEncoder(StaticEncoder.load())
+    extractor, encoder = CachedExtractor(extractor_from()), CachedEncoder(load_encoder(encoder_name(args.encoder)))
     test = [i for i in items if i["group"] == args.group]
     model = fit([i for i in items if i["group"] != args.group], extractor, encoder, args.C, 1.0, args.real_weight)
     (folder / "parts").mkdir(parents=True, exist_ok=True)

@@ -46,8 +46,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, REPO, SEEN_BLIND, is_corpus, require, training_items  # noqa: E402
 from train_events import (HEADLINE_PLATT, REAL_WEIGHT, RULES, TUNE_ON, CachedEncoder, CachedExtractor, PRIMARY_RULE, calibrate_real, calibrated,  # noqa: E402
-                          add_threshold_options, extractor_from,
-                          fit, gold_columns, load_fold, noevent_mask, out_of_fold, primaries, save, target_figures)
+                          add_encoder_option, add_threshold_options, encoder_folder, encoder_name, extractor_from,
+                          fit, load_encoder, gold_columns, load_fold, noevent_mask, out_of_fold, primaries, save, target_figures)
 
 HELD_OUT = tuple(name for name, _ in SEEN_BLIND) + ("tune",)
 NAMES = {"blind1": "blind v1", "blind2": "blind v2", "blind3": "blind v3", "blind4": "blind v4", "blind5": "blind v5",
@@ -75,7 +75,8 @@ def grouped_scores(items, args, extractor, encoder, log=print):
 
 def grouped_tag(args, encoder: bool = True) -> str:
     """The cache folder name of the grouped out-of-fold scores for these settings."""
-    return f"C{args.C:g}-w{args.real_weight:g}-{'enc' if encoder else 'tfidf'}{'' if args.hard_negatives else '-nohn'}"
+    base = encoder_folder(args.C, args.real_weight, args.encoder) if encoder else f"C{args.C:g}-w{args.real_weight:g}-tfidf"
+    return base + ('' if args.hard_negatives else '-nohn')
 
 
 def release_22(extractor, encoder):
@@ -112,7 +113,6 @@ def figures(items, preds) -> dict:
 def main(argv: list[str] | None = None) -> int:
     from pipelines.eval.events import load_resolver, parse_items
     from pipelines.nlp.annotate import annotate
-    from pipelines.nlp.encoder import StaticEncoder
     from pipelines.nlp.events import EventCoder
     from pipelines.nlp.ner import load_nlp
 
@@ -138,13 +138,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="the rule whose primaries choose --rule's threshold shift (default: --rule's; release "
                              "2.8 ships --rule ranker --shift-rule headline-rank)")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    add_encoder_option(parser)
     add_threshold_options(parser)
     args = parser.parse_args(argv)
     require(args.shared, BBC)
     t0 = time.time()
     items = training_items(args.shared, args.hard_negatives)
     extractor = CachedExtractor(extractor_from())
-    encoder = CachedEncoder(StaticEncoder.load())
+    encoder = CachedEncoder(load_encoder(encoder_name(args.encoder)))
     print(f"{len(items)} training items; grouped CV over {len({i['group'] for i in items})} groups", file=sys.stderr)
     both, alone, folds = grouped_scores(items, args, extractor, encoder, lambda m: print(m, file=sys.stderr))
     shipped = EventCoder.load()

@@ -15,7 +15,7 @@ gold type passed its threshold at all). Printed last: release 2.7's keep rule, e
 against "headline rank" (KEEP_RULE).
 
 Usage: nice -n 19 python scripts/threshold_events.py [--shared ../shared] [--C 2] [--real-weight 2]
-       [--recipes NAME ...] [--misses NAME ...] [--json FILE]
+       [--encoder wordllama] [--recipes NAME ...] [--misses NAME ...] [--json FILE]
 """
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, require, training_items  # noqa: E402
 from loso_events import CACHE, HELD_OUT, NAMES  # noqa: E402
-from train_events import (REAL_WEIGHT, calibrate_real, calibrated, gold_columns, noevent_mask, primaries,  # noqa: E402
-                          target_figures)
+from train_events import (REAL_WEIGHT, add_encoder_option, calibrate_real, calibrated, encoder_folder,  # noqa: E402
+                          gold_columns, noevent_mask, primaries, target_figures)
 
 from pipelines.nlp.events import TypeClassifier  # noqa: E402
 
@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     parser.add_argument("--C", type=float, default=2.0)
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT)
+    add_encoder_option(parser)
     parser.add_argument("--recipes", nargs="*", choices=tuple(RECIPES), default=list(RECIPES),
                         help="recipes to compare (default: all)")
     parser.add_argument("--misses", nargs="*", choices=tuple(RECIPES), default=[BASELINE],
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     require(args.shared, BBC)
     t0 = time.time()
     items = training_items(args.shared)
-    path = CACHE / f"C{args.C:g}-w{args.real_weight:g}-enc" / "oof.npz"
+    path = CACHE / encoder_folder(args.C, args.real_weight, args.encoder) / "oof.npz"
     if not path.exists():
         print(f"threshold_events: {path} is missing; run scripts/fold_events.py (every --group, then --merge) "
               "or scripts/loso_events.py first", file=sys.stderr)

@@ -44,6 +44,7 @@ from event_data import (BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, is_corpus, item_
                         training_items)
 
 from pipelines.nlp.countries import country_table  # noqa: E402
+from pipelines.nlp.encoder import MINILM, WORDLLAMA, load_encoder  # noqa: E402
 from pipelines.nlp.event_features import FeatureExtractor  # noqa: E402
 from pipelines.nlp.events import HEADLINE_FIRST_RULES, RANKED_RULES, TypeClassifier, ranker_features  # noqa: E402
 
@@ -132,6 +133,7 @@ class CachedEncoder:
     def __init__(self, encoder):
         self.encoder = encoder
         self.dim = encoder.dim
+        self.name = encoder.name
         self.seen: dict[str, np.ndarray] = {}
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -555,7 +557,7 @@ def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:
                  **({} if clf.platt_alone is None else {"platt_alone": clf.platt_alone.astype(np.float32)}),
                  **({} if clf.ranker is None else {"ranker_coef": clf.ranker[0].astype(np.float32),
                                                    "ranker_intercept": clf.ranker[1].astype(np.float32)}))
-    meta = {"types": list(clf.types), "encoder": "wordllama-0.4.0.post1/l2_supercat_256" if clf.encoder else None,
+    meta = {"types": list(clf.types), "encoder": clf.encoder.name if clf.encoder else None,
             "title_repeat": clf.title_repeat, "title_share": clf.title_share, "embed_scale": clf.embed_scale,
             "primary_rule": clf.primary_rule, "lead_shift": clf.lead_shift,
             **({"headline_shift": clf.headline_shift} if clf.headline_shift else {}),
@@ -563,6 +565,38 @@ def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:
             "vocabulary": dict(sorted(clf.vocabulary.items())), **(extra or {})}
     with open(out / "classifier.json", "w", encoding="utf-8") as f:
         json.dump(meta, f, ensure_ascii=False, separators=(",", ":"))
+
+
+# Short names of the sentence encoders (pipelines.nlp.encoder); "a+b" joins them.
+ENCODER_NAMES = {"wordllama": WORDLLAMA, "minilm": MINILM}
+ENCODER = "wordllama"
+
+
+def encoder_name(short: str) -> str:
+    """The encoder name classifier.json records for a short name such as "wordllama+minilm"."""
+    parts = short.split("+")
+    unknown = [p for p in parts if p not in ENCODER_NAMES]
+    if unknown:
+        raise ValueError(f"unknown encoder {unknown[0]!r}; known: {', '.join(ENCODER_NAMES)}")
+    return "+".join(ENCODER_NAMES[p] for p in parts)
+
+
+def add_encoder_option(parser: argparse.ArgumentParser) -> None:
+    def checked(value: str) -> str:
+        try:
+            encoder_name(value)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+        return value
+
+    parser.add_argument("--encoder", type=checked, default=ENCODER,
+                        help=f"sentence vector: {' or '.join(ENCODER_NAMES)}, or both joined by '+' "
+                             f"(default {ENCODER}; release 3.7 option: wordllama+minilm)")
+
+
+def encoder_folder(C: float, real_weight: float, encoder: str = ENCODER) -> str:
+    """The out-of-fold cache folder of these settings under out/loso_events (WordLlama's keeps its old name)."""
+    return f"C{C:g}-w{real_weight:g}-enc" + ("" if encoder == ENCODER else f"-{encoder}")
 
 
 def add_threshold_options(parser: argparse.ArgumentParser) -> None:
@@ -596,6 +630,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--C", type=float, default=2.0, help="inverse regularisation (grouped CV, docs/eval-events.md)")
     parser.add_argument("--embed-scale", type=float, default=1.0, help="weight of the sentence vector block")
     parser.add_argument("--no-encoder", action="store_true", help="TF-IDF features only")
+    add_encoder_option(parser)
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
     parser.add_argument("--rule", choices=RULES, default=PRIMARY_RULE,
                         help="how passing types are ranked for the primary (pipelines.nlp.events.TypeClassifier; "
@@ -623,10 +658,7 @@ def main(argv: list[str] | None = None) -> int:
         items = leave_out(training_items(args.shared), args.leave_out)
     except ValueError as e:
         parser.error(str(e))
-    encoder = None
-    if not args.no_encoder:
-        from pipelines.nlp.encoder import StaticEncoder
-        encoder = StaticEncoder.load()
+    encoder = None if args.no_encoder else load_encoder(encoder_name(args.encoder))
     print(f"{len(items)} training items ({sum(1 for i in items if item_types(i))} with an event)")
     clf = train(items, extractor_from(), encoder, args.C, args.embed_scale, args.real_weight, args.rule,
                 args.oof_cache, print, args.shift_grid, args.objective, args.event_gate, args.shift_rule,
