@@ -621,15 +621,13 @@ def test_fold_events_saves_every_folds_model(tmp_path, monkeypatch):
     import fold_events
     import numpy as np
 
-    from pipelines.nlp import encoder as encoder_module
-
     items = [{"id": "1", "group": "w1"}, {"id": "2", "group": "tune"}]
     saved = []
     monkeypatch.setattr(fold_events, "CACHE", tmp_path)
     monkeypatch.setattr(fold_events, "require", lambda *a: None)
     monkeypatch.setattr(fold_events, "training_items", lambda shared: items)
     monkeypatch.setattr(fold_events, "extractor_from", lambda: None)
-    monkeypatch.setattr(encoder_module.StaticEncoder, "load", classmethod(lambda cls: type("E", (), {"dim": 1})()))
+    monkeypatch.setattr(fold_events, "load_encoder", lambda name: type("E", (), {"dim": 1, "name": name})())
     monkeypatch.setattr(fold_events, "fit", lambda rows, *a: [r["id"] for r in rows])
     monkeypatch.setattr(fold_events, "save", lambda model, path: saved.append((model, path.name)))
     monkeypatch.setattr(fold_events, "item_decisions", lambda model, test: np.zeros((len(test), 16)))
@@ -638,6 +636,9 @@ def test_fold_events_saves_every_folds_model(tmp_path, monkeypatch):
     assert saved == [(["2"], "w1")]
     with np.load(tmp_path / "C2-w2-enc" / "parts" / "w1.npz") as f:
         assert list(f["ids"]) == ["1"] and f["alone"].sum() == 16
+    # Release 3.7: another encoder's folds go to a folder of their own (WordLlama's keeps its name).
+    assert fold_events.main(["--group", "w1", "--encoder", "wordllama+minilm"]) == 0
+    assert (tmp_path / "C2-w2-enc-wordllama+minilm" / "parts" / "w1.npz").exists()
 
 
 def test_loso_events_passes_the_shift_rule_on(monkeypatch):
