@@ -23,7 +23,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, require, training_items  # noqa: E402
 from loso_events import CACHE  # noqa: E402
-from train_events import (REAL_WEIGHT, CachedEncoder, CachedExtractor, add_encoder_option, encoder_folder,  # noqa: E402
+from train_events import (REAL_WEIGHT, CachedEncoder, CachedExtractor, add_encoder_option,  # noqa: E402
+                          add_headline_rows_option, encoder_folder,
                           encoder_name, extractor_from, fit, headline_decisions, item_decisions, load_encoder, save)
 
 
@@ -36,10 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group", help="the group to hold out (a corpus writer w1..w14, bbc, tune, blind1..)")
     parser.add_argument("--merge", action="store_true", help="write oof.npz from the parts")
     add_encoder_option(parser)
+    add_headline_rows_option(parser)
     args = parser.parse_args(argv)
     require(args.shared, BBC)
     items = training_items(args.shared)
-    folder = CACHE / encoder_folder(args.C, args.real_weight, args.encoder)
+    folder = CACHE / encoder_folder(args.C, args.real_weight, args.encoder, args.headline_rows)
     groups = sorted({i["group"] for i in items})
     if args.merge:
         both = np.zeros((len(items), 16))
@@ -64,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     extractor, encoder = CachedExtractor(extractor_from()), CachedEncoder(load_encoder(encoder_name(args.encoder)))
     test = [i for i in items if i["group"] == args.group]
-    model = fit([i for i in items if i["group"] != args.group], extractor, encoder, args.C, 1.0, args.real_weight)
+    model = fit([i for i in items if i["group"] != args.group], extractor, encoder, args.C, 1.0, args.real_weight,
+                args.headline_rows)
     (folder / "parts").mkdir(parents=True, exist_ok=True)
     save(model, folder / args.group)   # every fold's model (release 2.8: cv_events.py --folds reads them)
     np.savez(folder / "parts" / f"{args.group}.npz", ids=np.array([i["id"] for i in test]),

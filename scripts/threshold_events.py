@@ -30,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, require, training_items  # noqa: E402
 from loso_events import CACHE, HELD_OUT, NAMES  # noqa: E402
-from train_events import (REAL_WEIGHT, add_encoder_option, calibrate_real, calibrated, encoder_folder,  # noqa: E402
+from train_events import (REAL_WEIGHT, add_encoder_option, add_headline_rows_option, calibrate_real, calibrated, encoder_folder,  # noqa: E402
                           gold_columns, noevent_mask, primaries, target_figures)
 
 from pipelines.nlp.events import TypeClassifier  # noqa: E402
@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--C", type=float, default=2.0)
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT)
     add_encoder_option(parser)
+    add_headline_rows_option(parser)
     parser.add_argument("--recipes", nargs="*", choices=tuple(RECIPES), default=list(RECIPES),
                         help="recipes to compare (default: all)")
     parser.add_argument("--misses", nargs="*", choices=tuple(RECIPES), default=[BASELINE],
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     require(args.shared, BBC)
     t0 = time.time()
     items = training_items(args.shared)
-    path = CACHE / encoder_folder(args.C, args.real_weight, args.encoder) / "oof.npz"
+    path = CACHE / encoder_folder(args.C, args.real_weight, args.encoder, args.headline_rows) / "oof.npz"
     if not path.exists():
         print(f"threshold_events: {path} is missing; run scripts/fold_events.py (every --group, then --merge) "
               "or scripts/loso_events.py first", file=sys.stderr)

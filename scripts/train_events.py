@@ -82,8 +82,10 @@ def extractor_from(resources: Path = OUT) -> FeatureExtractor:
     return FeatureExtractor(verbs, country_table(), strong)
 
 
-def rows_of(items: list[dict]) -> tuple[list[str], list[str], np.ndarray, list[int]]:
-    """(titles, leads, label matrix, item index) of the training rows of ``items``."""
+def rows_of(items: list[dict], headline_rows: bool = False) -> tuple[list[str], list[str], np.ndarray, list[int]]:
+    """(titles, leads, label matrix, item index) of the training rows of ``items``; with
+    ``headline_rows`` (release 3.8 option) also each headline alone, with its item's labels (the
+    coder scores every headline alone too)."""
     titles, leads, labels, owner = [], [], [], []
     col = {t: j for j, t in enumerate(EVENT_TYPES)}
     for n, item in enumerate(items):
@@ -93,6 +95,8 @@ def rows_of(items: list[dict]) -> tuple[list[str], list[str], np.ndarray, list[i
         variants = [(item.get("title") or "", item["text"])]
         if item.get("title") and is_corpus(item):
             variants.append(("", item["text"]))
+        if item.get("title") and headline_rows:
+            variants.append((item["title"], ""))
         for title, lead in variants:
             titles.append(title), leads.append(lead), labels.append(y), owner.append(n)
     return titles, leads, np.array(labels), owner
@@ -144,13 +148,13 @@ class CachedEncoder:
 
 
 def fit(items: list[dict], extractor, encoder, C: float = 2.0, embed_scale: float = 1.0,
-        real_weight: float = 1.0) -> TypeClassifier:
+        real_weight: float = 1.0, headline_rows: bool = False) -> TypeClassifier:
     """An uncalibrated TypeClassifier (identity Platt map, thresholds 0.5) fitted on ``items``;
     rows of real-news items weigh ``real_weight`` (corpus rows 1)."""
     from scipy.sparse import hstack
     from sklearn.linear_model import LogisticRegression
 
-    titles, leads, y, owner = rows_of(items)
+    titles, leads, y, owner = rows_of(items, headline_rows)
     joined = [" ".join([t] * TITLE_REPEAT + [lead]) if t else lead for t, lead in zip(titles, leads)]
     vocab, idf = build_vocabulary(extractor, joined)
     k = len(EVENT_TYPES)
@@ -188,7 +192,7 @@ def label_matrix(items: list[dict]) -> np.ndarray:
 
 
 def out_of_fold(items: list[dict], extractor, encoder, C: float, embed_scale: float = 1.0,
-                real_weight: float = 1.0, log=print) -> tuple[np.ndarray, np.ndarray, dict]:
+                real_weight: float = 1.0, log=print, headline_rows: bool = False) -> tuple[np.ndarray, np.ndarray, dict]:
     """Decision values of every item from a model that did not see its group.
 
     Groups: the six corpus writers, the BBC labels, the tuning sets and each seen blind set.
@@ -202,7 +206,8 @@ def out_of_fold(items: list[dict], extractor, encoder, C: float, embed_scale: fl
     for g in groups:
         t0 = time.time()
         test = [n for n, i in enumerate(items) if i["group"] == g]
-        models[g] = fit([i for i in items if i["group"] != g], extractor, encoder, C, embed_scale, real_weight)
+        models[g] = fit([i for i in items if i["group"] != g], extractor, encoder, C, embed_scale, real_weight,
+                        headline_rows)
         both[test] = item_decisions(models[g], [items[n] for n in test])
         alone[test] = headline_decisions(models[g], [items[n] for n in test])
         log(f"  fold {g}: {len(items) - len(test)} training items, {len(test)} scored, {time.time() - t0:.0f}s")
@@ -530,7 +535,7 @@ def cached_out_of_fold(path: Path | None, items: list[dict]) -> tuple[np.ndarray
 def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 1.0, real_weight: float = 1.0,
           rule: str = PRIMARY_RULE, oof_cache: Path | None = None, log=print, shift_grid: str = SHIFT_GRID,
           objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE, shift_rule: str | None = None,
-          headline_shift: bool = False) -> TypeClassifier:
+          headline_shift: bool = False, headline_rows: bool = False) -> TypeClassifier:
     """Fit on every item; calibrate and choose thresholds on every group's out-of-fold scores
     (read from ``oof_cache`` when it holds them for these items); ``shift_rule``: the rule whose
     primaries choose the threshold shift (default ``rule``; ``calibrate_real``)."""
@@ -541,8 +546,8 @@ def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 
         log(f"out-of-fold scores from {oof_cache}")
         both, alone = cached
     else:
-        both, alone, _ = out_of_fold(items, extractor, encoder, C, embed_scale, real_weight, log)
-    clf = fit(items, extractor, encoder, C, embed_scale, real_weight)
+        both, alone, _ = out_of_fold(items, extractor, encoder, C, embed_scale, real_weight, log, headline_rows)
+    clf = fit(items, extractor, encoder, C, embed_scale, real_weight, headline_rows)
     return calibrate_real(clf, both, alone, items, rule, TUNE_ON, HEADLINE_PLATT, shift_grid, objective, event_gate,
                           shift_rule, headline_shift)
 
@@ -594,9 +599,15 @@ def add_encoder_option(parser: argparse.ArgumentParser) -> None:
                              f"(default {ENCODER}; release 3.7 option: wordllama+minilm)")
 
 
-def encoder_folder(C: float, real_weight: float, encoder: str = ENCODER) -> str:
-    """The out-of-fold cache folder of these settings under out/loso_events (WordLlama's keeps its old name)."""
-    return f"C{C:g}-w{real_weight:g}-enc" + ("" if encoder == ENCODER else f"-{encoder}")
+def encoder_folder(C: float, real_weight: float, encoder: str = ENCODER, headline_rows: bool = False) -> str:
+    """The out-of-fold cache folder of these settings under out/loso_events (WordLlama's keeps its
+    old name; "-hl": with --headline-rows)."""
+    return f"C{C:g}-w{real_weight:g}-enc" + ("" if encoder == ENCODER else f"-{encoder}") + ("-hl" if headline_rows else "")
+
+
+def add_headline_rows_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--headline-rows", action="store_true",
+                        help="also train on each item's headline alone, with the item's labels (release 3.8 option)")
 
 
 def add_threshold_options(parser: argparse.ArgumentParser) -> None:
@@ -631,6 +642,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embed-scale", type=float, default=1.0, help="weight of the sentence vector block")
     parser.add_argument("--no-encoder", action="store_true", help="TF-IDF features only")
     add_encoder_option(parser)
+    add_headline_rows_option(parser)
     parser.add_argument("--real-weight", type=float, default=REAL_WEIGHT, help="weight of real-news rows in training")
     parser.add_argument("--rule", choices=RULES, default=PRIMARY_RULE,
                         help="how passing types are ranked for the primary (pipelines.nlp.events.TypeClassifier; "
@@ -662,8 +674,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(items)} training items ({sum(1 for i in items if item_types(i))} with an event)")
     clf = train(items, extractor_from(), encoder, args.C, args.embed_scale, args.real_weight, args.rule,
                 args.oof_cache, print, args.shift_grid, args.objective, args.event_gate, args.shift_rule,
-                args.headline_shift)
+                args.headline_shift, args.headline_rows)
     save(clf, args.out, {"C": args.C, "real_weight": args.real_weight, "training_items": len(items),
+                         **({"headline_rows": True} if args.headline_rows else {}),
                          "shift_grid": args.shift_grid, "objective": args.objective,
                          "shift_rule": args.shift_rule or args.rule,
                          **({"left_out": sorted(args.leave_out)} if args.leave_out else {})})
