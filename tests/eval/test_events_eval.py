@@ -728,3 +728,25 @@ def test_every_second_label_sample_is_of_corpus_items_and_iaa_prints_each(capsys
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(names) and all("Cohen's kappa" in line for line in lines)
     assert all(float(line.split("none included) ")[1].split(";")[0]) > 0.85 for line in lines)
+
+
+def test_headline_rows_add_each_headline_alone_with_its_items_labels():
+    # Release 3.8 option: the coder scores every headline alone, so training can see headlines
+    # alone too; without the option the rows are release 3.7's (headline + lead, and a corpus
+    # item's lead alone).
+    from train_events import rows_of
+
+    items = [{"id": "1", "group": "w1", "title": "Kim meets Shoigu", "text": "Kim met Shoigu on Wednesday.",
+              "event_type": "CONSULT"},
+             {"id": "2", "group": "tune", "title": "", "text": "Shares rose.", "event_type": None},
+             {"id": "3", "group": "blind1", "title": "Police fire tear gas", "text": "Police fired tear gas.",
+              "event_type": "COERCE"}]
+    titles, leads, y, owner = rows_of(items)
+    assert list(zip(titles, leads)) == [("Kim meets Shoigu", "Kim met Shoigu on Wednesday."),
+                                        ("", "Kim met Shoigu on Wednesday."), ("", "Shares rose."),
+                                        ("Police fire tear gas", "Police fired tear gas.")]
+    titles, leads, y, owner = rows_of(items, headline_rows=True)
+    alone = [n for n, (t, lead) in enumerate(zip(titles, leads)) if t and not lead]
+    assert [titles[n] for n in alone] == ["Kim meets Shoigu", "Police fire tear gas"]
+    assert [owner[n] for n in alone] == [0, 2]
+    assert all((y[n] == y[owner.index(owner[n])]).all() for n in alone) and y[alone].sum() == 2
