@@ -132,7 +132,8 @@ class TransformerEncoder:
     batch = 16
 
     def __init__(self, weights: dict[str, np.ndarray], config: dict, tokenizer):
-        self.w = {k: v.astype(np.float32) for k, v in weights.items() if v.dtype != np.int64}
+        # float32 tensors stay views of the file's bytes (read-only, no second copy)
+        self.w = {k: v.astype(np.float32, copy=False) for k, v in weights.items() if v.dtype != np.int64}
         self.layers = int(config["num_hidden_layers"])
         for layer in range(self.layers):   # query, key and value in one product (transposed once, here)
             p = f"encoder.layer.{layer}.attention.self."
