@@ -2,8 +2,8 @@
 
 An article's headline and lead (first three body sentences) go through one binary logistic
 regression per PLOVER type (multi-label: an item can carry several events) over TF-IDF features
-(word uni/bigrams, countries folded, CAMEO verb evidence) and a WordLlama sentence vector
-(:mod:`pipelines.nlp.encoder`). Each type's score is Platt-calibrated on out-of-fold scores and
+(word uni/bigrams, countries folded, CAMEO verb evidence) and a sentence vector
+(:mod:`pipelines.nlp.encoder`; since release 3.8 WordLlama's joined to MiniLM-L6's). Each type's score is Platt-calibrated on out-of-fold scores and
 compared with its own threshold (both chosen by cross-validation grouped by writer and
 real-news set, the thresholds for the type targets on real news, ``scripts/train_events.py``).
 The types that pass form the article's type set; the passing type the headline alone scores
@@ -14,7 +14,9 @@ Since release 3.2 ("ranker-headline") the ranker orders only the passing types t
 counts as its own when there are any (codebook §4; since 3.5 a type counts when the headline
 alone scores at least its threshold minus ``headline_shift``). Every type of the set is anchored to the
 sentence (headline or body) that scores highest for it; other body sentences are coded when
-their own best type passes its threshold. Actors come from the parse
+their own best type passes its threshold. Since 3.8 sentences are scored by a classifier of
+their own (``events/sentences/``, WordLlama only: MiniLM on every sentence would cost more than
+the rest of enrichment). Actors come from the parse
 (:mod:`pipelines.nlp.actors`), location from the place the verb is anchored to ("in
 Pyongyang"), date from the sentence's DATE entities resolved against ``published_at``.
 """
@@ -35,10 +37,12 @@ from pipelines.nlp.countries import country_for, country_table, normalize_name
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
-# Release 3.5: the classifier retrained with blind v13 and corpus writers w13-w14, primary rule
-# ranker-headline with a headline shift of 0.10 (docs/eval-events.md, "Release 3.5 classifier";
-# 3.3, 3.4 and 3.6 never shipped), 3.0's actor rules and 3.1's pronoun_home (CoderConfig).
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-3.5"
+# Release 3.8: headline + lead scored on WordLlama joined to MiniLM-L6, 3.5's recipe retrained
+# with blind v14 and a headline-alone training row per item (docs/eval-events.md, "Release 3.7
+# classifier" and "Release 3.8 classifier"; 3.3, 3.4, 3.6 and 3.7 never shipped); body sentences
+# by 3.5's classifier (ranker-headline with a headline shift); 3.0's actor rules and 3.1's
+# pronoun_home (CoderConfig).
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.8"
 # Primary rules that order the passing types with the learned ranker (release 2.7's "ranker";
 # 3.2's "ranker-headline": the headline's own passing types first; 3.4 option
 # "ranker-headline-rank": the same, and the headline's own probability orders the types when the
@@ -278,8 +282,12 @@ class EventCoder:
     """Codes PLOVER events and the primary event type of one parsed article."""
 
     def __init__(self, classifier: TypeClassifier, verbs: dict[str, list], strong_verbs: dict[str, list],
-                 actors: ActorResolver, config: CoderConfig = CoderConfig()):
+                 actors: ActorResolver, config: CoderConfig = CoderConfig(),
+                 sentences: TypeClassifier | None = None):
         self.classifier = classifier
+        # Scores body sentences (which sentence carries each passing type, and further events);
+        # None: the article's classifier does (releases before 3.8).
+        self.sentences = sentences or classifier
         self.verbs = verbs
         self.strong_verbs = strong_verbs
         self.actors = actors
@@ -295,12 +303,17 @@ class EventCoder:
             return json.loads((base / f"{name}.json").read_text(encoding="utf-8"))
 
         verbs, countries, strong = table("verbs"), country_table(), table("strong_verbs")
-        classifier = load_classifier(base, FeatureExtractor(verbs, countries, strong), encoder)
+        extractor = FeatureExtractor(verbs, countries, strong)
+        classifier = load_classifier(base, extractor, encoder)
+        # Release 3.8: body sentences are scored by a classifier of their own when one is shipped
+        # (events/sentences/): the article's classifier reads a transformer vector that would cost
+        # too much on every sentence.
+        sentences = load_classifier(base / "sentences", extractor) if (base / "sentences").is_dir() else None
         tables = ActorTables(countries=countries, agents=table("agents"), actors=table("actors"),
                              subdivisions=table("subdivisions") if (base / "subdivisions.json").exists() else {})
         actors = ActorResolver(tables, config.wide_datelines, config.pronoun_names)
         actors.configure(config)
-        return cls(classifier, verbs, strong, actors, config)
+        return cls(classifier, verbs, strong, actors, config, sentences)
 
     def code(self, title_doc, body_doc, entities: list[dict], published_at: datetime | None):
         """Events of the article (dicts matching the Event record) and its primary type or None."""
@@ -339,12 +352,13 @@ class EventCoder:
             units.append(("title", title_doc[:]))
         units.extend(("body", s) for s in sents)
         units = [u for u in units if sum(1 for t in u[1] if t.is_alpha) >= cfg.min_tokens] or units[:1]
-        sent_probs = clf.predict_proba([""] * len(units), [u[1].text for u in units])
+        sent_clf = self.sentences
+        sent_probs = sent_clf.predict_proba([""] * len(units), [u[1].text for u in units])
         chosen: dict[int, list[tuple[int, float]]] = {}   # unit -> [(type column, confidence)]
         for j in passed:
             # News reports the main event first: the first sentence that clearly carries the
             # type, else the one that scores highest for it. A sentence can carry several types.
-            clear = np.flatnonzero(sent_probs[:, j] >= clf.thresholds[j] + cfg.sentence_margin)
+            clear = np.flatnonzero(sent_probs[:, j] >= sent_clf.thresholds[j] + cfg.sentence_margin)
             best = int(clear[0]) if len(clear) else int(sent_probs[:, j].argmax())
             chosen.setdefault(best, []).append((j, float(article[j])))
         companion = None   # the headline's event coded only as the body anchor's companion (headline_any)
@@ -362,7 +376,7 @@ class EventCoder:
         for i, (field, _) in enumerate(units):
             j = int(sent_probs[i].argmax())
             if (i not in chosen and field == "body" and len(chosen) < cfg.max_events
-                    and sent_probs[i, j] >= clf.thresholds[j] + cfg.sentence_margin):
+                    and sent_probs[i, j] >= sent_clf.thresholds[j] + cfg.sentence_margin):
                 chosen[i] = [(j, float(sent_probs[i, j]))]
         if not entities:
             entities = entities_from_docs(title_doc, body_doc)
@@ -400,7 +414,7 @@ class EventCoder:
         """Fill a headline event's missing source or target from the body sentence that scores
         best for its type, when that sentence passes the type's threshold: headlines drop
         actors ("Talks collapse", "Troops withdrawn") that the lead names in full."""
-        clf = self.classifier
+        clf = self.sentences
         body = [i for i, (field, _) in enumerate(units) if field == "body"]
         if not body:
             return
@@ -562,8 +576,8 @@ def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> Ty
         raise ValueError(f"{base / 'classifier.json'} names the primary rule {meta['primary_rule']!r} but "
                          f"{base / 'classifier.npz'} holds no ranker (ranker_coef, ranker_intercept)")
     if meta.get("encoder") and encoder is None:
-        from pipelines.nlp.encoder import StaticEncoder
-        encoder = StaticEncoder.load()
+        from pipelines.nlp.encoder import load_encoder
+        encoder = load_encoder(meta["encoder"])
     return TypeClassifier(meta["types"], meta["vocabulary"], idf.astype(np.float64), coef.astype(np.float64),
                           intercept.astype(np.float64), platt.astype(np.float64), thresholds.astype(np.float64),
                           extractor, encoder if meta.get("encoder") else None,

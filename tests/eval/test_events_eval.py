@@ -152,31 +152,40 @@ def test_seen_blind_sets_are_training_groups_of_their_own():
     assert sum(1 for i in items if i["group"] == "blind14") == 674  # after 3.5: blind v14 is seen
 
 
-def test_shipped_classifier_is_release_3_5s_trained_on_every_seen_set():
-    # Release 3.5: 3.2's recipe (primary rule ranker-headline: the learned ranker orders only the
-    # types the headline counts as its own when there are any; thresholds chosen with headline-rank's
-    # primaries) with a headline shift chosen on the folds, retrained with blind v13 and corpus
-    # writers w13-w14, shipped by the rule fixed before any figure (docs/eval-events.md, "Release 3.5
-    # classifier"). The weights record how many items they were fitted on; with ../shared present
-    # that is every training item, without it at least the items that need no shared text.
+def test_shipped_classifiers_are_release_3_8s_and_3_5s():
+    # Release 3.8 (docs/eval-events.md, "Release 3.8 classifier"): headline + lead are scored by
+    # 3.5's recipe (primary rule ranker-headline with a headline shift, thresholds chosen with
+    # headline-rank's primaries) on WordLlama joined to MiniLM-L6 with a headline-alone training row
+    # per item, trained on every seen set; body
+    # sentences keep release 3.5's classifier (WordLlama), trained before blind v14 was seen. The
+    # weights record how many items they were fitted on; with ../shared present that is every
+    # training item (3.5's: every one but blind v14's), without it at least the items that need no
+    # shared text.
     from event_data import BBC, DEFAULT_SHARED, training_items
 
+    from pipelines.nlp.encoder import MINILM, WORDLLAMA
     from pipelines.nlp.events import MODEL_VERSION
 
-    meta = json.loads((REPO / "pipelines" / "resources" / "events" / "classifier.json").read_text(encoding="utf-8"))
-    assert MODEL_VERSION == "plover-ovr-tfidf-wordllama-3.5"
-    assert meta["primary_rule"] == "ranker-headline" and meta["shift_rule"] == "headline-rank" and meta["C"] == 2.0 and meta["real_weight"] == 2.0
-    assert meta["shift_grid"] == "raise" and meta["objective"] == "sum" and meta["lead_shift"] == 0.0
-    assert 0.0 < meta["headline_shift"] <= 0.2
-    # blind v14 became training data after 3.5 was trained (the next release's retrain takes it in)
-    later = ("blind14",)
-    assert meta["training_items"] > sum(1 for i in training_items(shared=None) if i["group"] not in later)
-    if (DEFAULT_SHARED / BBC).exists():
-        assert meta["training_items"] == sum(1 for i in training_items(DEFAULT_SHARED) if i["group"] not in later)
+    base = REPO / "pipelines" / "resources" / "events"
+    article = json.loads((base / "classifier.json").read_text(encoding="utf-8"))
+    sentences = json.loads((base / "sentences" / "classifier.json").read_text(encoding="utf-8"))
+    assert MODEL_VERSION == "plover-ovr-tfidf-wordllama-minilm-3.8"
+    assert article["headline_rows"] is True and "headline_rows" not in sentences
+    assert article["encoder"] == f"{WORDLLAMA}+{MINILM}" and sentences["encoder"] == WORDLLAMA
+    for meta in (article, sentences):
+        assert meta["primary_rule"] == "ranker-headline" and meta["shift_rule"] == "headline-rank"
+        assert meta["C"] == 2.0 and meta["real_weight"] == 2.0
+        assert meta["shift_grid"] == "raise" and meta["objective"] == "sum" and meta["lead_shift"] == 0.0
+        assert 0.0 < meta["headline_shift"] <= 0.2
+    assert "left_out" not in article and sentences["left_out"] == ["blind14"]
+    for meta, later in ((article, ()), (sentences, ("blind14",))):
+        assert meta["training_items"] > sum(1 for i in training_items(shared=None) if i["group"] not in later)
+        if (DEFAULT_SHARED / BBC).exists():
+            assert meta["training_items"] == sum(1 for i in training_items(DEFAULT_SHARED) if i["group"] not in later)
 
 
 def test_make_events_model_leaves_out_the_groups_seen_after_the_shipped_weights():
-    # make events-model rebuilds the shipped release: a set that became training data after the
+    # make events-model rebuilds the shipped releases: a set that became training data after the
     # weights were trained is left out by name, and a name that is no group is refused.
     from event_data import training_items
     from train_events import leave_out
@@ -188,7 +197,12 @@ def test_make_events_model_leaves_out_the_groups_seen_after_the_shipped_weights(
         leave_out(items, ["blind99"])
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     recipe = makefile.split("events-model:")[1].split("\n\n")[0]
-    assert "--leave-out blind14" in recipe   # the shipped 3.5 weights were trained before blind v14 was seen
+    lines = [line for line in recipe.splitlines() if "train_events.py" in line]
+    # body sentences: the 3.5 weights, trained before blind v14 was seen; headline + lead: 3.8's
+    assert len(lines) == 2
+    assert "--leave-out blind14" in lines[0] and "--out pipelines/resources/events/sentences" in lines[0]
+    assert "--encoder wordllama+minilm --headline-rows" in lines[1]
+    assert "--leave-out" not in lines[1] and "--out" not in lines[1]
 
 
 def test_hard_negatives_are_training_quarter_labels_mostly_without_an_event(tmp_path):

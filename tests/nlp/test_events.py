@@ -476,3 +476,32 @@ def test_lead_actors_of_the_same_country_tell_the_same_story(nlp, resolver):
     # International bodies are not one story by their code alone.
     assert not _same_country({"country": "IGO"}, {"country": "IGO"})
     assert _same_country({"country": "MAR"}, {"country": "MAR"}) and not _same_country({"country": None}, {"country": None})
+
+
+class Recording:
+    """An encoder that passes texts through and remembers them."""
+
+    def __init__(self, encoder):
+        self.encoder, self.name, self.dim, self.texts = encoder, encoder.name, encoder.dim, []
+
+    def encode(self, texts):
+        self.texts.extend(t for t in texts if t)
+        return self.encoder.encode(texts)
+
+
+def test_the_transformer_reads_only_headline_and_lead(nlp, coder, monkeypatch):
+    # Release 3.8: the article classifier's joined vector (WordLlama + MiniLM) costs ~24 ms a
+    # sentence, so body sentences are scored by the sentence classifier (3.5's, WordLlama only).
+    article, sentences = coder.classifier, coder.sentences
+    assert "all-MiniLM-L6-v2" in article.encoder.name and "MiniLM" not in sentences.encoder.name
+    title, body = seed_article()
+    seen, sentence_texts = Recording(article.encoder), Recording(sentences.encoder)
+    monkeypatch.setattr(article, "encoder", seen)
+    monkeypatch.setattr(sentences, "encoder", sentence_texts)
+    events, primary = code(nlp, coder, title, body)
+    assert primary == "CONSULT" and events
+    texts = set(seen.texts)
+    assert title in texts and len(texts) == 2      # the headline and the lead, nothing else
+    lead = (texts - {title}).pop()
+    assert lead.split()[:6] == body.split()[:6] and len(lead) > 300   # the lead's 600 characters, not a sentence
+    assert len(sentence_texts.texts) > 5   # every body sentence went to the sentence classifier
