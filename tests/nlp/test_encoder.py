@@ -78,11 +78,31 @@ def test_minilm_puts_a_paraphrase_nearer_than_another_story(minilm):
 def test_minilm_vectors_do_not_depend_on_the_batch(minilm):
     # Texts of other lengths in one batch are padded: the mask must keep padding out of the result.
     texts = ["Police detain 40 protesters in Dhaka.", "Talks.", "",
-             "The European Union imposed new sanctions on Russian oil exports on Tuesday, officials said."]
+             "The European Union imposed new sanctions on Russian oil exports on Tuesday, officials said.",
+             "Police detain 41 protesters in the city of Dhaka."]
+    lengths = [len(minilm.tokenizer.encode(t).ids) for t in (texts[0], texts[4])]
+    assert lengths[0] != lengths[1] and len(minilm._chunks([0, 4], sorted(lengths))) == 1   # padded together
     together = minilm.encode(texts)
     alone = np.vstack([minilm.encode([t]) for t in texts])
     assert np.abs(together - alone).max() < 1e-5
-    assert not together[2].any() and together[[0, 1, 3]].any(axis=1).all()
+    assert not together[2].any() and together[[0, 1, 3, 4]].any(axis=1).all()
+
+
+def test_minilm_batches_texts_of_similar_length(minilm):
+    # A headline beside its 128-token lead would be padded to 128 tokens: it runs in a batch of its own.
+    assert minilm._chunks([0, 1, 2, 3, 4], [3, 9, 10, 20, 128]) == [[0], [1, 2], [3], [4]]
+    assert [len(c) for c in minilm._chunks(list(range(40)), [30] * 40)] == [16, 16, 8]   # at most ``batch``
+
+
+def test_the_float32_erf_is_scipys_to_float32_precision():
+    from scipy.special import erf
+
+    from pipelines.nlp.encoder import _erf
+
+    x = np.linspace(-12, 12, 200001, dtype=np.float32)
+    got = _erf(x)
+    assert got.dtype == np.float32
+    assert np.abs(got - erf(x.astype(np.float64))).max() < 1e-6
 
 
 def test_load_encoder_joins_the_named_encoders():
