@@ -46,7 +46,8 @@ from event_data import (BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, is_corpus, item_
 from pipelines.nlp.countries import country_table  # noqa: E402
 from pipelines.nlp.encoder import MINILM, WORDLLAMA, load_encoder  # noqa: E402
 from pipelines.nlp.event_features import FeatureExtractor  # noqa: E402
-from pipelines.nlp.events import HEADLINE_FIRST_RULES, RANKED_RULES, TypeClassifier, ranker_features  # noqa: E402
+from pipelines.nlp.events import (HEADLINE_FIRST_RULES, RANKED_RULES, TypeClassifier, headline_verb_types,  # noqa: E402
+                                  ranker_features)
 
 OUT = REPO / "pipelines" / "resources" / "events"
 TITLE_REPEAT = 2
@@ -80,6 +81,18 @@ def extractor_from(resources: Path = OUT) -> FeatureExtractor:
     verbs = json.loads((resources / "verbs.json").read_text(encoding="utf-8"))
     strong = json.loads((resources / "strong_verbs.json").read_text(encoding="utf-8"))
     return FeatureExtractor(verbs, country_table(), strong)
+
+
+def headline_named(items: list[dict], resources: Path = OUT) -> np.ndarray:
+    """Items x types: whether the item's headline has a reliable verb of the type
+    (pipelines.nlp.events.headline_verb_types over the shipped strong_verbs.json; release 3.9
+    rule "ranker-headline-verb")."""
+    strong = json.loads((resources / "strong_verbs.json").read_text(encoding="utf-8"))
+    out = np.zeros((len(items), len(EVENT_TYPES)), dtype=bool)
+    for n, item in enumerate(items):
+        named = headline_verb_types(item.get("title") or "", strong)
+        out[n] = [t in named for t in EVENT_TYPES]
+    return out
 
 
 def rows_of(items: list[dict], headline_rows: bool = False) -> tuple[list[str], list[str], np.ndarray, list[int]]:
@@ -254,7 +267,8 @@ def calibrated(platt_map: np.ndarray, dec: np.ndarray) -> np.ndarray:
 
 def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: np.ndarray,
               rule: str = PRIMARY_RULE, lead_shift: float = 0.0, gate: float | None = None,
-              ranker: tuple[np.ndarray, np.ndarray] | None = None, headline_shift: float = 0.0) -> np.ndarray:
+              ranker: tuple[np.ndarray, np.ndarray] | None = None, headline_shift: float = 0.0,
+              named: np.ndarray | None = None) -> np.ndarray:
     """The coder's primary type (column, -1 for none) from calibrated probabilities; mirrors
     EventCoder.code. ``rule``: "headline" (the headline's best passing type, else headline +
     lead's, ranked by probability: release 2.2), "margin" (the same order, ranked by how far
@@ -267,7 +281,9 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
     when the headline alone passes nothing, headline + lead's passing types are ranked by the
     headline's own probability, as "headline-rank"); with these two, ``headline_shift`` (release
     3.5 option) lowers the thresholds a passing type's headline-alone probability must reach to
-    count as the headline's (which types pass is unchanged). ``lead_shift`` raises the thresholds
+    count as the headline's (which types pass is unchanged); or "ranker-headline-verb" (release
+    3.9 option: as "ranker-headline", but the passing types the headline's reliable verbs name,
+    ``named`` from headline_named, come first when there are any). ``lead_shift`` raises the thresholds
     of headline + lead for items with a headline (it only matters when the headline alone passes
     nothing).
     ``gate`` (release 2.6 option): the per-type thresholds no longer decide the primary; the
@@ -293,8 +309,14 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
             key = ranker_features(both, key) @ ranker[0].T + ranker[1]
         allowed = on_title | (both >= lead_thr)
         first = allowed & has_title[:, None] & (alone >= thr - headline_shift)   # on_title when the shift is 0
+        passing = allowed
         if rule in HEADLINE_FIRST_RULES:   # the headline's own passing types, when it has any
             allowed = np.where(first.any(axis=1)[:, None], first, allowed)
+        if rule == "ranker-headline-verb":   # 3.9: the passing types the headline's verb names, when any
+            if named is None:
+                raise ValueError("rule ranker-headline-verb needs the headline's verb types (named)")
+            hit = passing & named & has_title[:, None]
+            allowed = np.where(hit.any(axis=1)[:, None], hit, allowed)
         if rule == "ranker-headline-rank":   # else the headline's own probability orders them
             key = np.where(first.any(axis=1)[:, None], key, own)
         score = np.where(allowed, key, -np.inf)
@@ -399,13 +421,13 @@ def lead_shift_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, g
 
 def headline_shift_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
                        noevent: np.ndarray, thr: np.ndarray, rule: str, ranker, lead_shift: float = 0.0,
-                       grid=np.arange(0.0, 0.201, 0.025)) -> float:
+                       grid=np.arange(0.0, 0.201, 0.025), named: np.ndarray | None = None) -> float:
     """Release 3.5 option: the ``headline_shift`` of primaries (rules "ranker-headline" and
     "ranker-headline-rank") that maximises macro-F1 + event-item accuracy + no-event rate on the
     given items; ties go to the smaller shift."""
     def score(shift):
         return sum(target_figures(primaries(both, alone, has_title, thr, rule, lead_shift, ranker=ranker,
-                                            headline_shift=shift), gold, noevent))
+                                            headline_shift=shift, named=named), gold, noevent))
 
     return round(float(max(grid, key=lambda m: (round(score(m), 9), -m))), 3)
 
@@ -446,7 +468,8 @@ def noevent_mask(items: list[dict]) -> np.ndarray:
 def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, items: list[dict],
                    rule: str = PRIMARY_RULE, tune_on: str = "shift", headline_platt: bool = HEADLINE_PLATT,
                    shift_grid: str = SHIFT_GRID, objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE,
-                   shift_rule: str | None = None, headline_shift: bool = False) -> TypeClassifier:
+                   shift_rule: str | None = None, headline_shift: bool = False,
+                   named: np.ndarray | None = None) -> TypeClassifier:
     """Release 2.3: Platt maps on the out-of-fold scores of every group; thresholds start at each
     type's best F1 there and are then tuned for the type targets on the real-news items
     (``tune_on="all"``: on every item, corpus included; "shift": one shift added to every type's
@@ -471,7 +494,10 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
 
     Release 3.5 option, ``headline_shift`` (rules "ranker-headline" and "ranker-headline-rank"):
     after the thresholds, the shift of primaries' ``headline_shift`` is chosen on the real-news
-    items (headline_shift_for); it only changes which passing types compete for the primary."""
+    items (headline_shift_for); it only changes which passing types compete for the primary.
+
+    Release 3.9 option, rule "ranker-headline-verb": ``named`` (headline_named) says which types
+    each item's headline verbs name; the headline shift is chosen with them."""
     y = label_matrix(items)
     clf.lead_shift, clf.platt_alone, clf.event_gate, clf.ranker = 0.0, None, None, None
     clf.headline_shift = 0.0
@@ -505,7 +531,7 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
     if headline_shift and rule in HEADLINE_FIRST_RULES and tune_on in ("shift", "lead"):
         clf.headline_shift = headline_shift_for(pb[real], pa[real], has_title[real], gold[real],
                                                 noevent_mask(items)[real], clf.thresholds, rule, clf.ranker,
-                                                clf.lead_shift)
+                                                clf.lead_shift, named=None if named is None else named[real])
     elif headline_shift:
         raise ValueError(f"headline_shift needs a rule of {HEADLINE_FIRST_RULES} and thresholds tuned by a shift")
     if event_gate and tune_on != "writers":
@@ -548,8 +574,9 @@ def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 
     else:
         both, alone, _ = out_of_fold(items, extractor, encoder, C, embed_scale, real_weight, log, headline_rows)
     clf = fit(items, extractor, encoder, C, embed_scale, real_weight, headline_rows)
+    named = headline_named(items) if rule == "ranker-headline-verb" else None
     return calibrate_real(clf, both, alone, items, rule, TUNE_ON, HEADLINE_PLATT, shift_grid, objective, event_gate,
-                          shift_rule, headline_shift)
+                          shift_rule, headline_shift, named)
 
 
 def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:

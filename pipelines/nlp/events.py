@@ -3,7 +3,7 @@
 An article's headline and lead (first three body sentences) go through one binary logistic
 regression per PLOVER type (multi-label: an item can carry several events) over TF-IDF features
 (word uni/bigrams, countries folded, CAMEO verb evidence) and a sentence vector
-(:mod:`pipelines.nlp.encoder`; since release 3.8 WordLlama's joined to MiniLM-L6's). Each type's score is Platt-calibrated on out-of-fold scores and
+(:mod:`pipelines.nlp.encoder`; since release 3.9 WordLlama's joined to MiniLM-L6's). Each type's score is Platt-calibrated on out-of-fold scores and
 compared with its own threshold (both chosen by cross-validation grouped by writer and
 real-news set, the thresholds for the type targets on real news, ``scripts/train_events.py``).
 The types that pass form the article's type set; the passing type the headline alone scores
@@ -14,7 +14,7 @@ Since release 3.2 ("ranker-headline") the ranker orders only the passing types t
 counts as its own when there are any (codebook §4; since 3.5 a type counts when the headline
 alone scores at least its threshold minus ``headline_shift``). Every type of the set is anchored to the
 sentence (headline or body) that scores highest for it; other body sentences are coded when
-their own best type passes its threshold. Since 3.8 sentences are scored by a classifier of
+their own best type passes its threshold. Since 3.9 sentences are scored by a classifier of
 their own (``events/sentences/``, WordLlama only: MiniLM on every sentence would cost more than
 the rest of enrichment). Actors come from the parse
 (:mod:`pipelines.nlp.actors`), location from the place the verb is anchored to ("in
@@ -23,6 +23,7 @@ Pyongyang"), date from the sentence's DATE entities resolved against ``published
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,18 +38,21 @@ from pipelines.nlp.countries import country_for, country_table, normalize_name
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
-# Release 3.8: headline + lead scored on WordLlama joined to MiniLM-L6, 3.5's recipe retrained
-# with blind v14 and a headline-alone training row per item (docs/eval-events.md, "Release 3.7
-# classifier" and "Release 3.8 classifier"; 3.3, 3.4, 3.6 and 3.7 never shipped); body sentences
+# Release 3.9: headline + lead scored on WordLlama joined to MiniLM-L6, 3.5's recipe retrained
+# with blind v14, primary rule ranker-headline-verb (docs/eval-events.md, "Release 3.7
+# classifier" to "Release 3.9 classifier"; 3.3, 3.4 and 3.6-3.8 never shipped); body sentences
 # by 3.5's classifier (ranker-headline with a headline shift); 3.0's actor rules and 3.1's
 # pronoun_home (CoderConfig).
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.8"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.9"
 # Primary rules that order the passing types with the learned ranker (release 2.7's "ranker";
 # 3.2's "ranker-headline": the headline's own passing types first; 3.4 option
 # "ranker-headline-rank": the same, and the headline's own probability orders the types when the
 # headline alone passes none).
-RANKED_RULES = ("ranker", "ranker-headline", "ranker-headline-rank")
-HEADLINE_FIRST_RULES = ("ranker-headline", "ranker-headline-rank")
+# 3.9 option "ranker-headline-verb": ranker-headline, but the passing types a reliable verb of
+# the headline names come first (headline_verb_types).
+RANKED_RULES = ("ranker", "ranker-headline", "ranker-headline-rank", "ranker-headline-verb")
+HEADLINE_FIRST_RULES = ("ranker-headline", "ranker-headline-rank", "ranker-headline-verb")
+HEADLINE_WORD_RE = re.compile(r"[a-z][a-z'\-]*")
 
 NONE_CLASS = "NONE"
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
@@ -286,7 +290,7 @@ class EventCoder:
                  sentences: TypeClassifier | None = None):
         self.classifier = classifier
         # Scores body sentences (which sentence carries each passing type, and further events);
-        # None: the article's classifier does (releases before 3.8).
+        # None: the article's classifier does (releases before 3.9).
         self.sentences = sentences or classifier
         self.verbs = verbs
         self.strong_verbs = strong_verbs
@@ -305,7 +309,7 @@ class EventCoder:
         verbs, countries, strong = table("verbs"), country_table(), table("strong_verbs")
         extractor = FeatureExtractor(verbs, countries, strong)
         classifier = load_classifier(base, extractor, encoder)
-        # Release 3.8: body sentences are scored by a classifier of their own when one is shipped
+        # Release 3.9: body sentences are scored by a classifier of their own when one is shipped
         # (events/sentences/): the article's classifier reads a transformer vector that would cost
         # too much on every sentence.
         sentences = load_classifier(base / "sentences", extractor) if (base / "sentences").is_dir() else None
@@ -339,6 +343,10 @@ class EventCoder:
             on_title = {j for j in passed if title and pairs[-1][j] >= clf.thresholds[j] - clf.headline_shift}
             # 3.2 option "ranker-headline": the types the headline alone passes come first (codebook §4)
             first = on_title if clf.primary_rule in HEADLINE_FIRST_RULES else set()
+            if clf.primary_rule == "ranker-headline-verb" and title:
+                # 3.9 option: the passing types the headline's verb names come first (codebook §4)
+                named = headline_verb_types(title, self.strong_verbs)
+                first = {j for j in passed if clf.types[j] in named} or first
             if clf.primary_rule == "ranker-headline-rank" and not on_title:
                 key = pairs[-1]   # 3.4 option: else the headline's own probability orders them (as headline-rank)
             passed = sorted(dict.fromkeys(passed), key=lambda j: (j not in first, -key[j]))
@@ -553,6 +561,19 @@ class EventCoder:
         }
 
 
+def headline_verb_types(title: str, strong_verbs: dict[str, list]) -> set[str]:
+    """The PLOVER types the headline's reliable event verbs name (release 3.9 rule
+    "ranker-headline-verb"): a lower-cased word of the headline, or the word without a final "s",
+    that is a key of ``strong_verbs`` ("Meets" -> meet -> CONSULT). Plain text, no parse, so that
+    training (scripts/train_events.py) and the coder see the same thing."""
+    out = set()
+    for word in HEADLINE_WORD_RE.findall(title.lower()):
+        hit = strong_verbs.get(word) or (strong_verbs.get(word[:-1]) if word.endswith("s") else None)
+        if hit:
+            out.add(hit[0])
+    return out
+
+
 def ranker_features(both: np.ndarray, alone: np.ndarray) -> np.ndarray:
     """The primary ranker's inputs (rows of items): the log-odds of each type's calibrated
     probability on headline + lead, then on the headline alone."""
@@ -565,6 +586,8 @@ def ranker_features(both: np.ndarray, alone: np.ndarray) -> np.ndarray:
 
 def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> TypeClassifier:
     """The TypeClassifier stored in ``base`` (classifier.npz + classifier.json)."""
+    import scipy.sparse  # noqa: F401  (TypeClassifier.tfidf's; imported here, not on the first article)
+
     meta = json.loads((base / "classifier.json").read_text(encoding="utf-8"))
     with np.load(base / "classifier.npz") as arrays:
         coef, intercept, idf = arrays["coef"], arrays["intercept"], arrays["idf"]

@@ -490,7 +490,7 @@ class Recording:
 
 
 def test_the_transformer_reads_only_headline_and_lead(nlp, coder, monkeypatch):
-    # Release 3.8: the article classifier's joined vector (WordLlama + MiniLM) costs ~24 ms a
+    # Release 3.9: the article classifier's joined vector (WordLlama + MiniLM) costs ~24 ms a
     # sentence, so body sentences are scored by the sentence classifier (3.5's, WordLlama only).
     article, sentences = coder.classifier, coder.sentences
     assert "all-MiniLM-L6-v2" in article.encoder.name and "MiniLM" not in sentences.encoder.name
