@@ -46,8 +46,8 @@ from event_data import (BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, is_corpus, item_
 from pipelines.nlp.countries import country_table  # noqa: E402
 from pipelines.nlp.encoder import MINILM, WORDLLAMA, load_encoder  # noqa: E402
 from pipelines.nlp.event_features import FeatureExtractor  # noqa: E402
-from pipelines.nlp.events import (HEADLINE_FIRST_RULES, RANKED_RULES, TypeClassifier, headline_verb_types,  # noqa: E402
-                                  ranker_features)
+from pipelines.nlp.events import (HEADLINE_FIRST_RULES, RANKED_RULES, VERB_RULES, TypeClassifier,  # noqa: E402
+                                  headline_verb_types, ranker_features)
 
 OUT = REPO / "pipelines" / "resources" / "events"
 TITLE_REPEAT = 2
@@ -283,7 +283,9 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
     3.5 option) lowers the thresholds a passing type's headline-alone probability must reach to
     count as the headline's (which types pass is unchanged); or "ranker-headline-verb" (release
     3.9 option: as "ranker-headline", but the passing types the headline's reliable verbs name,
-    ``named`` from headline_named, come first when there are any). ``lead_shift`` raises the thresholds
+    ``named`` from headline_named, come first when there are any) or "ranker-headline-verb-fallback"
+    (release 3.10 option: the same, only for items whose headline alone counts no passing type
+    as its own). ``lead_shift`` raises the thresholds
     of headline + lead for items with a headline (it only matters when the headline alone passes
     nothing).
     ``gate`` (release 2.6 option): the per-type thresholds no longer decide the primary; the
@@ -312,10 +314,12 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
         passing = allowed
         if rule in HEADLINE_FIRST_RULES:   # the headline's own passing types, when it has any
             allowed = np.where(first.any(axis=1)[:, None], first, allowed)
-        if rule == "ranker-headline-verb":   # 3.9: the passing types the headline's verb names, when any
+        if rule in VERB_RULES:   # 3.9: the passing types the headline's verb names, when any
             if named is None:
-                raise ValueError("rule ranker-headline-verb needs the headline's verb types (named)")
+                raise ValueError(f"rule {rule} needs the headline's verb types (named)")
             hit = passing & named & has_title[:, None]
+            if rule == "ranker-headline-verb-fallback":   # 3.10: only when the headline counts none its own
+                hit &= ~first.any(axis=1)[:, None]
             allowed = np.where(hit.any(axis=1)[:, None], hit, allowed)
         if rule == "ranker-headline-rank":   # else the headline's own probability orders them
             key = np.where(first.any(axis=1)[:, None], key, own)
@@ -574,7 +578,7 @@ def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 
     else:
         both, alone, _ = out_of_fold(items, extractor, encoder, C, embed_scale, real_weight, log, headline_rows)
     clf = fit(items, extractor, encoder, C, embed_scale, real_weight, headline_rows)
-    named = headline_named(items) if rule == "ranker-headline-verb" else None
+    named = headline_named(items) if rule in VERB_RULES else None
     return calibrate_real(clf, both, alone, items, rule, TUNE_ON, HEADLINE_PLATT, shift_grid, objective, event_gate,
                           shift_rule, headline_shift, named)
 

@@ -49,9 +49,11 @@ MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.9"
 # "ranker-headline-rank": the same, and the headline's own probability orders the types when the
 # headline alone passes none).
 # 3.9 option "ranker-headline-verb": ranker-headline, but the passing types a reliable verb of
-# the headline names come first (headline_verb_types).
-RANKED_RULES = ("ranker", "ranker-headline", "ranker-headline-rank", "ranker-headline-verb")
-HEADLINE_FIRST_RULES = ("ranker-headline", "ranker-headline-rank", "ranker-headline-verb")
+# the headline names come first (headline_verb_types); 3.10 option "ranker-headline-verb-fallback":
+# they come first only when the headline alone counts no passing type as its own.
+VERB_RULES = ("ranker-headline-verb", "ranker-headline-verb-fallback")
+RANKED_RULES = ("ranker", "ranker-headline", "ranker-headline-rank") + VERB_RULES
+HEADLINE_FIRST_RULES = ("ranker-headline", "ranker-headline-rank") + VERB_RULES
 HEADLINE_WORD_RE = re.compile(r"[a-z][a-z'\-]*")
 
 NONE_CLASS = "NONE"
@@ -343,8 +345,10 @@ class EventCoder:
             on_title = {j for j in passed if title and pairs[-1][j] >= clf.thresholds[j] - clf.headline_shift}
             # 3.2 option "ranker-headline": the types the headline alone passes come first (codebook §4)
             first = on_title if clf.primary_rule in HEADLINE_FIRST_RULES else set()
-            if clf.primary_rule == "ranker-headline-verb" and title:
-                # 3.9 option: the passing types the headline's verb names come first (codebook §4)
+            if clf.primary_rule in VERB_RULES and title and not (
+                    clf.primary_rule == "ranker-headline-verb-fallback" and on_title):
+                # 3.9 option: the passing types the headline's verb names come first (codebook §4);
+                # 3.10 option: only when the headline alone counts none as its own
                 named = headline_verb_types(title, self.strong_verbs)
                 first = {j for j in passed if clf.types[j] in named} or first
             if clf.primary_rule == "ranker-headline-rank" and not on_title:

@@ -382,6 +382,14 @@ def test_the_headlines_reliable_verb_orders_the_passing_types_first():
     assert ordered.tolist() == [0, 1, 1, 1]
     with pytest.raises(ValueError, match="named"):
         primaries(both_t, alone_t, title_t, thr, "ranker-headline-verb", ranker=ranker)
+    # Release 3.10's "ranker-headline-verb-fallback": the same where the headline alone counts no
+    # passing type as its own; where it does (type 1 at 0.6 on the headline), ranker-headline's order.
+    assert primaries(both_t, alone_t, title_t, thr, "ranker-headline-verb-fallback", ranker=ranker,
+                     named=verbs).tolist() == [0, 1, 1, 1]
+    own = np.array([_row(0.2, 0.6)])
+    assert primaries(both_t[:1], own, title_t[:1], thr, "ranker-headline-verb", ranker=ranker, named=verbs[:1]).tolist() == [0]
+    assert primaries(both_t[:1], own, title_t[:1], thr, "ranker-headline-verb-fallback", ranker=ranker,
+                     named=verbs[:1]).tolist() == [1]
 
 
 def test_the_ranker_is_stored_only_when_set_and_older_models_load_unchanged(tmp_path):

@@ -505,3 +505,16 @@ def test_the_transformer_reads_only_headline_and_lead(nlp, coder, monkeypatch):
     lead = (texts - {title}).pop()
     assert lead.split()[:6] == body.split()[:6] and len(lead) > 300   # the lead's 600 characters, not a sentence
     assert len(sentence_texts.texts) > 5   # every body sentence went to the sentence classifier
+
+
+@pytest.mark.parametrize("rule", ["ranker-headline-verb", "ranker-headline-verb-fallback"])
+def test_the_headlines_verb_orders_the_seeds_passing_types(nlp, coder, monkeypatch, rule):
+    # Release 3.9: the seed's headline + lead pass CONSULT and SUPPORT, the headline alone counts
+    # neither as its own, and the learned ranker prefers SUPPORT ("alliance", "treaty" in the lead);
+    # the headline's verb ("Meets") names CONSULT, which then comes first. 3.10's fallback rule
+    # applies the verb only in this case (the headline alone counts no type its own).
+    title, body = seed_article()
+    monkeypatch.setattr(coder.classifier, "primary_rule", "ranker-headline")
+    assert code(nlp, coder, title, body)[1] == "SUPPORT"
+    monkeypatch.setattr(coder.classifier, "primary_rule", rule)
+    assert code(nlp, coder, title, body)[1] == "CONSULT"
