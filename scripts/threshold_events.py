@@ -15,7 +15,7 @@ gold type passed its threshold at all). Printed last: release 2.7's keep rule, e
 against "headline rank" (KEEP_RULE).
 
 Usage: nice -n 19 python scripts/threshold_events.py [--shared ../shared] [--C 2] [--real-weight 2]
-       [--encoder wordllama] [--recipes NAME ...] [--misses NAME ...] [--json FILE]
+       [--encoder wordllama] [--recipes NAME ...] [--misses NAME ...] [--json FILE] [--leave-out GROUP ...]
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, EVENT_TYPES, require, training_items  # noqa: E402
 from loso_events import CACHE, HELD_OUT, NAMES  # noqa: E402
 from train_events import (REAL_WEIGHT, add_encoder_option, add_headline_rows_option, calibrate_real, calibrated, encoder_folder,  # noqa: E402
-                          gold_columns, headline_named, noevent_mask, primaries, target_figures)
+                          gold_columns, headline_named, leave_out, noevent_mask, primaries, target_figures)
 
 from pipelines.nlp.events import VERB_RULES, TypeClassifier  # noqa: E402
 
@@ -102,14 +102,14 @@ def held_out_primaries(items, both, alone, g, recipe) -> tuple[np.ndarray, TypeC
     return prim, clf, np.maximum(pb, np.where(has_title[:, None], pa, 0.0))
 
 
-def misses(items, both, alone, recipe: str = BASELINE) -> dict:
+def misses(items, both, alone, recipe: str = BASELINE, held_out: tuple = HELD_OUT) -> dict:
     """Type-accuracy misses of event items under ``recipe``, per held-out set."""
     out = {}
     print(f"Where the recipe {recipe!r} misses the type of event items (held-out set, classifier alone):")
     print("| set | event items | right type | no event coded | other type | gold type passed its threshold, "
           "another ranked first |")
     print("|---|---|---|---|---|---|")
-    for g in HELD_OUT:
+    for g in held_out:
         prim, clf, best = held_out_primaries(items, both, alone, g, RECIPES[recipe])
         gold = gold_columns([i for i in items if i["group"] == g])
         ev = gold >= 0
@@ -136,10 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--misses", nargs="*", choices=tuple(RECIPES), default=[BASELINE],
                         help=f"recipes whose type misses are tabled first (default: {BASELINE})")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--leave-out", nargs="*", default=[], metavar="GROUP",
+                        help="training groups the fold cache was written without (a blind set seen since, "
+                             "as train_events.py --leave-out); they are neither trained on nor held out")
     args = parser.parse_args(argv)
     require(args.shared, BBC)
     t0 = time.time()
-    items = training_items(args.shared)
+    items = leave_out(training_items(args.shared), args.leave_out)
+    held = tuple(g for g in HELD_OUT if g not in args.leave_out)
     path = CACHE / encoder_folder(args.C, args.real_weight, args.encoder, args.headline_rows) / "oof.npz"
     if not path.exists():
         print(f"threshold_events: {path} is missing; run scripts/fold_events.py (every --group, then --merge) "
@@ -152,11 +156,11 @@ def main(argv: list[str] | None = None) -> int:
         both, alone = f["both"], f["alone"]
     out = {"misses": {}, "recipes": {}}
     for name in args.misses:
-        out["misses"][name] = misses(items, both, alone, name)
+        out["misses"][name] = misses(items, both, alone, name, held)
         print()
     for name in args.recipes:
         rows = {}
-        for g in HELD_OUT:
+        for g in held:
             prim, clf, _ = held_out_primaries(items, both, alone, g, RECIPES[name])
             test = [i for i in items if i["group"] == g]
             gold = gold_columns(test)
@@ -165,18 +169,18 @@ def main(argv: list[str] | None = None) -> int:
                        "primary_accuracy": float((prim == gold).mean()),
                        "shift": float(np.round(clf.thresholds - calibrate_start(items, both, g), 3).mean()),
                        "event_gate": clf.event_gate, "headline_shift": clf.headline_shift}
-        rows["mean"] = {k: float(np.mean([rows[g][k] for g in HELD_OUT])) for k in KEYS}
+        rows["mean"] = {k: float(np.mean([rows[g][k] for g in held])) for k in KEYS}
         out["recipes"][name] = rows
         print(f"\n{name} (rule {RECIPES[name][0]}, shift grid {RECIPES[name][1]}, objective {RECIPES[name][2]}"
               f"{', event gate' if RECIPES[name][3] else ''}): macro-F1 / type accuracy / no event / primary accuracy"
               f" ({time.time() - t0:.0f}s)")
-        for g in HELD_OUT + ("mean",):
+        for g in held + ("mean",):
             r = rows[g]
             extra = "" if g == "mean" else (f"  shift {r['shift']:+.3f}"
                                             + ("" if r["event_gate"] is None else f", gate {r['event_gate']:.3f}")
                                             + (f", headline shift {r['headline_shift']:.3f}" if r["headline_shift"] else ""))
             print(f"  {NAMES.get(g, g):<11} " + " / ".join(f"{r[k]:.3f}" for k in KEYS) + extra)
-    print("\n| recipe (mean of " + ", ".join(NAMES[g] for g in HELD_OUT) + ") | macro-F1 | type accuracy | "
+    print("\n| recipe (mean of " + ", ".join(NAMES[g] for g in held) + ") | macro-F1 | type accuracy | "
           "no event | primary accuracy |")
     print("|---|---|---|---|---|")
     for name, rows in out["recipes"].items():

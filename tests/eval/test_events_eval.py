@@ -704,6 +704,31 @@ def test_fold_events_saves_every_folds_model(tmp_path, monkeypatch):
     assert (tmp_path / "C2-w2-enc-wordllama+minilm" / "parts" / "w1.npz").exists()
 
 
+def test_threshold_events_leaves_out_a_group_the_fold_cache_was_written_without(tmp_path, monkeypatch):
+    # A blind set seen after the folds ran is a training group the cache lacks: without
+    # --leave-out the cache is refused as written for other items; with it the group is neither
+    # trained on nor held out.
+    import json as json_lib
+
+    import numpy as np
+    import threshold_events
+
+    items, both, alone = ranked_scores(second_alone=0.0)
+    later = [{"id": f"x{n}", "group": "blind2", "event_type": None, "category": "sport"} for n in range(5)]
+    (tmp_path / "C2-w2-enc").mkdir()
+    np.savez(tmp_path / "C2-w2-enc" / "oof.npz", ids=np.array([i["id"] for i in items]), both=both, alone=alone)
+    monkeypatch.setattr(threshold_events, "CACHE", tmp_path)
+    monkeypatch.setattr(threshold_events, "require", lambda *a: None)
+    monkeypatch.setattr(threshold_events, "training_items", lambda shared: items + later)
+    monkeypatch.setattr(threshold_events, "HELD_OUT", ("blind1", "blind2", "tune"))
+    out = tmp_path / "figures.json"
+    args = ["--recipes", "headline rank", "--misses", "--json", str(out)]
+    assert threshold_events.main(args) == 1
+    assert threshold_events.main(args + ["--leave-out", "blind2"]) == 0
+    rows = json_lib.loads(out.read_text(encoding="utf-8"))["recipes"]["headline rank"]
+    assert set(rows) == {"blind1", "tune", "mean"} and 0.0 < rows["mean"]["event_accuracy"] <= 1.0
+
+
 def test_loso_events_passes_the_shift_rule_on(monkeypatch):
     # Release 2.9: loso_events.py --rule ranker --shift-rule headline-rank calibrates each held-out
     # set's fold model as the shipped 2.8 recipe does (train_events.py --shift-rule): the ranker
