@@ -12,7 +12,9 @@ lead), or with the rule "ranker" (release 2.7 option) the passing type a learned
 both rows of probabilities puts first, is its ``primary_event_type`` (None when no type passes).
 Since release 3.2 ("ranker-headline") the ranker orders only the passing types the headline
 counts as its own when there are any (codebook §4; since 3.5 a type counts when the headline
-alone scores at least its threshold minus ``headline_shift``). Every type of the set is anchored to the
+alone scores at least its threshold minus ``headline_shift``; since 3.10, when it counts none, the
+passing types a reliable verb of the headline names come first: "ranker-headline-verb-fallback").
+Every type of the set is anchored to the
 sentence (headline or body) that scores highest for it; other body sentences are coded when
 their own best type passes its threshold. Since 3.9 sentences are scored by a classifier of
 their own (``events/sentences/``, WordLlama only: MiniLM on every sentence would cost more than
@@ -38,12 +40,12 @@ from pipelines.nlp.countries import country_for, country_table, normalize_name
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
-# Release 3.9: headline + lead scored on WordLlama joined to MiniLM-L6, 3.5's recipe retrained
-# with blind v14, primary rule ranker-headline-verb (docs/eval-events.md, "Release 3.7
-# classifier" to "Release 3.9 classifier"; 3.3, 3.4 and 3.6-3.8 never shipped); body sentences
+# Release 3.10: headline + lead scored on WordLlama joined to MiniLM-L6, 3.5's recipe retrained
+# with blind v14, primary rule ranker-headline-verb-fallback (docs/eval-events.md, "Release 3.7
+# classifier" to "Release 3.10 classifier"; 3.3, 3.4 and 3.6-3.8 never shipped); body sentences
 # by 3.5's classifier (ranker-headline with a headline shift); 3.0's actor rules and 3.1's
 # pronoun_home (CoderConfig).
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.9"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.10"
 # Primary rules that order the passing types with the learned ranker (release 2.7's "ranker";
 # 3.2's "ranker-headline": the headline's own passing types first; 3.4 option
 # "ranker-headline-rank": the same, and the headline's own probability orders the types when the
