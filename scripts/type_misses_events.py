@@ -31,7 +31,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_events import primaries  # noqa: E402
+from train_events import OUT, headline_named, primaries  # noqa: E402
+
+from pipelines.nlp.events import VERB_RULES  # noqa: E402
 
 NEAR = 0.10
 KINDS = ("none: nothing passes, near", "none: nothing passes, far", "none: passed, coder dropped",
@@ -55,7 +57,7 @@ def kind_of(gold: int, coded: int, both: np.ndarray, alone: np.ndarray, has_titl
     return KINDS[4] if coded in other_gold else KINDS[5]
 
 
-def misses(items: list[dict], coded: dict[str, str], clf) -> tuple[Counter, Counter, list[dict]]:
+def misses(items: list[dict], coded: dict[str, str], clf, resources: Path = OUT) -> tuple[Counter, Counter, list[dict]]:
     """(kinds, (gold, coded) pairs of wrong-type items, one row per wrong-type item)."""
     col = {t: j for j, t in enumerate(clf.types)}
     events = [i for i in items if i.get("event_type")]
@@ -63,8 +65,9 @@ def misses(items: list[dict], coded: dict[str, str], clf) -> tuple[Counter, Coun
     both, alone = clf.predict_proba(titles, leads), clf.predict_proba(titles, [""] * len(events))
     has_title = np.array([bool(t) for t in titles])
     key = np.where(has_title[:, None], alone, both)
+    named = headline_named(events, resources) if clf.primary_rule in VERB_RULES else None
     ranked = primaries(both, key, has_title, clf.thresholds, clf.primary_rule, clf.lead_shift, clf.event_gate,
-                       clf.ranker)
+                       clf.ranker, getattr(clf, "headline_shift", 0.0), named)
     kinds, pairs, rows = Counter(), Counter(), []
     for n, item in enumerate(events):
         gold, got = item["event_type"], coded.get(item["id"], "none")
@@ -95,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     report = json.loads(args.report.read_text(encoding="utf-8"))
     coded = {p["id"]: p["primary"] for p in report["predictions"]}
     clf = EventCoder.load(args.resources).classifier
-    kinds, pairs, rows = misses(items, coded, clf)
+    kinds, pairs, rows = misses(items, coded, clf, args.resources or OUT)
     n_events = sum(1 for i in items if i.get("event_type"))
     print(f"{args.gold.name}: {n_events} event items, {len(rows)} with the wrong type")
     for k in KINDS:

@@ -799,6 +799,16 @@ def test_type_misses_sorts_each_wrong_type_item_into_one_kind():
     assert kinds == {"other: coder differs": 1, "other: another labelled event": 1}
     assert pairs[(EVENT_TYPES[2], EVENT_TYPES[1])] == 1
 
+    class Verb(Fixed):   # release 3.9's rule: the headline "Envoy meets rebels" names CONSULT (type 1)
+        primary_rule, headline_shift = "ranker-headline-verb", 0.0
+        ranker = (np.zeros((k, 2 * k)), np.zeros(k))
+
+    assert EVENT_TYPES[1] == "CONSULT"
+    verb_items = [dict(i, title="Envoy meets rebels") for i in items]
+    _, _, rows = tm.misses(verb_items, coded, Verb())
+    # The classifier's own primary is now the coded CONSULT, so x-1 is no longer "coder differs".
+    assert rows[0]["id"] == "x-1" and rows[0]["kind"] == "other: gold passes, ranked below"
+
 
 def test_every_second_label_sample_is_of_corpus_items_and_iaa_prints_each(capsys):
     # The agreement samples (docs/plover-corpus.md) label corpus items with the same text; iaa_events
