@@ -11,7 +11,7 @@ sport/entertainment/business/markets items, gold actors found and country accura
 found, per-type ECE and AUC of the calibrated out-of-fold probabilities (corpus), and each
 real-news set scored by the model trained without it (seen data: not blind figures).
 
-``--blind FILE ...`` (default: data/eval/events_blind17.jsonl, the blind set of the release after 3.10; not written yet) are
+``--blind FILE ...`` (default: data/eval/events_blind17.jsonl, the blind set of the release after 3.10, frozen at cf2679d) are
 scored by the shipped model when they exist and match the hash committed beside them
 (``events_blind17.sha256``); otherwise a line says each was skipped and why.
 
