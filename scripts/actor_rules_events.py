@@ -15,6 +15,7 @@ rate and primary accuracy (which actor rules should leave unchanged).
     python scripts/actor_rules_events.py --rules29             # release 2.9's candidates on shipped 2.8
     python scripts/actor_rules_events.py --rules30             # release 3.0's candidates on shipped 2.9
     python scripts/actor_rules_events.py --rules31             # release 3.1's candidates on shipped 3.0
+    python scripts/actor_rules_events.py --rules311            # release 3.11's candidates on shipped 3.10
     python scripts/actor_rules_events.py --wrong-kinds blind9 [--off dateline_home ...]   # found actors of another country by kind
 
 A rule is a boolean ``CoderConfig`` field listed in ``RULES`` (release 2.7's, kept), ``TRIED``
@@ -82,6 +83,10 @@ KEPT_30: tuple[str, ...] = ("cased_places", "igo_office", "demonym_stems", "mist
 # empty_source added.
 RULES_31 = ("named_target", "empty_target", "pronoun_home", "empty_target_head", "empty_source")
 KEPT_31: tuple[str, ...] = ("pronoun_home",)
+# Release 3.11's candidates (``--rules311``), each measured added to shipped 3.10 with the 3.11
+# rules kept so far (``KEPT_311``; leave-one-out for those); the baseline switches them off too.
+RULES_311 = ("agent_complement", "lead_nonactor")
+KEPT_311: tuple[str, ...] = ()
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
 
 
@@ -284,9 +289,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="print one set's found gold actors coded with another country, as JSON lines")
     parser.add_argument("--wrong-kinds", nargs="*", choices=list(SETS),
                         help="print a table of the found gold actors of another country of these sets by kind")
-    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31),
+    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311),
                         help="with --misses/--wrong: switch these 2.8 / 2.9 candidates on as well")
-    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31),
+    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311),
                         help="with --misses/--wrong/--wrong-kinds: switch these rules off (--off "
                              + " ".join(RULES_29) + ": release 2.8's coder)")
     parser.add_argument("--rules29", action="store_true",
@@ -295,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="score release 3.0's candidates only: shipped 2.9 + the kept 3.0 rules, each candidate added, each kept one left out")
     parser.add_argument("--rules31", action="store_true",
                         help="score release 3.1's candidates only: shipped 3.0 + the kept 3.1 rules, each candidate added, each kept one left out")
+    parser.add_argument("--rules311", action="store_true",
+                        help="score release 3.11's candidates only: shipped 3.10 + the kept 3.11 rules, each candidate added, each kept one left out")
     parser.add_argument("--base", action="store_true", help="with --misses/--categories: the baseline (all 2.7 rules off: the 2.6 coder)")
     args = parser.parse_args(argv)
 
@@ -305,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     coder = EventCoder.load()
     coder.classifier = MemoClassifier(coder.classifier)
     shipped = coder.config
-    base = replace(shipped, **{r: False for r in RULES + TRIED + RULES_28 + RULES_29 + RULES_30 + RULES_31})
+    base = replace(shipped, **{r: False for r in RULES + TRIED + RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311})
     if args.categories:
         coder.config = base if args.base else shipped
         print_categories(args.categories, args.cache, nlp, resolver, coder)
@@ -330,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         for miss in misses(items, code_set(coder, parsed)):
             print(json.dumps(miss, ensure_ascii=False))
         return 0
-    for wanted, (release, before, kept, rules) in ((args.rules31, ("3.1", "3.0", KEPT_31, RULES_31)),
+    for wanted, (release, before, kept, rules) in ((args.rules311, ("3.11", "3.10", KEPT_311, RULES_311)),
+                                                   (args.rules31, ("3.1", "3.0", KEPT_31, RULES_31)),
                                                    (args.rules30, ("3.0", "2.9", KEPT_30, RULES_30)),
                                                    (args.rules29, ("2.9", "2.8", KEPT_29, RULES_29))):
         if wanted:

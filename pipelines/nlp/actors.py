@@ -178,7 +178,8 @@ def core_clause(sent, verb) -> str | None:
 
 def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued_prep: bool = True,
                    dative: bool = True, bare_passive: bool = True, listed_any: bool = True,
-                   listed_first: bool = True, glued_conj: bool = False, glued_infinitive: bool = False):
+                   listed_first: bool = True, glued_conj: bool = False, glued_infinitive: bool = False,
+                   agent_complement=None):
     """(source span, target span) of the event verb; either may be None.
 
     ``is_actor(token)`` says whether a noun names an actor (an entity, an agent word such as
@@ -198,7 +199,10 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
     its first name as source, as a joint subject with "and" does (only for a named target: "hold
     joint [naval] drill" is an actor by its modifier and leaves the list to be source and
     target); ``glued_conj`` and ``glued_infinitive`` (measured in 2.7, off): see
-    ``glued_verb_arguments``.
+    ``glued_verb_arguments``; ``agent_complement`` (release 3.11 candidate; None for off): a test
+    of whether a noun is an actor by itself (``ActorResolver.is_named_actor``: "general strike"
+    is none, though "general" is an agent word) for a source that names an act and has its
+    actors in its own complement (``complement_actors``).
     """
     if verb is None:
         return None, None
@@ -243,6 +247,18 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
         source = _compound_subject(verb, is_actor) or _when_clause_subject(verb, is_actor)
     if source is not None and source.lower_ in REFERRING and is_actor is not None:
         source = _speaker(clause, is_actor) or source
+    if agent_complement is not None and is_actor is not None:
+        # "Clashes between [M23 rebels] and [the army] broke out", "An air strike by [the
+        # military] hit ...": an act named by a noun, with its actors in its own complement.
+        for act in (source, verb if verb.pos_ == "NOUN" and source is None else None):
+            if act is None or act.pos_ != "NOUN" or agent_complement(act):
+                continue
+            first, second = complement_actors(act, is_actor)
+            if first is not None:
+                source = first
+                if second is not None and (target is None or not is_actor(target)):
+                    target = second
+                break
     if is_actor is not None and (target is None or not is_actor(target)):
         target = _actor_object(verb, is_actor, dative) or target
     if target is None:
@@ -285,6 +301,24 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
     if wide_datelines:
         source_span, target_span = _after_dateline(source_span), _after_dateline(target_span)
     return source_span, target_span
+
+
+def complement_actors(noun, is_actor):
+    """(``agent_complement``; release 3.11 candidate) the actors a noun that names an act gives
+    in its own complement: (A, None) for "a strike [by] A" or "a strike called by A", (A, B) for
+    "clashes [between] A and B"; (None, None) when it names none."""
+    for child in noun.children:
+        if (child.dep_ == "prep" and child.lower_ == "by") or (child.dep_ == "acl" and child.tag_ == "VBN"):
+            agents = [child] if child.dep_ == "prep" else [c for c in child.children if c.dep_ == "agent"]
+            pobj = next((p for a in agents for p in a.children if p.dep_ == "pobj"), None)
+            if pobj is not None and is_actor(pobj):
+                return pobj, None
+        elif child.dep_ == "prep" and child.lower_ == "between":
+            pobj = next((p for p in child.children if p.dep_ == "pobj"), None)
+            if pobj is not None and is_actor(pobj):
+                other = next((c for c in pobj.children if c.dep_ == "conj" and is_actor(c)), None)
+                return pobj, other
+    return None, None
 
 
 def misread_name(tok) -> bool:

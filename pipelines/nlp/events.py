@@ -158,6 +158,8 @@ class CoderConfig:
     empty_target_head: bool = False  # measured in 3.1, not kept (actors up on every set, +107 on the corpus, but dev + tune country -0.006): empty_target only for a noun that is itself an actor (an entity or an agent word), not one its modifier makes one ("Kyrgyz-Tajik border")
     empty_source: bool = False   # measured in 3.1, not kept (actors up on 12 sets, but v7 country -0.004): a source left empty (or a pronoun no one stands for) takes the nearest actor (an entity or agent word itself) named before the verb, outside the target phrase
     pronoun_home: bool = True    # 3.1 (kept: country up on v11, v9, v6, v4, v3 and v1, none down): a person a pronoun stands for takes the country the article gave their own mention, else the article's country
+    agent_complement: bool = False  # 3.11 candidate: a source that is a noun naming an act ("Clashes", "An air strike") takes the actors of its own complement ("between A and B", "by A", "called by A")
+    lead_nonactor: bool = False  # 3.11 candidate: lead completion also replaces a headline actor that names no actor (no entity, no sector: "Tractors", "Food", "Sea")
     headline_any: bool = True    # the headline is coded for the primary type when a body sentence anchors it, even when the headline alone does not pass it; its actors' countries from the body (2.7)
 
 
@@ -432,8 +434,13 @@ class EventCoder:
         body = [i for i, (field, _) in enumerate(units) if field == "body"]
         if not body:
             return
+        roles = ("source_actor", "target_actor")
         for event in events:
-            if event["field"] != "title" or (event["source_actor"] and event["target_actor"]):
+            # (``lead_nonactor``, 3.11 candidate) a phrase that names no actor ("Tractors ring
+            # Paris", "Food reaches ...") counts as missing: no entity and no sector word
+            missing = [r for r in roles if event[r] is None
+                       or (self.config.lead_nonactor and not event[r]["entity_id"] and not event[r]["sector"])]
+            if event["field"] != "title" or not missing:
                 continue
             j = clf.types.index(event["event_type"])
             best = max(body, key=lambda i: sent_probs[i, j])
@@ -447,11 +454,12 @@ class EventCoder:
             # headline names none.
             same = all(_names_overlap(event[role], lead[role])
                        or (self.config.lead_same_country and _same_country(event[role], lead[role]))
-                       for role in ("source_actor", "target_actor") if event[role] is not None)
+                       for role in roles if role not in missing)
             if not same:
                 continue
-            for role in ("source_actor", "target_actor"):
-                if event[role] is None and lead[role] is not None:
+            for role in missing:
+                # a phrase naming no actor gives way only to one that names an actor
+                if lead[role] is not None and (event[role] is None or lead[role]["entity_id"] or lead[role]["sector"]):
                     event[role] = lead[role]
 
     def _verb(self, sent, etype: str):
@@ -510,7 +518,8 @@ class EventCoder:
         cfg = self.config
         source_span, target_span = find_arguments(sent, verb, self.actors.is_actor, cfg.wide_datelines,
                                                   cfg.glued_prep, cfg.dative, cfg.bare_passive, cfg.listed_any,
-                                                  cfg.listed_first, cfg.glued_conj, cfg.glued_infinitive)
+                                                  cfg.listed_first, cfg.glued_conj, cfg.glued_infinitive,
+                                                  self.actors.is_named_actor if cfg.agent_complement else None)
         if source_span is None and verb is not None and etype in VERBAL and self.config.speaker_source:
             source_span = reporting_speaker(sent, verb, self.actors.is_actor)
         if verb is not None and (target_span is None or not self.actors.is_actor(target_span.root)):

@@ -630,3 +630,24 @@ def test_the_shipped_coder_has_release_3_1s_kept_actor_rule_on_and_the_others_of
     shipped = CoderConfig()
     assert shipped.pronoun_home
     assert not any(getattr(shipped, r) for r in ("named_target", "empty_target", "empty_target_head", "empty_source"))
+
+
+# Release 3.11 candidates (section "Release 3.11 actors" of docs/eval-events.md).
+def test_an_act_named_by_a_noun_takes_the_actors_of_its_own_complement(nlp, coder):
+    off, on = _event_actors(nlp, coder, "Clashes between Freedonian rebels and the Ruritanian army broke out again "
+                            "on Wednesday north of the capital.", "ASSAULT", "broke", agent_complement=True)
+    assert off[0] == "Clashes" and on == ("Freedonian rebels", "Ruritanian army")
+    off, on = _event_actors(nlp, coder, "An air strike by the Ruritanian military hit a market in the north on Tuesday.",
+                            "ASSAULT", "hit", agent_complement=True)
+    assert off == ("air strike", "market") and on == ("Ruritanian military", "market")
+    # "general" is an agent word, but "general strike" is no actor by itself: its participle's agent acts
+    off, on = _event_actors(nlp, coder, "A general strike called by dockers' unions shut the port of Zenda on Friday.",
+                            "PROTEST", "shut", agent_complement=True)
+    assert off[0] == "general strike" and on[0] == "dockers' unions"
+    # no complement, or a source that is an actor: nothing changes
+    off, on = _event_actors(nlp, coder, "Heavy rain hit a market in the north on Tuesday.", "ASSAULT", "hit",
+                            agent_complement=True)
+    assert off == on == ("Heavy rain", "market")
+    off, on = _event_actors(nlp, coder, "Police backed by soldiers raided the camp on Monday.", "COERCE", "raided",
+                            agent_complement=True)
+    assert off == on and off[0] == "Police"

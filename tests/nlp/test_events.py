@@ -518,3 +518,17 @@ def test_the_headlines_verb_orders_the_seeds_passing_types(nlp, coder, monkeypat
     assert code(nlp, coder, title, body)[1] == "SUPPORT"
     monkeypatch.setattr(coder.classifier, "primary_rule", rule)
     assert code(nlp, coder, title, body)[1] == "CONSULT"
+
+
+def test_a_headline_phrase_that_names_no_actor_gives_way_to_the_leads_actor(nlp, resolver):
+    # Release 3.11 candidate lead_nonactor: "Tractors" is no entity and no agent word.
+    from pipelines.nlp.events import CoderConfig
+
+    title, body = ("Tractors block motorways around Lyon",
+                   "Hundreds of farmers blocked motorways around Lyon on Monday in protest against a rise in fuel duty.")
+    [off] = _title_events(nlp, resolver, CoderConfig(sentence_margin=0.0), title, body, "PROTEST")
+    [on] = _title_events(nlp, resolver, CoderConfig(sentence_margin=0.0, lead_nonactor=True), title, body, "PROTEST")
+    assert off["source_actor"]["text"] == "Tractors"
+    assert on["source_actor"]["text"] == "Hundreds of farmers" and on["source_actor"]["sector"]
+    # the lead's "motorways" names no actor either: the headline's own phrase stays
+    assert on["target_actor"]["text"] == off["target_actor"]["text"] == "motorways"
