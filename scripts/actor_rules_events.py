@@ -117,10 +117,14 @@ def load_set(name: str, cache: Path, nlp, resolver):
     else:
         items = [i for f in SETS[name] for i in read_gold(REPO / "data" / "eval" / f)]
     bin_path, ent_path = cache / f"{name}.spacy", cache / f"{name}.json"
+    docs = meta = None
     if bin_path.exists() and ent_path.exists():
         docs = list(DocBin().from_disk(bin_path).get_docs(nlp.vocab))
         meta = json.loads(ent_path.read_text(encoding="utf-8"))
-    else:
+        if len(docs) != 2 * len(items) or any(docs[2 * k].text != (item.get("title") or "")
+                                              for k, item in enumerate(items)):
+            docs = meta = None   # parsed before the set changed (corpus writers added): parse again
+    if docs is None:
         print(f"parsing {name} ({len(items)} items) ...", file=sys.stderr, flush=True)
         docs, meta, bin_ = [], [], DocBin(store_user_data=False)
         for title_doc, body_doc, published in parse_items(items, nlp):

@@ -820,7 +820,8 @@ def test_every_second_label_sample_is_of_corpus_items_and_iaa_prints_each(capsys
     corpus = {row["id"]: row for row in read_jsonl(CORPUS)}
     names = {path.name for path in iaa_events.SECOND_LABELS}
     assert {"plover_corpus_second_labels.jsonl", "plover_corpus_w789_second_labels.jsonl",
-            "plover_corpus_w101112_second_labels.jsonl", "plover_corpus_w1314_second_labels.jsonl"} <= names
+            "plover_corpus_w101112_second_labels.jsonl", "plover_corpus_w1314_second_labels.jsonl",
+            "plover_corpus_w151617_second_labels.jsonl"} <= names
     for path in iaa_events.SECOND_LABELS:
         rows = read_jsonl(path)
         assert rows and all(corpus[r["id"]]["text"] == r["text"] and corpus[r["id"]]["title"] == r["title"] for r in rows)
