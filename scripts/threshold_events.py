@@ -68,6 +68,9 @@ RECIPES = {
     # release 3.10 option: the headline's verb only where the headline alone counts no passing type its own
     "ranker-headline-verb-fallback, headline shift": ("ranker-headline-verb-fallback", "raise", "sum", False, False,
                                                       "headline-rank", True),
+    # release 3.11 option: the headline's verb orders the headline's own passing types when it counts any
+    "ranker-headline-verb-own, headline shift": ("ranker-headline-verb-own", "raise", "sum", False, False,
+                                                 "headline-rank", True),
 }
 # Release 2.7's keep rule, fixed before the runs (docs/eval-events.md, "Release 2.7 classifier"):
 # against BASELINE on the same data, the mean type accuracy over the held-out sets rises by at

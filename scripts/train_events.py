@@ -285,7 +285,8 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
     3.9 option: as "ranker-headline", but the passing types the headline's reliable verbs name,
     ``named`` from headline_named, come first when there are any) or "ranker-headline-verb-fallback"
     (release 3.10 option: the same, only for items whose headline alone counts no passing type
-    as its own). ``lead_shift`` raises the thresholds
+    as its own) or "ranker-headline-verb-own" (release 3.11 option: the passing types the verbs
+    name among the headline's own passing types when it counts any, else among all passing types). ``lead_shift`` raises the thresholds
     of headline + lead for items with a headline (it only matters when the headline alone passes
     nothing).
     ``gate`` (release 2.6 option): the per-type thresholds no longer decide the primary; the
@@ -320,6 +321,8 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
             hit = passing & named & has_title[:, None]
             if rule == "ranker-headline-verb-fallback":   # 3.10: only when the headline counts none its own
                 hit &= ~first.any(axis=1)[:, None]
+            if rule == "ranker-headline-verb-own":   # 3.11: among the headline's own types when it counts any
+                hit = np.where(first.any(axis=1)[:, None], hit & first, hit)
             allowed = np.where(hit.any(axis=1)[:, None], hit, allowed)
         if rule == "ranker-headline-rank":   # else the headline's own probability orders them
             key = np.where(first.any(axis=1)[:, None], key, own)

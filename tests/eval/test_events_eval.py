@@ -392,6 +392,18 @@ def test_the_headlines_reliable_verb_orders_the_passing_types_first():
     assert primaries(both_t[:1], own, title_t[:1], thr, "ranker-headline-verb", ranker=ranker, named=verbs[:1]).tolist() == [0]
     assert primaries(both_t[:1], own, title_t[:1], thr, "ranker-headline-verb-fallback", ranker=ranker,
                      named=verbs[:1]).tolist() == [1]
+    # Release 3.11's "ranker-headline-verb-own": where the headline counts types of its own, the
+    # verb orders those (the headline's own type 1 is not the verb's: ranker order, as fallback);
+    # where the verb's type is among them, it comes first; with none of its own, as 3.9's rule.
+    assert primaries(both_t[:1], own, title_t[:1], thr, "ranker-headline-verb-own", ranker=ranker,
+                     named=verbs[:1]).tolist() == [1]
+    both_own = np.array([_row(0.55, 0.9)])
+    assert primaries(both_own, np.array([_row(0.6, 0.6)]), title_t[:1], thr, "ranker-headline-verb-own",
+                     ranker=ranker, named=verbs[:1]).tolist() == [0]
+    assert primaries(both_own, np.array([_row(0.6, 0.6)]), title_t[:1], thr, "ranker-headline-verb-fallback",
+                     ranker=ranker, named=verbs[:1]).tolist() == [1]
+    assert primaries(both_t, alone_t, title_t, thr, "ranker-headline-verb-own", ranker=ranker,
+                     named=verbs).tolist() == [0, 1, 1, 1]
 
 
 def test_the_ranker_is_stored_only_when_set_and_older_models_load_unchanged(tmp_path):

@@ -651,3 +651,8 @@ def test_an_act_named_by_a_noun_takes_the_actors_of_its_own_complement(nlp, code
     off, on = _event_actors(nlp, coder, "Police backed by soldiers raided the camp on Monday.", "COERCE", "raided",
                             agent_complement=True)
     assert off == on and off[0] == "Police"
+
+
+def test_the_shipped_coder_has_release_3_11s_kept_actor_rule_on_and_the_other_off():
+    shipped = CoderConfig()
+    assert shipped.agent_complement and not shipped.lead_nonactor

@@ -507,7 +507,7 @@ def test_the_transformer_reads_only_headline_and_lead(nlp, coder, monkeypatch):
     assert len(sentence_texts.texts) > 5   # every body sentence went to the sentence classifier
 
 
-@pytest.mark.parametrize("rule", ["ranker-headline-verb", "ranker-headline-verb-fallback"])
+@pytest.mark.parametrize("rule", ["ranker-headline-verb", "ranker-headline-verb-fallback", "ranker-headline-verb-own"])
 def test_the_headlines_verb_orders_the_seeds_passing_types(nlp, coder, monkeypatch, rule):
     # Release 3.9: the seed's headline + lead pass CONSULT and SUPPORT, the headline alone counts
     # neither as its own, and the learned ranker prefers SUPPORT ("alliance", "treaty" in the lead);
