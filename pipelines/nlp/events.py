@@ -43,8 +43,9 @@ from pipelines.resources import resource_path
 # Release 3.10: headline + lead scored on WordLlama joined to MiniLM-L6, 3.5's recipe retrained
 # with blind v14, primary rule ranker-headline-verb-fallback (docs/eval-events.md, "Release 3.7
 # classifier" to "Release 3.10 classifier"; 3.3, 3.4 and 3.6-3.8 never shipped); body sentences
-# by 3.5's classifier (ranker-headline with a headline shift); 3.0's actor rules and 3.1's
-# pronoun_home (CoderConfig).
+# by 3.5's classifier (ranker-headline with a headline shift); 3.0's actor rules, 3.1's
+# pronoun_home and 3.11's agent_complement (CoderConfig). Release 3.11 = 3.10's classifiers with
+# that actor rule (its retrain did not ship: "Release 3.11 classifier").
 MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.11"
 # Primary rules that order the passing types with the learned ranker (release 2.7's "ranker";
 # 3.2's "ranker-headline": the headline's own passing types first; 3.4 option

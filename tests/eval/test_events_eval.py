@@ -155,6 +155,8 @@ def test_seen_blind_sets_are_training_groups_of_their_own():
 
 
 def test_shipped_classifiers_are_release_3_10s_and_3_5s():
+    # Release 3.11 ships 3.10's classifiers (its retrain failed the seed test and its keep rules,
+    # docs/eval-events.md, "Release 3.11 classifier"; its change is an actor rule).
     # Release 3.10 (docs/eval-events.md, "Release 3.10 classifier"): headline + lead are scored by
     # 3.5's recipe (thresholds chosen with headline-rank's primaries, a headline shift) on
     # WordLlama joined to MiniLM-L6, trained on every seen set, with the primary rule
@@ -172,7 +174,7 @@ def test_shipped_classifiers_are_release_3_10s_and_3_5s():
     base = REPO / "pipelines" / "resources" / "events"
     article = json.loads((base / "classifier.json").read_text(encoding="utf-8"))
     sentences = json.loads((base / "sentences" / "classifier.json").read_text(encoding="utf-8"))
-    assert MODEL_VERSION == "plover-ovr-tfidf-wordllama-minilm-3.10"
+    assert MODEL_VERSION == "plover-ovr-tfidf-wordllama-minilm-3.11"
     assert "headline_rows" not in article and "headline_rows" not in sentences
     assert article["encoder"] == f"{WORDLLAMA}+{MINILM}" and sentences["encoder"] == WORDLLAMA
     assert article["primary_rule"] == "ranker-headline-verb-fallback" and sentences["primary_rule"] == "ranker-headline"
@@ -181,9 +183,11 @@ def test_shipped_classifiers_are_release_3_10s_and_3_5s():
         assert meta["C"] == 2.0 and meta["real_weight"] == 2.0
         assert meta["shift_grid"] == "raise" and meta["objective"] == "sum" and meta["lead_shift"] == 0.0
         assert 0.0 < meta["headline_shift"] <= 0.2
-    # blind v15 and v16 became training data after 3.9 and 3.10 were scored (the next retrain takes them in)
-    assert article["left_out"] == ["blind15", "blind16"] and sentences["left_out"] == ["blind14", "blind15", "blind16"]
-    for meta, later in ((article, ("blind15", "blind16")), (sentences, ("blind14", "blind15", "blind16"))):
+    # blind v15 and v16 became training data after 3.9 and 3.10 were scored, corpus writers w15-w17
+    # were added for 3.11 (whose retrain did not ship)
+    later_article, later_sentences = ("blind15", "blind16", "w15", "w16", "w17"), ("blind14", "blind15", "blind16", "w15", "w16", "w17")
+    assert article["left_out"] == list(later_article) and sentences["left_out"] == list(later_sentences)
+    for meta, later in ((article, later_article), (sentences, later_sentences)):
         assert meta["training_items"] > sum(1 for i in training_items(shared=None) if i["group"] not in later)
         if (DEFAULT_SHARED / BBC).exists():
             assert meta["training_items"] == sum(1 for i in training_items(DEFAULT_SHARED) if i["group"] not in later)
@@ -205,9 +209,9 @@ def test_make_events_model_leaves_out_the_groups_seen_after_the_shipped_weights(
     lines = [line for line in recipe.splitlines() if "train_events.py" in line]
     # body sentences: the 3.5 weights, trained before blind v14 was seen; headline + lead: 3.10's, before v15
     assert len(lines) == 2
-    assert "--leave-out blind14 blind15 blind16" in lines[0] and "--out pipelines/resources/events/sentences" in lines[0]
+    assert "--leave-out blind14 blind15 blind16 w15 w16 w17" in lines[0] and "--out pipelines/resources/events/sentences" in lines[0]
     assert "--encoder wordllama+minilm --rule ranker-headline-verb-fallback" in lines[1]
-    assert "--leave-out blind15 blind16" in lines[1] and "--out" not in lines[1]
+    assert "--leave-out blind15 blind16 w15 w16 w17" in lines[1] and "--out" not in lines[1]
 
 
 def test_hard_negatives_are_training_quarter_labels_mostly_without_an_event(tmp_path):
