@@ -31,6 +31,11 @@ REPORTING = {"say", "tell", "add", "state", "report", "note", "announce", "write
 MALE_FEMALE = {"he", "she", "him", "her"}
 # Subject pronouns that stand for an actor named elsewhere in the sentence.
 REFERRING = {"it", "they", "we", "he", "she"}
+# Participles whose "by" names who carries out the act a noun names ("a strike [called] by
+# unions", "an attack [claimed] by the group"); not those that name a bystander who reports,
+# confirms, condemns or judges it ("an attack condemned by the UN"): ``complement_actors``.
+AGENTIVE_PARTICIPLES = frozenset({"call", "organise", "organize", "stage", "launch", "lead", "carry", "mount",
+                                  "conduct", "claim", "order", "spearhead", "plan", "fire", "wage"})
 # English pronouns (a closed class of the grammar): a word the tagger calls a pronoun that is none
 # of these and is capitalised is a name it misread ("Houthis seize ship").
 PRONOUNS = frozenset("""i me my mine myself you your yours yourself yourselves he him his himself she her hers
@@ -179,7 +184,7 @@ def core_clause(sent, verb) -> str | None:
 def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued_prep: bool = True,
                    dative: bool = True, bare_passive: bool = True, listed_any: bool = True,
                    listed_first: bool = True, glued_conj: bool = False, glued_infinitive: bool = False,
-                   agent_complement=None):
+                   named_actor=None):
     """(source span, target span) of the event verb; either may be None.
 
     ``is_actor(token)`` says whether a noun names an actor (an entity, an agent word such as
@@ -199,8 +204,8 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
     its first name as source, as a joint subject with "and" does (only for a named target: "hold
     joint [naval] drill" is an actor by its modifier and leaves the list to be source and
     target); ``glued_conj`` and ``glued_infinitive`` (measured in 2.7, off): see
-    ``glued_verb_arguments``; ``agent_complement`` (release 3.11 candidate; None for off): a test
-    of whether a noun is an actor by itself (``ActorResolver.is_named_actor``: "general strike"
+    ``glued_verb_arguments``; ``named_actor`` (``CoderConfig.agent_complement``, release 3.11;
+    None for off): a test of whether a noun is an actor by itself (``ActorResolver.is_named_actor``: "general strike"
     is none, though "general" is an agent word) for a source that names an act and has its
     actors in its own complement (``complement_actors``).
     """
@@ -247,11 +252,11 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
         source = _compound_subject(verb, is_actor) or _when_clause_subject(verb, is_actor)
     if source is not None and source.lower_ in REFERRING and is_actor is not None:
         source = _speaker(clause, is_actor) or source
-    if agent_complement is not None and is_actor is not None:
+    if named_actor is not None and is_actor is not None:
         # "Clashes between [M23 rebels] and [the army] broke out", "An air strike by [the
         # military] hit ...": an act named by a noun, with its actors in its own complement.
         for act in (source, verb if verb.pos_ == "NOUN" and source is None else None):
-            if act is None or act.pos_ != "NOUN" or agent_complement(act):
+            if act is None or act.pos_ != "NOUN" or named_actor(act):
                 continue
             first, second = complement_actors(act, is_actor)
             if first is not None:
@@ -304,11 +309,13 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
 
 
 def complement_actors(noun, is_actor):
-    """(``agent_complement``; release 3.11 candidate) the actors a noun that names an act gives
-    in its own complement: (A, None) for "a strike [by] A" or "a strike called by A", (A, B) for
-    "clashes [between] A and B"; (None, None) when it names none."""
+    """(``agent_complement``; release 3.11) the actors a noun that names an act gives in its own
+    complement: (A, None) for "a strike [by] A" or "a strike called by A" (only participles of
+    ``AGENTIVE_PARTICIPLES``), (A, B) for "clashes [between] A and B"; (None, None) when it
+    names none."""
     for child in noun.children:
-        if (child.dep_ == "prep" and child.lower_ == "by") or (child.dep_ == "acl" and child.tag_ == "VBN"):
+        if (child.dep_ == "prep" and child.lower_ == "by") or (
+                child.dep_ == "acl" and child.tag_ == "VBN" and child.lemma_.lower() in AGENTIVE_PARTICIPLES):
             agents = [child] if child.dep_ == "prep" else [c for c in child.children if c.dep_ == "agent"]
             pobj = next((p for a in agents for p in a.children if p.dep_ == "pobj"), None)
             if pobj is not None and is_actor(pobj):

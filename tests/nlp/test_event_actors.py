@@ -644,6 +644,13 @@ def test_an_act_named_by_a_noun_takes_the_actors_of_its_own_complement(nlp, code
     off, on = _event_actors(nlp, coder, "A general strike called by dockers' unions shut the port of Zenda on Friday.",
                             "PROTEST", "shut", agent_complement=True)
     assert off[0] == "general strike" and on[0] == "dockers' unions"
+    # a participle whose "by" names a bystander who reports or judges the act: nothing changes
+    off, on = _event_actors(nlp, coder, "An attack condemned by the United Nations killed five villagers on Monday.",
+                            "ASSAULT", "killed", agent_complement=True)
+    assert off == on and on[0] == "attack"
+    off, on = _event_actors(nlp, coder, "A strike reported by Reuters shut the port of Zenda on Friday.",
+                            "PROTEST", "shut", agent_complement=True)
+    assert off == on and on[0] == "strike"
     # no complement, or a source that is an actor: nothing changes
     off, on = _event_actors(nlp, coder, "Heavy rain hit a market in the north on Tuesday.", "ASSAULT", "hit",
                             agent_complement=True)
