@@ -50,7 +50,7 @@ from train_events import (HEADLINE_PLATT, REAL_WEIGHT, RULES, TUNE_ON, CachedEnc
                           fit, load_encoder, gold_columns, headline_named, load_fold, noevent_mask, out_of_fold, primaries,
                           save, target_figures)
 
-from pipelines.nlp.events import VERB_RULES  # noqa: E402
+from pipelines.nlp.events import NAMED_RULES  # noqa: E402
 
 HELD_OUT = tuple(name for name, _ in SEEN_BLIND) + ("tune",)
 NAMES = {"blind1": "blind v1", "blind2": "blind v2", "blind3": "blind v3", "blind4": "blind v4", "blind5": "blind v5",
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
                 pa = clf.predict_proba([i.get("title") or "" for i in test], [""] * len(test))
                 has_title = np.array([bool(i.get("title")) for i in test])
                 prim = primaries(pb, pa, has_title, clf.thresholds, clf.primary_rule, clf.lead_shift, clf.event_gate,
-                                 clf.ranker, named=headline_named(test) if clf.primary_rule in VERB_RULES else None)
+                                 clf.ranker, named=headline_named(test) if clf.primary_rule in NAMED_RULES else None)
                 gold = gold_columns(test)
                 f1, acc, rate = target_figures(prim, gold, noevent_mask(test))
                 out[g][name] = {"macro_f1_16": f1, "event_accuracy": acc, "noevent_rate": rate,
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         pa = calibrated(probe.platt if probe.platt_alone is None else probe.platt_alone, alone[~keep])
         prim.append(primaries(pb, pa, np.array([bool(i.get("title")) for i in test]), probe.thresholds, args.rule,
                               probe.lead_shift, probe.event_gate, probe.ranker,
-                              named=headline_named(test) if args.rule in VERB_RULES else None))
+                              named=headline_named(test) if args.rule in NAMED_RULES else None))
         gold.append(gold_columns(test)), noev.append(noevent_mask(test))
     f1, acc, rate = target_figures(np.concatenate(prim), np.concatenate(gold), np.concatenate(noev))
     out["corpus_cv_classifier"] = {"macro_f1_16": f1, "event_accuracy": acc, "noevent_rate": rate}

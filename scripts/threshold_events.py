@@ -33,7 +33,7 @@ from loso_events import CACHE, HELD_OUT, NAMES  # noqa: E402
 from train_events import (REAL_WEIGHT, add_encoder_option, add_headline_rows_option, calibrate_real, calibrated, encoder_folder,  # noqa: E402
                           gold_columns, headline_named, leave_out, noevent_mask, primaries, target_figures)
 
-from pipelines.nlp.events import VERB_RULES, TypeClassifier  # noqa: E402
+from pipelines.nlp.events import NAMED_RULES, TypeClassifier  # noqa: E402
 
 # name -> calibrate_real options (rule, shift_grid, objective, event_gate[, headline_platt])
 RECIPES = {
@@ -71,6 +71,12 @@ RECIPES = {
     # release 3.11 option: the headline's verb orders the headline's own passing types when it counts any
     "ranker-headline-verb-own, headline shift": ("ranker-headline-verb-own", "raise", "sum", False, False,
                                                  "headline-rank", True),
+    # release 3.12 options: the ranker also reads the types the headline's reliable verbs name,
+    # with 3.10's fallback rule beside it, or with no verb rule (3.5's ranker-headline)
+    "ranker-headline-verb-feature, headline shift": ("ranker-headline-verb-feature", "raise", "sum", False, False,
+                                                     "headline-rank", True),
+    "ranker-headline-feature, headline shift": ("ranker-headline-feature", "raise", "sum", False, False,
+                                                "headline-rank", True),
 }
 # Release 2.7's keep rule, fixed before the runs (docs/eval-events.md, "Release 2.7 classifier"):
 # against BASELINE on the same data, the mean type accuracy over the held-out sets rises by at
@@ -92,7 +98,7 @@ def held_out_primaries(items, both, alone, g, recipe) -> tuple[np.ndarray, TypeC
     rule, grid, objective, gate, headline_platt, shift_rule, headline_shift = \
         (tuple(recipe) + (False, None, False)[len(recipe) - 4:])[:7]
     keep = np.array([i["group"] != g for i in items])
-    named = headline_named(items) if rule in VERB_RULES else None
+    named = headline_named(items) if rule in NAMED_RULES else None
     clf = calibrate_real(blank_classifier(), both[keep], alone[keep], [i for i, k in zip(items, keep) if k], rule,
                          "shift", headline_platt, grid, objective, gate, shift_rule, headline_shift,
                          None if named is None else named[keep])

@@ -46,8 +46,9 @@ from event_data import (BBC, DEFAULT_SHARED, EVENT_TYPES, REPO, is_corpus, item_
 from pipelines.nlp.countries import country_table  # noqa: E402
 from pipelines.nlp.encoder import MINILM, WORDLLAMA, load_encoder  # noqa: E402
 from pipelines.nlp.event_features import FeatureExtractor  # noqa: E402
-from pipelines.nlp.events import (HEADLINE_FIRST_RULES, RANKED_RULES, VERB_RULES, TypeClassifier,  # noqa: E402
-                                  headline_verb_types, ranker_features)
+from pipelines.nlp.events import (FALLBACK_RULES, FEATURE_RULES, HEADLINE_FIRST_RULES, NAMED_RULES,  # noqa: E402
+                                  RANKED_RULES, VERB_RULES, TypeClassifier, headline_verb_types,
+                                  ranker_features)
 
 OUT = REPO / "pipelines" / "resources" / "events"
 TITLE_REPEAT = 2
@@ -286,7 +287,10 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
     ``named`` from headline_named, come first when there are any) or "ranker-headline-verb-fallback"
     (release 3.10 option: the same, only for items whose headline alone counts no passing type
     as its own) or "ranker-headline-verb-own" (release 3.11 option: the passing types the verbs
-    name among the headline's own passing types when it counts any, else among all passing types). ``lead_shift`` raises the thresholds
+    name among the headline's own passing types when it counts any, else among all passing types)
+    or "ranker-headline-verb-feature" / "ranker-headline-feature" (release 3.12 options: 3.10's
+    fallback rule / 3.5's ranker-headline, with a ranker that also reads ``named``,
+    ranker_features). ``lead_shift`` raises the thresholds
     of headline + lead for items with a headline (it only matters when the headline alone passes
     nothing).
     ``gate`` (release 2.6 option): the per-type thresholds no longer decide the primary; the
@@ -308,18 +312,18 @@ def primaries(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, thr: n
         lead_thr = thr + np.where(has_title & ~on_title.any(axis=1), lead_shift, 0.0)[:, None]
         key = np.where(has_title[:, None], alone, both)
         own = key
+        if rule in NAMED_RULES and named is None:
+            raise ValueError(f"rule {rule} needs the headline's verb types (named)")
         if rule in RANKED_RULES:
-            key = ranker_features(both, key) @ ranker[0].T + ranker[1]
+            key = ranker_features(both, key, named if rule in FEATURE_RULES else None) @ ranker[0].T + ranker[1]
         allowed = on_title | (both >= lead_thr)
         first = allowed & has_title[:, None] & (alone >= thr - headline_shift)   # on_title when the shift is 0
         passing = allowed
         if rule in HEADLINE_FIRST_RULES:   # the headline's own passing types, when it has any
             allowed = np.where(first.any(axis=1)[:, None], first, allowed)
         if rule in VERB_RULES:   # 3.9: the passing types the headline's verb names, when any
-            if named is None:
-                raise ValueError(f"rule {rule} needs the headline's verb types (named)")
             hit = passing & named & has_title[:, None]
-            if rule == "ranker-headline-verb-fallback":   # 3.10: only when the headline counts none its own
+            if rule in FALLBACK_RULES:   # 3.10: only when the headline counts none its own
                 hit &= ~first.any(axis=1)[:, None]
             if rule == "ranker-headline-verb-own":   # 3.11: among the headline's own types when it counts any
                 hit = np.where(first.any(axis=1)[:, None], hit & first, hit)
@@ -440,16 +444,20 @@ def headline_shift_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarra
 
 
 def fit_ranker(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
-               weight: np.ndarray | None = None, C: float = RANKER_C) -> tuple[np.ndarray, np.ndarray]:
+               weight: np.ndarray | None = None, C: float = RANKER_C,
+               named: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The primary ranker of rule "ranker" (release 2.7 option): a multinomial logistic
     regression from ranker_features of the calibrated probabilities (headline + lead; the headline
     alone, headline + lead's again without a headline) to the gold primary type, fitted on the
     event-bearing rows (``gold`` >= 0). Returns (coefficients n_types x 2 n_types, intercepts);
-    a type no row has gets coefficients 0 and intercept -30 (never ranked above a seen type)."""
+    a type no row has gets coefficients 0 and intercept -30 (never ranked above a seen type).
+    With ``named`` (release 3.12 options) the headline's verb types are inputs too, and the
+    coefficients are n_types x 3 n_types."""
     from sklearn.linear_model import LogisticRegression
 
     ev = gold >= 0
-    x = ranker_features(both[ev], np.where(has_title[:, None], alone, both)[ev])
+    x = ranker_features(both[ev], np.where(has_title[:, None], alone, both)[ev],
+                        None if named is None else (named & has_title[:, None])[ev])
     model = LogisticRegression(C=C, solver="lbfgs", max_iter=2000)
     model.fit(x, gold[ev], sample_weight=None if weight is None else weight[ev])
     k = both.shape[1]
@@ -520,8 +528,11 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
     real = np.array([tune_on == "all" or not is_corpus(i) for i in items])
     gold = gold_columns(items)
     if rule in RANKED_RULES:
+        if rule in FEATURE_RULES and named is None:
+            raise ValueError(f"rule {rule} needs the headline's verb types (named)")
         clf.ranker = fit_ranker(pb, pa, has_title, gold,
-                                np.array([1.0 if is_corpus(i) else RANKER_REAL_WEIGHT for i in items]))
+                                np.array([1.0 if is_corpus(i) else RANKER_REAL_WEIGHT for i in items]),
+                                named=named if rule in FEATURE_RULES else None)
     if tune_on == "f1":
         clf.thresholds = start
     elif tune_on in ("shift", "lead"):
@@ -581,7 +592,7 @@ def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 
     else:
         both, alone, _ = out_of_fold(items, extractor, encoder, C, embed_scale, real_weight, log, headline_rows)
     clf = fit(items, extractor, encoder, C, embed_scale, real_weight, headline_rows)
-    named = headline_named(items) if rule in VERB_RULES else None
+    named = headline_named(items) if rule in NAMED_RULES else None
     return calibrate_real(clf, both, alone, items, rule, TUNE_ON, HEADLINE_PLATT, shift_grid, objective, event_gate,
                           shift_rule, headline_shift, named)
 

@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_events import OUT, headline_named, primaries  # noqa: E402
 
-from pipelines.nlp.events import VERB_RULES  # noqa: E402
+from pipelines.nlp.events import NAMED_RULES  # noqa: E402
 
 NEAR = 0.10
 KINDS = ("none: nothing passes, near", "none: nothing passes, far", "none: passed, coder dropped",
@@ -65,7 +65,7 @@ def misses(items: list[dict], coded: dict[str, str], clf, resources: Path = OUT)
     both, alone = clf.predict_proba(titles, leads), clf.predict_proba(titles, [""] * len(events))
     has_title = np.array([bool(t) for t in titles])
     key = np.where(has_title[:, None], alone, both)
-    named = headline_named(events, resources) if clf.primary_rule in VERB_RULES else None
+    named = headline_named(events, resources) if clf.primary_rule in NAMED_RULES else None
     ranked = primaries(both, key, has_title, clf.thresholds, clf.primary_rule, clf.lead_shift, clf.event_gate,
                        clf.ranker, getattr(clf, "headline_shift", 0.0), named)
     kinds, pairs, rows = Counter(), Counter(), []

@@ -56,9 +56,17 @@ MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.11"
 # they come first only when the headline alone counts no passing type as its own; 3.11 option
 # "ranker-headline-verb-own": among the headline's own passing types when it counts any, else
 # among all passing types.
-VERB_RULES = ("ranker-headline-verb", "ranker-headline-verb-fallback", "ranker-headline-verb-own")
-RANKED_RULES = ("ranker", "ranker-headline", "ranker-headline-rank") + VERB_RULES
-HEADLINE_FIRST_RULES = ("ranker-headline", "ranker-headline-rank") + VERB_RULES
+# 3.12 options: the ranker also reads which types the headline's reliable verbs name (one 0/1
+# input per type, ranker_features), fitted with the rest of the ranker:
+# "ranker-headline-verb-feature" is 3.10's fallback rule with that ranker, and
+# "ranker-headline-feature" is 3.5's ranker-headline with it (no verb rule beside the ranker).
+FEATURE_RULES = ("ranker-headline-verb-feature", "ranker-headline-feature")
+FALLBACK_RULES = ("ranker-headline-verb-fallback", "ranker-headline-verb-feature")
+VERB_RULES = ("ranker-headline-verb", "ranker-headline-verb-fallback", "ranker-headline-verb-own",
+              "ranker-headline-verb-feature")
+NAMED_RULES = VERB_RULES + ("ranker-headline-feature",)   # the rules that read headline_verb_types
+RANKED_RULES = ("ranker", "ranker-headline", "ranker-headline-rank") + NAMED_RULES
+HEADLINE_FIRST_RULES = ("ranker-headline", "ranker-headline-rank") + NAMED_RULES
 HEADLINE_WORD_RE = re.compile(r"[a-z][a-z'\-]*")
 
 NONE_CLASS = "NONE"
@@ -218,14 +226,17 @@ class TypeClassifier:
         # it changes which passing types compete for the primary, never which types pass.
         self.headline_shift = headline_shift
 
-    def rank_scores(self, both: np.ndarray, alone: np.ndarray) -> np.ndarray:
+    def rank_scores(self, both: np.ndarray, alone: np.ndarray, named: np.ndarray | None = None) -> np.ndarray:
         """Rows of the score each type is ranked by for the primary (rules "headline-rank" and
         "ranker"): ``both`` and ``alone`` are calibrated probabilities of headline + lead and of
-        the headline alone (headline + lead's again for an item without a headline)."""
+        the headline alone (headline + lead's again for an item without a headline); ``named``
+        (rules FEATURE_RULES): rows of 0/1, whether the headline's reliable verbs name each type."""
         if self.primary_rule not in RANKED_RULES:
             return alone
+        if self.primary_rule in FEATURE_RULES and named is None:
+            raise ValueError(f"primary rule {self.primary_rule} ranks with the headline's verb types (named)")
         coef, intercept = self.ranker
-        return ranker_features(both, alone) @ coef.T + intercept
+        return ranker_features(both, alone, named if self.primary_rule in FEATURE_RULES else None) @ coef.T + intercept
 
     def primary_column(self, pairs: np.ndarray, passed: list[int]) -> int | None:
         """The primary type's column from the rows (headline + lead[, headline alone]) of
@@ -348,16 +359,16 @@ class EventCoder:
         lead_thresholds = clf.thresholds + (clf.lead_shift if title and not passed else 0.0)
         passed += [j for j in np.argsort(-rank(pairs[0]), kind="stable") if pairs[0][j] >= lead_thresholds[j]]
         if clf.primary_rule in ("headline-rank",) + RANKED_RULES:   # 2.6: the headline's own ranking decides; 2.7: a learned one
-            key = clf.rank_scores(pairs[:1], pairs[-1:])[0]
+            named = headline_verb_types(title, self.strong_verbs) if title and clf.primary_rule in NAMED_RULES else set()
+            key = clf.rank_scores(pairs[:1], pairs[-1:], np.array([[t in named for t in clf.types]], dtype=float))[0]
             on_title = {j for j in passed if title and pairs[-1][j] >= clf.thresholds[j] - clf.headline_shift}
             # 3.2 option "ranker-headline": the types the headline alone passes come first (codebook §4)
             first = on_title if clf.primary_rule in HEADLINE_FIRST_RULES else set()
             if clf.primary_rule in VERB_RULES and title and not (
-                    clf.primary_rule == "ranker-headline-verb-fallback" and on_title):
+                    clf.primary_rule in FALLBACK_RULES and on_title):
                 # 3.9 option: the passing types the headline's verb names come first (codebook §4);
                 # 3.10 option: only when the headline alone counts none as its own; 3.11 option:
                 # among the headline's own types when it counts any
-                named = headline_verb_types(title, self.strong_verbs)
                 pool = first if clf.primary_rule == "ranker-headline-verb-own" and first else passed
                 first = {j for j in pool if clf.types[j] in named} or first
             if clf.primary_rule == "ranker-headline-rank" and not on_title:
@@ -594,14 +605,15 @@ def headline_verb_types(title: str, strong_verbs: dict[str, list]) -> set[str]:
     return out
 
 
-def ranker_features(both: np.ndarray, alone: np.ndarray) -> np.ndarray:
+def ranker_features(both: np.ndarray, alone: np.ndarray, named: np.ndarray | None = None) -> np.ndarray:
     """The primary ranker's inputs (rows of items): the log-odds of each type's calibrated
-    probability on headline + lead, then on the headline alone."""
+    probability on headline + lead, then on the headline alone; with ``named`` (release 3.12
+    options, FEATURE_RULES), then 1 for each type a reliable verb of the headline names, else 0."""
     def logit(p):
         p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
         return np.log(p / (1 - p))
 
-    return np.hstack([logit(both), logit(alone)])
+    return np.hstack([logit(both), logit(alone)] + ([] if named is None else [np.asarray(named, dtype=np.float64)]))
 
 
 def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> TypeClassifier:

@@ -412,6 +412,42 @@ def test_the_headlines_reliable_verb_orders_the_passing_types_first():
                      named=verbs).tolist() == [0, 1, 1, 1]
 
 
+def test_a_ranker_that_reads_the_headlines_verb_learns_its_weight_from_the_items():
+    import numpy as np
+    from train_events import fit_ranker, primaries
+
+    # Release 3.12 options: the headline's verb types are ranker inputs. Types 0 and 1 both pass on
+    # every item with the same scores; the gold type is the one the headline's verb names on 30
+    # items (15 each way) and type 1 on 10 items with no verb. Without the verb input the ranker
+    # cannot tell the items apart; with it, every item comes out right.
+    k = len(EVENT_TYPES)
+    thr = np.full(k, 0.5)
+    both = np.array([_row(0.8, 0.8)] * 40)
+    alone = np.array([_row(0.3, 0.3)] * 40)
+    has_title = np.ones(40, dtype=bool)
+    named = np.zeros((40, k), dtype=bool)
+    named[:15, 0] = named[15:30, 1] = True
+    gold = np.array([0] * 15 + [1] * 25)
+    plain = fit_ranker(both, alone, has_title, gold)
+    ranker = fit_ranker(both, alone, has_title, gold, named=named)
+    assert ranker[0].shape == (k, 3 * k) and plain[0].shape == (k, 2 * k)
+    assert primaries(both, alone, has_title, thr, "ranker-headline", ranker=plain).tolist() == [1] * 40
+    learned = primaries(both, alone, has_title, thr, "ranker-headline-feature", ranker=ranker, named=named)
+    assert learned.tolist() == gold.tolist()
+    # The verb input only orders passing types: it never makes a type pass.
+    assert primaries(np.array([_row(0.3, 0.8)]), alone[:1], has_title[:1], thr, "ranker-headline-feature",
+                     ranker=ranker, named=named[:1]).tolist() == [1]
+    with pytest.raises(ValueError, match="named"):
+        primaries(both, alone, has_title, thr, "ranker-headline-feature", ranker=ranker)
+    # "ranker-headline-verb-feature" keeps 3.10's fallback rule beside the ranker: a type the verb
+    # names comes first when the headline alone counts none its own, whatever the ranker says.
+    against = (-ranker[0], -ranker[1])   # a ranker that orders against the verb
+    assert primaries(both[:15], alone[:15], has_title[:15], thr, "ranker-headline-verb-feature", ranker=against,
+                     named=named[:15]).tolist() == [0] * 15
+    assert primaries(both[:15], alone[:15], has_title[:15], thr, "ranker-headline-feature", ranker=against,
+                     named=named[:15]).tolist() == [1] * 15
+
+
 def test_the_ranker_is_stored_only_when_set_and_older_models_load_unchanged(tmp_path):
     import numpy as np
     from train_events import save

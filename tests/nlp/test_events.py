@@ -520,6 +520,31 @@ def test_the_headlines_verb_orders_the_seeds_passing_types(nlp, coder, monkeypat
     assert code(nlp, coder, title, body)[1] == "CONSULT"
 
 
+def test_a_ranker_that_reads_the_headlines_verb_orders_the_seeds_passing_types(nlp, coder, monkeypatch):
+    # Release 3.12 options: the coder gives the ranker the types the headline's reliable verbs name
+    # (here "Meets": CONSULT). A ranker that weighs only that input puts CONSULT first; the same
+    # ranker with the verb input cleared (a headline without it) gives ranker-headline's order back.
+    import numpy as np
+
+    from pipelines.nlp.events import ranker_features
+
+    title, body = seed_article()
+    clf = coder.classifier
+    k = len(clf.types)
+    coef = np.zeros((k, 3 * k))
+    coef[np.arange(k), 2 * k + np.arange(k)] = 50.0
+    coef[:, :2 * k] = clf.ranker[0]
+    monkeypatch.setattr(clf, "ranker", (coef, clf.ranker[1]))
+    monkeypatch.setattr(clf, "primary_rule", "ranker-headline-feature")
+    assert code(nlp, coder, title, body)[1] == "CONSULT"
+    row = np.full((1, k), 0.5)
+    with pytest.raises(ValueError, match="named"):
+        clf.rank_scores(row, row)
+    assert ranker_features(row, row, np.zeros((1, k))).shape == (1, 3 * k)
+    monkeypatch.setattr(coder, "strong_verbs", {})
+    assert code(nlp, coder, title, body)[1] == "SUPPORT"
+
+
 def test_a_headline_phrase_that_names_no_actor_gives_way_to_the_leads_actor(nlp, resolver):
     # Release 3.11 candidate lead_nonactor: "Tractors" is no entity and no agent word.
     from pipelines.nlp.events import CoderConfig
