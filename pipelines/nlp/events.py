@@ -46,7 +46,7 @@ from pipelines.resources import resource_path
 # by 3.5's classifier (ranker-headline with a headline shift); 3.0's actor rules, 3.1's
 # pronoun_home and 3.11's agent_complement (CoderConfig). Release 3.11 = 3.10's classifiers with
 # that actor rule (its retrain did not ship: "Release 3.11 classifier").
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.11"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.12"
 # Primary rules that order the passing types with the learned ranker (release 2.7's "ranker";
 # 3.2's "ranker-headline": the headline's own passing types first; 3.4 option
 # "ranker-headline-rank": the same, and the headline's own probability orders the types when the

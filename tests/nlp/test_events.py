@@ -509,12 +509,17 @@ def test_the_transformer_reads_only_headline_and_lead(nlp, coder, monkeypatch):
 
 @pytest.mark.parametrize("rule", ["ranker-headline-verb", "ranker-headline-verb-fallback", "ranker-headline-verb-own"])
 def test_the_headlines_verb_orders_the_seeds_passing_types(nlp, coder, monkeypatch, rule):
-    # Release 3.9: the seed's headline + lead pass CONSULT and SUPPORT, the headline alone counts
-    # neither as its own, and the learned ranker prefers SUPPORT ("alliance", "treaty" in the lead);
-    # the headline's verb ("Meets") names CONSULT, which then comes first. 3.10's fallback rule
-    # applies the verb only in this case (the headline alone counts no type its own).
+    # Release 3.9: the seed's headline + lead pass CONSULT and SUPPORT; with no headline shift the
+    # headline alone counts neither as its own, and the learned ranker without its verb inputs
+    # (3.12's ranker reads them; these rules predate it) prefers SUPPORT ("alliance", "treaty" in
+    # the lead); the headline's verb ("Meets") names CONSULT, which then comes first. 3.10's
+    # fallback rule applies the verb only in this case (the headline alone counts no type its own).
     title, body = seed_article()
-    monkeypatch.setattr(coder.classifier, "primary_rule", "ranker-headline")
+    clf = coder.classifier
+    k = len(clf.types)
+    monkeypatch.setattr(clf, "ranker", (clf.ranker[0][:, :2 * k], clf.ranker[1]))
+    monkeypatch.setattr(clf, "headline_shift", 0.0)
+    monkeypatch.setattr(clf, "primary_rule", "ranker-headline")
     assert code(nlp, coder, title, body)[1] == "SUPPORT"
     monkeypatch.setattr(coder.classifier, "primary_rule", rule)
     assert code(nlp, coder, title, body)[1] == "CONSULT"
@@ -522,10 +527,10 @@ def test_the_headlines_verb_orders_the_seeds_passing_types(nlp, coder, monkeypat
 
 def test_a_ranker_that_reads_the_headlines_verb_orders_the_seeds_passing_types(nlp, coder, monkeypatch):
     # Release 3.12 options: the coder gives the ranker the types the headline's reliable verbs name
-    # (here "Meets": CONSULT). A ranker that weighs only that input puts CONSULT first; the same
-    # ranker with the verb input cleared (a headline without it) gives ranker-headline's order back.
-    import numpy as np
-
+    # (here "Meets": CONSULT). With no headline shift (the headline alone counts neither passing
+    # type its own, so the ranker alone orders them), a ranker that weighs that input heavily puts
+    # CONSULT first; with the verb table emptied (a headline without a reliable verb) the same
+    # ranker's other inputs prefer SUPPORT, as in the test above.
     from pipelines.nlp.events import ranker_features
 
     title, body = seed_article()
@@ -533,8 +538,9 @@ def test_a_ranker_that_reads_the_headlines_verb_orders_the_seeds_passing_types(n
     k = len(clf.types)
     coef = np.zeros((k, 3 * k))
     coef[np.arange(k), 2 * k + np.arange(k)] = 50.0
-    coef[:, :2 * k] = clf.ranker[0]
+    coef[:, :2 * k] = clf.ranker[0][:, :2 * k]
     monkeypatch.setattr(clf, "ranker", (coef, clf.ranker[1]))
+    monkeypatch.setattr(clf, "headline_shift", 0.0)
     monkeypatch.setattr(clf, "primary_rule", "ranker-headline-feature")
     assert code(nlp, coder, title, body)[1] == "CONSULT"
     row = np.full((1, k), 0.5)
