@@ -11,9 +11,9 @@ sport/entertainment/business/markets items, gold actors found and country accura
 found, per-type ECE and AUC of the calibrated out-of-fold probabilities (corpus), and each
 real-news set scored by the model trained without it (seen data: not blind figures).
 
-``--blind FILE ...`` (default: data/eval/events_blind18.jsonl, the blind set of the release after 3.11, frozen at 4b9b85a) are
+``--blind FILE ...`` (default: data/eval/events_blind19.jsonl, the blind set of the release after 3.12, frozen at 94f6e17) are
 scored by the shipped model when they exist and match the hash committed beside them
-(``events_blind18.sha256``); otherwise a line says each was skipped and why.
+(``events_blind19.sha256``); otherwise a line says each was skipped and why.
 
 ``--folds`` (release 2.8) reads the out-of-fold scores and the fold models scripts/fold_events.py
 wrote instead of fitting every fold again (a group without a saved model is fitted here).
@@ -41,7 +41,7 @@ NOEVENT_CATEGORIES = ("sport", "entertainment", "business", "markets")
 # The blind set of the release being measured. Blind sets v1-v7 (releases 2.0-2.6) are training
 # data since releases 2.3 (v1-v3), 2.4 (v4), 2.5 (v5), 2.6 (v6) and 2.7 (v7) and are scored as
 # held-out groups of the CV, never as blind.
-BLIND = (REPO / "data" / "eval" / "events_blind18.jsonl",)
+BLIND = (REPO / "data" / "eval" / "events_blind19.jsonl",)
 
 
 def auc(score: np.ndarray, y: np.ndarray) -> float:
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-encoder", action="store_true")
     add_encoder_option(parser)
     parser.add_argument("--blind", type=Path, nargs="*", default=list(BLIND),
-                        help="blind sets to score with the shipped model (default: data/eval/events_blind18.jsonl)")
+                        help="blind sets to score with the shipped model (default: data/eval/events_blind19.jsonl)")
     parser.add_argument("--skip-cv", action="store_true", help="only the blind test")
     parser.add_argument("--folds", action="store_true",
                         help="read the out-of-fold scores and fold models scripts/fold_events.py wrote "
