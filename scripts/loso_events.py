@@ -50,7 +50,7 @@ from train_events import (HEADLINE_PLATT, REAL_WEIGHT, RULES, TUNE_ON, CachedEnc
                           fit, load_encoder, gold_columns, headline_named, load_fold, noevent_mask, out_of_fold, primaries,
                           save, target_figures)
 
-from pipelines.nlp.events import NAMED_RULES  # noqa: E402
+from pipelines.nlp.events import FEATURE_RULES, NAMED_RULES  # noqa: E402
 
 HELD_OUT = tuple(name for name, _ in SEEN_BLIND) + ("tune",)
 NAMES = {"blind1": "blind v1", "blind2": "blind v2", "blind3": "blind v3", "blind4": "blind v4", "blind5": "blind v5",
@@ -144,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     add_encoder_option(parser)
     add_threshold_options(parser)
     args = parser.parse_args(argv)
+    for rule in (args.rule, args.against):
+        if rule in FEATURE_RULES:   # calibrate_real here passes no headline verb types to the ranker
+            parser.error(f"rule {rule} reads the headline's verb types in its ranker; measure it with "
+                         f"scripts/threshold_events.py")
     require(args.shared, BBC)
     t0 = time.time()
     items = training_items(args.shared, args.hard_negatives)

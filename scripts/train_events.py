@@ -709,6 +709,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.headline_shift and args.rule not in HEADLINE_FIRST_RULES:
         parser.error(f"--headline-shift needs --rule {' or '.join(HEADLINE_FIRST_RULES)}, not {args.rule}")
+    if args.rule in FEATURE_RULES and (args.shift_rule is None or args.shift_rule in RANKED_RULES):
+        # the threshold shift is chosen without the ranker, which needs the headline's verb types
+        parser.error(f"--rule {args.rule} needs a --shift-rule that is not ranked "
+                     f"(headline-rank, as make events-model gives it)")
     require(args.shared, BBC)
     t0 = time.time()
     try:

@@ -13,7 +13,8 @@ both rows of probabilities puts first, is its ``primary_event_type`` (None when 
 Since release 3.2 ("ranker-headline") the ranker orders only the passing types the headline
 counts as its own when there are any (codebook §4; since 3.5 a type counts when the headline
 alone scores at least its threshold minus ``headline_shift``; since 3.10, when it counts none, the
-passing types a reliable verb of the headline names come first: "ranker-headline-verb-fallback").
+passing types a reliable verb of the headline names come first: "ranker-headline-verb-fallback";
+since 3.12 the ranker also reads which types those verbs name: "ranker-headline-verb-feature").
 Every type of the set is anchored to the
 sentence (headline or body) that scores highest for it; other body sentences are coded when
 their own best type passes its threshold. Since 3.9 sentences are scored by a classifier of
@@ -40,12 +41,12 @@ from pipelines.nlp.countries import country_for, country_table, normalize_name
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
-# Release 3.10: headline + lead scored on WordLlama joined to MiniLM-L6, 3.5's recipe retrained
-# with blind v14, primary rule ranker-headline-verb-fallback (docs/eval-events.md, "Release 3.7
-# classifier" to "Release 3.10 classifier"; 3.3, 3.4 and 3.6-3.8 never shipped); body sentences
-# by 3.5's classifier (ranker-headline with a headline shift); 3.0's actor rules, 3.1's
-# pronoun_home and 3.11's agent_complement (CoderConfig). Release 3.11 = 3.10's classifiers with
-# that actor rule (its retrain did not ship: "Release 3.11 classifier").
+# Release 3.12: headline + lead scored on WordLlama joined to MiniLM-L6, 3.10's recipe retrained
+# with blind v15-v17 and corpus writers w15-w17, primary rule ranker-headline-verb-feature (3.10's
+# ranker-headline-verb-fallback with a ranker that also reads the headline's verb types;
+# docs/eval-events.md, "Release 3.12 classifier"); body sentences by 3.5's classifier
+# (ranker-headline with a headline shift); 3.0's actor rules, 3.1's pronoun_home and 3.11's
+# agent_complement (CoderConfig).
 MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.12"
 # Primary rules that order the passing types with the learned ranker (release 2.7's "ranker";
 # 3.2's "ranker-headline": the headline's own passing types first; 3.4 option
@@ -630,6 +631,11 @@ def load_classifier(base: Path, extractor: FeatureExtractor, encoder=None) -> Ty
     if meta.get("primary_rule") in RANKED_RULES and ranker is None:
         raise ValueError(f"{base / 'classifier.json'} names the primary rule {meta['primary_rule']!r} but "
                          f"{base / 'classifier.npz'} holds no ranker (ranker_coef, ranker_intercept)")
+    if ranker is not None and meta.get("primary_rule") in RANKED_RULES:
+        inputs = (3 if meta["primary_rule"] in FEATURE_RULES else 2) * len(meta["types"])
+        if ranker[0].shape[1] != inputs:
+            raise ValueError(f"{base / 'classifier.npz'}: the ranker reads {ranker[0].shape[1]} inputs but the "
+                             f"primary rule {meta['primary_rule']!r} gives it {inputs}")
     if meta.get("encoder") and encoder is None:
         from pipelines.nlp.encoder import load_encoder
         encoder = load_encoder(meta["encoder"])

@@ -159,7 +159,7 @@ def test_seen_blind_sets_are_training_groups_of_their_own():
 def test_shipped_classifiers_are_release_3_12s_and_3_5s():
     # Release 3.12 (docs/eval-events.md, "Release 3.12 classifier"): headline + lead are scored by
     # 3.10's recipe (thresholds chosen with headline-rank's primaries, a headline shift) on
-    # WordLlama joined to MiniLM-L6, trained on every training group, with the primary rule
+    # WordLlama joined to MiniLM-L6, trained on every training group but blind18, with the primary rule
     # ranker-headline-verb-feature (3.10's ranker-headline-verb-fallback, whose learned ranker also
     # reads the types the headline's reliable verbs name); body sentences keep release 3.5's
     # classifier (WordLlama, ranker-headline), trained before blind v14 was seen. The weights
@@ -478,6 +478,15 @@ def test_the_ranker_is_stored_only_when_set_and_older_models_load_unchanged(tmp_
     (tmp_path / "new" / "classifier.npz").write_bytes((tmp_path / "old" / "classifier.npz").read_bytes())
     with pytest.raises(ValueError, match="holds no ranker"):
         load_classifier(tmp_path / "new", extractor)
+    # Release 3.12's rules give the ranker the headline's verb types too: 3 x 16 inputs. A ranker
+    # of the other width is refused at load, not on the first article.
+    clf.primary_rule = "ranker-headline-verb-feature"
+    save(clf, tmp_path / "narrow")
+    with pytest.raises(ValueError, match="reads 32 inputs but the primary rule 'ranker-headline-verb-feature' gives it 48"):
+        load_classifier(tmp_path / "narrow", extractor)
+    clf.ranker = (np.hstack([coef, np.eye(k)]), clf.ranker[1])
+    save(clf, tmp_path / "wide")
+    assert load_classifier(tmp_path / "wide", extractor).ranker[0].shape == (k, 3 * k)
 
 
 def test_an_event_gate_decides_event_or_none_and_the_best_ranked_type_is_the_primary():
@@ -587,6 +596,31 @@ def test_coder_primary_follows_the_classifiers_rule():
             assert primary == (clf.types[expected] if expected >= 0 else None), (rule, title)
             coded.append(primary)
     assert any(coded)
+    # The rules that read the headline's reliable verbs (releases 3.9-3.12), with and without a
+    # headline shift; 3.12's rules give the ranker the verb types as 16 more inputs (here weighted
+    # towards their own type), the others the ranker above. The seed's headline has a verb ("Meets").
+    from tests.fixtures import seed_article
+
+    from pipelines.nlp.events import FEATURE_RULES, NAMED_RULES, headline_verb_types
+
+    wide = np.random.default_rng(8).normal(size=(k, 3 * k))
+    wide[:, 2 * k:] += 3.0 * np.eye(k)
+    verbs_seen = 0
+    for rule in NAMED_RULES:
+        for headline_shift in (0.0, 0.2):
+            clf.primary_rule, clf.lead_shift, clf.event_gate, clf.headline_shift = rule, 0.0, None, headline_shift
+            clf.ranker = (wide, np.zeros(k)) if rule in FEATURE_RULES else ranker
+            for title, body in stories + [seed_article()]:
+                _, primary = coder.code(nlp(title), nlp(body), [], None)
+                sents = [s.text.strip() for s in nlp(body).sents if sum(1 for t in s if t.is_alpha) >= 4]
+                lead = " ".join(sents)[:600]
+                pb, pa = clf.predict_proba([title], [lead]), clf.predict_proba([title], [""])
+                named = np.array([[t in headline_verb_types(title, coder.strong_verbs) for t in clf.types]])
+                verbs_seen += int(named.any())
+                expected = primaries(pb, pa, np.array([True]), clf.thresholds, rule, 0.0, None, clf.ranker,
+                                     headline_shift, named)[0]
+                assert primary == (clf.types[expected] if expected >= 0 else None), (rule, headline_shift, title)
+    assert verbs_seen >= 2 * len(NAMED_RULES)
 
 
 def test_main_names_a_missing_gold_file_plainly(tmp_path, capsys):

@@ -507,7 +507,8 @@ def test_the_transformer_reads_only_headline_and_lead(nlp, coder, monkeypatch):
     assert len(sentence_texts.texts) > 5   # every body sentence went to the sentence classifier
 
 
-@pytest.mark.parametrize("rule", ["ranker-headline-verb", "ranker-headline-verb-fallback", "ranker-headline-verb-own"])
+@pytest.mark.parametrize("rule", ["ranker-headline-verb", "ranker-headline-verb-fallback", "ranker-headline-verb-own",
+                                  "ranker-headline-verb-feature"])
 def test_the_headlines_verb_orders_the_seeds_passing_types(nlp, coder, monkeypatch, rule):
     # Release 3.9: the seed's headline + lead pass CONSULT and SUPPORT; with no headline shift the
     # headline alone counts neither as its own, and the learned ranker without its verb inputs
@@ -521,7 +522,9 @@ def test_the_headlines_verb_orders_the_seeds_passing_types(nlp, coder, monkeypat
     monkeypatch.setattr(clf, "headline_shift", 0.0)
     monkeypatch.setattr(clf, "primary_rule", "ranker-headline")
     assert code(nlp, coder, title, body)[1] == "SUPPORT"
-    monkeypatch.setattr(coder.classifier, "primary_rule", rule)
+    if rule == "ranker-headline-verb-feature":   # 3.12: its fallback rule, the ranker's verb inputs weighing nothing
+        monkeypatch.setattr(clf, "ranker", (np.hstack([clf.ranker[0], np.zeros((k, k))]), clf.ranker[1]))
+    monkeypatch.setattr(clf, "primary_rule", rule)
     assert code(nlp, coder, title, body)[1] == "CONSULT"
 
 
