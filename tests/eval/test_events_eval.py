@@ -529,6 +529,35 @@ def test_the_noevent_objective_takes_type_accuracy_only_above_the_floor():
     assert raised[0] == 0.5 and 0.2 < lowered[0] <= 0.45
 
 
+def test_the_set_floor_objectives_weigh_every_set_once():
+    import numpy as np
+    import pytest
+    from train_events import SET_FLOORS, SHIFT_GRIDS, set_noevent_rate, shift_thresholds
+
+    # Ten event items of type 0 at 0.45; a large set of 300 sport items at 0.2 and a small one of
+    # ten at 0.46. Lowering the 0.5 threshold to 0.45 codes the events and the small set's sport
+    # items: pooled, 300 of 310 stay without an event (0.968, over the 0.955 floor), but the small
+    # set's own rate falls to 0, so the mean of the two sets' rates is 0.5.
+    both = np.array([_row(0.45)] * 10 + [_row(0.2)] * 300 + [_row(0.46)] * 10)
+    alone, has_title = np.zeros_like(both), np.zeros(len(both), dtype=bool)
+    gold = np.array([0] * 10 + [-1] * 310)
+    sport = gold == -1
+    groups = np.array(["events"] * 10 + ["large"] * 300 + ["small"] * 10)
+    start = np.full(len(EVENT_TYPES), 0.5)
+    lowered = np.where(np.arange(len(both)) < 10, 0, -1)
+    lowered[-10:] = 0
+    assert set_noevent_rate(lowered, sport, groups) == 0.5
+    assert set_noevent_rate(np.full(len(both), -1), sport, groups) == 1.0
+    pooled = shift_thresholds(both, alone, has_title, gold, sport, start, grid=SHIFT_GRIDS["both"], objective="noevent")
+    assert pooled[0] == 0.45
+    for objective in SET_FLOORS:
+        per_set = shift_thresholds(both, alone, has_title, gold, sport, start, grid=SHIFT_GRIDS["both"],
+                                   objective=objective, groups=groups)
+        assert per_set[0] == 0.5
+    with pytest.raises(ValueError, match="groups"):
+        shift_thresholds(both, alone, has_title, gold, sport, start, grid=SHIFT_GRIDS["both"], objective="noevent-sets")
+
+
 def test_headline_platt_maps_apply_to_headlines_scored_alone_only():
     import numpy as np
 
