@@ -54,3 +54,32 @@ def test_every_scored_blind_set_matches_the_hash_frozen_before_it_was_scored():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
         checked.append(name)
     assert {"events_blind4.jsonl", "events_blind5.jsonl", "story_pairs.jsonl"} <= set(checked)
+
+
+def test_a_sealed_blind_file_opens_only_to_its_frozen_hash(tmp_path):
+    import hashlib
+
+    import pytest
+
+    import seal_blind
+
+    plain = ('{"id": "b99q-0001", "title": "Ministers meet in Lisbon", "text": "The ministers met."}\n' * 3).encode()
+    sealed = seal_blind.seal(plain, "events_blind99.jsonl")
+    assert b"Lisbon" not in sealed and b"ministers" not in sealed
+    assert seal_blind.unseal(sealed, "events_blind99.jsonl") == plain
+    (tmp_path / "events_blind99.sha256").write_text(hashlib.sha256(plain).hexdigest() + "  events_blind99.jsonl\n")
+    assert seal_blind.frozen_digest("events_blind99.jsonl", tmp_path) == hashlib.sha256(plain).hexdigest()
+    with pytest.raises(SystemExit):
+        seal_blind.frozen_digest("events_blind98.jsonl", tmp_path)
+
+
+def test_every_sealed_blind_set_opens_to_the_hash_frozen_for_it():
+    import hashlib
+
+    import seal_blind
+
+    folder = REPO / "data" / "eval"
+    for sealed in sorted((folder / "sealed").glob("*.sealed")):
+        name = sealed.name.removesuffix(".sealed")
+        plain = seal_blind.unseal(sealed.read_bytes(), name)
+        assert hashlib.sha256(plain).hexdigest() == seal_blind.frozen_digest(name, folder), name
