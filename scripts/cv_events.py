@@ -11,9 +11,9 @@ sport/entertainment/business/markets items, gold actors found and country accura
 found, per-type ECE and AUC of the calibrated out-of-fold probabilities (corpus), and each
 real-news set scored by the model trained without it (seen data: not blind figures).
 
-``--blind FILE ...`` (default: data/eval/events_blind19.jsonl, the blind set of the release after 3.12, frozen at 94f6e17) are
+``--blind FILE ...`` (default: data/eval/events_blind21.jsonl, the blind set of release 3.13, frozen and sealed on 2026-12-04; v19 and v20 were lost unscored) are
 scored by the shipped model when they exist and match the hash committed beside them
-(``events_blind19.sha256``); otherwise a line says each was skipped and why.
+(``events_blind21.sha256``); otherwise a line says each was skipped and why.
 
 ``--folds`` (release 2.8) reads the out-of-fold scores and the fold models scripts/fold_events.py
 wrote instead of fitting every fold again (a group without a saved model is fitted here).
@@ -41,7 +41,7 @@ NOEVENT_CATEGORIES = ("sport", "entertainment", "business", "markets")
 # The blind set of the release being measured. Blind sets v1-v7 (releases 2.0-2.6) are training
 # data since releases 2.3 (v1-v3), 2.4 (v4), 2.5 (v5), 2.6 (v6) and 2.7 (v7) and are scored as
 # held-out groups of the CV, never as blind.
-BLIND = (REPO / "data" / "eval" / "events_blind19.jsonl",)
+BLIND = (REPO / "data" / "eval" / "events_blind21.jsonl",)
 
 
 def auc(score: np.ndarray, y: np.ndarray) -> float:
@@ -157,6 +157,9 @@ def score_blind(path: Path, shared: Path, nlp, resolver) -> dict | None:
     digest_file = path.with_suffix(".sha256")
     if not path.exists():
         frozen = f" (its hash {digest_file.name} is committed; the set itself is not here yet)" if digest_file.exists() else ""
+        if (path.parent / "sealed" / (path.name + ".sealed")).exists():
+            frozen += (f"; it is sealed in {path.parent.name}/sealed/: `python scripts/seal_blind.py open {path.name}`"
+                       " once, when the release is scored")
         print(f"\nBlind test: skipped, {shown} is not in this checkout{frozen}")
         return None
     if digest_file.exists():
@@ -188,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-encoder", action="store_true")
     add_encoder_option(parser)
     parser.add_argument("--blind", type=Path, nargs="*", default=list(BLIND),
-                        help="blind sets to score with the shipped model (default: data/eval/events_blind19.jsonl)")
+                        help="blind sets to score with the shipped model (default: data/eval/events_blind21.jsonl)")
     parser.add_argument("--skip-cv", action="store_true", help="only the blind test")
     parser.add_argument("--folds", action="store_true",
                         help="read the out-of-fold scores and fold models scripts/fold_events.py wrote "
