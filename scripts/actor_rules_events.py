@@ -1,6 +1,6 @@
 """Measure the event coder's actor rules on the seen real-news sets, one rule left out at a time.
 
-Every set (the seen blind sets v1-v18 of ``event_data.SEEN_BLIND``, dev + tune, the PLOVER
+Every set (the seen blind sets v1-v18 and v21 of ``event_data.SEEN_BLIND``, dev + tune, the PLOVER
 corpus; all seen data, none of these figures is blind) is parsed once with the shared spaCy
 pipeline and the entity resolver and cached (``--cache``, DocBin + JSON); the shipped
 classifier's probabilities are memoised, so coding a set again with other ``CoderConfig``

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from event_data import REPO  # noqa: E402
 from train_events import OUT, headline_named, primaries  # noqa: E402
 
 from pipelines.nlp.events import NAMED_RULES  # noqa: E402
@@ -91,8 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resources", type=Path, help="the coder's weights the report was made with")
     parser.add_argument("--json", type=Path, help="write the kinds and every wrong-type item here")
     args = parser.parse_args(argv)
-    if "blind21" in args.gold.name:
-        print("type_misses_events: blind v21 is the unseen set of release 3.13; not read", file=sys.stderr)
+    if (REPO / "data" / "eval" / "sealed" / (args.gold.name + ".sealed")).exists():
+        print(f"type_misses_events: {args.gold.name} is a frozen blind set not scored yet (sealed in data/eval/sealed); "
+              "not read", file=sys.stderr)
         return 1
     items = [json.loads(line) for line in args.gold.read_text(encoding="utf-8").splitlines() if line.strip()]
     report = json.loads(args.report.read_text(encoding="utf-8"))

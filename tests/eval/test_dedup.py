@@ -81,5 +81,6 @@ def test_every_sealed_blind_set_opens_to_the_hash_frozen_for_it():
     folder = REPO / "data" / "eval"
     for sealed in sorted((folder / "sealed").glob("*.sealed")):
         name = sealed.name.removesuffix(".sealed")
+        assert not (folder / name).exists(), f"{name} is scored: its sealed copy goes when the file joins data/eval"
         plain = seal_blind.unseal(sealed.read_bytes(), name)
         assert hashlib.sha256(plain).hexdigest() == seal_blind.frozen_digest(name, folder), name
