@@ -1,12 +1,13 @@
 """Keep a frozen blind set in the repository without its text being readable there.
 
-A blind set is frozen by committing its sha256 (``data/eval/<name>.sha256``); its labelled file
+A blind set is frozen by committing its sha256 (``data/eval/<stem>.sha256``); its labelled file
 joins ``data/eval`` only when it is scored. Until then it used to live beside the checkout, and
 blind v19 and v20 were lost with the machine that held them (docs/blind-sets.md). So the file is
 now committed sealed as well: zlib-compressed and XOR-ed with a SHAKE-256 keystream of the set's
-name, in ``data/eval/sealed/<name>.sealed``. This is not secrecy (the key is the name, and this
-script opens it); it keeps the text out of grep, editors, loaders and helper sessions that read
-the repository, so no decision sees it by accident. Nothing but this script reads a sealed file.
+name, in ``data/eval/sealed/<stem>.jsonl.sealed``. This is not secrecy (the key is the name, and
+this script opens it); it keeps the text out of grep, editors, loaders and helper sessions that
+read the repository, so no decision sees it by accident. Only this script and the test that checks
+a sealed file opens to its frozen hash unseal one.
 
 Usage: python scripts/seal_blind.py seal FILE            # FILE's hash must be frozen already
        python scripts/seal_blind.py open NAME [--out PATH]  # checks the frozen hash, writes the file
@@ -34,16 +35,22 @@ def seal(plain: bytes, name: str) -> bytes:
 
 
 def unseal(sealed: bytes, name: str) -> bytes:
-    """The file ``seal`` sealed."""
-    return zlib.decompress(bytes(a ^ b for a, b in zip(sealed, _keystream(name, len(sealed)))))
+    """The file ``seal`` sealed (ValueError when ``sealed`` is not a sealed ``name``)."""
+    try:
+        return zlib.decompress(bytes(a ^ b for a, b in zip(sealed, _keystream(name, len(sealed)))))
+    except zlib.error as e:
+        raise ValueError(f"not a sealed {name}: {e}") from None
 
 
-def frozen_digest(name: str, folder: Path = EVAL) -> str:
+def frozen_digest(name: str, folder: Path | None = None) -> str:
     """The sha256 committed for ``name`` when it was frozen."""
-    path = folder / (Path(name).stem + ".sha256")
+    path = (folder or EVAL) / (Path(name).stem + ".sha256")
     if not path.exists():
         raise SystemExit(f"seal_blind: {path} is missing: freeze the set (commit its sha256) first")
-    digest, frozen_name = path.read_text(encoding="utf-8").split()[:2]
+    fields = path.read_text(encoding="utf-8").split()
+    if len(fields) < 2:
+        raise SystemExit(f"seal_blind: {path} is not a sha256sum line (digest, then file name)")
+    digest, frozen_name = fields[0], fields[1].lstrip("*")
     if frozen_name != name:
         raise SystemExit(f"seal_blind: {path} freezes {frozen_name}, not {name}")
     return digest
@@ -73,7 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     if not source.exists():
         print(f"seal_blind: no sealed file {source}", file=sys.stderr)
         return 1
-    plain = unseal(source.read_bytes(), args.name)
+    try:
+        plain = unseal(source.read_bytes(), args.name)
+    except ValueError as e:
+        print(f"seal_blind: {source}: {e}", file=sys.stderr)
+        return 1
     digest = frozen_digest(args.name)
     if hashlib.sha256(plain).hexdigest() != digest:
         print(f"seal_blind: {source} does not open to the frozen hash {digest[:12]}", file=sys.stderr)

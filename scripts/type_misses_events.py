@@ -92,9 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resources", type=Path, help="the coder's weights the report was made with")
     parser.add_argument("--json", type=Path, help="write the kinds and every wrong-type item here")
     args = parser.parse_args(argv)
-    if (REPO / "data" / "eval" / "sealed" / (args.gold.name + ".sealed")).exists():
-        print(f"type_misses_events: {args.gold.name} is a frozen blind set not scored yet (sealed in data/eval/sealed); "
-              "not read", file=sys.stderr)
+    frozen = REPO / "data" / "eval" / (args.gold.stem + ".sha256")
+    if frozen.exists() and not (REPO / "data" / "eval" / args.gold.name).exists():
+        print(f"type_misses_events: {args.gold.name} is a frozen blind set not scored yet (only its hash, "
+              f"{frozen.name}, is in data/eval); not read", file=sys.stderr)
         return 1
     items = [json.loads(line) for line in args.gold.read_text(encoding="utf-8").splitlines() if line.strip()]
     report = json.loads(args.report.read_text(encoding="utf-8"))

@@ -56,29 +56,56 @@ def test_every_scored_blind_set_matches_the_hash_frozen_before_it_was_scored():
     assert {"events_blind4.jsonl", "events_blind5.jsonl", "story_pairs.jsonl"} <= set(checked)
 
 
-def test_a_sealed_blind_file_opens_only_to_its_frozen_hash(tmp_path):
+def test_a_sealed_blind_file_opens_only_to_its_frozen_hash(tmp_path, monkeypatch):
     import hashlib
+    import zlib
 
     import pytest
 
     import seal_blind
 
+    name = "events_blind99.jsonl"
     plain = ('{"id": "b99q-0001", "title": "Ministers meet in Lisbon", "text": "The ministers met."}\n' * 3).encode()
-    sealed = seal_blind.seal(plain, "events_blind99.jsonl")
-    assert b"Lisbon" not in sealed and b"ministers" not in sealed
-    assert seal_blind.unseal(sealed, "events_blind99.jsonl") == plain
-    (tmp_path / "events_blind99.sha256").write_text(hashlib.sha256(plain).hexdigest() + "  events_blind99.jsonl\n")
-    assert seal_blind.frozen_digest("events_blind99.jsonl", tmp_path) == hashlib.sha256(plain).hexdigest()
-    with pytest.raises(SystemExit):
-        seal_blind.frozen_digest("events_blind98.jsonl", tmp_path)
+    sealed = seal_blind.seal(plain, name)
+    with pytest.raises(zlib.error):
+        zlib.decompress(sealed)  # scrambled, not merely compressed
+    assert seal_blind.unseal(sealed, name) == plain
+    with pytest.raises(ValueError):
+        seal_blind.unseal(sealed, "events_blind98.jsonl")  # each set's own key
+    monkeypatch.setattr(seal_blind, "EVAL", tmp_path)
+    monkeypatch.setattr(seal_blind, "SEALED", tmp_path / "sealed")
+    source = tmp_path / "in" / name
+    source.parent.mkdir()
+    source.write_bytes(plain)
+    with pytest.raises(SystemExit, match="freeze the set"):
+        seal_blind.main(["seal", str(source)])  # not frozen yet: refused
+    (tmp_path / "events_blind99.sha256").write_text(hashlib.sha256(plain).hexdigest() + "  " + name + "\n")
+    assert seal_blind.main(["seal", str(source)]) == 0
+    assert seal_blind.main(["open", name, "--out", str(tmp_path / "out.jsonl")]) == 0
+    assert (tmp_path / "out.jsonl").read_bytes() == plain
+    (tmp_path / "events_blind99.sha256").write_text("0" * 64 + "  " + name + "\n")  # another hash
+    assert seal_blind.main(["open", name, "--out", str(tmp_path / "again.jsonl")]) == 1
+    assert not (tmp_path / "again.jsonl").exists()
+    (tmp_path / "events_blind99.sha256").write_text(hashlib.sha256(plain).hexdigest() + "  other.jsonl\n")
+    with pytest.raises(SystemExit, match="freezes other.jsonl"):
+        seal_blind.frozen_digest(name)
 
 
-def test_every_sealed_blind_set_opens_to_the_hash_frozen_for_it():
+def test_every_blind_set_frozen_and_not_scored_is_committed_sealed():
+    # From blind v21 on a frozen set is committed sealed beside its hash (v19 and v20, frozen by
+    # hash alone, were lost with the machine that held their files); a scored set's file is in
+    # data/eval and its sealed copy is gone; every sealed copy opens to the hash frozen for it.
     import hashlib
+    import re
 
     import seal_blind
 
     folder = REPO / "data" / "eval"
+    for frozen in sorted(folder.glob("events_blind*.sha256")):
+        number = int(re.fullmatch(r"events_blind(\d*)\.sha256", frozen.name).group(1) or 1)
+        name = frozen.stem + ".jsonl"
+        if number >= 21 and not (folder / name).exists():
+            assert (folder / "sealed" / (name + ".sealed")).exists(), f"{name} is frozen but not sealed"
     for sealed in sorted((folder / "sealed").glob("*.sealed")):
         name = sealed.name.removesuffix(".sealed")
         assert not (folder / name).exists(), f"{name} is scored: its sealed copy goes when the file joins data/eval"

@@ -155,6 +155,7 @@ def test_seen_blind_sets_are_training_groups_of_their_own():
     assert sum(1 for i in items if i["group"] == "blind17") == 671  # after 3.11: blind v17 is seen
     assert sum(1 for i in items if i["group"] == "blind18") == 667  # after 3.12: blind v18 is seen
     assert sum(1 for i in items if i["group"] == "blind21") == 657  # after 3.13: blind v21 is seen
+    assert all(i["id"].startswith("b21") for i in items if i["group"] == "blind21")
 
 
 def test_shipped_classifiers_are_release_3_13s_and_3_5s():
