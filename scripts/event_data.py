@@ -186,7 +186,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def writer_of(item: dict) -> str:
-    """The corpus writer (w1..w17) of an item, from its id; the CV group."""
+    """The corpus writer (w1..w20) of an item, from its id; the CV group."""
     return item["id"].split("-", 1)[0]
 
 

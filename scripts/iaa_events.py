@@ -4,7 +4,8 @@ Reads a second labeller's items (same ids as corpus items) and the corpus, and p
 kappa on the primary type (none included, 17 classes), raw agreement on it, and per-item type-set
 agreement (exact match of the sets of event types, and mean Jaccard of the sets). By default one
 line per second-label file in data/train (``plover_corpus*_second_labels.jsonl``: the 250-item
-sample of writers w1-w6 and the samples of w7-w9, w10-w12, w13-w14 and w15-w17, docs/plover-corpus.md).
+sample of writers w1-w6 and the samples of w7-w9, w10-w12, w13-w14, w15-w17 and
+w18-w20, docs/plover-corpus.md).
 
 Usage: python scripts/iaa_events.py [--labels FILE ...]
 """
