@@ -63,7 +63,7 @@ test: $(STAMP) $(if $(GO),$(BIN)/prism) chromium registry
 events-model: $(STAMP)
 	$(BIN)/python scripts/build_event_resources.py
 	$(BIN)/python scripts/train_events.py --rule ranker-headline --shift-rule headline-rank --headline-shift --leave-out blind14 blind15 blind16 blind17 blind18 blind21 w15 w16 w17 w18 w19 w20 --out pipelines/resources/events/sentences
-	$(BIN)/python scripts/train_events.py --encoder wordllama+minilm --rule ranker-headline-verb-feature --shift-rule headline-rank --headline-shift --shift-grid both --objective noevent-sets --leave-out blind21 w18 w19 w20
+	$(BIN)/python scripts/train_events.py --encoder wordllama+minilm --rule ranker-headline-verb-feature --shift-rule headline-rank --headline-shift --shift-grid both --objective noevent-sets
 
 # Every figure of docs/eval-events.md: CV grouped by writer and real-news set, the shipped
 # release's blind set (blind v21: a training group since 3.13 was scored on it, left out of the
