@@ -84,6 +84,10 @@ RECIPES = {
     "ranker-headline-verb-feature, headline shift, high set floor": ("ranker-headline-verb-feature", "both",
                                                                      "noevent-sets-high", False, False,
                                                                      "headline-rank", True),
+    # release 3.15 option: 3.13's recipe with the headline shift's grid widened to 0-0.4
+    "ranker-headline-verb-feature, headline shift to 0.4, set floor": ("ranker-headline-verb-feature", "both",
+                                                                       "noevent-sets", False, False,
+                                                                       "headline-rank", 0.4),
 }
 # Release 2.7's keep rule, fixed before the runs (docs/eval-events.md, "Release 2.7 classifier"):
 # against BASELINE on the same data, the mean type accuracy over the held-out sets rises by at

@@ -453,6 +453,11 @@ def lead_shift_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, g
     return round(float(max(grid, key=lambda m: (round(score(m), 9), -m))), 3)
 
 
+# The top of the headline shift's grid (release 3.5); a number given to --headline-shift replaces it
+# (release 3.15 option).
+HEADLINE_SHIFT_MAX = 0.2
+
+
 def headline_shift_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
                        noevent: np.ndarray, thr: np.ndarray, rule: str, ranker, lead_shift: float = 0.0,
                        grid=np.arange(0.0, 0.201, 0.025), named: np.ndarray | None = None) -> float:
@@ -506,7 +511,7 @@ def noevent_mask(items: list[dict]) -> np.ndarray:
 def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, items: list[dict],
                    rule: str = PRIMARY_RULE, tune_on: str = "shift", headline_platt: bool = HEADLINE_PLATT,
                    shift_grid: str = SHIFT_GRID, objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE,
-                   shift_rule: str | None = None, headline_shift: bool = False,
+                   shift_rule: str | None = None, headline_shift: bool | float = False,
                    named: np.ndarray | None = None) -> TypeClassifier:
     """Release 2.3: Platt maps on the out-of-fold scores of every group; thresholds start at each
     type's best F1 there and are then tuned for the type targets on the real-news items
@@ -538,7 +543,10 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
     each item's headline verbs name; the headline shift is chosen with them.
 
     Release 3.13 options, ``objective`` "noevent-sets" / "noevent-sets-high" (SET_FLOORS): the
-    shift's no-event floor holds for the mean of the real-news sets' own rates."""
+    shift's no-event floor holds for the mean of the real-news sets' own rates.
+
+    Release 3.15 option: ``headline_shift`` a number instead of True widens the headline shift's
+    grid from 0-HEADLINE_SHIFT_MAX to 0-that number (steps of 0.025)."""
     y = label_matrix(items)
     clf.lead_shift, clf.platt_alone, clf.event_gate, clf.ranker = 0.0, None, None, None
     clf.headline_shift = 0.0
@@ -574,9 +582,11 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
         clf.thresholds = tune_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
                                          start, rule, ranker=clf.ranker)
     if headline_shift and rule in HEADLINE_FIRST_RULES and tune_on in ("shift", "lead"):
+        top = HEADLINE_SHIFT_MAX if headline_shift is True else float(headline_shift)
         clf.headline_shift = headline_shift_for(pb[real], pa[real], has_title[real], gold[real],
                                                 noevent_mask(items)[real], clf.thresholds, rule, clf.ranker,
-                                                clf.lead_shift, named=None if named is None else named[real])
+                                                clf.lead_shift, grid=np.arange(0.0, top + 1e-9, 0.025),
+                                                named=None if named is None else named[real])
     elif headline_shift:
         raise ValueError(f"headline_shift needs a rule of {HEADLINE_FIRST_RULES} and thresholds tuned by a shift")
     if event_gate and tune_on != "writers":
@@ -606,7 +616,7 @@ def cached_out_of_fold(path: Path | None, items: list[dict]) -> tuple[np.ndarray
 def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 1.0, real_weight: float = 1.0,
           rule: str = PRIMARY_RULE, oof_cache: Path | None = None, log=print, shift_grid: str = SHIFT_GRID,
           objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE, shift_rule: str | None = None,
-          headline_shift: bool = False, headline_rows: bool = False) -> TypeClassifier:
+          headline_shift: bool | float = False, headline_rows: bool = False) -> TypeClassifier:
     """Fit on every item; calibrate and choose thresholds on every group's out-of-fold scores
     (read from ``oof_cache`` when it holds them for these items); ``shift_rule``: the rule whose
     primaries choose the threshold shift (default ``rule``; ``calibrate_real``)."""
@@ -727,10 +737,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--oof-cache", type=Path, metavar="NPZ",
                         help="reuse the grouped out-of-fold scores scripts/loso_events.py wrote for the same "
                              "items and settings (out/loso_events/<settings>/oof.npz) instead of refitting the folds")
-    parser.add_argument("--headline-shift", action="store_true",
+    parser.add_argument("--headline-shift", nargs="?", const=True, default=False, type=float, metavar="MAX",
                         help="with --rule ranker-headline(-rank): a passing type counts as the headline's when "
                              "its headline-alone probability reaches its threshold minus one shift chosen on "
-                             "the out-of-fold scores (release 3.5 option)")
+                             f"the out-of-fold scores from 0 to MAX (default {HEADLINE_SHIFT_MAX}; release 3.5 "
+                             "option, MAX release 3.15's)")
     parser.add_argument("--leave-out", nargs="*", default=[], metavar="GROUP",
                         help="training groups to leave out (e.g. a blind set seen after the shipped weights were "
                              "trained: make events-model rebuilds the shipped release)")
@@ -757,6 +768,7 @@ def main(argv: list[str] | None = None) -> int:
                          **({"headline_rows": True} if args.headline_rows else {}),
                          "shift_grid": args.shift_grid, "objective": args.objective,
                          "shift_rule": args.shift_rule or args.rule,
+                         **({"headline_shift_max": args.headline_shift} if isinstance(args.headline_shift, float) else {}),
                          **({"left_out": sorted(args.leave_out)} if args.leave_out else {})})
     print("thresholds: " + ", ".join(f"{t} {v:.3f}" for t, v in zip(clf.types, clf.thresholds))
           + ("" if clf.event_gate is None else f"; event gate {clf.event_gate:.3f}")

@@ -362,6 +362,15 @@ def test_a_headline_shift_lets_a_passing_type_count_as_the_headlines_and_is_chos
     assert shift == 0.075
     assert headline_shift_for(both_c, alone_c, np.ones(40, dtype=bool), np.array([1] * 40), np.zeros(40, dtype=bool),
                               thr, "ranker-headline", ranker) == 0.0
+    # Release 3.15 option: a wider grid (train_events --headline-shift 0.4) reaches shifts over the
+    # default top (HEADLINE_SHIFT_MAX, 0.2): headlines at 0.25 need a shift of 0.25 to count.
+    from train_events import HEADLINE_SHIFT_MAX
+    alone_w = np.array([_row(0.25, 0.2)] * 30 + [_row(0.1, 0.2)] * 10)
+    narrow = headline_shift_for(both_c, alone_w, np.ones(40, dtype=bool), gold, np.zeros(40, dtype=bool), thr,
+                                "ranker-headline", ranker, grid=np.arange(0.0, HEADLINE_SHIFT_MAX + 1e-9, 0.025))
+    wide = headline_shift_for(both_c, alone_w, np.ones(40, dtype=bool), gold, np.zeros(40, dtype=bool), thr,
+                              "ranker-headline", ranker, grid=np.arange(0.0, 0.4 + 1e-9, 0.025))
+    assert HEADLINE_SHIFT_MAX == 0.2 and narrow <= 0.2 and wide == 0.25
 
 
 def test_the_headlines_reliable_verb_orders_the_passing_types_first():
