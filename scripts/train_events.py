@@ -460,7 +460,7 @@ HEADLINE_SHIFT_MAX = 0.2
 
 def headline_shift_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
                        noevent: np.ndarray, thr: np.ndarray, rule: str, ranker, lead_shift: float = 0.0,
-                       grid=np.arange(0.0, 0.201, 0.025), named: np.ndarray | None = None) -> float:
+                       grid=np.arange(0.0, HEADLINE_SHIFT_MAX + 1e-9, 0.025), named: np.ndarray | None = None) -> float:
     """Release 3.5 option: the ``headline_shift`` of primaries (rules "ranker-headline" and
     "ranker-headline-rank") that maximises macro-F1 + event-item accuracy + no-event rate on the
     given items; ties go to the smaller shift."""
@@ -747,6 +747,8 @@ def main(argv: list[str] | None = None) -> int:
                              "trained: make events-model rebuilds the shipped release)")
     add_threshold_options(parser)
     args = parser.parse_args(argv)
+    if isinstance(args.headline_shift, float) and args.headline_shift <= 0:
+        parser.error(f"--headline-shift MAX must be over 0, not {args.headline_shift:g}")
     if args.headline_shift and args.rule not in HEADLINE_FIRST_RULES:
         parser.error(f"--headline-shift needs --rule {' or '.join(HEADLINE_FIRST_RULES)}, not {args.rule}")
     if args.rule in FEATURE_RULES and (args.shift_rule is None or args.shift_rule in RANKED_RULES):

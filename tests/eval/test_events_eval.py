@@ -370,7 +370,20 @@ def test_a_headline_shift_lets_a_passing_type_count_as_the_headlines_and_is_chos
                                 "ranker-headline", ranker, grid=np.arange(0.0, HEADLINE_SHIFT_MAX + 1e-9, 0.025))
     wide = headline_shift_for(both_c, alone_w, np.ones(40, dtype=bool), gold, np.zeros(40, dtype=bool), thr,
                               "ranker-headline", ranker, grid=np.arange(0.0, 0.4 + 1e-9, 0.025))
-    assert HEADLINE_SHIFT_MAX == 0.2 and narrow <= 0.2 and wide == 0.25
+    assert HEADLINE_SHIFT_MAX == 0.2 and narrow == 0.0 and wide == 0.25   # narrow: no shift on its grid helps
+
+
+def test_train_events_headline_shift_takes_an_optional_grid_top(capsys):
+    # make events-model passes a bare --headline-shift (the grid 0-0.2); a number widens the grid
+    # (release 3.15 option); a top of 0 or less would leave no grid and is refused before training.
+    import train_events
+
+    with pytest.raises(SystemExit):
+        train_events.main(["--headline-shift", "-0.1", "--rule", "ranker-headline"])
+    assert "--headline-shift MAX must be over 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train_events.main(["--headline-shift", "0.4", "--rule", "headline"])
+    assert "--headline-shift needs --rule" in capsys.readouterr().err
 
 
 def test_the_headlines_reliable_verb_orders_the_passing_types_first():

@@ -508,17 +508,8 @@ def test_the_transformer_reads_only_headline_and_lead(nlp, coder, monkeypatch):
 
 
 # A headline shift under which the seed's headline alone counts no passing type its own (its
-# CONSULT probability 0.43 under release 3.14's weights, under the threshold 0.275 + 0.2).
+# CONSULT probability 0.43 under release 3.14's weights is under the threshold 0.275 + 0.2).
 NOT_OWN = -0.2
-
-
-def prefer_in_ranker(clf, etype, by=10.0):
-    """The learned ranker's intercepts with ``etype``'s raised by ``by`` (the ranker's scores of
-    the seed's passing types lie within a few units of each other; its verb inputs weigh 50 in
-    the test below)."""
-    intercept = np.array(clf.ranker[1], dtype=float)
-    intercept[clf.types.index(etype)] += by
-    return intercept
 
 
 @pytest.mark.parametrize("rule", ["ranker-headline-verb", "ranker-headline-verb-fallback", "ranker-headline-verb-own",
@@ -530,14 +521,12 @@ def test_the_headlines_verb_orders_the_seeds_passing_types(nlp, coder, monkeypat
     # the lead); the headline's verb ("Meets") names CONSULT, which then comes first. 3.10's
     # fallback rule applies the verb only in this case (the headline alone counts no type its own).
     # Release 3.14's weights give the seed's headline alone CONSULT 0.43 against a threshold of
-    # 0.275, so the headline counts it its own even with no headline shift, and the ranker's
-    # other inputs prefer CONSULT too: the test sets a negative headline shift (NOT_OWN) and
-    # raises SUPPORT's ranker intercept (prefer_in_ranker) to keep testing that the verb
-    # reorders the passing types.
+    # 0.275, so the headline counts it its own even with no headline shift: the test sets a
+    # negative headline shift (NOT_OWN) so that it counts neither, as before.
     title, body = seed_article()
     clf = coder.classifier
     k = len(clf.types)
-    monkeypatch.setattr(clf, "ranker", (clf.ranker[0][:, :2 * k], prefer_in_ranker(clf, "SUPPORT")))
+    monkeypatch.setattr(clf, "ranker", (clf.ranker[0][:, :2 * k], clf.ranker[1]))
     monkeypatch.setattr(clf, "headline_shift", NOT_OWN)
     monkeypatch.setattr(clf, "primary_rule", "ranker-headline")
     assert code(nlp, coder, title, body)[1] == "SUPPORT"
@@ -552,7 +541,7 @@ def test_a_ranker_that_reads_the_headlines_verb_orders_the_seeds_passing_types(n
     # (here "Meets": CONSULT). With a negative headline shift (NOT_OWN: the headline alone counts
     # neither passing type its own, so the ranker alone orders them), a ranker that weighs that input heavily puts
     # CONSULT first; with the verb table emptied (a headline without a reliable verb) the same
-    # ranker's other inputs prefer SUPPORT, as in the test above (its intercept raised).
+    # ranker's other inputs prefer SUPPORT, as in the test above.
     from pipelines.nlp.events import ranker_features
 
     title, body = seed_article()
@@ -561,7 +550,7 @@ def test_a_ranker_that_reads_the_headlines_verb_orders_the_seeds_passing_types(n
     coef = np.zeros((k, 3 * k))
     coef[np.arange(k), 2 * k + np.arange(k)] = 50.0
     coef[:, :2 * k] = clf.ranker[0][:, :2 * k]
-    monkeypatch.setattr(clf, "ranker", (coef, prefer_in_ranker(clf, "SUPPORT")))
+    monkeypatch.setattr(clf, "ranker", (coef, clf.ranker[1]))
     monkeypatch.setattr(clf, "headline_shift", NOT_OWN)
     monkeypatch.setattr(clf, "primary_rule", "ranker-headline-feature")
     assert code(nlp, coder, title, body)[1] == "CONSULT"
