@@ -34,6 +34,8 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cv_events import summary  # noqa: E402
 from event_data import SEEN_BLIND  # noqa: E402
@@ -87,6 +89,12 @@ KEPT_31: tuple[str, ...] = ("pronoun_home",)
 # rules kept so far (``KEPT_311``; leave-one-out for those); the baseline switches them off too.
 RULES_311 = ("agent_complement", "lead_nonactor")
 KEPT_311: tuple[str, ...] = ("agent_complement",)
+# Release 3.16's candidate (``--rules316``): a coder rule that drops events (not an actor rule),
+# measured on 3.14's classifiers with ``--folds`` (docs/eval-events.md, "Release 3.16 coder").
+RULES_316 = ("market_kind",)
+KEPT_316: tuple[str, ...] = ()
+# The fold group of a set under scripts/fold_events.py (the set's own name otherwise).
+FOLD_GROUPS = {"devtune": "tune"}
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
 
 
@@ -306,6 +314,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="score release 3.1's candidates only: shipped 3.0 + the kept 3.1 rules, each candidate added, each kept one left out")
     parser.add_argument("--rules311", action="store_true",
                         help="score release 3.11's candidates only: shipped 3.10 + the kept 3.11 rules, each candidate added, each kept one left out")
+    parser.add_argument("--rules316", action="store_true",
+                        help="score release 3.16's candidate: shipped 3.14 with market_kind added")
+    parser.add_argument("--folds", type=Path,
+                        help="a fold cache of scripts/fold_events.py (out/loso_events/<tag>): each set is coded with "
+                             "the fold model trained without it, given the shipped Platt maps, thresholds and ranker "
+                             "(sets without a fold: the shipped classifier)")
     parser.add_argument("--base", action="store_true", help="with --misses/--categories: the baseline (all 2.7 rules off: the 2.6 coder)")
     args = parser.parse_args(argv)
 
@@ -341,13 +355,14 @@ def main(argv: list[str] | None = None) -> int:
         for miss in misses(items, code_set(coder, parsed)):
             print(json.dumps(miss, ensure_ascii=False))
         return 0
-    for wanted, (release, before, kept, rules) in ((args.rules311, ("3.11", "3.10", KEPT_311, RULES_311)),
+    for wanted, (release, before, kept, rules) in ((args.rules316, ("3.16", "3.14", KEPT_316, RULES_316)),
+                                                   (args.rules311, ("3.11", "3.10", KEPT_311, RULES_311)),
                                                    (args.rules31, ("3.1", "3.0", KEPT_31, RULES_31)),
                                                    (args.rules30, ("3.0", "2.9", KEPT_30, RULES_30)),
                                                    (args.rules29, ("2.9", "2.8", KEPT_29, RULES_29))):
         if wanted:
             configs = release_configs(coder.config, release, before, kept, rules)
-            return score(configs, args.sets, args.cache, nlp, resolver, coder, started)
+            return score(configs, args.sets, args.cache, nlp, resolver, coder, started, args.folds)
     configs = [("baseline (2.6 rules)", base), ("all 2.7 rules", replace(base, **{r: True for r in RULES}))]
     configs += [(f"without {r}", replace(base, **{s: s != r for s in RULES})) for r in RULES if len(RULES) > 1]
     configs += [(f"with {r} (tried)", replace(base, **{s: True for s in RULES + (r,)})) for r in TRIED]
@@ -358,11 +373,30 @@ def main(argv: list[str] | None = None) -> int:
     return score(configs, args.sets, args.cache, nlp, resolver, coder, started)
 
 
-def score(configs, sets, cache, nlp, resolver, coder, started) -> int:
-    """Print every set's figures under every (name, CoderConfig), then a table of actors found (country)."""
+def fold_classifier(shipped, folder: Path):
+    """The fold model in ``folder`` with the shipped classifier's Platt maps, thresholds, ranker and
+    rule: the set the fold left out is scored by weights that never saw it."""
+    from train_events import load_fold
+
+    fold = load_fold(folder, shipped.extractor, shipped.encoder)
+    for name in ("platt", "platt_alone", "thresholds", "ranker", "primary_rule", "lead_shift", "event_gate",
+                 "headline_shift"):
+        setattr(fold, name, getattr(shipped, name))
+    return fold
+
+
+def score(configs, sets, cache, nlp, resolver, coder, started, folds: Path | None = None) -> int:
+    """Print every set's figures under every (name, CoderConfig), then a table of actors found
+    (country) and, with ``folds``, the means over the sets of the type figures and actors found."""
     rows = {name: {} for name, _ in configs}
+    shipped = coder.classifier
     for set_name in sets:
         items, parsed = load_set(set_name, cache, nlp, resolver)
+        folder = folds / FOLD_GROUPS.get(set_name, set_name) if folds is not None else None
+        coder.classifier = MemoClassifier(fold_classifier(shipped._inner, folder)) \
+            if folder is not None and (folder / "classifier.npz").exists() else shipped
+        print(f"{set_name}: {'fold model ' + str(folder) if coder.classifier is not shipped else 'shipped classifier'}",
+              flush=True)
         for name, cfg in configs:
             coder.config = cfg
             s = summary(items, evaluate(items, code_set(coder, parsed)))
@@ -373,6 +407,10 @@ def score(configs, sets, cache, nlp, resolver, coder, started) -> int:
     print(f"\n{'config':34}" + "".join(f"{s:>16}" for s in sets))
     for name, per in rows.items():
         print(f"{name:34}" + "".join(f"{per[s]['matched']:>6} ({per[s]['actor_country']:.3f})" for s in sets))
+    keys = ("macro_f1_16", "event_accuracy", "noevent_rate", "actors_found", "actor_country")
+    print(f"\nmeans over {len(sets)} sets: " + " / ".join(keys))
+    for name, per in rows.items():
+        print(f"{name:34}" + "  ".join(f"{np.nanmean([per[s][k] for s in sets]):.4f}" for k in keys))
     print(f"({time.time() - started:.0f} s)")
     return 0
 

@@ -176,6 +176,7 @@ class CoderConfig:
     agent_complement: bool = True  # 3.11 (kept: actors up on 13 seen sets, none lost; country at most -0.003, v15): a source that is a noun naming an act ("Clashes", "An air strike") takes the actors of its own complement ("between A and B", "by A", "called by A"; only agentive participles, actors.AGENTIVE_PARTICIPLES)
     lead_nonactor: bool = False  # measured in 3.11, not kept (gold actors lost on 17 sets, -15 on the corpus): lead completion also replaces a headline actor that names no actor (no entity, no sector: "Tractors", "Food", "Sea")
     headline_any: bool = True    # the headline is coded for the primary type when a body sentence anchors it, even when the headline alone does not pass it; its actors' countries from the body (2.7)
+    market_kind: bool = False    # 3.16 candidate: political_actor's filter also drops an event whose source is of a market or sport kind (a firm, or a phrase with a MARKET_SPORT_WORDS noun and no sector) when no actor is of a political kind (a sector other than BUS, IGO / NGO, a GPE or NORP entity)
 
 
 class TypeClassifier:
@@ -435,7 +436,8 @@ class EventCoder:
         if isinstance(companion, dict):
             _countries_from_body(companion, events, context.default_country, cfg.companion_own)
         if cfg.political_actor:
-            events = [e for e in events if not _business_only(e)]
+            labels = {e["entity_id"]: e.get("label") for e in entities if e.get("entity_id")}
+            events = [e for e in events if not (_market_only(e, labels) if cfg.market_kind else _business_only(e))]
             if isinstance(companion, dict) and not any(e is not companion and e["event_type"] == companion["event_type"]
                                                        for e in events):
                 # A companion stands only with the body's event of its type: it never keeps a
@@ -714,6 +716,41 @@ def _business_only(event: dict) -> bool:
     (any other sector, or an actor without one) keeps the event."""
     actors = [a for a in (event["source_actor"], event["target_actor"]) if a]
     return bool(actors) and all(a.get("sector") == "BUS" or a.get("country") == "MNC" for a in actors)
+
+
+# Nouns of the sport and business pages' actors that the actor dictionaries give no sector
+# (release 3.16 candidate, ``CoderConfig.market_kind``): written from general knowledge of those
+# pages; "strikers" is left out (striking workers) and "league" (parties: "Awami League");
+# "federation" gives way to a political kind first ("Russian Federation" is a GPE).
+MARKET_SPORT_WORDS = frozenset("""club clubs team teams squad ultras fans supporters footballer footballers player players
+striker midfielder goalkeeper winger coach coaches referee referees federation franchise shareholders
+shareholder bondholders board directors executives bidder bidders buyer owners owner sponsor sponsors studio
+studios singer rapper band actress""".split())
+POLITICAL_LABELS = ("GPE", "NORP")
+
+
+def _actor_kind(actor: dict, labels: dict) -> str:
+    """"political", "market" or "unknown" (codebook §1): a sector other than BUS, an international
+    body or NGO, or a state or nationality entity is political; a firm, or a phrase naming a sport
+    or business actor noun (MARKET_SPORT_WORDS) with no sector, is market; anything else unknown."""
+    if (actor.get("sector") not in (None, "BUS") or actor.get("country") in ("IGO", "NGO")
+            or labels.get(actor.get("entity_id")) in POLITICAL_LABELS):
+        return "political"
+    if actor.get("sector") == "BUS" or actor.get("country") == "MNC" or \
+            MARKET_SPORT_WORDS.intersection(re.findall(r"[a-z]+", actor["text"].lower())):
+        return "market"
+    return "unknown"
+
+
+def _market_only(event: dict, labels: dict) -> bool:
+    """Whether a market or sport actor acts and no political actor takes part ("Partizan ultras
+    boycott the derby", "DGPC, Adani Green ink pact"), or every actor is a firm (_business_only):
+    the company-only filter widened to phrases the dictionaries give no sector."""
+    if _business_only(event):
+        return True
+    source, target = event["source_actor"], event["target_actor"]
+    return bool(source) and _actor_kind(source, labels) == "market" and (
+        not target or _actor_kind(target, labels) != "political")
 
 
 def _mode_from_cues(etype: str, sent) -> str | None:
