@@ -574,3 +574,56 @@ def test_a_headline_phrase_that_names_no_actor_gives_way_to_the_leads_actor(nlp,
     assert on["source_actor"]["text"] == "Hundreds of farmers" and on["source_actor"]["sector"]
     # the lead's "motorways" names no actor either: the headline's own phrase stays
     assert on["target_actor"]["text"] == off["target_actor"]["text"] == "motorways"
+
+
+def test_actor_kinds_of_the_market_kind_filter():
+    from pipelines.nlp.events import _actor_kind, _market_only
+
+    def actor(text, sector=None, country=None, entity_id=None):
+        return {"text": text, "entity_id": entity_id, "country": country, "sector": sector}
+
+    labels = {"e1": "GPE", "e2": "ORG"}
+    assert _actor_kind(actor("riot police", "COP"), labels) == "political"
+    assert _actor_kind(actor("the African Union", country="IGO"), labels) == "political"
+    assert _actor_kind(actor("Kenya", entity_id="e1"), labels) == "political"
+    assert _actor_kind(actor("Rovers ultras", country="GBR"), labels) == "market"
+    assert _actor_kind(actor("the club's board"), labels) == "market"
+    assert _actor_kind(actor("Acme Mining", "BUS", entity_id="e2"), labels) == "market"
+    assert _actor_kind(actor("Jane Doe", entity_id="e2"), labels) == "unknown"
+    # words that name political actors as well, and business people without a firm, are no market kind
+    assert _actor_kind(actor("Morales supporters"), labels) == "unknown"
+    assert _actor_kind(actor("Chinese rescue team", country="CHN"), labels) == "unknown"
+    assert _actor_kind(actor("traders", "BUS"), labels) == "unknown"
+
+    def event(source, target):
+        return {"source_actor": source, "target_actor": target}
+
+    fans, police = actor("Rovers fans"), actor("police", "COP")
+    assert _market_only(event(fans, None), labels)                       # a sport actor acts alone
+    assert _market_only(event(fans, actor("the club's owners")), labels)
+    assert _market_only(event(fans, actor("Jane Doe", entity_id="e2")), labels)   # target of no known kind
+    assert not _market_only(event(fans, police), labels)                 # a political actor takes part
+    assert not _market_only(event(police, fans), labels)
+    assert not _market_only(event(actor("Jane Doe"), fans), labels)      # the market actor is only the target
+    # as before (company-only filter): every actor a firm, in either role
+    assert _market_only(event(actor("Acme", "BUS"), actor("Globex", country="MNC")), labels)
+
+
+def test_market_kind_drops_sport_and_business_acts_and_keeps_the_police_against_fans(nlp, resolver):
+    from pipelines.nlp.events import CoderConfig
+
+    off, on = EventCoder.load(config=CoderConfig()), EventCoder.load(config=CoderConfig(market_kind=True))
+    invented = [("Rovers ultras boycott cup final over ticket prices",
+                 "Supporters of the invented club Rovers said on Sunday they would stay away from the cup final in "
+                 "protest at ticket prices set by the club's owners."),
+                ("Shareholders revolt against Globex board over chief's pay",
+                 "Shareholders of the invented mining firm Globex voted against the board's pay report on Thursday, "
+                 "the largest protest vote in the company's history.")]
+    for title, body in invented:
+        assert code(nlp, off, title, body, resolver=resolver)[1] == "PROTEST"   # political words, coded today
+        assert code(nlp, on, title, body, resolver=resolver) == ([], None)
+    title, body = ("Police fire tear gas at Rovers fans after cup final",
+                   "Riot police fired tear gas at supporters of the invented club Rovers outside the stadium on Sunday "
+                   "after fans threw bottles at officers.")
+    events, primary = code(nlp, on, title, body, resolver=resolver)
+    assert primary == "COERCE" and any(e["source_actor"]["sector"] == "COP" for e in events if e["source_actor"])
