@@ -17,6 +17,14 @@ rate and primary accuracy (which actor rules should leave unchanged).
     python scripts/actor_rules_events.py --rules31             # release 3.1's candidates on shipped 3.0
     python scripts/actor_rules_events.py --rules311            # release 3.11's candidates on shipped 3.10
     python scripts/actor_rules_events.py --wrong-kinds blind9 [--off dateline_home ...]   # found actors of another country by kind
+    python scripts/actor_rules_events.py --rules316 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
+                                                               # release 3.16's coder switch, each set coded by the fold model that never saw it
+
+``--folds DIR`` (release 3.16): each set whose fold group (``FOLD_GROUPS``; the set's name
+otherwise) has a model in DIR (``scripts/fold_events.py``'s cache) is coded with that model's
+weights and the shipped classifier's Platt maps, thresholds and ranker, so the classifier never
+saw the set; means over the sets are printed last. Without it the shipped classifier codes every
+set (in-sample but for a set left out of its weights).
 
 A rule is a boolean ``CoderConfig`` field listed in ``RULES`` (release 2.7's, kept), ``TRIED``
 (measured for 2.7, off) or ``RULES_28`` (release 2.8's candidates; ``KEPT_28`` the kept ones,
