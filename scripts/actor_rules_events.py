@@ -327,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=Path,
                         help="a fold cache of scripts/fold_events.py (out/loso_events/<tag>): each set is coded with "
                              "the fold model trained without it, given the shipped Platt maps, thresholds and ranker "
-                             "(sets without a fold: the shipped classifier)")
+                             "(sets without a fold: the shipped classifier); for the scoring runs (default and "
+                             "--rulesNN), not --misses, --wrong, --categories or --wrong-kinds")
     parser.add_argument("--base", action="store_true", help="with --misses/--categories: the baseline (all 2.7 rules off: the 2.6 coder)")
     args = parser.parse_args(argv)
 
@@ -378,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     configs += [("2.7 + kept 2.8 rules", with_28)] if KEPT_28 else []
     configs += [(f"2.8 without {r}" if r in KEPT_28 else f"2.8 + {r}", replace(with_28, **{r: r not in KEPT_28}))
                 for r in RULES_28]
-    return score(configs, args.sets, args.cache, nlp, resolver, coder, started)
+    return score(configs, args.sets, args.cache, nlp, resolver, coder, started, args.folds)
 
 
 def fold_classifier(shipped, folder: Path):
@@ -395,7 +396,8 @@ def fold_classifier(shipped, folder: Path):
 
 def score(configs, sets, cache, nlp, resolver, coder, started, folds: Path | None = None) -> int:
     """Print every set's figures under every (name, CoderConfig), then a table of actors found
-    (country) and, with ``folds``, the means over the sets of the type figures and actors found."""
+    (country) and the means over the sets of the type figures and actors found. With ``folds``
+    each set with a fold model there is coded by it (``fold_classifier``)."""
     rows = {name: {} for name, _ in configs}
     shipped = coder.classifier
     for set_name in sets:

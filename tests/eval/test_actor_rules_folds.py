@@ -20,12 +20,23 @@ def test_a_fold_model_takes_the_shipped_calibration_and_keeps_its_own_weights(tm
     fold.coef = fold.coef * 0.5
     fold.thresholds = np.full_like(fold.thresholds, 0.9)   # a fold's own thresholds are never used
     fold.platt = np.zeros_like(fold.platt)
+    # a fold's own calibration and rule settings differ from the shipped ones; none may survive
+    fold.lead_shift, fold.headline_shift = shipped.lead_shift + 0.3, shipped.headline_shift + 0.1
+    fold.event_gate = 0.5 if shipped.event_gate is None else shipped.event_gate + 0.1
+    if shipped.platt_alone is not None:
+        fold.platt_alone = shipped.platt_alone + 1.0
+    fold.ranker = (shipped.ranker[0] * 2.0, shipped.ranker[1] + 1.0)
     save(fold, tmp_path / "tune")
     got = fold_classifier(shipped, tmp_path / FOLD_GROUPS["devtune"])
     assert np.allclose(got.coef, shipped.coef * 0.5, atol=1e-6)
     assert np.array_equal(got.thresholds, shipped.thresholds) and np.array_equal(got.platt, shipped.platt)
-    assert got.primary_rule == shipped.primary_rule and got.headline_shift == shipped.headline_shift
+    assert got.primary_rule == shipped.primary_rule
+    assert (got.lead_shift, got.headline_shift, got.event_gate) == (shipped.lead_shift, shipped.headline_shift,
+                                                                     shipped.event_gate)
     assert all(np.array_equal(a, b) for a, b in zip(got.ranker, shipped.ranker))
+    assert (got.platt_alone is None) == (shipped.platt_alone is None)
+    if shipped.platt_alone is not None:
+        assert np.array_equal(got.platt_alone, shipped.platt_alone)
     # its probabilities come from its own weights: an article scores differently than under the shipped ones
     title, lead = ["Troops shell border villages"], ["Artillery hit three villages overnight, officials said."]
     assert not np.allclose(got.predict_proba(title, lead), shipped.predict_proba(title, lead))

@@ -627,3 +627,10 @@ def test_market_kind_drops_sport_and_business_acts_and_keeps_the_police_against_
                    "after fans threw bottles at officers.")
     events, primary = code(nlp, on, title, body, resolver=resolver)
     assert primary == "COERCE" and any(e["source_actor"]["sector"] == "COP" for e in events if e["source_actor"])
+    # a state named as the target is political by the resolver's entity (a GPE, no sector): kept
+    title, body = ("Rovers fans accuse Uganda of blocking visas for away match",
+                   "Supporters of the invented club Rovers accused Uganda on Monday of refusing visas to 300 fans "
+                   "travelling to a continental cup match in Kampala.")
+    events, primary = code(nlp, on, title, body, resolver=resolver)
+    assert primary == "ACCUSE" and any(e["target_actor"] and e["target_actor"]["text"] == "Uganda"
+                                       and not e["target_actor"]["sector"] for e in events)
