@@ -101,6 +101,10 @@ KEPT_311: tuple[str, ...] = ("agent_complement",)
 # measured on 3.14's classifiers with ``--folds`` (docs/eval-events.md, "Release 3.16 coder").
 RULES_316 = ("market_kind",)
 KEPT_316: tuple[str, ...] = ()
+# Release 3.17's candidates (``--rules317``): actor rules measured before and not kept (3.1's
+# target and source searches, 3.11's lead_nonactor), measured again on shipped 3.14 with ``--folds``.
+RULES_317 = ("named_target", "empty_target", "empty_target_head", "empty_source", "lead_nonactor")
+KEPT_317: tuple[str, ...] = ()
 # The fold group of a set under scripts/fold_events.py (the set's own name otherwise).
 FOLD_GROUPS = {"devtune": "tune"}
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
@@ -324,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="score release 3.11's candidates only: shipped 3.10 + the kept 3.11 rules, each candidate added, each kept one left out")
     parser.add_argument("--rules316", action="store_true",
                         help="score release 3.16's candidate: shipped 3.14 with market_kind added")
+    parser.add_argument("--rules317", action="store_true",
+                        help="score release 3.17's candidates: shipped 3.14 with each of 3.1's and 3.11's rejected actor rules added")
     parser.add_argument("--folds", type=Path,
                         help="a fold cache of scripts/fold_events.py (out/loso_events/<tag>): each set is coded with "
                              "the fold model trained without it, given the shipped Platt maps, thresholds and ranker "
@@ -364,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
         for miss in misses(items, code_set(coder, parsed)):
             print(json.dumps(miss, ensure_ascii=False))
         return 0
-    for wanted, (release, before, kept, rules) in ((args.rules316, ("3.16", "3.14", KEPT_316, RULES_316)),
+    for wanted, (release, before, kept, rules) in ((args.rules317, ("3.17", "3.14", KEPT_317, RULES_317)),
+                                                   (args.rules316, ("3.16", "3.14", KEPT_316, RULES_316)),
                                                    (args.rules311, ("3.11", "3.10", KEPT_311, RULES_311)),
                                                    (args.rules31, ("3.1", "3.0", KEPT_31, RULES_31)),
                                                    (args.rules30, ("3.0", "2.9", KEPT_30, RULES_30)),
