@@ -19,6 +19,8 @@ rate and primary accuracy (which actor rules should leave unchanged).
     python scripts/actor_rules_events.py --wrong-kinds blind9 [--off dateline_home ...]   # found actors of another country by kind
     python scripts/actor_rules_events.py --rules316 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
                                                                # release 3.16's coder switch, each set coded by the fold model that never saw it
+    python scripts/actor_rules_events.py --rules317 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
+                                                               # release 3.17's candidates (3.1's and 3.11's rejected actor rules) on shipped 3.14
 
 ``--folds DIR`` (release 3.16): each set whose fold group (``FOLD_GROUPS``; the set's name
 otherwise) has a model in DIR (``scripts/fold_events.py``'s cache) is coded with that model's
