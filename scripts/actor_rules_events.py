@@ -430,8 +430,37 @@ def score(configs, sets, cache, nlp, resolver, coder, started, folds: Path | Non
     print(f"\nmeans over {len(sets)} sets: " + " / ".join(keys))
     for name, per in rows.items():
         print(f"{name:34}" + "  ".join(f"{np.nanmean([per[s][k] for s in sets]):.4f}" for k in keys))
+    if len(rows) > 1:
+        first = next(iter(rows))
+        print(f"\nrelease 3.1's keep rule against {first!r} (exact figures, not the rounded ones above):")
+        for line in keep_verdicts(rows, first, sets):
+            print(line)
     print(f"({time.time() - started:.0f} s)")
     return 0
+
+
+def keep_verdicts(rows: dict, base: str, sets, max_country_loss: float = 0.003) -> list[str]:
+    """Release 3.1's keep rule for each config against ``base``: country accuracy of found actors
+    or gold actors found up on at least two sets, no gold actor lost and no more than
+    ``max_country_loss`` of country accuracy lost on any set; from the exact summary figures."""
+    lines = []
+    for name, per in rows.items():
+        if name == base:
+            continue
+        up, fails, gained = 0, [], 0
+        for s in sets:
+            old, new = rows[base][s], per[s]
+            gained += new["matched"] - old["matched"]
+            country = new["actor_country"] - old["actor_country"]
+            up += new["matched"] > old["matched"] or country > 0
+            if new["matched"] < old["matched"]:
+                fails.append(f"{s} actors {new['matched'] - old['matched']:+d}")
+            if country < -max_country_loss:
+                fails.append(f"{s} country {country:+.4f}")
+        verdict = "kept" if up >= 2 and not fails else "not kept"
+        lines.append(f"{name:34} {verdict:8} up on {up}/{len(sets)} sets, gold actors {gained:+d}"
+                     + (f"; fails: {', '.join(fails)}" if fails else ""))
+    return lines
 
 
 if __name__ == "__main__":

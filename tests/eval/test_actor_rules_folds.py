@@ -40,3 +40,23 @@ def test_a_fold_model_takes_the_shipped_calibration_and_keeps_its_own_weights(tm
     # its probabilities come from its own weights: an article scores differently than under the shipped ones
     title, lead = ["Troops shell border villages"], ["Artillery hit three villages overnight, officials said."]
     assert not np.allclose(got.predict_proba(title, lead), shipped.predict_proba(title, lead))
+
+
+def test_the_keep_rule_is_judged_on_exact_figures():
+    from actor_rules_events import keep_verdicts
+
+    def fig(matched, country):
+        return {"matched": matched, "actor_country": country}
+
+    sets = ("a", "b", "c")
+    rows = {"base": {"a": fig(100, 0.9), "b": fig(100, 0.9), "c": fig(100, 0.9)},
+            # 0.0034 shows as 0.003 at three decimals, but it is over the rule's 0.003
+            "near": {"a": fig(104, 0.9 - 0.0034), "b": fig(101, 0.9), "c": fig(100, 0.9)},
+            "good": {"a": fig(104, 0.9 - 0.0029), "b": fig(101, 0.9), "c": fig(100, 0.9)},
+            "loses": {"a": fig(110, 0.95), "b": fig(99, 0.9), "c": fig(105, 0.9)},
+            "one": {"a": fig(101, 0.9), "b": fig(100, 0.9), "c": fig(100, 0.9)}}
+    lines = dict(zip(("near", "good", "loses", "one"), keep_verdicts(rows, "base", sets)))
+    assert " not kept " in lines["near"] and "a country -0.0034" in lines["near"]
+    assert " kept " in lines["good"] and "not kept" not in lines["good"] and "gold actors +5" in lines["good"]
+    assert " not kept " in lines["loses"] and "b actors -1" in lines["loses"]
+    assert " not kept " in lines["one"] and "up on 1/3" in lines["one"]   # up on one set only
