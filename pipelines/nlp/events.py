@@ -436,7 +436,7 @@ class EventCoder:
         if isinstance(companion, dict):
             _countries_from_body(companion, events, context.default_country, cfg.companion_own)
         if cfg.political_actor:
-            labels = {e["entity_id"]: e.get("label") for e in entities if e.get("entity_id")}
+            labels = {e["entity_id"]: e.get("label") for e in entities if e.get("entity_id")} if cfg.market_kind else {}
             events = [e for e in events if not (_market_only(e, labels) if cfg.market_kind else _business_only(e))]
             if isinstance(companion, dict) and not any(e is not companion and e["event_type"] == companion["event_type"]
                                                        for e in events):
