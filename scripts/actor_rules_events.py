@@ -21,6 +21,8 @@ rate and primary accuracy (which actor rules should leave unchanged).
                                                                # release 3.16's coder switch, each set coded by the fold model that never saw it
     python scripts/actor_rules_events.py --rules317 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
                                                                # release 3.17's candidates (3.1's and 3.11's rejected actor rules) on shipped 3.14
+    python scripts/actor_rules_events.py --rules318 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
+                                                               # release 3.18's candidates (place_first, alone and with empty_target_head) on shipped 3.14
 
 ``--folds DIR`` (release 3.16): each set whose fold group (``FOLD_GROUPS``; the set's name
 otherwise) has a model in DIR (``scripts/fold_events.py``'s cache) is coded with that model's
@@ -107,6 +109,10 @@ KEPT_316: tuple[str, ...] = ()
 # target and source searches, 3.11's lead_nonactor), measured again on shipped 3.14 with ``--folds``.
 RULES_317 = ("named_target", "empty_target", "empty_target_head", "empty_source", "lead_nonactor")
 KEPT_317: tuple[str, ...] = ()
+# Release 3.18's candidates (``--rules318``): place_first alone and with 3.1's empty_target_head,
+# each added to shipped 3.14 with ``--folds`` (docs/eval-events.md, "Release 3.18 actors").
+RULES_318 = ("place_first", ("place_first", "empty_target_head"))
+KEPT_318: tuple[str, ...] = ()
 # The fold group of a set under scripts/fold_events.py (the set's own name otherwise).
 FOLD_GROUPS = {"devtune": "tune"}
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
@@ -296,11 +302,16 @@ def print_categories(set_names, cache, nlp, resolver, coder) -> None:
 
 def release_configs(config, release: str, before: str, kept, rules) -> list:
     """A release's kept actor rules on top of ``config``, then each rule of the round flipped alone:
-    a kept one left out, a dropped one added."""
+    a kept one left out, a dropped one added; a tuple of rules is added together."""
     with_kept = replace(config, **{r: True for r in kept})
-    return [(f"{before} + kept {release} rules", with_kept)] + [
-        (f"{release} without {r}" if r in kept else f"{release} + {r}", replace(with_kept, **{r: r not in kept}))
-        for r in rules]
+    configs = [(f"{before} + kept {release} rules", with_kept)]
+    for rule in rules:
+        if isinstance(rule, tuple):   # switches measured together (3.18), added
+            configs.append((f"{release} + {' + '.join(rule)}", replace(with_kept, **{r: True for r in rule})))
+        else:
+            configs.append((f"{release} without {rule}" if rule in kept else f"{release} + {rule}",
+                            replace(with_kept, **{rule: rule not in kept})))
+    return configs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -315,9 +326,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="print one set's found gold actors coded with another country, as JSON lines")
     parser.add_argument("--wrong-kinds", nargs="*", choices=list(SETS),
                         help="print a table of the found gold actors of another country of these sets by kind")
-    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311),
+    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first",)),
                         help="with --misses/--wrong: switch these 2.8 / 2.9 candidates on as well")
-    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311),
+    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first",)),
                         help="with --misses/--wrong/--wrong-kinds: switch these rules off (--off "
                              + " ".join(RULES_29) + ": release 2.8's coder)")
     parser.add_argument("--rules29", action="store_true",
@@ -332,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="score release 3.16's candidate: shipped 3.14 with market_kind added")
     parser.add_argument("--rules317", action="store_true",
                         help="score release 3.17's candidates: shipped 3.14 with each of 3.1's and 3.11's rejected actor rules added")
+    parser.add_argument("--rules318", action="store_true",
+                        help="score release 3.18's candidates: shipped 3.14 with place_first, alone and with empty_target_head")
     parser.add_argument("--folds", type=Path,
                         help="a fold cache of scripts/fold_events.py (out/loso_events/<tag>): each set is coded with "
                              "the fold model trained without it, given the shipped Platt maps, thresholds and ranker "
@@ -372,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
         for miss in misses(items, code_set(coder, parsed)):
             print(json.dumps(miss, ensure_ascii=False))
         return 0
-    for wanted, (release, before, kept, rules) in ((args.rules317, ("3.17", "3.14", KEPT_317, RULES_317)),
+    for wanted, (release, before, kept, rules) in ((args.rules318, ("3.18", "3.14", KEPT_318, RULES_318)),
+                                                   (args.rules317, ("3.17", "3.14", KEPT_317, RULES_317)),
                                                    (args.rules316, ("3.16", "3.14", KEPT_316, RULES_316)),
                                                    (args.rules311, ("3.11", "3.10", KEPT_311, RULES_311)),
                                                    (args.rules31, ("3.1", "3.0", KEPT_31, RULES_31)),

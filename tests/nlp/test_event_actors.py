@@ -663,3 +663,36 @@ def test_an_act_named_by_a_noun_takes_the_actors_of_its_own_complement(nlp, code
 def test_the_shipped_coder_has_release_3_11s_kept_actor_rule_on_and_the_other_off():
     shipped = CoderConfig()
     assert shipped.agent_complement and not shipped.lead_nonactor
+
+
+def test_an_unnamed_actor_takes_the_events_place_before_the_other_partys_country(nlp, coder):
+    # Release 3.18 candidate place_first: "soldiers" (an agent, no country word) are attacked by
+    # Chadian rebels in Maroua. The step runs only for an actor the resolver left without a
+    # country, i.e. when the article has no most-named country: the context's is cleared here.
+    # Without the switch the coder gives the soldiers the rebels' country (most events are
+    # domestic), with it the country of the place the sentence names for the event.
+    from dataclasses import replace
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+
+    def code(body, rule):
+        t, b, ents = _article(nlp, "Border clash", body, day)
+        one = EventCoder(coder.classifier, coder.verbs, coder.strong_verbs, coder.actors,
+                         replace(coder.config, place_first=rule))
+        context = one.actors.new_context(ents, day, (("title", t), ("body", b)))
+        context.default_country, context.ranked = None, []
+        event = one._event("ASSAULT", 0.9, "body", next(b.sents), _token(b, "attacked"), None,
+                           [e for e in ents if e["field"] == "body"], context, day)
+        return (event["source_actor"]["country"], event["target_actor"]["text"],
+                event["target_actor"]["country"], event["location"])
+
+    assert code("Chadian rebels attacked soldiers in Maroua on Monday.", False) == ("TCD", "soldiers", "TCD", "Maroua")
+    assert code("Chadian rebels attacked soldiers in Maroua on Monday.", True) == ("TCD", "soldiers", "CMR", "Maroua")
+    # with no place named, the other party's country still serves
+    assert code("Chadian rebels attacked soldiers on Monday.", True) == ("TCD", "soldiers", "TCD", None)
+
+
+def test_the_shipped_coder_has_place_first_off():
+    # 3.18's candidate stays off until it passes its keep rule (docs/eval-events.md, "Release 3.18 actors")
+    assert not CoderConfig().place_first
