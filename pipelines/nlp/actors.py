@@ -47,6 +47,10 @@ few several most more less other others another such half there here""".split())
 SPEECH = {"claim", "insist", "vow", "pledge", "warn", "threaten", "promise", "confirm", "deny", "admit", "declare"}
 
 
+# A formal state name ending in "of [the] <short name>" ("democratic republic of the congo"; 3.19)
+SHARED_NAME_RE = re.compile(r"\bof (?:the )?([a-z]+)$")
+
+
 @dataclass
 class ActorTables:
     """Compact dictionaries built by scripts/build_event_resources.py."""
@@ -895,7 +899,10 @@ class ActorResolver:
         self.acronym_norp = False
         # Release 3.1 candidates
         self.pronoun_home = False
+        # Release 3.19 candidate
+        self.shared_names = False
         self._prefixes: dict[str, set[str]] | None = None
+        self._shared: dict[str, frozenset[str]] | None = None
         self._surnames: dict[str, list[str]] | None = None
         self._max_agent_words = max((k.count(" ") + 1 for k in tables.agents), default=1)
         self._codes = set(tables.countries.values()) | {"IGO", "NGO", "MNC"}
@@ -906,7 +913,7 @@ class ActorResolver:
                      "surname_dated", "surname_country", "surname_link", "dateline_home", "dateline_default",
                      "folded_names", "expanded_names", "unmarked_home", "subdivisions", "introduced_body",
                      "cased_places", "mistagged_home", "igo_office", "demonym_stems", "mistagged_default",
-                     "acronym_norp", "pronoun_home"):
+                     "acronym_norp", "pronoun_home", "shared_names"):
             setattr(self, name, getattr(config, name))
 
     def _person_rules(self) -> bool:
@@ -923,7 +930,9 @@ class ActorResolver:
                     code = self._demonym(ent.get("text") or "")
                     if code:
                         ent["country"] = code
-        if self.subdivisions or self.demonym_stems or self.mistagged_home:
+        if self.shared_names:
+            self._follow_full_names(entities)
+        if self.subdivisions or self.demonym_stems or self.mistagged_home or self.shared_names:
             context.rank_countries(self._ranked_place, ("PERSON",) if self.mistagged_home else ())
         if self.mistagged_default and not self.mistagged_home and context.default_country is None:
             # only an article that names no country otherwise: a mistagged place fills the gap
@@ -938,6 +947,38 @@ class ActorResolver:
             if context.dateline_country and (self.dateline_home or context.default_country is None):
                 context.default_country = context.dateline_country
         return context
+
+    def shared_short_names(self) -> dict[str, frozenset[str]]:
+        """(``shared_names``, 3.19) each short name of the country table that the table's formal
+        name of another state holds -> the states that share it: keys "... republic ... of [the]
+        K" whose country differs from K's ("congo": COG by the table, COD by "democratic republic
+        of the congo"; "china": CHN, TWN by "republic of china")."""
+        if self._shared is None:
+            table, shared = self.tables.countries, {}
+            for key, code in table.items():
+                m = SHARED_NAME_RE.search(key)
+                if m and "republic" in key.split() and table.get(m.group(1)) not in (None, code):
+                    shared.setdefault(m.group(1), {table[m.group(1)]}).add(code)
+            self._shared = {k: frozenset(v) for k, v in shared.items()}
+        return self._shared
+
+    def _follow_full_names(self, entities: list[dict]) -> None:
+        """(``shared_names``) an entity the table reads by a shared short name ("Congo", and a
+        word beginning with its first five letters: "Congolese") takes the other state when the
+        article names exactly one of the sharing states by a longer name that holds the short
+        one ("Democratic Republic of Congo", "DR Congo"); both named, or none: it stays."""
+        for short, codes in self.shared_short_names().items():
+            stem = short[:5]
+            keys = [(e, normalize_name(e.get("text") or "")) for e in entities if e.get("label") != "PERSON"]
+            named = {e["country"] for e, key in keys
+                     if e.get("country") in codes and key != short and short in key.split()}
+            if len(named) != 1:
+                continue
+            state = next(iter(named))
+            for e, key in keys:
+                if e.get("country") == self.tables.countries[short] != state \
+                        and any(word.startswith(stem) for word in key.split()):
+                    e["country"] = state
 
     def _mistagged_country(self, ent: dict) -> str | None:
         """(``mistagged_default``) the country of a person, organisation or facility mention whose

@@ -696,3 +696,36 @@ def test_an_unnamed_actor_takes_the_events_place_before_the_other_partys_country
 def test_the_shipped_coder_has_place_first_off():
     # 3.18's candidate stays off until it passes its keep rule (docs/eval-events.md, "Release 3.18 actors")
     assert not CoderConfig().place_first
+
+
+def test_a_short_name_two_states_share_follows_the_state_the_article_names_in_full(nlp):
+    # Release 3.19 candidate shared_names. The country table reads "Congo" and "Congolese" as the
+    # Republic of the Congo (COG); its formal name of the other state, "Democratic Republic of the
+    # Congo", holds the short name too.
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    title = "Congolese police detain protesters"
+    body = ("Police in the Democratic Republic of Congo detained dozens of protesters on Friday, "
+            "the Congolese interior ministry said.")
+
+    def countries(text_title, text_body, rule):
+        t, b, ents = _article(nlp, text_title, text_body, day)
+        actors = _resolver(shared_names=rule, subdivisions=True)
+        context = actors.new_context(ents, day, (("title", t), ("body", b)))
+        return {e["text"]: e["country"] for e in ents if "ongo" in e["text"]}, context.default_country
+
+    assert _resolver(shared_names=True).shared_short_names()["congo"] == {"COD", "COG"}
+    off, on = countries(title, body, False), countries(title, body, True)
+    assert off[0].get("Congolese") == "COG" and on[0].get("Congolese") == "COD"
+    assert on[0].get("Democratic Republic of Congo") == "COD" and on[1] == "COD"
+    # both states named in full: the table's reading stays
+    both = countries(title, body + " The Republic of the Congo condemned the arrests.", True)[0]
+    assert both.get("Congolese") == "COG"
+    # no longer name of either state: nothing moves
+    assert countries(title, "Congolese police detained dozens of protesters on Friday.", True)[0].get("Congolese") == "COG"
+
+
+def test_the_shipped_coder_has_shared_names_off():
+    # 3.19's candidate stays off until it passes its keep rule (docs/eval-events.md, "Release 3.19 actors")
+    assert not CoderConfig().shared_names
