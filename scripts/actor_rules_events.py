@@ -119,6 +119,9 @@ KEPT_318: tuple[str, ...] = ()
 # added to shipped 3.14 with ``--folds`` (docs/eval-events.md, "Release 3.19 actors").
 RULES_319 = ("shared_names", ("shared_names", "empty_target_head"))
 KEPT_319: tuple[str, ...] = ()
+# The switches release 3.19 turned on (the pair above, kept): the runs of 3.16-3.19, measured on
+# shipped 3.14, switch them off again for their baseline.
+SHIPPED_319 = ("shared_names", "empty_target_head")
 # The fold group of a set under scripts/fold_events.py (the set's own name otherwise).
 FOLD_GROUPS = {"devtune": "tune"}
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
@@ -402,7 +405,8 @@ def main(argv: list[str] | None = None) -> int:
                                                    (args.rules30, ("3.0", "2.9", KEPT_30, RULES_30)),
                                                    (args.rules29, ("2.9", "2.8", KEPT_29, RULES_29))):
         if wanted:
-            configs = release_configs(coder.config, release, before, kept, rules)
+            start = replace(coder.config, **{r: False for r in SHIPPED_319}) if before == "3.14" else coder.config
+            configs = release_configs(start, release, before, kept, rules)
             return score(configs, args.sets, args.cache, nlp, resolver, coder, started, args.folds)
     configs = [("baseline (2.6 rules)", base), ("all 2.7 rules", replace(base, **{r: True for r in RULES}))]
     configs += [(f"without {r}", replace(base, **{s: s != r for s in RULES})) for r in RULES if len(RULES) > 1]

@@ -539,8 +539,9 @@ def test_the_shipped_coder_has_release_3_0s_kept_actor_rules_on_and_the_others_o
 
 
 # Release 3.1 candidates (section "Release 3.1 actors" of docs/eval-events.md).
-def _event_actors(nlp, coder, text, etype, verb_word, **rules):
-    """(source text, target text) of one body sentence's event with ``rules`` off, then on."""
+def _event_actors(nlp, coder, text, etype, verb_word, fixed=None, **rules):
+    """(source text, target text) of one body sentence's event with ``rules`` off, then on
+    (``fixed``: switches set the same way in both)."""
     from dataclasses import replace
 
     doc = nlp(text)
@@ -548,7 +549,7 @@ def _event_actors(nlp, coder, text, etype, verb_word, **rules):
     saved, out = coder.config, []
     try:
         for on in (False, True):
-            coder.config = replace(saved, **{r: on for r in rules})
+            coder.config = replace(saved, **(fixed or {}), **{r: on for r in rules})
             coder.actors.configure(coder.config)
             context = coder.actors.new_context([], None, (("body", doc),))
             event = coder._event(etype, 0.9, "body", sent, verb, None, [], context, None)
@@ -570,12 +571,13 @@ def test_a_target_that_names_no_actor_gives_way_to_the_party_named_after_the_ver
 
 
 def test_an_empty_target_takes_the_party_named_after_the_verb(nlp, coder):
+    # measured against the coder without its narrower search (empty_target_head, on since 3.19)
     off, on = _event_actors(nlp, coder, "Students marched past the Education Ministry chanting slogans.",
-                            "PROTEST", "marched", empty_target=True)
+                            "PROTEST", "marched", fixed={"empty_target_head": False}, empty_target=True)
     assert off == ("Students", None) and on == ("Students", "Education Ministry")
     # the speaker of a reporting verb outside the event's clause and a place after "near" are no target
     off, on = _event_actors(nlp, coder, "Gunmen struck overnight near Kaduna, police said.",
-                            "ASSAULT", "struck", empty_target=True)
+                            "ASSAULT", "struck", fixed={"empty_target_head": False}, empty_target=True)
     assert off == on == ("Gunmen", None)
 
 
@@ -629,7 +631,8 @@ def test_an_empty_source_takes_the_actor_named_before_the_verb(nlp, coder):
 def test_the_shipped_coder_has_release_3_1s_kept_actor_rule_on_and_the_others_off():
     shipped = CoderConfig()
     assert shipped.pronoun_home
-    assert not any(getattr(shipped, r) for r in ("named_target", "empty_target", "empty_target_head", "empty_source"))
+    assert not any(getattr(shipped, r) for r in ("named_target", "empty_target", "empty_source"))
+    assert shipped.empty_target_head   # on since 3.19 (docs/eval-events.md, "Release 3.19 actors")
 
 
 # Release 3.11 candidates (section "Release 3.11 actors" of docs/eval-events.md).
@@ -699,7 +702,7 @@ def test_the_shipped_coder_has_place_first_off():
 
 
 def test_a_short_name_two_states_share_follows_the_state_the_article_names_in_full(nlp):
-    # Release 3.19 candidate shared_names. The country table reads "Congo" and "Congolese" as the
+    # Release 3.19's shared_names. The country table reads "Congo" and "Congolese" as the
     # Republic of the Congo (COG); its formal name of the other state, "Democratic Republic of the
     # Congo", holds the short name too.
     from datetime import datetime
@@ -726,6 +729,6 @@ def test_a_short_name_two_states_share_follows_the_state_the_article_names_in_fu
     assert countries(title, "Congolese police detained dozens of protesters on Friday.", True)[0].get("Congolese") == "COG"
 
 
-def test_the_shipped_coder_has_shared_names_off():
-    # 3.19's candidate stays off until it passes its keep rule (docs/eval-events.md, "Release 3.19 actors")
-    assert not CoderConfig().shared_names
+def test_the_shipped_coder_has_release_3_19s_actor_rules_on():
+    # kept in 3.19 (docs/eval-events.md, "Release 3.19 actors")
+    assert CoderConfig().shared_names and CoderConfig().empty_target_head
