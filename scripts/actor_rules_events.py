@@ -118,6 +118,7 @@ KEPT_318: tuple[str, ...] = ()
 # Release 3.19's candidates (``--rules319``): shared_names alone and with empty_target_head, each
 # added to shipped 3.14 with ``--folds`` (docs/eval-events.md, "Release 3.19 actors").
 RULES_319 = ("shared_names", ("shared_names", "empty_target_head"))
+# empty on purpose: the pair was kept, but --rules319 reruns the measurement from 3.14's coder
 KEPT_319: tuple[str, ...] = ()
 # The switches release 3.19 turned on (the pair above, kept): the runs of 3.16-3.19, measured on
 # shipped 3.14, switch them off again for their baseline.
@@ -309,6 +310,13 @@ def print_categories(set_names, cache, nlp, resolver, coder) -> None:
         print(f"| {key} | " + " | ".join(str(counts[n][key]) for n in set_names) + " |")
 
 
+def release_start(shipped, before: str):
+    """The coder a release's candidates were measured on: the shipped one, without 3.19's rules
+    (``SHIPPED_319``) when ``before`` is older than 3.19 ("3.14" for --rules316 to --rules319)."""
+    older = tuple(int(n) for n in before.split(".")) < (3, 19)
+    return replace(shipped, **{r: False for r in SHIPPED_319}) if older else shipped
+
+
 def release_configs(config, release: str, before: str, kept, rules) -> list:
     """A release's kept actor rules on top of ``config``, then each rule of the round flipped alone:
     a kept one left out, a dropped one added; a tuple of rules is added together."""
@@ -371,7 +379,8 @@ def main(argv: list[str] | None = None) -> int:
     coder = EventCoder.load()
     coder.classifier = MemoClassifier(coder.classifier)
     shipped = coder.config
-    base = replace(shipped, **{r: False for r in RULES + TRIED + RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311})
+    base = replace(shipped, **{r: False for r in RULES + TRIED + RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311
+                               + SHIPPED_319 + ("place_first",)})
     if args.categories:
         coder.config = base if args.base else shipped
         print_categories(args.categories, args.cache, nlp, resolver, coder)
@@ -405,8 +414,7 @@ def main(argv: list[str] | None = None) -> int:
                                                    (args.rules30, ("3.0", "2.9", KEPT_30, RULES_30)),
                                                    (args.rules29, ("2.9", "2.8", KEPT_29, RULES_29))):
         if wanted:
-            start = replace(coder.config, **{r: False for r in SHIPPED_319}) if before == "3.14" else coder.config
-            configs = release_configs(start, release, before, kept, rules)
+            configs = release_configs(release_start(coder.config, before), release, before, kept, rules)
             return score(configs, args.sets, args.cache, nlp, resolver, coder, started, args.folds)
     configs = [("baseline (2.6 rules)", base), ("all 2.7 rules", replace(base, **{r: True for r in RULES}))]
     configs += [(f"without {r}", replace(base, **{s: s != r for s in RULES})) for r in RULES if len(RULES) > 1]

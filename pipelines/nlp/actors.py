@@ -949,35 +949,48 @@ class ActorResolver:
         return context
 
     def shared_short_names(self) -> dict[str, frozenset[str]]:
-        """(``shared_names``, 3.19) each short name of the country table that the table's formal
-        name of another state holds -> the states that share it: keys "... republic ... of [the]
-        K" whose country differs from K's ("congo": COG by the table, COD by "democratic republic
-        of the congo"; "china": CHN, TWN by "republic of china")."""
+        """(``shared_names``, 3.19) each short name of the country table that two states share ->
+        those states: K, read by the table as state A, when another state's formal name "...
+        republic ... of [the] K" extends a formal name of A ("democratic republic of the congo",
+        COD, extends "republic of the congo", COG: "congo" is shared). A name whose longer form
+        belongs to A itself is not ("republic of china", TWN, extends no name of CHN; CHN's
+        "people republic of china" extends it): in this table only "congo" is shared."""
         if self._shared is None:
             table, shared = self.tables.countries, {}
             for key, code in table.items():
                 m = SHARED_NAME_RE.search(key)
-                if m and "republic" in key.split() and table.get(m.group(1)) not in (None, code):
-                    shared.setdefault(m.group(1), {table[m.group(1)]}).add(code)
+                short = m.group(1) if m else None
+                if not short or "republic" not in key.split() or table.get(short) in (None, code):
+                    continue
+                words = key.split()
+                if any(table.get(" ".join(words[i:])) == table[short] and "republic" in words[i:]
+                       for i in range(1, len(words))):
+                    shared.setdefault(short, {table[short]}).add(code)
             self._shared = {k: frozenset(v) for k, v in shared.items()}
         return self._shared
+
+    @staticmethod
+    def full_name_state(entities: list[dict], short: str, codes) -> str | None:
+        """(``shared_names``) the one state of ``codes`` the entities name by a longer name that
+        holds the short name ("Democratic Republic of Congo" for "congo"); None when none or
+        both are named. Persons are no names of states."""
+        named = {e["country"] for e in entities if e.get("label") != "PERSON" and e.get("country") in codes
+                 and (key := normalize_name(e.get("text") or "")) != short and short in key.split()}
+        return next(iter(named)) if len(named) == 1 else None
 
     def _follow_full_names(self, entities: list[dict]) -> None:
         """(``shared_names``) an entity the table reads by a shared short name ("Congo", and a
         word beginning with its first five letters: "Congolese") takes the other state when the
         article names exactly one of the sharing states by a longer name that holds the short
-        one ("Democratic Republic of Congo", "DR Congo"); both named, or none: it stays."""
+        one ("Democratic Republic of Congo", "DR Congo"); both named, or none: it stays. Changes
+        the dicts given: ``EventCoder.code`` passes copies, not the article's entity records."""
         for short, codes in self.shared_short_names().items():
-            stem = short[:5]
-            keys = [(e, normalize_name(e.get("text") or "")) for e in entities if e.get("label") != "PERSON"]
-            named = {e["country"] for e, key in keys
-                     if e.get("country") in codes and key != short and short in key.split()}
-            if len(named) != 1:
+            state = self.full_name_state(entities, short, codes)
+            if state is None or state == self.tables.countries[short]:
                 continue
-            state = next(iter(named))
-            for e, key in keys:
-                if e.get("country") == self.tables.countries[short] != state \
-                        and any(word.startswith(stem) for word in key.split()):
+            for e in entities:
+                if e.get("label") != "PERSON" and e.get("country") == self.tables.countries[short] \
+                        and any(word.startswith(short[:5]) for word in normalize_name(e.get("text") or "").split()):
                     e["country"] = state
 
     def _mistagged_country(self, ent: dict) -> str | None:

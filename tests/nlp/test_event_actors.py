@@ -703,8 +703,8 @@ def test_the_shipped_coder_has_place_first_off():
 
 def test_a_short_name_two_states_share_follows_the_state_the_article_names_in_full(nlp):
     # Release 3.19's shared_names. The country table reads "Congo" and "Congolese" as the
-    # Republic of the Congo (COG); its formal name of the other state, "Democratic Republic of the
-    # Congo", holds the short name too.
+    # Republic of the Congo (COG); the other state's formal name, "Democratic Republic of the
+    # Congo", extends COG's "Republic of the Congo" and holds the short name too.
     from datetime import datetime
 
     day = datetime(2024, 5, 1)
@@ -718,15 +718,57 @@ def test_a_short_name_two_states_share_follows_the_state_the_article_names_in_fu
         context = actors.new_context(ents, day, (("title", t), ("body", b)))
         return {e["text"]: e["country"] for e in ents if "ongo" in e["text"]}, context.default_country
 
-    assert _resolver(shared_names=True).shared_short_names()["congo"] == {"COD", "COG"}
     off, on = countries(title, body, False), countries(title, body, True)
     assert off[0].get("Congolese") == "COG" and on[0].get("Congolese") == "COD"
     assert on[0].get("Democratic Republic of Congo") == "COD" and on[1] == "COD"
-    # both states named in full: the table's reading stays
-    both = countries(title, body + " The Republic of the Congo condemned the arrests.", True)[0]
-    assert both.get("Congolese") == "COG"
-    # no longer name of either state: nothing moves
+    # no longer name of either state: the table's reading stays
     assert countries(title, "Congolese police detained dozens of protesters on Friday.", True)[0].get("Congolese") == "COG"
+
+
+def test_only_names_one_states_formal_name_extends_from_the_others_are_shared():
+    # "republic of china" (TWN) extends no formal name of CHN, so "China" is never moved to
+    # Taiwan in an article that names the Republic of China (the review of 3.19 found it moved)
+    actors = _resolver(shared_names=True)
+    assert actors.shared_short_names() == {"congo": frozenset({"COD", "COG"})}
+    congo = frozenset({"COD", "COG"})
+
+    def ent(text, country, label="GPE"):
+        return {"text": text, "country": country, "label": label}
+
+    pick = actors.full_name_state
+    assert pick([ent("Congo", "COG"), ent("Democratic Republic of Congo", "COD")], "congo", congo) == "COD"
+    assert pick([ent("Congo", "COG"), ent("Republic of the Congo", "COG")], "congo", congo) == "COG"
+    # both states named in full, or neither: no state
+    assert pick([ent("DR Congo", "COD", "ORG"), ent("Republic of the Congo", "COG")], "congo", congo) is None
+    assert pick([ent("Republic of the Congo", "COG"), ent("DR Congo", "COD", "ORG")], "congo", congo) is None
+    assert pick([ent("Congo", "COG"), ent("Congolese", "COG", "NORP")], "congo", congo) is None
+    # a person is no name of a state
+    assert pick([ent("Congo Democratic Republic", "COD", "PERSON")], "congo", congo) is None
+    # Taiwan's formal name leaves China alone
+    entities = [ent("Republic of China", "TWN"), ent("China", "CHN")]
+    actors._follow_full_names(entities)
+    assert entities[1]["country"] == "CHN"
+
+
+def test_the_coder_codes_on_copies_of_the_articles_entity_records(nlp, coder):
+    # shared_names (and demonym_stems) change countries on the entities the coder is given: the
+    # article's records must stay the resolver's, while the event's actor takes the moved country
+    from datetime import datetime
+
+    from pipelines.nlp.entities import EntityResolver
+
+    day = datetime(2024, 5, 1)
+    t, b = nlp("Congolese army attacks rebel positions"), nlp(
+        "The army of the Democratic Republic of Congo attacked rebel positions near the Ugandan border "
+        "on Monday, the Congolese army said.")
+    entities = EntityResolver.load().resolve(t, b, day)
+    before = [dict(e) for e in entities]
+    coder.actors.configure(coder.config)
+    events, primary = coder.code(t, b, entities, day)
+    assert entities == before
+    assert any(e["text"] == "Congolese" and e["country"] == "COG" for e in entities)
+    actors = [a for ev in events for a in (ev["source_actor"], ev["target_actor"]) if a and "Congolese" in a["text"]]
+    assert primary is not None and actors and all(a["country"] == "COD" for a in actors)
 
 
 def test_the_shipped_coder_has_release_3_19s_actor_rules_on():
