@@ -25,6 +25,8 @@ rate and primary accuracy (which actor rules should leave unchanged).
                                                                # release 3.18's candidates (place_first, alone and with empty_target_head) on shipped 3.14
     python scripts/actor_rules_events.py --rules319 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
                                                                # release 3.19's candidates (shared_names, alone and with empty_target_head) on shipped 3.14
+    python scripts/actor_rules_events.py --rules320 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
+                                                               # release 3.20's candidate (named_target_head) on shipped 3.19
 
 ``--folds DIR`` (release 3.16): each set whose fold group (``FOLD_GROUPS``; the set's name
 otherwise) has a model in DIR (``scripts/fold_events.py``'s cache) is coded with that model's
@@ -123,6 +125,10 @@ KEPT_319: tuple[str, ...] = ()
 # The switches release 3.19 turned on (the pair above, kept): the runs of 3.16-3.19, measured on
 # shipped 3.14, switch them off again for their baseline.
 SHIPPED_319 = ("shared_names", "empty_target_head")
+# Release 3.20's candidate (``--rules320``): named_target_head added to shipped 3.19 with
+# ``--folds`` (docs/eval-events.md, "Release 3.20 actors").
+RULES_320 = ("named_target_head",)
+KEPT_320: tuple[str, ...] = ()
 # The fold group of a set under scripts/fold_events.py (the set's own name otherwise).
 FOLD_GROUPS = {"devtune": "tune"}
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
@@ -343,9 +349,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="print one set's found gold actors coded with another country, as JSON lines")
     parser.add_argument("--wrong-kinds", nargs="*", choices=list(SETS),
                         help="print a table of the found gold actors of another country of these sets by kind")
-    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names")),
+    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head")),
                         help="with --misses/--wrong: switch these 2.8 / 2.9 candidates on as well")
-    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names")),
+    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head")),
                         help="with --misses/--wrong/--wrong-kinds: switch these rules off (--off "
                              + " ".join(RULES_29) + ": release 2.8's coder)")
     parser.add_argument("--rules29", action="store_true",
@@ -364,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="score release 3.18's candidates: shipped 3.14 with place_first, alone and with empty_target_head")
     parser.add_argument("--rules319", action="store_true",
                         help="score release 3.19's candidates: shipped 3.14 with shared_names, alone and with empty_target_head")
+    parser.add_argument("--rules320", action="store_true",
+                        help="score release 3.20's candidate: shipped 3.19 with named_target_head")
     parser.add_argument("--folds", type=Path,
                         help="a fold cache of scripts/fold_events.py (out/loso_events/<tag>): each set is coded with "
                              "the fold model trained without it, given the shipped Platt maps, thresholds and ranker "
@@ -380,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     coder.classifier = MemoClassifier(coder.classifier)
     shipped = coder.config
     base = replace(shipped, **{r: False for r in RULES + TRIED + RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311
-                               + SHIPPED_319 + ("place_first",)})
+                               + SHIPPED_319 + ("place_first", "named_target_head")})
     if args.categories:
         coder.config = base if args.base else shipped
         print_categories(args.categories, args.cache, nlp, resolver, coder)
@@ -405,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
         for miss in misses(items, code_set(coder, parsed)):
             print(json.dumps(miss, ensure_ascii=False))
         return 0
-    for wanted, (release, before, kept, rules) in ((args.rules319, ("3.19", "3.14", KEPT_319, RULES_319)),
+    for wanted, (release, before, kept, rules) in ((args.rules320, ("3.20", "3.19", KEPT_320, RULES_320)),
+                                                   (args.rules319, ("3.19", "3.14", KEPT_319, RULES_319)),
                                                    (args.rules318, ("3.18", "3.14", KEPT_318, RULES_318)),
                                                    (args.rules317, ("3.17", "3.14", KEPT_317, RULES_317)),
                                                    (args.rules316, ("3.16", "3.14", KEPT_316, RULES_316)),

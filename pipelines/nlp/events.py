@@ -171,6 +171,7 @@ class CoderConfig:
     demonym_stems: bool = True   # 3.0 (kept: round 5's revision, which leaves subdivisions to their table: country up on 9 seen sets and one actor more on v1; v2 -0.002): a nationality or country word without a country (nor a subdivision) ("Maldivian") whose first five letters or more begin names of one country only in the country table takes that country
     # Release 3.1 actor rules (section "Release 3.1 actors" of docs/eval-events.md)
     named_target: bool = False   # measured in 3.1 and again in 3.17, not kept (gold actors lost on v10 (-3) and v2 (-1); v7 -0.006 country): a target phrase that names no actor ("12 years", "water cannon") gives way to the first actor the verb's clause names after the verb (not after a preposition of place or time)
+    named_target_head: bool = False  # 3.20 candidate: named_target's search for a noun that is an actor itself (an entity or an agent word, as empty_target_head), and not for a target phrase holding a number ("at least 15 people", "two men", "12 years")
     empty_target: bool = False   # measured in 3.1 and again in 3.17, not kept (actors up on every set, +133 on the corpus, but country v1 -0.005, dev + tune -0.006): named_target's search when no target was found at all
     empty_target_head: bool = True  # 3.19 (kept with shared_names: +190 gold actors on 21 seen sets, up on 20, none lost; v22 country -0.0027); measured in 3.1, not kept (dev + tune country -0.006), and in 3.17 on 3.14, not kept (v22 country -0.0052): empty_target only for a noun that is itself an actor (an entity or an agent word), not one its modifier makes one ("Kyrgyz-Tajik border")
     empty_source: bool = False   # measured in 3.1, not kept (actors up on 12 sets, but v7 country -0.004); again in 3.17 on 3.14, not kept (+62 gold actors on 21 seen sets, but v6 country -0.0034, v13 -0.0032): a source left empty (or a pronoun no one stands for) takes the nearest actor (an entity or agent word itself) named before the verb, outside the target phrase
@@ -553,9 +554,14 @@ class EventCoder:
             source_span = reporting_speaker(sent, verb, self.actors.is_actor)
         if verb is not None and (target_span is None or not self.actors.is_actor(target_span.root)):
             target_span = demanded_party(verb, self.actors.is_actor, self._is_request) or target_span
-        if verb is not None and cfg.named_target and target_span is not None \
-                and not names_actor(target_span, self.actors.is_actor):
-            target_span = named_party(verb, source_span, self.actors.is_actor, cfg.wide_datelines) or target_span
+        if verb is not None and (cfg.named_target or cfg.named_target_head) and target_span is not None \
+                and not names_actor(target_span, self.actors.is_actor) \
+                and not (cfg.named_target_head and not cfg.named_target and counted(target_span)):
+            # (3.1) a target phrase that names no actor gives way to the party named after the verb;
+            # (3.20 candidate) named_target_head: only a noun that is an actor itself, and never
+            # for a count ("at least 15 people", "two men": people the agent table does not list)
+            party = self.actors.is_actor if cfg.named_target else self.actors.is_named_actor
+            target_span = named_party(verb, source_span, party, cfg.wide_datelines) or target_span
         elif verb is not None and target_span is None and (cfg.empty_target or cfg.empty_target_head):
             # a role left empty: the party the clause names after the verb (3.1)
             party = self.actors.is_actor if cfg.empty_target else self.actors.is_named_actor
@@ -609,6 +615,11 @@ class EventCoder:
             "end_char": sent.end_char,
             "confidence": round(min(max(confidence, 1e-4), 1.0), 4),
         }
+
+
+def counted(span) -> bool:
+    """Whether a phrase holds a number ("at least 15 people", "two men", "12 years"; 3.20)."""
+    return any(t.tag_ == "CD" or t.dep_ == "nummod" for t in span)
 
 
 def headline_verb_types(title: str, strong_verbs: dict[str, list]) -> set[str]:

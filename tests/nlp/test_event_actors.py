@@ -774,3 +774,20 @@ def test_the_coder_codes_on_copies_of_the_articles_entity_records(nlp, coder):
 def test_the_shipped_coder_has_release_3_19s_actor_rules_on():
     # kept in 3.19 (docs/eval-events.md, "Release 3.19 actors")
     assert CoderConfig().shared_names and CoderConfig().empty_target_head
+
+
+def test_a_target_naming_no_actor_gives_way_only_to_an_actor_noun_and_never_for_a_count(nlp, coder):
+    # Release 3.20 candidate named_target_head: as named_target, but a count of people ("two
+    # men") stays the target, where named_target takes the next actor after the verb
+    text = "Soldiers detained two men outside the offices of the opposition party."
+    assert _event_actors(nlp, coder, text, "COERCE", "detained", named_target=True)[1] == ("Soldiers", "opposition party")
+    assert _event_actors(nlp, coder, text, "COERCE", "detained", named_target_head=True) == [("Soldiers", "two men")] * 2
+    # a phrase with no number that names no actor still gives way
+    off, on = _event_actors(nlp, coder, "Riot police fired water cannon as Georgian farmers marched towards parliament.",
+                            "COERCE", "fired", named_target_head=True)
+    assert off == ("Riot police", "water cannon") and on == ("Riot police", "Georgian farmers")
+
+
+def test_the_shipped_coder_has_named_target_head_off():
+    # 3.20's candidate (docs/eval-events.md, "Release 3.20 actors")
+    assert not CoderConfig().named_target_head
