@@ -789,5 +789,5 @@ def test_a_target_naming_no_actor_gives_way_only_to_an_actor_noun_and_never_for_
 
 
 def test_the_shipped_coder_has_named_target_head_off():
-    # 3.20's candidate (docs/eval-events.md, "Release 3.20 actors")
+    # 3.20's candidate, not kept (docs/eval-events.md, "Release 3.20 actors")
     assert not CoderConfig().named_target_head
