@@ -129,6 +129,19 @@ SHIPPED_319 = ("shared_names", "empty_target_head")
 # ``--folds`` (docs/eval-events.md, "Release 3.20 actors").
 RULES_320 = ("named_target_head",)
 KEPT_320: tuple[str, ...] = ()
+# Each release's measuring run (``--rulesNN``): (release, the shipped coder it was measured on,
+# kept rules, candidates, what the run scores).
+RELEASE_RUNS = {
+    "rules29": ("2.9", "2.8", KEPT_29, RULES_29, "the kept 2.9 rules, each candidate added, each kept one left out"),
+    "rules30": ("3.0", "2.9", KEPT_30, RULES_30, "the kept 3.0 rules, each candidate added, each kept one left out"),
+    "rules31": ("3.1", "3.0", KEPT_31, RULES_31, "the kept 3.1 rules, each candidate added, each kept one left out"),
+    "rules311": ("3.11", "3.10", KEPT_311, RULES_311, "the kept 3.11 rules, each candidate added, each kept one left out"),
+    "rules316": ("3.16", "3.14", KEPT_316, RULES_316, "market_kind added"),
+    "rules317": ("3.17", "3.14", KEPT_317, RULES_317, "each of 3.1's and 3.11's rejected actor rules added"),
+    "rules318": ("3.18", "3.14", KEPT_318, RULES_318, "place_first, alone and with empty_target_head"),
+    "rules319": ("3.19", "3.14", KEPT_319, RULES_319, "shared_names, alone and with empty_target_head"),
+    "rules320": ("3.20", "3.19", KEPT_320, RULES_320, "named_target_head added"),
+}
 # The fold group of a set under scripts/fold_events.py (the set's own name otherwise).
 FOLD_GROUPS = {"devtune": "tune"}
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
@@ -354,24 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head")),
                         help="with --misses/--wrong/--wrong-kinds: switch these rules off (--off "
                              + " ".join(RULES_29) + ": release 2.8's coder)")
-    parser.add_argument("--rules29", action="store_true",
-                        help="score release 2.9's candidates only: shipped 2.8 + the kept 2.9 rules, each candidate added, each kept one left out")
-    parser.add_argument("--rules30", action="store_true",
-                        help="score release 3.0's candidates only: shipped 2.9 + the kept 3.0 rules, each candidate added, each kept one left out")
-    parser.add_argument("--rules31", action="store_true",
-                        help="score release 3.1's candidates only: shipped 3.0 + the kept 3.1 rules, each candidate added, each kept one left out")
-    parser.add_argument("--rules311", action="store_true",
-                        help="score release 3.11's candidates only: shipped 3.10 + the kept 3.11 rules, each candidate added, each kept one left out")
-    parser.add_argument("--rules316", action="store_true",
-                        help="score release 3.16's candidate: shipped 3.14 with market_kind added")
-    parser.add_argument("--rules317", action="store_true",
-                        help="score release 3.17's candidates: shipped 3.14 with each of 3.1's and 3.11's rejected actor rules added")
-    parser.add_argument("--rules318", action="store_true",
-                        help="score release 3.18's candidates: shipped 3.14 with place_first, alone and with empty_target_head")
-    parser.add_argument("--rules319", action="store_true",
-                        help="score release 3.19's candidates: shipped 3.14 with shared_names, alone and with empty_target_head")
-    parser.add_argument("--rules320", action="store_true",
-                        help="score release 3.20's candidate: shipped 3.19 with named_target_head")
+    for flag, (release, before, _kept, _rules, what) in RELEASE_RUNS.items():
+        parser.add_argument(f"--{flag}", action="store_true",
+                            help=f"score release {release}'s candidates on shipped {before}: {what}")
     parser.add_argument("--folds", type=Path,
                         help="a fold cache of scripts/fold_events.py (out/loso_events/<tag>): each set is coded with "
                              "the fold model trained without it, given the shipped Platt maps, thresholds and ranker "
@@ -413,16 +411,8 @@ def main(argv: list[str] | None = None) -> int:
         for miss in misses(items, code_set(coder, parsed)):
             print(json.dumps(miss, ensure_ascii=False))
         return 0
-    for wanted, (release, before, kept, rules) in ((args.rules320, ("3.20", "3.19", KEPT_320, RULES_320)),
-                                                   (args.rules319, ("3.19", "3.14", KEPT_319, RULES_319)),
-                                                   (args.rules318, ("3.18", "3.14", KEPT_318, RULES_318)),
-                                                   (args.rules317, ("3.17", "3.14", KEPT_317, RULES_317)),
-                                                   (args.rules316, ("3.16", "3.14", KEPT_316, RULES_316)),
-                                                   (args.rules311, ("3.11", "3.10", KEPT_311, RULES_311)),
-                                                   (args.rules31, ("3.1", "3.0", KEPT_31, RULES_31)),
-                                                   (args.rules30, ("3.0", "2.9", KEPT_30, RULES_30)),
-                                                   (args.rules29, ("2.9", "2.8", KEPT_29, RULES_29))):
-        if wanted:
+    for flag, (release, before, kept, rules, _what) in RELEASE_RUNS.items():
+        if getattr(args, flag):
             configs = release_configs(release_start(coder.config, before), release, before, kept, rules)
             return score(configs, args.sets, args.cache, nlp, resolver, coder, started, args.folds)
     configs = [("baseline (2.6 rules)", base), ("all 2.7 rules", replace(base, **{r: True for r in RULES}))]

@@ -78,3 +78,18 @@ def test_releases_measured_on_an_older_coder_start_without_3_19s_rules():
     assert configs["3.14 + kept 3.19 rules"] == old
     pair = configs["3.19 + shared_names + empty_target_head"]
     assert pair.shared_names and pair.empty_target_head and pair == shipped
+
+
+def test_every_release_run_names_coder_switches():
+    # --rulesNN options come from one table; each candidate (or pair) is a CoderConfig switch
+    from dataclasses import fields
+
+    from actor_rules_events import RELEASE_RUNS
+
+    from pipelines.nlp.events import CoderConfig
+
+    switches = {f.name for f in fields(CoderConfig)}
+    assert {"rules319", "rules320"} <= set(RELEASE_RUNS)
+    for release, before, kept, rules, what in RELEASE_RUNS.values():
+        names = [r for rule in rules for r in (rule if isinstance(rule, tuple) else (rule,))]
+        assert set(names) | set(kept) <= switches and what
