@@ -63,6 +63,7 @@ test: $(STAMP) $(if $(GO),$(BIN)/prism) chromium registry
 # every fold is refitted in one process: an hour or more here.
 events-model: $(STAMP)
 	$(BIN)/python scripts/build_event_resources.py
+	$(BIN)/python scripts/build_corpus_agents.py
 	$(BIN)/python scripts/train_events.py --rule ranker-headline --shift-rule headline-rank --headline-shift --leave-out blind14 blind15 blind16 blind17 blind18 blind21 blind22 blind23 w15 w16 w17 w18 w19 w20 --out pipelines/resources/events/sentences
 	$(BIN)/python scripts/train_events.py --encoder wordllama+minilm --rule ranker-headline-verb-feature --shift-rule headline-rank --headline-shift --shift-grid both --objective noevent-sets --leave-out blind22 blind23
 

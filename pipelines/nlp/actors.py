@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from pipelines.nlp.countries import country_for, normalize_name
@@ -61,6 +61,9 @@ class ActorTables:
     # ISO 3166-2 names of one country's provinces, states and regions -> ISO-3
     # (scripts/build_subdivisions.py; release 2.9)
     subdivisions: dict[str, str] = field(default_factory=dict)
+    # agent words learned from the PLOVER corpus's gold actors -> sector
+    # (scripts/build_corpus_agents.py; release 3.21's ``corpus_agents``)
+    corpus_agents: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -901,6 +904,9 @@ class ActorResolver:
         self.pronoun_home = False
         # Release 3.19 candidate
         self.shared_names = False
+        # Release 3.21 candidate
+        self.corpus_agents = False
+        self._dictionary_agents = tables.agents
         self._prefixes: dict[str, set[str]] | None = None
         self._shared: dict[str, frozenset[str]] | None = None
         self._surnames: dict[str, list[str]] | None = None
@@ -913,8 +919,14 @@ class ActorResolver:
                      "surname_dated", "surname_country", "surname_link", "dateline_home", "dateline_default",
                      "folded_names", "expanded_names", "unmarked_home", "subdivisions", "introduced_body",
                      "cased_places", "mistagged_home", "igo_office", "demonym_stems", "mistagged_default",
-                     "acronym_norp", "pronoun_home", "shared_names"):
+                     "acronym_norp", "pronoun_home", "shared_names", "corpus_agents"):
             setattr(self, name, getattr(config, name))
+        # (``corpus_agents``, 3.21) the dictionaries' agent words plus those the corpus teaches;
+        # a dictionary entry wins
+        agents = {**self.tables.corpus_agents, **self._dictionary_agents} if self.corpus_agents \
+            else self._dictionary_agents
+        if agents is not self.tables.agents:
+            self.tables = replace(self.tables, agents=agents)
 
     def _person_rules(self) -> bool:
         return self.own_country or self.introduced_country or self.surname_dated or self.surname_country

@@ -181,6 +181,7 @@ class CoderConfig:
     headline_any: bool = True    # the headline is coded for the primary type when a body sentence anchors it, even when the headline alone does not pass it; its actors' countries from the body (2.7)
     place_first: bool = False    # measured in 3.18, not kept (moves no seen set: the resolver gives an agent the article's most named country first, so the step serves only articles that name none): an actor with no entity and no country of its own takes the country of the place the sentence names for the event before the other party's ("most events are domestic"); the other party's still serves when no place is named
     shared_names: bool = True    # 3.19 (kept: country up on v6 and v15 alone, none down; with empty_target_head v22's country guard holds): a short name two states share by the country table's formal names ("Congo": COG by the table, also in "Democratic Republic of the Congo", which extends COG's "Republic of the Congo"; only "congo" in this table, not "china" since the review), and a word beginning with its first five letters ("Congolese"), takes the other state when the article names exactly one of them by a longer name holding it ("Democratic Republic of Congo")
+    corpus_agents: bool = False  # 3.21 candidate: the agent table also holds the words the PLOVER corpus's gold actors teach (scripts/build_corpus_agents.py: lower-case heads of at least 5 gold spans, one sector for 60% of them, 25% of their uses inside a gold actor: "supporter", "party", "municipality"); a dictionary entry wins
     market_kind: bool = False    # measured in 3.16, not kept (round 1: no event +0.0034 but type accuracy -0.0012 and gold actors found -0.0022 on 21 seen sets; round 2, the list narrowed: no event +0.0019, 0.003 asked): political_actor's filter also drops an event whose source is of a market or sport kind (a named firm, or a phrase with a MARKET_SPORT_WORDS noun and no political sector) when its target is not of a political kind (a sector other than BUS, IGO / NGO, a GPE or NORP entity of the resolver)
 
 
@@ -344,7 +345,8 @@ class EventCoder:
         # too much on every sentence.
         sentences = load_classifier(base / "sentences", extractor) if (base / "sentences").is_dir() else None
         tables = ActorTables(countries=countries, agents=table("agents"), actors=table("actors"),
-                             subdivisions=table("subdivisions") if (base / "subdivisions.json").exists() else {})
+                             subdivisions=table("subdivisions") if (base / "subdivisions.json").exists() else {},
+                             corpus_agents=table("corpus_agents") if (base / "corpus_agents.json").exists() else {})
         actors = ActorResolver(tables, config.wide_datelines, config.pronoun_names)
         actors.configure(config)
         return cls(classifier, verbs, strong, actors, config, sentences)

@@ -1,6 +1,9 @@
 """Actor rules of release 2.6 (``pipelines.nlp.actors``), each on sentences written for the test
 and checked with the rule on and off (its ``CoderConfig`` switch)."""
 
+import sys
+from pathlib import Path
+
 from pipelines.nlp.actors import find_arguments, glued_verb_arguments, is_dateline
 from pipelines.nlp.events import CoderConfig, EventCoder
 
@@ -791,3 +794,49 @@ def test_a_target_naming_no_actor_gives_way_only_to_an_actor_noun_and_never_for_
 def test_the_shipped_coder_has_named_target_head_off():
     # 3.20's candidate, not kept (docs/eval-events.md, "Release 3.20 actors")
     assert not CoderConfig().named_target_head
+
+
+def _corpus_item(n, title, text, actors):
+    """A made-up corpus item whose primary event has ``actors`` [(text, sector)] as source and target."""
+    fields = dict(zip(("source_actor", "target_actor"),
+                      ({"text": t, "country": "FRA", "sector": s} for t, s in actors)))
+    return {"id": f"w0-{n:04d}", "title": title, "text": text, "event_type": "PROTEST", **fields}
+
+
+def test_the_corpus_teaches_agent_words_only_for_heads_mostly_used_as_actors(nlp):
+    # Release 3.21 candidate corpus_agents (scripts/build_corpus_agents.py), on made-up items:
+    # "vendors" heads five gold actors, four of them CVL, and is an actor wherever it is used;
+    # "side" heads five gold actors but is mostly no actor; "police" is a dictionary word already
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    from build_corpus_agents import learn
+
+    from pipelines.nlp.events import EventCoder
+
+    agents = EventCoder.load().actors.tables.agents
+    items = [_corpus_item(k, f"Market vendors protest in town {k}",
+                          f"Street vendors marched on the town hall on day {k}, and police watched.",
+                          [("Street vendors", "CVL" if k else "BUS"), ("police", "COP")]) for k in range(5)]
+    items += [_corpus_item(10 + k, f"Both sides trade blame {k}",
+                           f"Each side blamed the other; on the other side of town, on every side of the "
+                           f"square, side streets were shut. One side walked out on day {k}.",
+                           [("One side", "GOV")]) for k in range(5)]
+    table = learn(items, nlp, agents, log=lambda *a: None)
+    assert table == {"vendor": "CVL"}
+
+
+def test_corpus_agents_adds_the_learned_words_to_the_agent_table_behind_the_dictionaries():
+    on, off = _resolver(corpus_agents=True), _resolver(corpus_agents=False)
+    learned = on.tables.corpus_agents
+    assert learned.get("supporter") == "CVL" and "supporter" not in off.tables.agents
+    assert on.tables.agents["supporter"] == "CVL"
+    assert all(on.tables.agents[w] == s for w, s in learned.items() if w not in off.tables.agents)
+    assert all(on.tables.agents[w] == off.tables.agents[w] for w in off.tables.agents)   # a dictionary entry wins
+    on.configure(CoderConfig(corpus_agents=False))
+    assert on.tables.agents == off.tables.agents
+
+
+def test_with_corpus_agents_a_learned_word_names_an_actor(nlp, coder):
+    text = "Riot police fired tear gas at supporters of the jailed candidate in the capital."
+    off, on = _event_actors(nlp, coder, text, "COERCE", "fired", fixed={"named_target_head": True},
+                            corpus_agents=True)
+    assert off[1] == "tear gas" and on[1].startswith("supporters of the jailed candidate")

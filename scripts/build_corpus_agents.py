@@ -1,0 +1,125 @@
+"""Build pipelines/resources/events/corpus_agents.json: agent words learned from the PLOVER corpus.
+
+    python scripts/build_corpus_agents.py [--out pipelines/resources/events/corpus_agents.json]
+
+Release 3.21 (docs/eval-events.md, "Release 3.21 actors"). The agent table (agents.json, from the
+NGEC and Phoenix dictionaries) lacks common heads of actor phrases in news ("supporters", "the
+party", "the municipality"). This script learns them from the gold actor spans of the newsflow
+PLOVER corpus (``event_data.corpus_items()``: the corpus writers' items only, no seen blind set,
+no dev or tune item, so the seen sets measured with the words are not their source):
+
+- each gold actor span of an item (its primary and listed events' actors, once per item) is
+  parsed alone by the shipped spaCy pipeline; a span whose root is a lower-case common noun the
+  agent table lacks (as written and as a lemma) counts for that lemma and its gold sector;
+- a lemma is kept when it heads at least ``MIN_SPANS`` spans, one sector holds at least
+  ``MIN_SECTOR_SHARE`` of those spans that have a sector (that sector is its entry), and at least
+  ``MIN_ACTOR_SHARE`` of its common-noun occurrences in the corpus headlines and leads lie inside
+  a gold actor span of their item: words that are mostly not actors ("side", "office") stay out.
+
+The thresholds were fixed in the release plan before any figure. Reads only the repository.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+from event_data import corpus_items  # noqa: E402
+
+OUT = REPO / "pipelines" / "resources" / "events" / "corpus_agents.json"
+MIN_SPANS = 5
+MIN_SECTOR_SHARE = 0.6
+MIN_ACTOR_SHARE = 0.25
+ACTOR_FIELDS = ("source_actor", "target_actor")
+
+
+def gold_actors(item: dict) -> list[dict]:
+    """The item's gold actors with a text, primary and listed events', each text once."""
+    found, seen = [], set()
+    for holder in [item] + list(item.get("events") or []):
+        for role in ACTOR_FIELDS:
+            actor = holder.get(role)
+            if actor and actor.get("text") and actor["text"] not in seen:
+                seen.add(actor["text"])
+                found.append(actor)
+    return found
+
+
+def span_offsets(text: str, span: str) -> list[tuple[int, int]]:
+    """Every (start, end) where ``span`` occurs in ``text``."""
+    out, start = [], text.find(span)
+    while start >= 0:
+        out.append((start, start + len(span)))
+        start = text.find(span, start + 1)
+    return out
+
+
+def head_lemma(doc, agents: dict[str, str]) -> str | None:
+    """The lemma of a parsed actor span's root when it is a lower-case common noun the agent
+    table lacks (as written and as a lemma), else None."""
+    if not len(doc):
+        return None
+    root = doc[:].root
+    lemma = root.lemma_.lower()
+    if root.pos_ != "NOUN" or not root.text.islower() or not lemma.isalpha():
+        return None
+    if agents.get(root.lower_) or agents.get(lemma):
+        return None
+    return lemma
+
+
+def learn(items: list[dict], nlp, agents: dict[str, str], log=print) -> dict[str, str]:
+    """lemma -> sector for the agent words the corpus's gold actors teach (module docstring)."""
+    spans = [(item, actor) for item in items for actor in gold_actors(item)]
+    log(f"{len(items)} corpus items, {len(spans)} gold actor spans: parsing the spans ...")
+    sectors: dict[str, Counter] = defaultdict(Counter)
+    for (_item, actor), doc in zip(spans, nlp.pipe((a["text"] for _i, a in spans), batch_size=256)):
+        lemma = head_lemma(doc, agents)
+        if lemma:
+            sectors[lemma][actor.get("sector")] += 1
+    candidates = {lemma: counts for lemma, counts in sectors.items() if sum(counts.values()) >= MIN_SPANS}
+    log(f"{len(sectors)} head lemmas the agent table lacks, {len(candidates)} heading >= {MIN_SPANS} spans; "
+        "counting their occurrences in the headlines and leads ...")
+    inside, total = Counter(), Counter()
+    fields = [(item, name) for item in items for name in ("title", "text") if item.get(name)]
+    for (item, name), doc in zip(fields, nlp.pipe((item[name] for item, name in fields), batch_size=128)):
+        gold = [o for actor in gold_actors(item) for o in span_offsets(doc.text, actor["text"])]
+        for tok in doc:
+            lemma = tok.lemma_.lower()
+            if tok.pos_ == "NOUN" and lemma in candidates:
+                total[lemma] += 1
+                inside[lemma] += any(start <= tok.idx < end for start, end in gold)
+    table = {}
+    for lemma, counts in sorted(candidates.items()):
+        labelled = Counter({s: n for s, n in counts.items() if s})
+        if not labelled or not total[lemma]:
+            continue
+        sector, n = labelled.most_common(1)[0]
+        if n / sum(labelled.values()) >= MIN_SECTOR_SHARE and inside[lemma] / total[lemma] >= MIN_ACTOR_SHARE:
+            table[lemma] = sector
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+
+    from pipelines.nlp.ner import load_nlp
+
+    agents = json.loads((REPO / "pipelines" / "resources" / "events" / "agents.json").read_text(encoding="utf-8"))
+    table = learn(corpus_items(), load_nlp(), agents)
+    args.out.write_text(json.dumps(table, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n",
+                        encoding="utf-8")
+    print(f"{len(table)} agent words -> {args.out}: " + ", ".join(f"{w} {s}" for w, s in sorted(table.items())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
