@@ -134,7 +134,13 @@ KEPT_320: tuple[str, ...] = ()
 # Release 3.21's candidates (``--rules321``): corpus_agents alone and with named_target_head, each
 # added to shipped 3.19 with ``--folds`` (docs/eval-events.md, "Release 3.21 actors").
 RULES_321 = ("corpus_agents", ("corpus_agents", "named_target_head"))
+# empty on purpose: corpus_agents was kept, but --rules321 reruns the measurement from 3.19's coder
 KEPT_321: tuple[str, ...] = ()
+# The switch release 3.21 turned on: the runs measured on 3.19 or older switch it off again.
+SHIPPED_321 = ("corpus_agents",)
+# Each release's switches turned on after measuring (release -> rules): ``release_start`` switches
+# off those of the releases newer than the coder a run was measured on.
+SHIPPED_BY_RELEASE = {"3.19": SHIPPED_319, "3.21": SHIPPED_321}
 # Each release's measuring run (``--rulesNN``): (release, the shipped coder it was measured on,
 # kept rules, candidates, what the run scores).
 RELEASE_RUNS = {
@@ -336,11 +342,17 @@ def print_categories(set_names, cache, nlp, resolver, coder) -> None:
         print(f"| {key} | " + " | ".join(str(counts[n][key]) for n in set_names) + " |")
 
 
+def _release_key(release: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in release.split("."))
+
+
 def release_start(shipped, before: str):
-    """The coder a release's candidates were measured on: the shipped one, without 3.19's rules
-    (``SHIPPED_319``) when ``before`` is older than 3.19 ("3.14" for --rules316 to --rules319)."""
-    older = tuple(int(n) for n in before.split(".")) < (3, 19)
-    return replace(shipped, **{r: False for r in SHIPPED_319}) if older else shipped
+    """The coder a release's candidates were measured on: the shipped one, without the rules of
+    every release newer than ``before`` (``SHIPPED_BY_RELEASE``: "3.14" for --rules316 to
+    --rules319 switches 3.19's and 3.21's off, "3.19" for --rules320 and --rules321 3.21's)."""
+    newer = [r for release, rules in SHIPPED_BY_RELEASE.items() if _release_key(release) > _release_key(before)
+             for r in rules]
+    return replace(shipped, **{r: False for r in newer}) if newer else shipped
 
 
 def release_configs(config, release: str, before: str, kept, rules) -> list:

@@ -904,7 +904,7 @@ class ActorResolver:
         self.pronoun_home = False
         # Release 3.19 candidate
         self.shared_names = False
-        # Release 3.21 candidate
+        # Release 3.21 (on in the shipped coder)
         self.corpus_agents = False
         self._dictionary_agents = tables.agents
         self._prefixes: dict[str, set[str]] | None = None
