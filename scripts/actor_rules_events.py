@@ -29,6 +29,8 @@ rate and primary accuracy (which actor rules should leave unchanged).
                                                                # release 3.20's candidate (named_target_head) on shipped 3.19
     python scripts/actor_rules_events.py --rules321 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
                                                                # release 3.21's candidates (corpus_agents, alone and with named_target_head) on shipped 3.19
+    python scripts/actor_rules_events.py --rules322 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
+                                                               # release 3.22's candidates (norp_home, contained_names, org_subdivision) on shipped 3.21
 
 ``--folds DIR`` (release 3.16): each set whose fold group (``FOLD_GROUPS``; the set's name
 otherwise) has a model in DIR (``scripts/fold_events.py``'s cache) is coded with that model's
@@ -136,6 +138,12 @@ KEPT_320: tuple[str, ...] = ()
 RULES_321 = ("corpus_agents", ("corpus_agents", "named_target_head"))
 # empty on purpose: corpus_agents was kept, but --rules321 reruns the measurement from 3.19's coder
 KEPT_321: tuple[str, ...] = ()
+# Release 3.22's candidates (``--rules322``): three country rules, each alone, together, and
+# together with named_target_head, added to shipped 3.21 with ``--folds`` (docs/eval-events.md,
+# "Release 3.22 actors").
+RULES_322 = ("norp_home", "contained_names", "org_subdivision", ("norp_home", "contained_names", "org_subdivision"),
+             ("norp_home", "contained_names", "org_subdivision", "named_target_head"))
+KEPT_322: tuple[str, ...] = ()
 # The switch release 3.21 turned on: the runs measured on 3.19 or older switch it off again.
 SHIPPED_321 = ("corpus_agents",)
 # Each release's switches turned on after measuring (release -> rules): ``release_start`` switches
@@ -154,6 +162,8 @@ RELEASE_RUNS = {
     "rules319": ("3.19", "3.14", KEPT_319, RULES_319, "shared_names, alone and with empty_target_head"),
     "rules320": ("3.20", "3.19", KEPT_320, RULES_320, "named_target_head added"),
     "rules321": ("3.21", "3.19", KEPT_321, RULES_321, "corpus_agents, alone and with named_target_head"),
+    "rules322": ("3.22", "3.21", KEPT_322, RULES_322,
+                 "norp_home, contained_names, org_subdivision: each, together, together with named_target_head"),
 }
 # The fold group of a set under scripts/fold_events.py (the set's own name otherwise).
 FOLD_GROUPS = {"devtune": "tune"}
@@ -381,9 +391,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="print one set's found gold actors coded with another country, as JSON lines")
     parser.add_argument("--wrong-kinds", nargs="*", choices=list(SETS),
                         help="print a table of the found gold actors of another country of these sets by kind")
-    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents")),
+    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "norp_home", "contained_names", "org_subdivision")),
                         help="with --misses/--wrong: switch these 2.8 / 2.9 candidates on as well")
-    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents")),
+    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "norp_home", "contained_names", "org_subdivision")),
                         help="with --misses/--wrong/--wrong-kinds: switch these rules off (--off "
                              + " ".join(RULES_29) + ": release 2.8's coder)")
     for flag, (release, before, _kept, _rules, what) in RELEASE_RUNS.items():
@@ -405,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     coder.classifier = MemoClassifier(coder.classifier)
     shipped = coder.config
     base = replace(shipped, **{r: False for r in RULES + TRIED + RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311
-                               + SHIPPED_319 + ("place_first", "named_target_head", "corpus_agents")})
+                               + SHIPPED_319 + ("place_first", "named_target_head", "corpus_agents", "norp_home", "contained_names", "org_subdivision")})
     if args.categories:
         coder.config = base if args.base else shipped
         print_categories(args.categories, args.cache, nlp, resolver, coder)

@@ -906,6 +906,10 @@ class ActorResolver:
         self.shared_names = False
         # Release 3.21 (on in the shipped coder)
         self.corpus_agents = False
+        # Release 3.22 candidates
+        self.norp_home = False
+        self.contained_names = False
+        self.org_subdivision = False
         self._dictionary_agents = tables.agents
         self._prefixes: dict[str, set[str]] | None = None
         self._shared: dict[str, frozenset[str]] | None = None
@@ -919,7 +923,8 @@ class ActorResolver:
                      "surname_dated", "surname_country", "surname_link", "dateline_home", "dateline_default",
                      "folded_names", "expanded_names", "unmarked_home", "subdivisions", "introduced_body",
                      "cased_places", "mistagged_home", "igo_office", "demonym_stems", "mistagged_default",
-                     "acronym_norp", "pronoun_home", "shared_names", "corpus_agents"):
+                     "acronym_norp", "pronoun_home", "shared_names", "corpus_agents", "norp_home",
+                     "contained_names", "org_subdivision"):
             setattr(self, name, getattr(config, name))
         # (``corpus_agents``, 3.21) the dictionaries' agent words plus those the corpus teaches;
         # a dictionary entry wins
@@ -944,7 +949,14 @@ class ActorResolver:
                         ent["country"] = code
         if self.shared_names:
             self._follow_full_names(entities)
-        if self.subdivisions or self.demonym_stems or self.mistagged_home or self.shared_names:
+        if self.org_subdivision:
+            for ent in entities:
+                if ent.get("label") == "ORG" and not ent.get("country"):
+                    ent["country"] = self._leading_subdivision(ent.get("text") or "")
+        if self.contained_names:
+            self._name_endings(entities)
+        if self.subdivisions or self.demonym_stems or self.mistagged_home or self.shared_names \
+                or self.org_subdivision or self.contained_names:
             context.rank_countries(self._ranked_place, ("PERSON",) if self.mistagged_home else ())
         if self.mistagged_default and not self.mistagged_home and context.default_country is None:
             # only an article that names no country otherwise: a mistagged place fills the gap
@@ -1004,6 +1016,35 @@ class ActorResolver:
                 if e.get("label") != "PERSON" and e.get("country") == self.tables.countries[short] \
                         and any(word.startswith(short[:5]) for word in normalize_name(e.get("text") or "").split()):
                     e["country"] = state
+
+    def _leading_subdivision(self, name: str) -> str | None:
+        """(``org_subdivision``, 3.22) the country of the subdivision an organisation's name begins
+        with, its words capitalised ("Haryana Police", "Zamfara Police Command"): the longest of
+        the first three words' prefixes the subdivision table knows; None otherwise ("Lagos State
+        Government": Lagos, a city of the gazetteer, is not in the table)."""
+        words = name.replace("’s", "").replace("'s", "").split()
+        for n in (3, 2, 1):
+            if len(words) > n and all(w[:1].isupper() for w in words[:n]):
+                code = self.tables.subdivisions.get(normalize_name(" ".join(words[:n])))
+                if code:
+                    return code
+        return None
+
+    @staticmethod
+    def _name_endings(entities: list[dict]) -> None:
+        """(``contained_names``, 3.22) an organisation mention with no country, of two words or
+        more, that ends exactly one country of the article's longer organisation names takes it
+        ("Lankan Navy" in a headline, "Sri Lankan Navy" (LKA) in the lead). Changes the dicts
+        given (``EventCoder.code`` passes copies)."""
+        named = [(normalize_name(e.get("text") or "").split(), e["country"]) for e in entities
+                 if e.get("label") == "ORG" and e.get("country")]
+        for ent in entities:
+            words = normalize_name(ent.get("text") or "").split()
+            if ent.get("label") != "ORG" or ent.get("country") or len(words) < 2:
+                continue
+            codes = {code for longer, code in named if len(longer) > len(words) and longer[-len(words):] == words}
+            if len(codes) == 1:
+                ent["country"] = codes.pop()
 
     def _mistagged_country(self, ent: dict) -> str | None:
         """(``mistagged_default``) the country of a person, organisation or facility mention whose
@@ -1199,7 +1240,9 @@ class ActorResolver:
                             if e.get("entity_id") in context.introduced), None)
         if country is None and (self.surname_dated or self.surname_country):
             country = self._surname_country(persons, context)
-        if country is None and (sector or (head and head.get("label") in ("ORG", "PERSON"))):
+        # (``norp_home``, 3.22) a nationality or group without a country, as an organisation
+        bodies = ("ORG", "PERSON", "NORP") if self.norp_home else ("ORG", "PERSON")
+        if country is None and (sector or (head and head.get("label") in bodies)):
             country = context.default_country
             if self.unmarked_home and head is not None and head.get("label") == "PERSON":
                 country = self._unmarked_country(country, context)

@@ -844,3 +844,60 @@ def test_with_corpus_agents_a_learned_word_names_an_actor(nlp, coder):
 def test_the_shipped_coder_has_release_3_21s_corpus_agents_on():
     # kept in 3.21 (docs/eval-events.md, "Release 3.21 actors"); named_target_head stays off
     assert CoderConfig().corpus_agents and not CoderConfig().named_target_head
+
+
+def test_an_organisation_named_after_a_subdivision_takes_its_country():
+    # Release 3.22 candidate org_subdivision: the subdivision table serves organisation names
+    actors = _resolver(org_subdivision=True)
+    assert actors._leading_subdivision("Haryana Police") == "IND"
+    assert actors._leading_subdivision("Zamfara Police Command") == "NGA"
+    assert actors._leading_subdivision("Lagos State Government") is None   # Lagos is a city of the gazetteer, not in the table
+    assert actors._leading_subdivision("Haryana") is None              # a place name alone is the gazetteer's
+    assert actors._leading_subdivision("haryana police") is None       # capitalised words only
+    entities = [{"label": "ORG", "text": "Haryana Police", "country": None},
+                {"label": "GPE", "text": "Shambhu", "country": None}]
+    on = actors.new_context([dict(e) for e in entities], None, ())
+    off = _resolver(org_subdivision=False).new_context([dict(e) for e in entities], None, ())
+    assert on.default_country == "IND" and off.default_country is None
+
+
+def test_a_short_organisation_name_ending_a_longer_one_takes_its_country():
+    # Release 3.22 candidate contained_names
+    from pipelines.nlp.actors import ActorResolver
+
+    def ent(text, country=None):
+        return {"label": "ORG", "text": text, "country": country}
+
+    entities = [ent("Lankan Navy"), ent("Sri Lankan Navy", "LKA"), ent("Navy")]
+    ActorResolver._name_endings(entities)
+    assert [e["country"] for e in entities] == ["LKA", "LKA", None]   # one word is too little
+    entities = [ent("National Assembly"), ent("Kenyan National Assembly", "KEN"), ent("Tanzanian National Assembly", "TZA")]
+    ActorResolver._name_endings(entities)
+    assert entities[0]["country"] is None                               # two countries end in it: none
+    context = _resolver(contained_names=True).new_context(
+        [ent("Lankan Navy"), ent("Sri Lankan Navy", "LKA"), {"label": "GPE", "text": "Chennai", "country": "IND"}], None, ())
+    assert context.ranked[0] == "LKA"
+
+
+def test_a_nationality_or_group_without_a_country_takes_the_articles(nlp, coder):
+    # Release 3.22 candidate norp_home: "Republicans" (NORP, no country) as an organisation would
+    from dataclasses import replace
+    from datetime import datetime
+
+    day = datetime(2024, 5, 1)
+    t, b, ents = _article(nlp, "Republicans reject governor's budget in Ohio",
+                          "Republicans in the Ohio Senate rejected Governor Mike DeWine's budget plan on Tuesday, "
+                          "lawmakers in Columbus said.", day)
+    assert any(e["text"] == "Republicans" and e["label"] == "NORP" and not e.get("country") for e in ents)
+    saved, found = coder.config, []
+    try:
+        for on in (False, True):
+            coder.config = replace(saved, norp_home=on)
+            coder.actors.configure(coder.config)
+            events, _ = coder.code(t, b, ents, day)
+            found.append({a["country"] for ev in events for a in (ev["source_actor"], ev["target_actor"])
+                          if a and a["text"] == "Republicans"})
+    finally:
+        coder.config = saved
+        coder.actors.configure(saved)
+    assert found == [{None}, {"USA"}]
