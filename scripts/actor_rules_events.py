@@ -143,12 +143,15 @@ KEPT_321: tuple[str, ...] = ()
 # "Release 3.22 actors").
 RULES_322 = ("norp_home", "contained_names", "org_subdivision", ("norp_home", "contained_names", "org_subdivision"),
              ("norp_home", "contained_names", "org_subdivision", "named_target_head"))
+# empty on purpose: the three together were kept, but --rules322 reruns the measurement from 3.21's coder
 KEPT_322: tuple[str, ...] = ()
 # The switch release 3.21 turned on: the runs measured on 3.19 or older switch it off again.
 SHIPPED_321 = ("corpus_agents",)
+# The switches release 3.22 turned on: the runs measured on 3.21 or older switch them off again.
+SHIPPED_322 = ("norp_home", "contained_names", "org_subdivision")
 # Each release's switches turned on after measuring (release -> rules): ``release_start`` switches
 # off those of the releases newer than the coder a run was measured on.
-SHIPPED_BY_RELEASE = {"3.19": SHIPPED_319, "3.21": SHIPPED_321}
+SHIPPED_BY_RELEASE = {"3.19": SHIPPED_319, "3.21": SHIPPED_321, "3.22": SHIPPED_322}
 # Each release's measuring run (``--rulesNN``): (release, the shipped coder it was measured on,
 # kept rules, candidates, what the run scores).
 RELEASE_RUNS = {

@@ -906,7 +906,7 @@ class ActorResolver:
         self.shared_names = False
         # Release 3.21 (on in the shipped coder)
         self.corpus_agents = False
-        # Release 3.22 candidates
+        # Release 3.22 (on in the shipped coder)
         self.norp_home = False
         self.contained_names = False
         self.org_subdivision = False

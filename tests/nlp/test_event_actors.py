@@ -901,3 +901,9 @@ def test_a_nationality_or_group_without_a_country_takes_the_articles(nlp, coder)
         coder.config = saved
         coder.actors.configure(saved)
     assert found == [{None}, {"USA"}]
+
+
+def test_the_shipped_coder_has_release_3_22s_country_rules_on():
+    # kept in 3.22 (docs/eval-events.md, "Release 3.22 actors")
+    shipped = CoderConfig()
+    assert shipped.norp_home and shipped.contained_names and shipped.org_subdivision
