@@ -907,6 +907,7 @@ class ActorResolver:
         # Release 3.21 (on in the shipped coder)
         self.corpus_agents = False
         # Release 3.22 (on in the shipped coder)
+        self.learned_nouns = False
         self.norp_home = False
         self.contained_names = False
         self.org_subdivision = False
@@ -923,15 +924,24 @@ class ActorResolver:
                      "surname_dated", "surname_country", "surname_link", "dateline_home", "dateline_default",
                      "folded_names", "expanded_names", "unmarked_home", "subdivisions", "introduced_body",
                      "cased_places", "mistagged_home", "igo_office", "demonym_stems", "mistagged_default",
-                     "acronym_norp", "pronoun_home", "shared_names", "corpus_agents", "norp_home",
-                     "contained_names", "org_subdivision"):
+                     "acronym_norp", "pronoun_home", "shared_names", "corpus_agents", "learned_nouns",
+                     "norp_home", "contained_names", "org_subdivision"):
             setattr(self, name, getattr(config, name))
         # (``corpus_agents``, 3.21) the dictionaries' agent words plus those the corpus teaches;
-        # a dictionary entry wins
-        agents = {**self.tables.corpus_agents, **self._dictionary_agents} if self.corpus_agents \
-            else self._dictionary_agents
+        # a dictionary entry wins. With ``learned_nouns`` (3.22) the learned words stay out of the
+        # table and name actors only as nouns (``_learned``): "national" of "a Chinese national",
+        # not of "national elections".
+        merged = self.corpus_agents and not self.learned_nouns
+        agents = {**self.tables.corpus_agents, **self._dictionary_agents} if merged else self._dictionary_agents
         if agents is not self.tables.agents:
             self.tables = replace(self.tables, agents=agents)
+        self._max_agent_words = max((k.count(" ") + 1 for k in agents), default=1)
+
+    def _learned(self, tok) -> str | None:
+        """(``corpus_agents`` with ``learned_nouns``) the sector of a common noun the corpus taught."""
+        if self.corpus_agents and self.learned_nouns and tok.pos_ == "NOUN":
+            return self.tables.corpus_agents.get(tok.lemma_.lower()) or self.tables.corpus_agents.get(tok.lower_)
+        return None
 
     def _person_rules(self) -> bool:
         return self.own_country or self.introduced_country or self.surname_dated or self.surname_country
@@ -1019,14 +1029,21 @@ class ActorResolver:
 
     def _leading_subdivision(self, name: str) -> str | None:
         """(``org_subdivision``, 3.22) the country of the subdivision an organisation's name begins
-        with, its words capitalised ("Haryana Police", "Zamfara Police Command"): the longest of
-        the first three words' prefixes the subdivision table knows; None otherwise ("Lagos State
-        Government": Lagos, a city of the gazetteer, is not in the table)."""
+        with, its words capitalised, when an agent word of the dictionaries follows it (after a
+        word such as "State"): "Haryana Police", "Zamfara Police Command", "Delta State
+        Government". The longest of the first three words' prefixes the subdivision table knows;
+        None otherwise. Round 2 (the review): without the agent word, names that begin with a
+        common word the table holds as a subdivision ("North", "Coast", "Delta") took its country
+        ("North Atlantic Treaty Organization", "Coast Guard", "Delta Air Lines")."""
         words = name.replace("’s", "").replace("'s", "").split()
+        agents = self._dictionary_agents
         for n in (3, 2, 1):
             if len(words) > n and all(w[:1].isupper() for w in words[:n]):
                 code = self.tables.subdivisions.get(normalize_name(" ".join(words[:n])))
-                if code:
+                rest = [normalize_name(w) for w in words[n:]]
+                if rest and rest[0] in SUBDIVISION_WORDS:
+                    rest = rest[1:]
+                if code and rest and agents.get(rest[0]):
                     return code
         return None
 
@@ -1157,12 +1174,12 @@ class ActorResolver:
         if tok.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
             return True
         agents = self.tables.agents
-        if agents.get(tok.lower_) or agents.get(tok.lemma_.lower()):
+        if agents.get(tok.lower_) or agents.get(tok.lemma_.lower()) or self._learned(tok):
             return True
         # "rebel movement", "police chief", "army units": a modifier that is itself an agent.
         left = [t for t in tok.lefts if t.dep_ in ("compound", "amod")]
-        return any(agents.get(t.lower_) or agents.get(t.lemma_.lower()) or t.ent_type_ in ("ORG", "NORP", "GPE")
-                   for t in left)
+        return any(agents.get(t.lower_) or agents.get(t.lemma_.lower()) or self._learned(t)
+                   or t.ent_type_ in ("ORG", "NORP", "GPE") for t in left)
 
     def is_named_actor(self, tok) -> bool:
         """Whether a noun is an actor by itself: an actor entity or an agent word, not a noun an
@@ -1171,7 +1188,8 @@ class ActorResolver:
             return False
         if tok.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
             return True
-        return bool(self.tables.agents.get(tok.lower_) or self.tables.agents.get(tok.lemma_.lower()))
+        return bool(self.tables.agents.get(tok.lower_) or self.tables.agents.get(tok.lemma_.lower())
+                    or self._learned(tok))
 
     def actor(self, span, ents: list[dict], context: ArticleContext) -> dict | None:
         """Actor record {text, entity_id, country, sector} for a phrase, or None for 'it'/'they'."""
@@ -1478,6 +1496,8 @@ class ActorResolver:
                     hit = self.tables.agents.get(" ".join(seq[i:i + n]))
                     if hit:
                         return hit
+                if n == 1 and self._learned(span[i]):
+                    return self._learned(span[i])
         return None
 
     def _dictionary_actor(self, ent: dict, context: ArticleContext) -> tuple[str | None, str | None]:

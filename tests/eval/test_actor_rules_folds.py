@@ -87,7 +87,7 @@ def test_releases_measured_on_an_older_coder_start_without_the_newer_releases_ru
     configs = dict(release_configs(on_319, "3.21", "3.19", (), RULES_321))
     assert configs["3.21 + corpus_agents"] == on_321
     configs = dict(release_configs(on_321, "3.22", "3.21", (), RULES_322))
-    assert configs["3.22 + norp_home + contained_names + org_subdivision"] == shipped
+    assert configs["3.22 + norp_home + contained_names + org_subdivision + learned_nouns"] == shipped
 
 
 def test_every_release_run_names_coder_switches():
