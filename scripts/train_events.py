@@ -32,6 +32,7 @@ Usage: nice -n 10 python scripts/train_events.py [--shared ../shared] [--out DIR
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -51,6 +52,7 @@ from pipelines.nlp.events import (FALLBACK_RULES, FEATURE_RULES, HEADLINE_FIRST_
                                   ranker_features)
 
 OUT = REPO / "pipelines" / "resources" / "events"
+VECTORS = REPO / "out" / "vectors"   # release 3.23: the vector store of scripts/encode_events.py
 TITLE_REPEAT = 2
 TITLE_SHARE = 0.6
 PRIMARY_RULE = "headline-rank"   # release 2.6 (docs/eval-events.md, "Release 2.6 classifier")
@@ -150,20 +152,47 @@ class CachedExtractor:
         return feats
 
 
-class CachedEncoder:
-    """The sentence encoder, remembering the vector of every text it has seen."""
+def text_key(text: str) -> str:
+    """The key of a text's vector in the vector store (its SHA-1)."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
-    def __init__(self, encoder):
+
+def vector_folder(store: Path, name: str) -> Path:
+    """The folder of an encoder's vectors in the vector store (release 3.23, scripts/encode_events.py)."""
+    return store / name.replace("/", "_")
+
+
+def stored_vectors(store: Path, name: str, dim: int) -> dict[str, np.ndarray]:
+    """Text key -> vector of every vector file scripts/encode_events.py wrote for encoder ``name``."""
+    out: dict[str, np.ndarray] = {}
+    folder = vector_folder(store, name)
+    for path in sorted(folder.glob("*.npz")) if folder.is_dir() else ():
+        with np.load(path) as f:
+            if f["vectors"].shape[1:] != (dim,):
+                raise ValueError(f"{path}: vectors of {f['vectors'].shape[1:]} dimensions, the encoder gives {dim}")
+            out.update(zip(f["keys"].tolist(), f["vectors"]))
+    return out
+
+
+class CachedEncoder:
+    """The sentence encoder, remembering the vector of every text it has seen. With ``store``
+    (default out/vectors), it starts from the vectors scripts/encode_events.py stored there for
+    this encoder (release 3.23: each fold process of scripts/fold_events.py no longer encodes the
+    ~23,000 training texts again)."""
+
+    def __init__(self, encoder, store: Path | None = VECTORS):
         self.encoder = encoder
         self.dim = encoder.dim
         self.name = encoder.name
-        self.seen: dict[str, np.ndarray] = {}
+        self.seen: dict[str, np.ndarray] = {} if store is None else stored_vectors(store, self.name, self.dim)
+        self.stored = len(self.seen)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        todo = sorted({t for t in texts if t not in self.seen})
+        keys = [text_key(t) for t in texts]
+        todo = sorted({t for t, k in zip(texts, keys) if k not in self.seen})
         if todo:
-            self.seen.update(zip(todo, self.encoder.encode(todo)))
-        return np.array([self.seen[t] for t in texts], dtype=np.float32).reshape(len(texts), self.dim)
+            self.seen.update(zip((text_key(t) for t in todo), self.encoder.encode(todo)))
+        return np.array([self.seen[k] for k in keys], dtype=np.float32).reshape(len(texts), self.dim)
 
 
 def fit(items: list[dict], extractor, encoder, C: float = 2.0, embed_scale: float = 1.0,
