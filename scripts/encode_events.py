@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     encoder = load_encoder(encoder_name(args.encoder))
     known = stored_vectors(args.store, encoder.name, encoder.dim)
     texts = training_texts(training_items(args.shared))
-    todo = [t for t in texts if text_key(t) not in known][args.part - 1::args.of]
+    # the share is taken before the stored texts go, so a share written first leaves the others as they are
+    todo = [t for t in texts[args.part - 1::args.of] if text_key(t) not in known]
     print(f"{len(texts)} training texts, {len(known)} vectors stored for {encoder.name}; "
           f"share {args.part} of {args.of}: {len(todo)} to encode", file=sys.stderr)
     if not todo:
