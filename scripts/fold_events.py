@@ -8,7 +8,10 @@ fold finishes sooner. Each fold writes out/loso_events/<settings>/parts/<group>.
 settings folder is C<C>-w<weight>-enc, with "-<encoder>" after it for an encoder other than WordLlama;
 ``--merge`` writes oof.npz once every part is there.
 
-Usage: nice -n 10 python scripts/fold_events.py --group GROUP [--C 2] [--real-weight 2] [--encoder wordllama]
+Since release 3.23 the sentence vectors come from the store scripts/encode_events.py writes
+(``--vectors``, default out/vectors); a text the store lacks is encoded as before.
+
+Usage: nice -n 10 python scripts/fold_events.py --group GROUP [--C 2] [--real-weight 2] [--encoder wordllama] [--vectors DIR]
        python scripts/fold_events.py --merge [--C 2] [--real-weight 2] [--encoder wordllama]
 """
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, require, training_items  # noqa: E402
 from loso_events import CACHE  # noqa: E402
-from train_events import (REAL_WEIGHT, CachedEncoder, CachedExtractor, add_encoder_option,  # noqa: E402
+from train_events import (REAL_WEIGHT, VECTORS, CachedEncoder, CachedExtractor, add_encoder_option,  # noqa: E402
                           add_headline_rows_option, encoder_folder,
                           encoder_name, extractor_from, fit, headline_decisions, item_decisions, load_encoder, save)
 
@@ -36,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"weight of real-news rows (default {REAL_WEIGHT:g}, as train_events.py)")
     parser.add_argument("--group", help="the group to hold out (a corpus writer w1..w14, bbc, tune, blind1..)")
     parser.add_argument("--merge", action="store_true", help="write oof.npz from the parts")
+    parser.add_argument("--vectors", type=Path, default=VECTORS,
+                        help="the vector store of scripts/encode_events.py (default out/vectors; release 3.23)")
     add_encoder_option(parser)
     add_headline_rows_option(parser)
     args = parser.parse_args(argv)
@@ -64,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fold_events: no group {args.group!r}; groups: {', '.join(groups)}", file=sys.stderr)
         return 1
     t0 = time.time()
-    extractor, encoder = CachedExtractor(extractor_from()), CachedEncoder(load_encoder(encoder_name(args.encoder)))
+    extractor, encoder = CachedExtractor(extractor_from()), CachedEncoder(load_encoder(encoder_name(args.encoder)),
+                                                                         args.vectors)
     test = [i for i in items if i["group"] == args.group]
     model = fit([i for i in items if i["group"] != args.group], extractor, encoder, args.C, 1.0, args.real_weight,
                 args.headline_rows)
@@ -72,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     save(model, folder / args.group)   # every fold's model (release 2.8: cv_events.py --folds reads them)
     np.savez(folder / "parts" / f"{args.group}.npz", ids=np.array([i["id"] for i in test]),
              both=item_decisions(model, test), alone=headline_decisions(model, test))
-    print(f"fold {args.group}: {len(items) - len(test)} training items, {len(test)} scored, {time.time() - t0:.0f}s")
+    print(f"fold {args.group}: {len(items) - len(test)} training items, {len(test)} scored, "
+          f"{encoder.stored} vectors from the store, {time.time() - t0:.0f}s")
     return 0
 
 

@@ -45,7 +45,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, REPO, SEEN_BLIND, is_corpus, require, training_items  # noqa: E402
-from train_events import (HEADLINE_PLATT, REAL_WEIGHT, RULES, TUNE_ON, CachedEncoder, CachedExtractor, PRIMARY_RULE, calibrate_real, calibrated,  # noqa: E402
+from train_events import (HEADLINE_PLATT, REAL_WEIGHT, RULES, TUNE_ON, VECTORS, CachedEncoder, CachedExtractor, PRIMARY_RULE, calibrate_real, calibrated,  # noqa: E402
                           add_encoder_option, add_threshold_options, encoder_folder, encoder_name, extractor_from,
                           fit, load_encoder, gold_columns, headline_named, load_fold, noevent_mask, out_of_fold, primaries,
                           save, target_figures)
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     items = training_items(args.shared, args.hard_negatives)
     extractor = CachedExtractor(extractor_from())
-    encoder = CachedEncoder(load_encoder(encoder_name(args.encoder)))
+    encoder = CachedEncoder(load_encoder(encoder_name(args.encoder)), VECTORS)   # release 3.23's vector store
     print(f"{len(items)} training items; grouped CV over {len({i['group'] for i in items})} groups", file=sys.stderr)
     both, alone, folds = grouped_scores(items, args, extractor, encoder, lambda m: print(m, file=sys.stderr))
     shipped = EventCoder.load()

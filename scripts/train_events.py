@@ -176,11 +176,11 @@ def stored_vectors(store: Path, name: str, dim: int) -> dict[str, np.ndarray]:
 
 class CachedEncoder:
     """The sentence encoder, remembering the vector of every text it has seen. With ``store``
-    (default out/vectors), it starts from the vectors scripts/encode_events.py stored there for
-    this encoder (release 3.23: each fold process of scripts/fold_events.py no longer encodes the
-    ~23,000 training texts again)."""
+    (the scripts pass out/vectors, VECTORS), it starts from the vectors scripts/encode_events.py
+    stored there for this encoder (release 3.23: each fold process of scripts/fold_events.py no
+    longer encodes the ~23,000 training texts again)."""
 
-    def __init__(self, encoder, store: Path | None = VECTORS):
+    def __init__(self, encoder, store: Path | None = None):
         self.encoder = encoder
         self.dim = encoder.dim
         self.name = encoder.name
@@ -645,12 +645,14 @@ def cached_out_of_fold(path: Path | None, items: list[dict]) -> tuple[np.ndarray
 def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 1.0, real_weight: float = 1.0,
           rule: str = PRIMARY_RULE, oof_cache: Path | None = None, log=print, shift_grid: str = SHIFT_GRID,
           objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE, shift_rule: str | None = None,
-          headline_shift: bool | float = False, headline_rows: bool = False) -> TypeClassifier:
+          headline_shift: bool | float = False, headline_rows: bool = False,
+          vectors: Path | None = None) -> TypeClassifier:
     """Fit on every item; calibrate and choose thresholds on every group's out-of-fold scores
     (read from ``oof_cache`` when it holds them for these items); ``shift_rule``: the rule whose
-    primaries choose the threshold shift (default ``rule``; ``calibrate_real``)."""
+    primaries choose the threshold shift (default ``rule``; ``calibrate_real``); ``vectors``: the
+    vector store of scripts/encode_events.py to start from (release 3.23; main passes out/vectors)."""
     extractor = CachedExtractor(extractor)
-    encoder = CachedEncoder(encoder) if encoder is not None else None
+    encoder = CachedEncoder(encoder, vectors) if encoder is not None else None
     cached = cached_out_of_fold(oof_cache, items)
     if cached is not None:
         log(f"out-of-fold scores from {oof_cache}")
@@ -794,7 +796,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(items)} training items ({sum(1 for i in items if item_types(i))} with an event)")
     clf = train(items, extractor_from(), encoder, args.C, args.embed_scale, args.real_weight, args.rule,
                 args.oof_cache, print, args.shift_grid, args.objective, args.event_gate, args.shift_rule,
-                args.headline_shift, args.headline_rows)
+                args.headline_shift, args.headline_rows, VECTORS)
     save(clf, args.out, {"C": args.C, "real_weight": args.real_weight, "training_items": len(items),
                          **({"headline_rows": True} if args.headline_rows else {}),
                          "shift_grid": args.shift_grid, "objective": args.objective,
