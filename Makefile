@@ -52,7 +52,9 @@ test: $(STAMP) $(if $(GO),$(BIN)/prism) chromium registry
 	$(BIN)/python -m pytest
 
 # The PLOVER event coder's assets, rebuilt in order from the repository and ../shared
-# (docs/eval-events.md): dictionaries, then the type classifiers. Deterministic. Two classifiers
+# (docs/eval-events.md): dictionaries, then the type classifiers. Deterministic (MiniLM's vectors
+# move by ~1e-7 with the texts that share a batch, so a rebuild on other vectors may differ in the
+# last bits). Two classifiers
 # since release 3.9: body sentences keep release 3.5's (WordLlama; ranker-headline with a headline
 # shift, trained before blind v14 was seen, so it is left out and the weights rebuilt are the
 # shipped ones); headline + lead get 3.23's (3.14's recipe on WordLlama joined to MiniLM-L6, the

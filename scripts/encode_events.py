@@ -1,16 +1,18 @@
 """Encode every training text of the event classifier once and store the vectors (release 3.23).
 
-The folds of scripts/fold_events.py, scripts/threshold_events.py, scripts/loso_events.py and
-scripts/train_events.py encode headlines and leads through ``train_events.CachedEncoder``, which
-starts from the vectors stored here (out/vectors/<encoder>/*.npz, keyed by the SHA-1 of each
-text). Without the store, each fold process encodes the ~23,000 training texts again: with
-MiniLM about 13 texts a second on one core, half an hour a process.
+scripts/fold_events.py (``--vectors``), scripts/loso_events.py and scripts/train_events.py
+(``--vectors``) encode headlines and leads through ``train_events.CachedEncoder``, which starts
+from the vectors stored here (out/vectors/<encoder>/*.npz, keyed by the SHA-1 of each text).
+Without the store, each fold process encodes the ~47,000 training headlines and leads again:
+with WordLlama + MiniLM about 80 texts a second on one core, ten minutes a process.
 
 The texts are every headline and every lead of ``event_data.training_items`` (the rows the
 classifier is fitted and scored on) that the store does not hold yet. ``--part K --of N`` encodes
 the K-th of N shares, so N processes can run side by side (one thread each on a small machine);
-each writes its own file. A vector depends only on its text, so the store never goes stale; a
-changed encoder has another folder name.
+each writes its own file (under a temporary name first, so a reader never sees half of one). A
+vector depends only on its text and the encoder; every file also holds the vectors of a few probe
+sentences (``train_events.PROBE``), and a file whose probes the encoder no longer gives (its code
+or weights changed under the same name) is refused when read.
 
 Usage: OMP_NUM_THREADS=1 nice -n 10 python scripts/encode_events.py [--encoder wordllama+minilm]
        [--part K --of N] [--shared ../shared]
@@ -18,6 +20,7 @@ Usage: OMP_NUM_THREADS=1 nice -n 10 python scripts/encode_events.py [--encoder w
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,8 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, require, training_items  # noqa: E402
-from train_events import (VECTORS, add_encoder_option, encoder_name, load_encoder, stored_vectors,  # noqa: E402
-                          text_key, vector_folder)
+from train_events import (PROBE, VECTORS, add_encoder_option, encoder_name, load_encoder,  # noqa: E402
+                          stored_vectors, text_key, vector_folder)
 
 BATCH = 256
 
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--part must lie in 1..{args.of}")
     require(args.shared, BBC)
     encoder = load_encoder(encoder_name(args.encoder))
-    known = stored_vectors(args.store, encoder.name, encoder.dim)
+    known = stored_vectors(args.store, encoder)
     texts = training_texts(training_items(args.shared))
     # the share is taken before the stored texts go, so a share written first leaves the others as they are
     todo = [t for t in texts[args.part - 1::args.of] if text_key(t) not in known]
@@ -68,7 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     folder = vector_folder(args.store, encoder.name)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"vectors-{text_key(''.join(keys))[:12]}.npz"
-    np.savez(path, keys=np.array(keys), vectors=np.vstack(vectors).astype(np.float32))
+    partial = folder / f".{path.stem}-{os.getpid()}.npz.part"
+    with open(partial, "wb") as f:
+        np.savez(f, keys=np.array(keys), vectors=np.vstack(vectors).astype(np.float32),
+                 probe=encoder.encode(list(PROBE)).astype(np.float32))
+    os.replace(partial, path)
     print(f"wrote {path} ({len(keys)} vectors, {time.time() - t0:.0f}s)")
     return 0
 

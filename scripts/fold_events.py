@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, require, training_items  # noqa: E402
 from loso_events import CACHE  # noqa: E402
 from train_events import (REAL_WEIGHT, VECTORS, CachedEncoder, CachedExtractor, add_encoder_option,  # noqa: E402
-                          add_headline_rows_option, encoder_folder,
-                          encoder_name, extractor_from, fit, headline_decisions, item_decisions, load_encoder, save)
+                          add_headline_rows_option, encoder_folder, encoder_name, extractor_from, fit,
+                          fold_fingerprint, headline_decisions, item_decisions, load_encoder, save)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     items = training_items(args.shared)
     folder = CACHE / encoder_folder(args.C, args.real_weight, args.encoder, args.headline_rows)
     groups = sorted({i["group"] for i in items})
+    # release 3.23: a part or cache of other texts, labels, dictionaries or settings is refused
+    fingerprint = fold_fingerprint(items, encoder_name(args.encoder), args.C, 1.0, args.real_weight,
+                                   args.headline_rows)
     if args.merge:
         both = np.zeros((len(items), 16))
         alone = np.zeros_like(both)
@@ -61,8 +64,13 @@ def main(argv: list[str] | None = None) -> int:
                 if list(f["ids"]) != [items[n]["id"] for n in test]:
                     print(f"fold_events: {part} was written for other items; rerun --group {g}", file=sys.stderr)
                     return 1
+                if "fingerprint" not in f or str(f["fingerprint"]) != fingerprint:
+                    print(f"fold_events: {part} was written for other texts, labels, dictionaries or settings; "
+                          f"rerun --group {g}", file=sys.stderr)
+                    return 1
                 both[test], alone[test] = f["both"], f["alone"]
-        np.savez(folder / "oof.npz", ids=np.array([i["id"] for i in items]), both=both, alone=alone)
+        np.savez(folder / "oof.npz", ids=np.array([i["id"] for i in items]), both=both, alone=alone,
+                 fingerprint=np.array(fingerprint))
         print(f"wrote {folder / 'oof.npz'} ({len(groups)} folds)")
         return 0
     if args.group not in groups:
@@ -77,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     (folder / "parts").mkdir(parents=True, exist_ok=True)
     save(model, folder / args.group)   # every fold's model (release 2.8: cv_events.py --folds reads them)
     np.savez(folder / "parts" / f"{args.group}.npz", ids=np.array([i["id"] for i in test]),
-             both=item_decisions(model, test), alone=headline_decisions(model, test))
+             both=item_decisions(model, test), alone=headline_decisions(model, test), fingerprint=np.array(fingerprint))
     print(f"fold {args.group}: {len(items) - len(test)} training items, {len(test)} scored, "
           f"{encoder.stored} vectors from the store, {time.time() - t0:.0f}s")
     return 0

@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from event_data import BBC, DEFAULT_SHARED, REPO, SEEN_BLIND, is_corpus, require, training_items  # noqa: E402
 from train_events import (HEADLINE_PLATT, REAL_WEIGHT, RULES, TUNE_ON, VECTORS, CachedEncoder, CachedExtractor, PRIMARY_RULE, calibrate_real, calibrated,  # noqa: E402
                           add_encoder_option, add_threshold_options, encoder_folder, encoder_name, extractor_from,
-                          fit, load_encoder, gold_columns, headline_named, load_fold, noevent_mask, out_of_fold, primaries,
+                          fit, fold_fingerprint, load_encoder, gold_columns, headline_named, load_fold, noevent_mask, out_of_fold, primaries,
                           save, target_figures)
 
 from pipelines.nlp.events import FEATURE_RULES, NAMED_RULES  # noqa: E402
@@ -72,7 +72,9 @@ def grouped_scores(items, args, extractor, encoder, log=print):
     both, alone, models = out_of_fold(items, extractor, encoder, args.C, real_weight=args.real_weight, log=log)
     for g in HELD_OUT:
         save(models[g], folder / g)
-    np.savez(path, ids=np.array(ids), both=both, alone=alone)
+    np.savez(path, ids=np.array(ids), both=both, alone=alone,   # release 3.23: train_events checks the fingerprint
+             fingerprint=np.array(fold_fingerprint(items, None if encoder is None else encoder.name, args.C, 1.0,
+                                                   args.real_weight, False)))
     return both, alone, {g: load_fold(folder / g, extractor, encoder) for g in HELD_OUT}
 
 

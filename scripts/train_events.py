@@ -162,14 +162,29 @@ def vector_folder(store: Path, name: str) -> Path:
     return store / name.replace("/", "_")
 
 
-def stored_vectors(store: Path, name: str, dim: int) -> dict[str, np.ndarray]:
-    """Text key -> vector of every vector file scripts/encode_events.py wrote for encoder ``name``."""
+# Sentences every vector file also holds the vectors of: a file whose probe vectors the encoder no
+# longer gives (its code or weights changed under the same name) is refused, not served stale.
+PROBE = ("Ministers from both countries met in Geneva on Tuesday to discuss a ceasefire.",
+         "Police fired tear gas at protesters outside parliament.",
+         "Shares rose 3% after the company reported higher quarterly profits.")
+PROBE_TOLERANCE = 1e-4   # MiniLM's vectors move by ~1e-7 with the texts that share their batch
+
+
+def stored_vectors(store: Path, encoder) -> dict[str, np.ndarray]:
+    """Text key -> vector of every vector file scripts/encode_events.py wrote for ``encoder``
+    (ValueError for a file of another dimension or whose probe vectors the encoder no longer gives)."""
     out: dict[str, np.ndarray] = {}
-    folder = vector_folder(store, name)
-    for path in sorted(folder.glob("*.npz")) if folder.is_dir() else ():
+    folder = vector_folder(store, encoder.name)
+    files = sorted(folder.glob("*.npz")) if folder.is_dir() else []
+    probe = encoder.encode(list(PROBE)) if files else None
+    for path in files:
         with np.load(path) as f:
-            if f["vectors"].shape[1:] != (dim,):
-                raise ValueError(f"{path}: vectors of {f['vectors'].shape[1:]} dimensions, the encoder gives {dim}")
+            if f["vectors"].shape[1:] != (encoder.dim,):
+                raise ValueError(f"{path}: vectors of {f['vectors'].shape[1:]} dimensions, "
+                                 f"the encoder gives {encoder.dim}")
+            if "probe" not in f or not np.allclose(f["probe"], probe, atol=PROBE_TOLERANCE):
+                raise ValueError(f"{path}: written by another version of {encoder.name} (its probe vectors "
+                                 f"differ); delete {folder} and run scripts/encode_events.py again")
             out.update(zip(f["keys"].tolist(), f["vectors"]))
     return out
 
@@ -184,7 +199,7 @@ class CachedEncoder:
         self.encoder = encoder
         self.dim = encoder.dim
         self.name = encoder.name
-        self.seen: dict[str, np.ndarray] = {} if store is None else stored_vectors(store, self.name, self.dim)
+        self.seen: dict[str, np.ndarray] = {} if store is None else stored_vectors(store, encoder)
         self.stored = len(self.seen)
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -632,12 +647,38 @@ def load_fold(folder: Path, extractor, encoder) -> TypeClassifier:
     return load_classifier(folder, extractor, encoder)
 
 
-def cached_out_of_fold(path: Path | None, items: list[dict]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Out-of-fold decisions written by scripts/loso_events.py for the same items (else None)."""
-    if path is None or not path.exists():
+def fold_fingerprint(items: list[dict], encoder: str | None, C: float, embed_scale: float, real_weight: float,
+                     headline_rows: bool, resources: Path = OUT) -> str:
+    """What grouped out-of-fold scores depend on, hashed (release 3.23): every item whole (ids,
+    groups, texts, labels, categories), the dictionaries the features read (verbs.json,
+    strong_verbs.json), the encoder's name and the fit's settings. scripts/fold_events.py writes it
+    into every part and oof.npz; a cache whose fingerprint differs is not used."""
+    h = hashlib.sha256()
+    for item in items:
+        h.update(json.dumps(item, sort_keys=True, ensure_ascii=False).encode("utf-8") + b"\n")
+    for name in ("verbs.json", "strong_verbs.json"):
+        h.update((resources / name).read_bytes())
+    h.update(f"{encoder}|{C:g}|{embed_scale:g}|{real_weight:g}|{bool(headline_rows)}".encode())
+    return h.hexdigest()[:20]
+
+
+def cached_out_of_fold(path: Path | None, items: list[dict], fingerprint: str | None = None,
+                       log=print) -> tuple[np.ndarray, np.ndarray] | None:
+    """Out-of-fold decisions written by scripts/fold_events.py --merge for the same items (and, when
+    ``fingerprint`` is given, the same fingerprint: fold_fingerprint); else None, saying why."""
+    if path is None:
+        return None
+    if not path.exists():
+        log(f"no out-of-fold cache at {path}: every fold is fitted again")
         return None
     with np.load(path) as f:
         if list(f["ids"]) != [i["id"] for i in items]:
+            log(f"{path} was written for other items: every fold is fitted again")
+            return None
+        if fingerprint is not None and ("fingerprint" not in f or str(f["fingerprint"]) != fingerprint):
+            log(f"{path} was written for other texts, labels, dictionaries or settings (fingerprint "
+                f"{str(f['fingerprint']) if 'fingerprint' in f else 'none'}, these {fingerprint}): "
+                f"every fold is fitted again")
             return None
         return f["both"], f["alone"]
 
@@ -653,7 +694,8 @@ def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 
     vector store of scripts/encode_events.py to start from (release 3.23; main passes out/vectors)."""
     extractor = CachedExtractor(extractor)
     encoder = CachedEncoder(encoder, vectors) if encoder is not None else None
-    cached = cached_out_of_fold(oof_cache, items)
+    cached = cached_out_of_fold(oof_cache, items, fold_fingerprint(items, None if encoder is None else encoder.name, C,
+                                                                   embed_scale, real_weight, headline_rows), log)
     if cached is not None:
         log(f"out-of-fold scores from {oof_cache}")
         both, alone = cached
@@ -773,6 +815,9 @@ def main(argv: list[str] | None = None) -> int:
                              "its headline-alone probability reaches its threshold minus one shift chosen on "
                              f"the out-of-fold scores from 0 to MAX (default {HEADLINE_SHIFT_MAX}; release 3.5 "
                              "option, MAX release 3.15's)")
+    parser.add_argument("--vectors", default=str(VECTORS), metavar="DIR",
+                        help="the vector store of scripts/encode_events.py to start from (default out/vectors; "
+                             "'none': encode every text; release 3.23)")
     parser.add_argument("--leave-out", nargs="*", default=[], metavar="GROUP",
                         help="training groups to leave out (e.g. a blind set seen after the shipped weights were "
                              "trained: make events-model rebuilds the shipped release)")
@@ -796,7 +841,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(items)} training items ({sum(1 for i in items if item_types(i))} with an event)")
     clf = train(items, extractor_from(), encoder, args.C, args.embed_scale, args.real_weight, args.rule,
                 args.oof_cache, print, args.shift_grid, args.objective, args.event_gate, args.shift_rule,
-                args.headline_shift, args.headline_rows, VECTORS)
+                args.headline_shift, args.headline_rows, None if args.vectors == "none" else Path(args.vectors))
     save(clf, args.out, {"C": args.C, "real_weight": args.real_weight, "training_items": len(items),
                          **({"headline_rows": True} if args.headline_rows else {}),
                          "shift_grid": args.shift_grid, "objective": args.objective,

@@ -863,6 +863,17 @@ def test_fold_events_saves_every_folds_model(tmp_path, monkeypatch):
     # Release 3.7: another encoder's folds go to a folder of their own (WordLlama's keeps its name).
     assert fold_events.main(["--group", "w1", "--encoder", "wordllama+minilm"] + none) == 0
     assert (tmp_path / "C2-w2-enc-wordllama+minilm" / "parts" / "w1.npz").exists()
+    # Release 3.23: --merge takes only parts written for these items, dictionaries and settings
+    assert fold_events.main(["--group", "tune"] + none) == 0
+    assert fold_events.main(["--merge"]) == 0 and (tmp_path / "C2-w2-enc" / "oof.npz").exists()
+    with np.load(tmp_path / "C2-w2-enc" / "oof.npz") as f:
+        fingerprint = str(f["fingerprint"])
+    items[1] = dict(items[1], text="changed")   # a relabelled or edited item: same ids, other fingerprint
+    assert fold_events.main(["--merge"]) == 1
+    items[1] = {"id": "2", "group": "tune"}
+    assert fold_events.main(["--merge"]) == 0
+    with np.load(tmp_path / "C2-w2-enc" / "oof.npz") as f:
+        assert str(f["fingerprint"]) == fingerprint
 
 
 def test_threshold_events_leaves_out_a_group_the_fold_cache_was_written_without(tmp_path, monkeypatch):
