@@ -31,6 +31,8 @@ rate and primary accuracy (which actor rules should leave unchanged).
                                                                # release 3.21's candidates (corpus_agents, alone and with named_target_head) on shipped 3.19
     python scripts/actor_rules_events.py --rules322 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
                                                                # release 3.22's candidates (norp_home, contained_names, org_subdivision) on shipped 3.21
+    python scripts/actor_rules_events.py --rules324 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
+                                                               # release 3.24's candidate (joined_datelines) on shipped 3.23
 
 ``--folds DIR`` (release 3.16): each set whose fold group (``FOLD_GROUPS``; the set's name
 otherwise) has a model in DIR (``scripts/fold_events.py``'s cache) is coded with that model's
@@ -151,6 +153,10 @@ RULES_322 = ("learned_nouns", THREE_322, THREE_322 + ("learned_nouns",),
              THREE_322 + ("learned_nouns", "named_target_head"))
 # empty on purpose: the three together were kept, but --rules322 reruns the measurement from 3.21's coder
 KEPT_322: tuple[str, ...] = ()
+# Release 3.24's candidate (``--rules324``): joined_datelines added to shipped 3.23 (3.22's actor
+# rules, 3.23's weights) with ``--folds`` (docs/eval-events.md, "Release 3.24 actors").
+RULES_324 = ("joined_datelines",)
+KEPT_324: tuple[str, ...] = ()
 # The switch release 3.21 turned on: the runs measured on 3.19 or older switch it off again.
 SHIPPED_321 = ("corpus_agents",)
 # The switches release 3.22 turned on (round 2's kept config): the runs measured on 3.21 or older
@@ -174,6 +180,7 @@ RELEASE_RUNS = {
     "rules321": ("3.21", "3.19", KEPT_321, RULES_321, "corpus_agents, alone and with named_target_head"),
     "rules322": ("3.22", "3.21", KEPT_322, RULES_322,
                  "round 2: learned_nouns; the three country rules; both; both with named_target_head"),
+    "rules324": ("3.24", "3.23", KEPT_324, RULES_324, "joined_datelines added"),
 }
 # The fold group of a set under scripts/fold_events.py (the set's own name otherwise).
 FOLD_GROUPS = {"devtune": "tune"}

@@ -311,7 +311,7 @@ def find_arguments(sent, verb, is_actor=None, wide_datelines: bool = True, glued
     if source is None and verb.pos_ not in ("VERB", "AUX"):
         source_span = _left_phrase(sent, verb)
     if wide_datelines:
-        source_span, target_span = _after_dateline(source_span), _after_dateline(target_span)
+        source_span, target_span = _after_dateline(source_span, wide_datelines), _after_dateline(target_span, wide_datelines)
     return source_span, target_span
 
 
@@ -342,12 +342,12 @@ def misread_name(tok) -> bool:
         and tok.lower_ not in PRONOUNS
 
 
-def _after_dateline(span):
+def _after_dateline(span, wide: bool | int = True):
     """A phrase without the dateline its left edge reaches into ("Dominica - [the Red Cross]",
     "HARARE - [President X]"): the dateline names where the story was filed, not the actor."""
     if span is None:
         return None
-    end = dateline_end(span.sent)
+    end = dateline_end(span.sent, wide)
     if end is None or not span.start <= end < span.end - 1:
         return span
     start = end + 1
@@ -358,24 +358,52 @@ def _after_dateline(span):
 
 DASHES = ("—", "–", "-", "--", "(")
 LINE_DASHES = ("—", "–", "-", "--")
+# The ``wide`` level of release 3.24's ``joined_datelines`` (True, 1, is release 2.6's wide datelines).
+JOINED = 2
+# Capitals joined inside one token: "PORT-AU-PRINCE", "N'DJAMENA", "SANAA/DUBAI", "COX'S".
+JOINED_CAPITALS = re.compile(r"[A-Z]+(?:[-/'’][A-Z]+)+")
 
 
-def dateline_end(sent, wide: bool = True) -> int | None:
+def _dateline_word(doc, k: int, start: int, wide: bool | int) -> bool:
+    """Whether token ``k`` can be part of a dateline's capitals (see ``dateline_end``)."""
+    tok = doc[k]
+    if tok.is_upper and tok.is_alpha:
+        return True
+    glued = k > start and not doc[k - 1].whitespace_
+    if wide and tok.text == "-" and glued:
+        return True
+    if wide is not True and wide >= JOINED:
+        # (``joined_datelines``, 3.24) "SANAA/DUBAI (Reuters) -", "NEW DELHI/ISLAMABAD (Reuters) -",
+        # "PORT-AU-PRINCE -", "COX'S BAZAR, Bangladesh -": capitals joined by a slash, a hyphen or
+        # an apostrophe, however the tokenizer splits them
+        if JOINED_CAPITALS.fullmatch(tok.text):
+            return True
+        if glued and doc[k - 1].is_upper and tok.text in ("/", "'S", "’S", "'", "’"):
+            return True
+    return False
+
+
+def dateline_end(sent, wide: bool | int = True) -> int | None:
     """Index of the dash or bracket that closes a wire dateline opening the sentence, or None.
 
     A dateline is capitals from the sentence start then a dash or a bracket ("NAIROBI —",
     "GUATEMALA CITY —", "LONDON (Reuters) -"); with ``wide`` also capitals, a comma and a short
     tail of names, a day and an agency before a spaced dash ("KHARTOUM, March 4 -", "ROSEAU,
-    Dominica -", "SEOUL, March 28 (Reuters) -", "AL-ULA, Saudi Arabia -")."""
+    Dominica -", "SEOUL, March 28 (Reuters) -", "AL-ULA, Saudi Arabia -"); with ``wide`` at
+    ``JOINED`` (release 3.24's ``joined_datelines``) also capitals joined by a slash, a hyphen
+    inside one token or an apostrophe ("SANAA/DUBAI (Reuters) -", "PORT-AU-PRINCE -", "COX'S
+    BAZAR, Bangladesh -")."""
     doc, k = sent.doc, sent.start
-    while k < sent.end and (doc[k].is_upper and doc[k].is_alpha
-                            or (wide and doc[k].text == "-" and k > sent.start and not doc[k - 1].whitespace_)):
+    while k < sent.end and _dateline_word(doc, k, sent.start, wide):
         k += 1
     if k == sent.start or k >= sent.end:
         return None
-    if doc[k].text in DASHES and k - sent.start <= 4:
+    # at most four tokens of capitals (with joined datelines, four words: "PORT-AU-PRINCE" is five tokens)
+    short = k - sent.start <= 4 or (wide is not True and wide >= JOINED
+                                    and sum(doc[j].is_alpha for j in range(sent.start, k)) <= 4)
+    if doc[k].text in DASHES and short:
         return k
-    if not wide or doc[k].text != "," or k - sent.start > 4:
+    if not wide or doc[k].text != "," or not short:
         return None
     brackets = 0
     for j in range(k + 1, min(k + 10, sent.end)):
@@ -927,6 +955,8 @@ class ActorResolver:
                      "acronym_norp", "pronoun_home", "shared_names", "corpus_agents", "learned_nouns",
                      "norp_home", "contained_names", "org_subdivision"):
             setattr(self, name, getattr(config, name))
+        if self.wide_datelines and getattr(config, "joined_datelines", False):
+            self.wide_datelines = JOINED   # (3.24) datelines of joined capitals too (``dateline_end``)
         # (``corpus_agents``, 3.21) the dictionaries' agent words plus those the corpus teaches;
         # a dictionary entry wins. With ``learned_nouns`` (3.22) the learned words stay out of the
         # table and name actors only as nouns (``_learned``): "national" of "a Chinese national",

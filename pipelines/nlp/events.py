@@ -144,6 +144,7 @@ class CoderConfig:
     headline_primary: bool = True  # the headline is coded for the primary type it carries alone, even when a body sentence anchors it
     glued_any_verb: bool = True   # a headline verb parsed into a compound carries the event even when it is another type's verb (on since 2.6, with glued_prep)
     lead_same_country: bool = True  # lead completion: actors of one resolved country tell the same story ("Qatar" / "Qatari mediators")
+    joined_datelines: bool = False  # 3.24 candidate: wire datelines whose capitals are joined by a slash, a hyphen inside a token or an apostrophe ("SANAA/DUBAI (Reuters) -", "PORT-AU-PRINCE -", "COX'S BAZAR, Bangladesh -") are no actor either (with wide_datelines)
     wide_datelines: bool = True  # datelines with a comma ("KHARTOUM, March 4 -", "ROSEAU, Dominica -") are no actor; the subject behind them is (release 2.6)
     dative: bool = True          # a "to" parsed as the verb's dative leads to the target ("granted bail to X"; 2.6)
     bare_passive: bool = True    # "X fined by Y" (no auxiliary, X parsed as subject): X is the target, Y the source (2.6)
@@ -558,7 +559,7 @@ class EventCoder:
 
     def _event(self, etype, confidence, field, sent, verb, verb_hit, ents, context, published_at) -> dict:
         cfg = self.config
-        source_span, target_span = find_arguments(sent, verb, self.actors.is_actor, cfg.wide_datelines,
+        source_span, target_span = find_arguments(sent, verb, self.actors.is_actor, self.actors.wide_datelines,
                                                   cfg.glued_prep, cfg.dative, cfg.bare_passive, cfg.listed_any,
                                                   cfg.listed_first, cfg.glued_conj, cfg.glued_infinitive,
                                                   self.actors.is_named_actor if cfg.agent_complement else None)
@@ -573,15 +574,15 @@ class EventCoder:
             # (3.20 candidate) named_target_head: only a noun that is an actor itself, and never
             # for a count ("at least 15 people", "two men": people the agent table does not list)
             party = self.actors.is_actor if cfg.named_target else self.actors.is_named_actor
-            target_span = named_party(verb, source_span, party, cfg.wide_datelines) or target_span
+            target_span = named_party(verb, source_span, party, self.actors.wide_datelines) or target_span
         elif verb is not None and target_span is None and (cfg.empty_target or cfg.empty_target_head):
             # a role left empty: the party the clause names after the verb (3.1)
             party = self.actors.is_actor if cfg.empty_target else self.actors.is_named_actor
-            target_span = named_party(verb, source_span, party, cfg.wide_datelines)
+            target_span = named_party(verb, source_span, party, self.actors.wide_datelines)
         source = self.actors.actor(source_span, ents, context) if source_span is not None else None
         if verb is not None and source is None and cfg.empty_source:
             # no subject found, or a pronoun no one stands for: the party named before the verb acts (3.1)
-            source_span = acting_party(verb, target_span, self.actors.is_named_actor, cfg.wide_datelines)
+            source_span = acting_party(verb, target_span, self.actors.is_named_actor, self.actors.wide_datelines)
             source = self.actors.actor(source_span, ents, context) if source_span is not None else None
         target = self.actors.actor(target_span, ents, context) if target_span is not None else None
         location, location_country = self.actors.location(sent, verb, ents, source_span, target_span)

@@ -929,3 +929,37 @@ def test_with_learned_nouns_a_learned_word_names_an_actor_only_as_a_noun(nlp):
     assert person.pos_ == "NOUN" and nouns.is_named_actor(person) and merged.is_named_actor(person)
     off = _resolver(corpus_agents=False, learned_nouns=True)
     assert not off.is_named_actor(person)   # learned words only with corpus_agents
+
+
+def test_a_dateline_of_joined_capitals_is_no_actor_with_joined_datelines(nlp):
+    # Release 3.24 candidate joined_datelines: wire datelines whose capitals are joined by a slash,
+    # hyphens or an apostrophe ("SANAA/DUBAI (Reuters) -", "PORT-AU-PRINCE -", "COX'S BAZAR,
+    # Bangladesh -") name where the story was filed; without the switch their capitals are an actor.
+    from pipelines.nlp.actors import JOINED, dateline_end
+
+    off = EventCoder.load(config=CoderConfig(joined_datelines=False))
+    on = EventCoder.load(config=CoderConfig(joined_datelines=True))
+    assert off.actors.wide_datelines is True and on.actors.wide_datelines == JOINED
+    assert EventCoder.load(config=CoderConfig(joined_datelines=True, wide_datelines=False)).actors.wide_datelines \
+        is False   # joined datelines are a kind of wide ones
+
+    def source(coder, text, verb):
+        doc = nlp(text)
+        sent = next(doc.sents)
+        got = find_arguments(sent, _token(doc, verb), coder.actors.is_actor, coder.actors.wide_datelines)[0]
+        return None if got is None else got.text
+
+    text = "SANAA/DUBAI - The Houthis attacked a cargo ship in the Red Sea on Monday."
+    assert source(off, text, "attacked") == "SANAA"   # the 3.23 coder: the dateline acts
+    assert source(on, text, "attacked").endswith("Houthis")
+    text = "PORT-AU-PRINCE - The World Food Programme resumed hot meals for displaced families on Wednesday."
+    assert source(off, text, "resumed") == "PORT-AU-PRINCE"
+    assert source(on, text, "resumed") == "World Food Programme"
+    text = "COX'S BAZAR, Bangladesh - The World Food Programme cut food vouchers for refugees."
+    assert source(off, text, "cut") == "COX'S BAZAR" and source(on, text, "cut") == "World Food Programme"
+    doc = nlp(text)
+    assert dateline_end(next(doc.sents), JOINED) == 5 and dateline_end(next(doc.sents), True) is None
+    # capitals joined outside a dateline stay what they were: no dash or bracket after them
+    for text in ("US/EU talks collapse as Brussels rejects tariffs", "IMF-BACKED reforms stall, ministers say"):
+        doc = nlp(text)
+        assert dateline_end(next(doc.sents), JOINED) is None
