@@ -33,6 +33,8 @@ rate and primary accuracy (which actor rules should leave unchanged).
                                                                # release 3.22's candidates (norp_home, contained_names, org_subdivision) on shipped 3.21
     python scripts/actor_rules_events.py --rules324 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
                                                                # release 3.24's candidate (joined_datelines) on shipped 3.23
+    python scripts/actor_rules_events.py --rules325 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
+                                                               # release 3.25's candidates (acronym_plurals, named_target_head, both) on shipped 3.23
 
 ``--folds DIR`` (release 3.16): each set whose fold group (``FOLD_GROUPS``; the set's name
 otherwise) has a model in DIR (``scripts/fold_events.py``'s cache) is coded with that model's
@@ -157,6 +159,10 @@ KEPT_322: tuple[str, ...] = ()
 # rules, 3.23's weights) with ``--folds`` (docs/eval-events.md, "Release 3.24 actors").
 RULES_324 = ("joined_datelines",)
 KEPT_324: tuple[str, ...] = ()
+# Release 3.25's candidates (``--rules325``): acronym_plurals alone, named_target_head alone, and
+# both, added to shipped 3.23 with ``--folds`` (docs/eval-events.md, "Release 3.25").
+RULES_325 = ("acronym_plurals", "named_target_head", ("acronym_plurals", "named_target_head"))
+KEPT_325: tuple[str, ...] = ()
 # The switch release 3.21 turned on: the runs measured on 3.19 or older switch it off again.
 SHIPPED_321 = ("corpus_agents",)
 # The switches release 3.22 turned on (round 2's kept config): the runs measured on 3.21 or older
@@ -181,6 +187,7 @@ RELEASE_RUNS = {
     "rules322": ("3.22", "3.21", KEPT_322, RULES_322,
                  "round 2: learned_nouns; the three country rules; both; both with named_target_head"),
     "rules324": ("3.24", "3.23", KEPT_324, RULES_324, "joined_datelines added"),
+    "rules325": ("3.25", "3.23", KEPT_325, RULES_325, "acronym_plurals, named_target_head, and both"),
 }
 # The fold group of a set under scripts/fold_events.py (the set's own name otherwise).
 FOLD_GROUPS = {"devtune": "tune"}
@@ -408,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="print one set's found gold actors coded with another country, as JSON lines")
     parser.add_argument("--wrong-kinds", nargs="*", choices=list(SETS),
                         help="print a table of the found gold actors of another country of these sets by kind")
-    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision")),
+    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals")),
                         help="with --misses/--wrong: switch these 2.8 / 2.9 candidates on as well")
     parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision")),
                         help="with --misses/--wrong/--wrong-kinds: switch these rules off (--off "

@@ -361,6 +361,8 @@ LINE_DASHES = ("—", "–", "-", "--")
 # The ``wide`` level of release 3.24's ``joined_datelines`` (True, 1, is release 2.6's wide datelines).
 JOINED = 2
 # Capitals joined inside one token: "PORT-AU-PRINCE", "N'DJAMENA", "SANAA/DUBAI", "COX'S".
+# (``acronym_plurals``, 3.25 candidate) an acronym of two capitals or more with a plural "s": "MPs".
+ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
 JOINED_CAPITALS = re.compile(r"[A-Z]+(?:[-/'’][A-Z]+)+")
 
 
@@ -939,6 +941,8 @@ class ActorResolver:
         self.norp_home = False
         self.contained_names = False
         self.org_subdivision = False
+        # Release 3.25 candidate
+        self.acronym_plurals = False
         self._dictionary_agents = tables.agents
         self._prefixes: dict[str, set[str]] | None = None
         self._shared: dict[str, frozenset[str]] | None = None
@@ -955,6 +959,7 @@ class ActorResolver:
                      "acronym_norp", "pronoun_home", "shared_names", "corpus_agents", "learned_nouns",
                      "norp_home", "contained_names", "org_subdivision"):
             setattr(self, name, getattr(config, name))
+        self.acronym_plurals = getattr(config, "acronym_plurals", False)
         if self.wide_datelines and getattr(config, "joined_datelines", False):
             self.wide_datelines = JOINED   # (3.24) datelines of joined capitals too (``dateline_end``)
         # (``corpus_agents``, 3.21) the dictionaries' agent words plus those the corpus teaches;
@@ -971,6 +976,14 @@ class ActorResolver:
         """(``corpus_agents`` with ``learned_nouns``) the sector of a common noun the corpus taught."""
         if self.corpus_agents and self.learned_nouns and tok.pos_ == "NOUN":
             return self.tables.corpus_agents.get(tok.lemma_.lower()) or self.tables.corpus_agents.get(tok.lower_)
+        return None
+
+    def _acronym_plural(self, tok) -> str | None:
+        """(``acronym_plurals``, 3.25 candidate) the sector of the plural of an agent acronym
+        ("MPs", "MLAs": an agent word's capitals with a plural "s", which the tagger reads as a
+        singular noun and the lemmatizer keeps whole), from the acronym's own entry."""
+        if self.acronym_plurals and ACRONYM_PLURAL.fullmatch(tok.text):
+            return self.tables.agents.get(tok.text[:-1].lower())
         return None
 
     def _person_rules(self) -> bool:
@@ -1204,11 +1217,11 @@ class ActorResolver:
         if tok.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
             return True
         agents = self.tables.agents
-        if agents.get(tok.lower_) or agents.get(tok.lemma_.lower()) or self._learned(tok):
+        if agents.get(tok.lower_) or agents.get(tok.lemma_.lower()) or self._learned(tok) or self._acronym_plural(tok):
             return True
         # "rebel movement", "police chief", "army units": a modifier that is itself an agent.
         left = [t for t in tok.lefts if t.dep_ in ("compound", "amod")]
-        return any(agents.get(t.lower_) or agents.get(t.lemma_.lower()) or self._learned(t)
+        return any(agents.get(t.lower_) or agents.get(t.lemma_.lower()) or self._learned(t) or self._acronym_plural(t)
                    or t.ent_type_ in ("ORG", "NORP", "GPE") for t in left)
 
     def is_named_actor(self, tok) -> bool:
@@ -1219,7 +1232,7 @@ class ActorResolver:
         if tok.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
             return True
         return bool(self.tables.agents.get(tok.lower_) or self.tables.agents.get(tok.lemma_.lower())
-                    or self._learned(tok))
+                    or self._learned(tok) or self._acronym_plural(tok))
 
     def actor(self, span, ents: list[dict], context: ArticleContext) -> dict | None:
         """Actor record {text, entity_id, country, sector} for a phrase, or None for 'it'/'they'."""
@@ -1528,6 +1541,8 @@ class ActorResolver:
                         return hit
                 if n == 1 and self._learned(span[i]):
                     return self._learned(span[i])
+                if n == 1 and self._acronym_plural(span[i]):
+                    return self._acronym_plural(span[i])
         return None
 
     def _dictionary_actor(self, ent: dict, context: ArticleContext) -> tuple[str | None, str | None]:

@@ -963,3 +963,35 @@ def test_a_dateline_of_joined_capitals_is_no_actor_with_joined_datelines(nlp):
     for text in ("US/EU talks collapse as Brussels rejects tariffs", "IMF-BACKED reforms stall, ministers say"):
         doc = nlp(text)
         assert dateline_end(next(doc.sents), JOINED) is None
+
+
+def test_the_plural_of_an_agent_acronym_is_an_actor_with_acronym_plurals(nlp):
+    # Release 3.25 candidate acronym_plurals: "MPs" is tagged a singular noun and lemmatised whole
+    # ("mps"), so the agent table's "mp" did not make it an actor; with the switch the capitals
+    # before the plural "s" are looked up, and the phrase keeps the acronym's sector.
+    off = EventCoder.load(config=CoderConfig(acronym_plurals=False))
+    on = EventCoder.load(config=CoderConfig(acronym_plurals=True))
+    assert on.actors.tables.agents.get("mp") and not on.actors.tables.agents.get("mps")
+    doc = nlp("The minister apologised to MPs after the ministry published the plan early.")
+    mps = _token(doc, "MPs")
+    assert mps.lemma_.lower() == "mps"   # the parse this is about
+    assert not off.actors.is_actor(mps) and not off.actors.is_named_actor(mps)
+    assert on.actors.is_actor(mps) and on.actors.is_named_actor(mps)
+    assert on.actors._sector_in_phrase(doc[mps.i:mps.i + 1]) == on.actors.tables.agents["mp"]
+    assert off.actors._sector_in_phrase(doc[mps.i:mps.i + 1]) is None
+    # only capitals before the "s": a word whose lower-case form merely ends an agent word with
+    # "s" is not read as its plural, nor is a capitalised acronym the table does not hold
+    for text, word in (("Reporters asked the Ministers about the budget.", "Ministers"),
+                       ("The QRs were printed on every ticket.", "QRs")):
+        tok = _token(nlp(text), word)
+        assert on.actors._acronym_plural(tok) is None
+    # with named_target_head (3.20's search), a target that names no actor gives way to the
+    # party named after the verb: without acronym_plurals "MPs" was such a target
+    sent, verb = next(doc.sents), _token(doc, "apologised")
+    targets = []
+    for rules in ({}, {"acronym_plurals": True}):
+        coder = EventCoder.load(config=CoderConfig(named_target_head=True, **rules))
+        coder.actors.configure(coder.config)
+        event = coder._event("CONCEDE", 0.9, "body", sent, verb, None, [], coder.actors.new_context([], None), None)
+        targets.append(event["target_actor"]["text"])
+    assert targets == ["ministry", "MPs"]
