@@ -41,6 +41,8 @@ from pipelines.nlp.countries import country_for, country_table, normalize_name
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
+# Release 3.25: 3.23's recipe retrained with blind v26 in the headline + lead classifier's weights,
+# folds recomputed; 3.23's actor rules (docs/eval-events.md, "Release 3.25 classifier and actors").
 # Release 3.23: 3.22 with the headline + lead classifier retrained by 3.14's recipe with blind v22-v25
 # in its weights, folds recomputed (docs/eval-events.md, "Release 3.23 classifier").
 # Release 3.22: 3.21 with three country rules on (norp_home, contained_names, org_subdivision) and
@@ -58,7 +60,7 @@ from pipelines.resources import resource_path
 # with a ranker that also reads the headline's verb types); body sentences by 3.5's classifier
 # (ranker-headline with a headline shift); 3.0's actor rules, 3.1's pronoun_home and 3.11's
 # agent_complement (CoderConfig).
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.23"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.25"
 # Primary rules that order the passing types with the learned ranker (release 2.7's "ranker";
 # 3.2's "ranker-headline": the headline's own passing types first; 3.4 option
 # "ranker-headline-rank": the same, and the headline's own probability orders the types when the
