@@ -417,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="print a table of the found gold actors of another country of these sets by kind")
     parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals")),
                         help="with --misses/--wrong: switch these 2.8 / 2.9 candidates on as well")
-    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision")),
+    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals")),
                         help="with --misses/--wrong/--wrong-kinds: switch these rules off (--off "
                              + " ".join(RULES_29) + ": release 2.8's coder)")
     for flag, (release, before, _kept, _rules, what) in RELEASE_RUNS.items():

@@ -980,8 +980,9 @@ class ActorResolver:
 
     def _acronym_plural(self, tok) -> str | None:
         """(``acronym_plurals``, 3.25 candidate) the sector of the plural of an agent acronym
-        ("MPs", "MLAs": an agent word's capitals with a plural "s", which the tagger reads as a
-        singular noun and the lemmatizer keeps whole), from the acronym's own entry."""
+        ("MPs": an agent word's capitals with a plural "s", which the tagger reads as a singular
+        noun and the lemmatizer keeps whole), from the acronym's own entry. The plural "s" must be
+        lower-case: an all-capitals headline's "MPS" is left as it was."""
         if self.acronym_plurals and ACRONYM_PLURAL.fullmatch(tok.text):
             return self.tables.agents.get(tok.text[:-1].lower())
         return None
