@@ -35,6 +35,8 @@ rate and primary accuracy (which actor rules should leave unchanged).
                                                                # release 3.24's candidate (joined_datelines) on shipped 3.23
     python scripts/actor_rules_events.py --rules325 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
                                                                # release 3.25's candidates (acronym_plurals, named_target_head, both) on shipped 3.23
+    python scripts/actor_rules_events.py --rules326 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
+                                                               # release 3.26's candidates (the target search with party_heads, capitalised_body) on shipped 3.25
 
 ``--folds DIR`` (release 3.16): each set whose fold group (``FOLD_GROUPS``; the set's name
 otherwise) has a model in DIR (``scripts/fold_events.py``'s cache) is coded with that model's
@@ -163,6 +165,13 @@ KEPT_324: tuple[str, ...] = ()
 # both, added to shipped 3.23 with ``--folds`` (docs/eval-events.md, "Release 3.25").
 RULES_325 = ("acronym_plurals", "named_target_head", ("acronym_plurals", "named_target_head"))
 KEPT_325: tuple[str, ...] = ()
+# Release 3.26's candidates (``--rules326``): named_target_head with acronym_plurals, alone and
+# with party_heads and capitalised_body (each and both), added to shipped 3.25 with ``--folds``
+# (docs/eval-events.md, "Release 3.26 actors").
+SEARCH_326 = ("named_target_head", "acronym_plurals")
+RULES_326 = (SEARCH_326, SEARCH_326 + ("party_heads",), SEARCH_326 + ("capitalised_body",),
+             SEARCH_326 + ("party_heads", "capitalised_body"))
+KEPT_326: tuple[str, ...] = ()
 # The switch release 3.21 turned on: the runs measured on 3.19 or older switch it off again.
 SHIPPED_321 = ("corpus_agents",)
 # The switches release 3.22 turned on (round 2's kept config): the runs measured on 3.21 or older
@@ -188,6 +197,8 @@ RELEASE_RUNS = {
                  "round 2: learned_nouns; the three country rules; both; both with named_target_head"),
     "rules324": ("3.24", "3.23", KEPT_324, RULES_324, "joined_datelines added"),
     "rules325": ("3.25", "3.23", KEPT_325, RULES_325, "acronym_plurals, named_target_head, and both"),
+    "rules326": ("3.26", "3.25", KEPT_326, RULES_326,
+                 "named_target_head + acronym_plurals, alone, with party_heads, capitalised_body, both"),
 }
 # The fold group of a set under scripts/fold_events.py (the set's own name otherwise).
 FOLD_GROUPS = {"devtune": "tune"}
@@ -415,9 +426,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="print one set's found gold actors coded with another country, as JSON lines")
     parser.add_argument("--wrong-kinds", nargs="*", choices=list(SETS),
                         help="print a table of the found gold actors of another country of these sets by kind")
-    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals")),
+    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals", "party_heads", "capitalised_body")),
                         help="with --misses/--wrong: switch these 2.8 / 2.9 candidates on as well")
-    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals")),
+    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals", "party_heads", "capitalised_body")),
                         help="with --misses/--wrong/--wrong-kinds: switch these rules off (--off "
                              + " ".join(RULES_29) + ": release 2.8's coder)")
     for flag, (release, before, _kept, _rules, what) in RELEASE_RUNS.items():

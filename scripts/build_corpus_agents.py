@@ -17,6 +17,10 @@ no dev or tune item, so the seen sets measured with the words are not their sour
   a gold actor span of their item: words that are mostly not actors ("side", "office") stay out.
 
 The thresholds were fixed in the release plan before any figure. Reads only the repository.
+
+It also writes corpus_parties.json (release 3.26's candidate ``party_heads``): the head lemmas of
+at least ``PARTY_MIN_SPANS`` gold spans with the same share of uses inside one, whatever their
+sector: nouns that name a party the agent table lacks ("prefecture").
 """
 from __future__ import annotations
 
@@ -36,6 +40,10 @@ OUT = REPO / "pipelines" / "resources" / "events" / "corpus_agents.json"
 MIN_SPANS = 5
 MIN_SECTOR_SHARE = 0.6
 MIN_ACTOR_SHARE = 0.25
+# Release 3.26's candidate ``party_heads`` (corpus_parties.json): the heads the same spans teach
+# with a lower floor and no sector test, nouns that name a party the agent table lacks.
+PARTIES_OUT = OUT.with_name("corpus_parties.json")
+PARTY_MIN_SPANS = 2
 ACTOR_FIELDS = ("source_actor", "target_actor")
 
 
@@ -76,6 +84,12 @@ def head_lemma(doc, agents: dict[str, str]) -> str | None:
 
 def learn(items: list[dict], nlp, agents: dict[str, str], log=print) -> dict[str, str]:
     """lemma -> sector for the agent words the corpus's gold actors teach (module docstring)."""
+    return learn_both(items, nlp, agents, log)[0]
+
+
+def learn_both(items: list[dict], nlp, agents: dict[str, str], log=print) -> tuple[dict[str, str], list[str]]:
+    """(the agent words of ``learn``, the party heads of release 3.26's candidate: lemmas heading
+    at least ``PARTY_MIN_SPANS`` gold spans, ``MIN_ACTOR_SHARE`` of their uses inside one, any sector)."""
     spans = [(item, actor) for item in items for actor in gold_actors(item)]
     log(f"{len(items)} corpus items, {len(spans)} gold actor spans: parsing the spans ...")
     sectors: dict[str, Counter] = defaultdict(Counter)
@@ -83,8 +97,8 @@ def learn(items: list[dict], nlp, agents: dict[str, str], log=print) -> dict[str
         lemma = head_lemma(doc, agents)
         if lemma:
             sectors[lemma][actor.get("sector")] += 1
-    candidates = {lemma: counts for lemma, counts in sectors.items() if sum(counts.values()) >= MIN_SPANS}
-    log(f"{len(sectors)} head lemmas the agent table lacks, {len(candidates)} heading >= {MIN_SPANS} spans; "
+    candidates = {lemma: counts for lemma, counts in sectors.items() if sum(counts.values()) >= PARTY_MIN_SPANS}
+    log(f"{len(sectors)} head lemmas the agent table lacks, {len(candidates)} heading >= {PARTY_MIN_SPANS} spans; "
         "counting their occurrences in the headlines and leads ...")
     inside, total = Counter(), Counter()
     fields = [(item, name) for item in items for name in ("title", "text") if item.get(name)]
@@ -95,15 +109,18 @@ def learn(items: list[dict], nlp, agents: dict[str, str], log=print) -> dict[str
             if tok.pos_ == "NOUN" and lemma in candidates:
                 total[lemma] += 1
                 inside[lemma] += any(start <= tok.idx < end for start, end in gold)
+    parties = sorted(lemma for lemma in candidates if total[lemma] and inside[lemma] / total[lemma] >= MIN_ACTOR_SHARE)
     table = {}
     for lemma, counts in sorted(candidates.items()):
+        if sum(counts.values()) < MIN_SPANS:
+            continue
         labelled = Counter({s: n for s, n in counts.items() if s})
         if not labelled or not total[lemma]:
             continue
         sector, n = labelled.most_common(1)[0]
         if n / sum(labelled.values()) >= MIN_SECTOR_SHARE and inside[lemma] / total[lemma] >= MIN_ACTOR_SHARE:
             table[lemma] = sector
-    return table
+    return table, parties
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,10 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.nlp.ner import load_nlp
 
     agents = json.loads((REPO / "pipelines" / "resources" / "events" / "agents.json").read_text(encoding="utf-8"))
-    table = learn(corpus_items(), load_nlp(), agents)
+    table, parties = learn_both(corpus_items(), load_nlp(), agents)
     args.out.write_text(json.dumps(table, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n",
                         encoding="utf-8")
     print(f"{len(table)} agent words -> {args.out}: " + ", ".join(f"{w} {s}" for w, s in sorted(table.items())))
+    parties_out = args.out.with_name(PARTIES_OUT.name)
+    parties_out.write_text(json.dumps(parties, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"{len(parties)} party heads -> {parties_out} (release 3.26's candidate party_heads)")
     return 0
 
 

@@ -64,6 +64,9 @@ class ActorTables:
     # agent words learned from the PLOVER corpus's gold actors -> sector
     # (scripts/build_corpus_agents.py; release 3.21's ``corpus_agents``)
     corpus_agents: dict[str, str] = field(default_factory=dict)
+    # heads of the PLOVER corpus's gold actor spans the agent table lacks, without the sector test
+    # (scripts/build_corpus_agents.py; release 3.26's candidate ``party_heads``)
+    corpus_parties: frozenset[str] = frozenset()
 
 
 @dataclass

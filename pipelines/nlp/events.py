@@ -195,6 +195,8 @@ class CoderConfig:
     norp_home: bool = True       # 3.22 (kept with contained_names, org_subdivision and learned_nouns in round 2: country up on 15 of 23 seen sets, none down, no actor lost; alone in round 1: up on 12, none down): an actor whose head entity is a nationality or group (NORP) the resolver gave no country ("Democrats") takes the article's country, as an organisation or person without one does
     contained_names: bool = True  # 3.22 (kept with the others; alone in round 1: up on 2 sets, v22 -0.0025, within the 0.003 guard): an organisation mention with no country, of two words or more, that ends exactly one country of the article's longer organisation names ("Lankan Navy" / "Sri Lankan Navy") takes it, for its actors and the article's ranking
     org_subdivision: bool = True  # 3.22 (kept with the others in round 2; round 1's version, without the agent word, matched common words: "North Atlantic Treaty Organization" as Cameroon's): an organisation mention with no country whose capitalised name begins with a subdivision of one country followed by an agent word of the dictionaries ("Haryana Police", "Zamfara Police Command", "Delta State Government") takes that country, for its actors and the article's ranking
+    party_heads: bool = False    # 3.26 candidate: with named_target_head, a target phrase whose head noun heads gold actor spans of the PLOVER corpus (scripts/build_corpus_agents.py, corpus_parties.json: a lower-case common noun the agent table lacks, heading at least 2 gold spans, a quarter of its uses inside one; no sector test: "prefecture") names a party and is kept, not replaced by the search
+    capitalised_body: bool = False  # 3.26 candidate: with named_target_head, a target whose head is a noun or name with no entity type, written with a capital inside a sentence-case line ("Gehlot accuses [Centre] of ..."), names a body or a person and is kept, not replaced by the search
     acronym_plurals: bool = False  # 3.25 candidate: the plural of an agent acronym ("MPs"; the table's acronyms that the lemmatizer does not reduce), which the tagger reads as a singular noun and the lemmatizer keeps whole, is an actor with the acronym's sector
     market_kind: bool = False    # measured in 3.16, not kept (round 1: no event +0.0034 but type accuracy -0.0012 and gold actors found -0.0022 on 21 seen sets; round 2, the list narrowed: no event +0.0019, 0.003 asked): political_actor's filter also drops an event whose source is of a market or sport kind (a named firm, or a phrase with a MARKET_SPORT_WORDS noun and no political sector) when its target is not of a political kind (a sector other than BUS, IGO / NGO, a GPE or NORP entity of the resolver)
 
@@ -360,7 +362,9 @@ class EventCoder:
         sentences = load_classifier(base / "sentences", extractor) if (base / "sentences").is_dir() else None
         tables = ActorTables(countries=countries, agents=table("agents"), actors=table("actors"),
                              subdivisions=table("subdivisions") if (base / "subdivisions.json").exists() else {},
-                             corpus_agents=table("corpus_agents") if (base / "corpus_agents.json").exists() else {})
+                             corpus_agents=table("corpus_agents") if (base / "corpus_agents.json").exists() else {},
+                             corpus_parties=frozenset(table("corpus_parties")) if (base / "corpus_parties.json").exists()
+                             else frozenset())
         actors = ActorResolver(tables, config.wide_datelines, config.pronoun_names)
         actors.configure(config)
         return cls(classifier, verbs, strong, actors, config, sentences)
@@ -555,6 +559,13 @@ class EventCoder:
         """``glued_verb_arguments`` of a token with the coder's switches."""
         return glued_verb_arguments(tok, self.actors.is_actor, infinitive=self.config.glued_infinitive)
 
+    def _party_head(self, span) -> bool:
+        """(``party_heads``, 3.26 candidate) whether a phrase's head noun heads gold actor spans of
+        the corpus (``ActorTables.corpus_parties``): it names a party the agent table lacks."""
+        root = span.root
+        parties = self.actors.tables.corpus_parties
+        return root.pos_ == "NOUN" and (root.lemma_.lower() in parties or root.lower_ in parties)
+
     def _is_request(self, tok) -> bool:
         """Whether a token is a reliable verb of request ("demand", "urge")."""
         hit = verb_entry(tok, self.strong_verbs)
@@ -572,7 +583,9 @@ class EventCoder:
             target_span = demanded_party(verb, self.actors.is_actor, self._is_request) or target_span
         if verb is not None and (cfg.named_target or cfg.named_target_head) and target_span is not None \
                 and not names_actor(target_span, self.actors.is_actor) \
-                and not (cfg.named_target_head and not cfg.named_target and counted(target_span)):
+                and not (cfg.named_target_head and not cfg.named_target and counted(target_span)) \
+                and not (cfg.party_heads and self._party_head(target_span)) \
+                and not (cfg.capitalised_body and capitalised_body(target_span)):
             # (3.1) a target phrase that names no actor gives way to the party named after the verb;
             # (3.20 candidate) named_target_head: only a noun that is an actor itself, and never
             # for a count ("at least 15 people", "two men": people the agent table does not list)
@@ -631,6 +644,22 @@ class EventCoder:
             "end_char": sent.end_char,
             "confidence": round(min(max(confidence, 1e-4), 1.0), 4),
         }
+
+
+def capitalised_body(span) -> bool:
+    """(``capitalised_body``, 3.26 candidate) whether a phrase's head is a noun or name with no
+    entity type written with a capital inside a sentence-case line ("Gehlot accuses [Centre] of
+    misusing ED"): a name for a body or a person the NER missed. Not at the line's start, not in
+    capitals, and not in a line whose other common words are capitalised too (a title-case
+    headline capitalises every word)."""
+    root = span.root
+    sent = root.sent
+    if root.pos_ not in ("NOUN", "PROPN") or root.ent_type_ or not root.text[:1].isupper() or root.text.isupper() \
+            or root.i == sent.start:
+        return False
+    words = [t for t in sent if t.i != sent.start and t.i != root.i and t.is_alpha and t.pos_ not in ("PROPN",)
+             and not t.ent_type_]
+    return bool(words) and sum(t.text[:1].islower() for t in words) >= 0.75 * len(words)
 
 
 def counted(span) -> bool:

@@ -996,3 +996,45 @@ def test_the_plural_of_an_agent_acronym_is_an_actor_with_acronym_plurals(nlp):
         event = coder._event("CONCEDE", 0.9, "body", sent, verb, None, [], coder.actors.new_context([], None), None)
         targets.append(event["target_actor"]["text"])
     assert targets == ["ministry", "MPs"]
+
+
+def _searched_target(nlp, text, verb, **rules):
+    """The target of an event coded on ``verb`` with 3.20's target search on (and ``rules``)."""
+    doc = nlp(text)
+    coder = EventCoder.load(config=CoderConfig(named_target_head=True, **rules))
+    coder.actors.configure(coder.config)
+    event = coder._event("REJECT", 0.9, "body", next(doc.sents), _token(doc, verb), None, [],
+                         coder.actors.new_context([], None), None)
+    return event["target_actor"]["text"] if event["target_actor"] else None
+
+
+def test_a_target_headed_by_a_corpus_party_noun_is_kept_with_party_heads(nlp):
+    # Release 3.26 candidate party_heads: the target search replaces a target that names no actor
+    # by the party named after the verb; a noun the corpus's gold actor spans are headed by
+    # (corpus_parties.json, built by scripts/build_corpus_agents.py) names a party and stays.
+    coder = EventCoder.load()
+    assert "prefecture" in coder.actors.tables.corpus_parties
+    assert "prefecture" not in coder.actors.tables.agents and "prefecture" not in coder.actors.tables.corpus_agents
+    text = "The mayor said he would not give the prefecture a list of buildings requested by the families."
+    assert _searched_target(nlp, text, "give") == "families"   # the search's answer without the switch
+    assert _searched_target(nlp, text, "give", party_heads=True) == "prefecture"
+
+
+def test_a_capitalised_noun_in_a_sentence_case_line_is_kept_with_capitalised_body(nlp):
+    # Release 3.26 candidate capitalised_body: "Centre" (India's central government) has no entity
+    # type and is no agent word, but a capital inside a sentence-case line makes it a name.
+    from pipelines.nlp.events import capitalised_body
+
+    text = "Gehlot accuses Centre of misusing agency to harass opposition leaders"
+    assert _searched_target(nlp, text, "accuses") == "opposition leaders"
+    assert _searched_target(nlp, text, "accuses", capitalised_body=True).startswith("Centre")
+
+    def centre(line, word="Centre"):
+        doc = nlp(line)
+        tok = _token(doc, word)
+        return capitalised_body(doc[tok.i:tok.i + 1])
+
+    assert centre("Gehlot accuses Centre of misusing ED")
+    assert not centre("Gehlot Accuses Centre Of Misusing ED")        # title case capitalises every word
+    assert not centre("Centre rejects claims by opposition")         # the line's first word
+    assert not centre("Gehlot accuses CENTRE of misusing ED", "CENTRE")   # capitals
