@@ -1038,3 +1038,27 @@ def test_a_capitalised_noun_in_a_sentence_case_line_is_kept_with_capitalised_bod
     assert not centre("Gehlot Accuses Centre Of Misusing ED")        # title case capitalises every word
     assert not centre("Centre rejects claims by opposition")         # the line's first word
     assert not centre("Gehlot accuses CENTRE of misusing ED", "CENTRE")   # capitals
+
+
+def test_the_corpus_teaches_party_heads_with_a_lower_floor_and_no_sector_test(nlp):
+    # Release 3.26 candidate party_heads (scripts/build_corpus_agents.py, corpus_parties.json), on
+    # made-up items: "prefecture" heads two gold actors of two sectors, too few and too mixed for
+    # an agent word but a party head; "side" is mostly no actor and is neither.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    from build_corpus_agents import learn_both
+
+    agents = _resolver(corpus_agents=False).tables.agents
+    assert "prefecture" not in agents
+    items = [_corpus_item(k, f"Market vendors protest in town {k}",
+                          f"Street vendors marched on the town hall on day {k}, and police watched.",
+                          [("Street vendors", "CVL"), ("police", "COP")]) for k in range(5)]
+    items += [_corpus_item(20 + k, f"Squatters appeal to prefecture {k}",
+                           f"Squatters asked the prefecture to halt evictions on day {k}.",
+                           [("Squatters", "CVL"), ("the prefecture", ("GOV", None)[k])]) for k in range(2)]
+    items += [_corpus_item(10 + k, f"Both sides trade blame {k}",
+                           f"Each side blamed the other; on the other side of town, on every side of the "
+                           f"square, side streets were shut. One side walked out on day {k}.",
+                           [("One side", "GOV")]) for k in range(5)]
+    table, parties = learn_both(items, nlp, agents, log=lambda *a: None)
+    assert table == {"vendor": "CVL"}
+    assert "prefecture" in parties and "vendor" in parties and "side" not in parties
