@@ -66,8 +66,10 @@ def test_releases_measured_on_an_older_coder_start_without_the_newer_releases_ru
     # --rules316 to --rules319 were measured on 3.14's coder, --rules320 and --rules321 on 3.19's:
     # rerun on the shipped coder they must switch the newer releases' rules off again, and a tuple
     # of rules is added together (release 3.19's pair)
-    from actor_rules_events import (RULES_319, RULES_321, RULES_322, SHIPPED_319, SHIPPED_321, SHIPPED_322,
-                                    release_configs, release_start)
+    from dataclasses import replace
+
+    from actor_rules_events import (RULES_319, RULES_321, RULES_322, RULES_326, SHIPPED_319, SHIPPED_321,
+                                    SHIPPED_322, SHIPPED_326, release_configs, release_start)
 
     from pipelines.nlp.events import CoderConfig
 
@@ -79,7 +81,9 @@ def test_releases_measured_on_an_older_coder_start_without_the_newer_releases_ru
     assert all(getattr(on_319, r) for r in SHIPPED_319) and not any(getattr(on_319, r) for r in SHIPPED_321 + SHIPPED_322)
     on_321 = release_start(shipped, "3.21")
     assert all(getattr(on_321, r) for r in SHIPPED_321) and not any(getattr(on_321, r) for r in SHIPPED_322)
-    assert release_start(shipped, "3.22") == shipped
+    on_322 = release_start(shipped, "3.22")
+    assert on_322 == release_start(shipped, "3.25") == replace(shipped, **{r: False for r in SHIPPED_326})
+    assert release_start(shipped, "3.26") == shipped and all(getattr(shipped, r) for r in SHIPPED_326)
     configs = dict(release_configs(old, "3.19", "3.14", (), RULES_319))
     assert configs["3.14 + kept 3.19 rules"] == old
     pair = configs["3.19 + shared_names + empty_target_head"]
@@ -87,7 +91,9 @@ def test_releases_measured_on_an_older_coder_start_without_the_newer_releases_ru
     configs = dict(release_configs(on_319, "3.21", "3.19", (), RULES_321))
     assert configs["3.21 + corpus_agents"] == on_321
     configs = dict(release_configs(on_321, "3.22", "3.21", (), RULES_322))
-    assert configs["3.22 + norp_home + contained_names + org_subdivision + learned_nouns"] == shipped
+    assert configs["3.22 + norp_home + contained_names + org_subdivision + learned_nouns"] == on_322
+    configs = dict(release_configs(on_322, "3.26", "3.25", (), RULES_326))
+    assert configs["3.26 + named_target_head + acronym_plurals + party_heads + capitalised_body"] == shipped
 
 
 def test_every_release_run_names_coder_switches():
