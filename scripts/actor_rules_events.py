@@ -37,6 +37,8 @@ rate and primary accuracy (which actor rules should leave unchanged).
                                                                # release 3.25's candidates (acronym_plurals, named_target_head, both) on shipped 3.23
     python scripts/actor_rules_events.py --rules326 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
                                                                # release 3.26's candidates (the target search with party_heads, capitalised_body) on shipped 3.25
+    python scripts/actor_rules_events.py --rules327 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
+                                                               # release 3.27's candidate (corpus_people) on shipped 3.26
 
 ``--folds DIR`` (release 3.16): each set whose fold group (``FOLD_GROUPS``; the set's name
 otherwise) has a model in DIR (``scripts/fold_events.py``'s cache) is coded with that model's
@@ -172,6 +174,10 @@ SEARCH_326 = ("named_target_head", "acronym_plurals")
 RULES_326 = (SEARCH_326, SEARCH_326 + ("party_heads",), SEARCH_326 + ("capitalised_body",),
              SEARCH_326 + ("party_heads", "capitalised_body"))
 KEPT_326: tuple[str, ...] = ()
+# Release 3.27's candidate (``--rules327``): corpus_people added to shipped 3.26 with ``--folds``
+# (docs/eval-events.md, "Release 3.27 classifier and actors").
+RULES_327 = ("corpus_people",)
+KEPT_327: tuple[str, ...] = ()
 # The switch release 3.21 turned on: the runs measured on 3.19 or older switch it off again.
 SHIPPED_321 = ("corpus_agents",)
 # The switches release 3.22 turned on (round 2's kept config): the runs measured on 3.21 or older
@@ -201,6 +207,7 @@ RELEASE_RUNS = {
     "rules325": ("3.25", "3.23", KEPT_325, RULES_325, "acronym_plurals, named_target_head, and both"),
     "rules326": ("3.26", "3.25", KEPT_326, RULES_326,
                  "named_target_head + acronym_plurals, alone, with party_heads, capitalised_body, both"),
+    "rules327": ("3.27", "3.26", KEPT_327, RULES_327, "corpus_people added"),
 }
 # The fold group of a set under scripts/fold_events.py (the set's own name otherwise).
 FOLD_GROUPS = {"devtune": "tune"}
@@ -428,9 +435,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="print one set's found gold actors coded with another country, as JSON lines")
     parser.add_argument("--wrong-kinds", nargs="*", choices=list(SETS),
                         help="print a table of the found gold actors of another country of these sets by kind")
-    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals", "party_heads", "capitalised_body")),
+    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals", "party_heads", "capitalised_body", "corpus_people")),
                         help="with --misses/--wrong: switch these 2.8 / 2.9 candidates on as well")
-    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals", "party_heads", "capitalised_body")),
+    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals", "party_heads", "capitalised_body", "corpus_people")),
                         help="with --misses/--wrong/--wrong-kinds: switch these rules off (--off "
                              + " ".join(RULES_29) + ": release 2.8's coder)")
     for flag, (release, before, _kept, _rules, what) in RELEASE_RUNS.items():

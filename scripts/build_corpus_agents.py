@@ -21,6 +21,14 @@ The thresholds were fixed in the release plan before any figure. Reads only the 
 It also writes corpus_parties.json (release 3.26's candidate ``party_heads``): the head lemmas of
 at least ``PARTY_MIN_SPANS`` gold spans with the same share of uses inside one, whatever their
 sector: nouns that name a party the agent table lacks ("prefecture").
+
+And corpus_people.json (release 3.27's candidate ``corpus_people``): a person's country, for
+people the Phoenix dictionary does not know in a current role (its roles end about 2015). Each
+gold actor span is parsed alone as above; each PERSON entity inside it counts once per item for
+its name key (``actors._name_key``) and, for a name of two words or more, for its last word, with
+the span's gold country; a last word of fewer than four letters, or one that is a country name or
+an agent word, is no key. A key is kept when it counts at least ``PEOPLE_MIN_ITEMS`` items and one
+country holds at least ``PEOPLE_MIN_SHARE`` of them.
 """
 from __future__ import annotations
 
@@ -45,6 +53,10 @@ MIN_ACTOR_SHARE = 0.25
 PARTIES_OUT = OUT.with_name("corpus_parties.json")
 PARTY_MIN_SPANS = 2
 ACTOR_FIELDS = ("source_actor", "target_actor")
+# Release 3.27's candidate ``corpus_people`` (corpus_people.json): name key -> country.
+PEOPLE_OUT = OUT.with_name("corpus_people.json")
+PEOPLE_MIN_ITEMS = 2
+PEOPLE_MIN_SHARE = 0.8
 
 
 def gold_actors(item: dict) -> list[dict]:
@@ -123,6 +135,44 @@ def learn_both(items: list[dict], nlp, agents: dict[str, str], log=print) -> tup
     return table, parties
 
 
+def person_keys(doc, countries: dict[str, str], agents: dict[str, str]) -> set[str]:
+    """The name keys of the PERSON entities of a parsed gold span: each name's key, and the last
+    word of a name of two words or more unless it is short, a country name or an agent word."""
+    from pipelines.nlp.actors import _name_key
+
+    keys = set()
+    for ent in doc.ents:
+        if ent.label_ != "PERSON":
+            continue
+        key = _name_key(ent.text)
+        if not key or not any(ch.isalpha() for ch in key):
+            continue
+        keys.add(key)
+        words = key.split()
+        last = words[-1]
+        if len(words) >= 2 and len(last) >= 4 and last.isalpha() and last not in countries and last not in agents:
+            keys.add(last)
+    return keys
+
+
+def learn_people(items: list[dict], nlp, countries: dict[str, str], agents: dict[str, str],
+                 log=print) -> dict[str, str]:
+    """name key -> country for the people the corpus's gold actor spans name (module docstring)."""
+    spans = [(item, actor) for item in items for actor in gold_actors(item) if actor.get("country")]
+    log(f"{len(items)} corpus items, {len(spans)} gold actor spans with a country: parsing the spans ...")
+    votes: dict[str, dict[str, str]] = defaultdict(dict)   # key -> item id -> country (once per item)
+    for (item, actor), doc in zip(spans, nlp.pipe((a["text"] for _i, a in spans), batch_size=256)):
+        for key in person_keys(doc, countries, agents):
+            votes[key].setdefault(item["id"], actor["country"])
+    table = {}
+    for key, by_item in sorted(votes.items()):
+        counts = Counter(by_item.values())
+        country, n = counts.most_common(1)[0]
+        if len(by_item) >= PEOPLE_MIN_ITEMS and n / len(by_item) >= PEOPLE_MIN_SHARE:
+            table[key] = country
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=OUT)
@@ -138,6 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     parties_out = args.out.with_name(PARTIES_OUT.name)
     parties_out.write_text(json.dumps(parties, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"{len(parties)} party heads -> {parties_out} (release 3.26's candidate party_heads)")
+    from pipelines.nlp.countries import country_table
+
+    people = learn_people(corpus_items(), load_nlp(), country_table(), agents)
+    people_out = args.out.with_name(PEOPLE_OUT.name)
+    people_out.write_text(json.dumps(people, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n",
+                          encoding="utf-8")
+    print(f"{len(people)} people -> {people_out} (release 3.27's candidate corpus_people)")
     return 0
 
 

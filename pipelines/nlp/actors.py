@@ -67,6 +67,9 @@ class ActorTables:
     # heads of the PLOVER corpus's gold actor spans the agent table lacks, without the sector test
     # (scripts/build_corpus_agents.py; release 3.26's candidate ``party_heads``)
     corpus_parties: frozenset[str] = frozenset()
+    # a person's name key (or a long name's last word) -> the country the PLOVER corpus's gold
+    # actor spans give them (scripts/build_corpus_agents.py; release 3.27's candidate ``corpus_people``)
+    corpus_people: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -946,6 +949,8 @@ class ActorResolver:
         self.org_subdivision = False
         # Release 3.25 candidate
         self.acronym_plurals = False
+        # Release 3.27 candidate
+        self.corpus_people = False
         self._dictionary_agents = tables.agents
         self._prefixes: dict[str, set[str]] | None = None
         self._shared: dict[str, frozenset[str]] | None = None
@@ -963,6 +968,7 @@ class ActorResolver:
                      "norp_home", "contained_names", "org_subdivision"):
             setattr(self, name, getattr(config, name))
         self.acronym_plurals = getattr(config, "acronym_plurals", False)
+        self.corpus_people = getattr(config, "corpus_people", False)
         if self.wide_datelines and getattr(config, "joined_datelines", False):
             self.wide_datelines = JOINED   # (3.24) datelines of joined capitals too (``dateline_end``)
         # (``corpus_agents``, 3.21) the dictionaries' agent words plus those the corpus teaches;
@@ -1474,6 +1480,26 @@ class ActorResolver:
                 country = self._dated_country(_name_key(name), context) if name else None
                 if country:
                     return country
+        if self.corpus_people:
+            for ent in persons:
+                country = self._corpus_person(ent)
+                if country:
+                    return country
+        return None
+
+    def _corpus_person(self, ent: dict) -> str | None:
+        """(``corpus_people``, 3.27 candidate) the country the PLOVER corpus's gold actor spans give
+        a person the dictionary does not know in a current role: by the full name's key, else by
+        its last word ("Trudeau" for "Justin Trudeau")."""
+        people = self.tables.corpus_people
+        keys = [_name_key(n) for n in (ent.get("canonical"), ent.get("text")) if n]
+        for key in keys:
+            if key in people:
+                return people[key]
+        for key in keys:
+            words = key.split()
+            if len(words) >= 2 and words[-1] in people:
+                return people[words[-1]]
         return None
 
     def _surname_country(self, persons: list[dict], context: ArticleContext) -> str | None:

@@ -200,6 +200,7 @@ class CoderConfig:
     party_heads: bool = True     # 3.26 (kept, with capitalised_body): with named_target_head, a target phrase whose head noun heads gold actor spans of the PLOVER corpus (scripts/build_corpus_agents.py, corpus_parties.json: a lower-case common noun the agent table lacks, heading at least 2 gold spans, a quarter of its uses inside one; no sector test: "prefecture") names a party and is kept, not replaced by the search
     capitalised_body: bool = True  # 3.26 (kept, with party_heads): with named_target_head, a target whose head is a noun or name with no entity type, written with a capital and not the sentence's first token ("Gehlot accuses [Centre] of ..."), names a body or a person and is kept, not replaced by the search, unless every common word of the line the tagger does not call a name is capitalised too (as measured this passes most title-case headlines: their capitalised words are tagged names, and one lower-case "of" decides)
     acronym_plurals: bool = True  # 3.26 (kept with the target search; alone in 3.25, not kept: up on 1 set): the plural of an agent acronym ("MPs"; the table's acronyms that the lemmatizer does not reduce), which the tagger reads as a singular noun and the lemmatizer keeps whole, is an actor with the acronym's sector
+    corpus_people: bool = False  # 3.27 candidate: a person the Phoenix dictionary does not know in a role covering the article's day takes the country the PLOVER corpus's gold actor spans give them (scripts/build_corpus_agents.py, corpus_people.json: a PERSON name inside gold spans of at least 2 corpus items, one country for 80% of them; also a long name's last word), ahead of the words around it and the article's country, as own_country gives a dictionary person's
     market_kind: bool = False    # measured in 3.16, not kept (round 1: no event +0.0034 but type accuracy -0.0012 and gold actors found -0.0022 on 21 seen sets; round 2, the list narrowed: no event +0.0019, 0.003 asked): political_actor's filter also drops an event whose source is of a market or sport kind (a named firm, or a phrase with a MARKET_SPORT_WORDS noun and no political sector) when its target is not of a political kind (a sector other than BUS, IGO / NGO, a GPE or NORP entity of the resolver)
 
 
@@ -366,7 +367,8 @@ class EventCoder:
                              subdivisions=table("subdivisions") if (base / "subdivisions.json").exists() else {},
                              corpus_agents=table("corpus_agents") if (base / "corpus_agents.json").exists() else {},
                              corpus_parties=frozenset(table("corpus_parties")) if (base / "corpus_parties.json").exists()
-                             else frozenset())
+                             else frozenset(),
+                             corpus_people=table("corpus_people") if (base / "corpus_people.json").exists() else {})
         actors = ActorResolver(tables, config.wide_datelines, config.pronoun_names)
         actors.configure(config)
         return cls(classifier, verbs, strong, actors, config, sentences)

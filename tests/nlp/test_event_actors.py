@@ -1067,3 +1067,65 @@ def test_the_corpus_teaches_party_heads_with_a_lower_floor_and_no_sector_test(nl
     table, parties = learn_both(items, nlp, agents, log=lambda *a: None)
     assert table == {"vendor": "CVL"}
     assert "prefecture" in parties and "vendor" in parties and "side" not in parties
+
+
+STARMER = ("Starmer welcomes Zelensky to Downing Street",
+           "British Prime Minister Keir Starmer received Volodymyr Zelensky in London on Saturday and "
+           "promised him Britain's full support.")
+
+
+def test_a_person_the_dictionary_lacks_takes_the_corpus_country_with_corpus_people(nlp):
+    # Release 3.27 candidate corpus_people (scripts/build_corpus_agents.py, corpus_people.json):
+    # the Phoenix dictionary does not know Zelensky, so without the switch the visitor takes the
+    # country of the story he is in; the corpus's gold actor spans give him his own.
+    from datetime import datetime
+
+    day = datetime(2025, 3, 1)
+    t, b, ents, body, person, span = _body_person(nlp, *STARMER, day, "Zelensky")
+    actors_off, actors_on = _resolver(own_country=True), _resolver(own_country=True, corpus_people=True)
+    assert actors_on.tables.corpus_people.get("volodymyr zelensky") == "UKR"
+    assert "volodymyr zelensky" not in actors_on.tables.actors
+    coded = {}
+    for name, actors in (("off", actors_off), ("on", actors_on)):
+        ctx = actors.new_context(ents, day, (("title", t), ("body", b)))
+        coded[name] = actors.actor(span, body, ctx)["country"]
+    assert coded == {"off": "GBR", "on": "UKR"}
+
+
+def test_corpus_people_looks_a_long_name_up_by_its_last_word_and_yields_to_the_dictionary():
+    from datetime import datetime
+
+    from dataclasses import replace
+
+    from pipelines.nlp.actors import ArticleContext
+
+    actors = _resolver(own_country=True, corpus_people=True)
+    actors.tables = replace(actors.tables, corpus_people={"trudeau": "CAN", "narendra modi": "PAK"})
+    now = ArticleContext(published_at=datetime(2020, 6, 1), entities=[])
+    justin = {"text": "Justin Trudeau", "canonical": "Justin Trudeau", "label": "PERSON"}
+    assert actors._own_country([justin], now) == "CAN"     # no full-name key: the last word's
+    # A person the dictionary knows in a role covering the day keeps the dictionary's country.
+    modi = {"text": "Narendra Modi", "canonical": "Narendra Modi", "label": "PERSON"}
+    assert actors._own_country([modi], now) == "IND"
+    actors.corpus_people = False
+    assert actors._own_country([justin], now) is None
+
+
+def test_the_corpus_teaches_a_persons_country_from_two_items_that_agree(nlp):
+    # Release 3.27 candidate corpus_people, on made-up items: a name inside gold spans of two items
+    # with one country is learned, with its last word; a name of one item, or of two countries, is not.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    from build_corpus_agents import learn_people
+
+    def item(n, source, country):
+        return {"id": f"w0-{n:04d}", "title": "t", "text": "x", "event_type": "CONSULT",
+                "source_actor": {"text": source, "country": country, "sector": "GOV"}}
+
+    items = [item(1, "Prime Minister Mark Carney", "CAN"), item(2, "Mark Carney", "CAN"),
+             item(3, "Mark Carney", "GBR"), item(4, "Mark Carney", "CAN"), item(5, "Mark Carney", "CAN"),
+             item(6, "Bola Tinubu", "NGA"),
+             item(7, "Donald Tusk", "POL"), item(8, "Donald Tusk", "USA")]
+    table = learn_people(items, nlp, {}, {}, log=lambda *a: None)
+    assert table["mark carney"] == "CAN" and table["carney"] == "CAN"   # 4 of 5 items: 0.8
+    assert "bola tinubu" not in table and "tinubu" not in table         # one item only
+    assert "donald tusk" not in table and "tusk" not in table           # two countries, half each
