@@ -187,7 +187,10 @@ SHIPPED_322 = ("norp_home", "contained_names", "org_subdivision", "learned_nouns
 # off those of the releases newer than the coder a run was measured on.
 # The switches release 3.26 turned on: the runs measured on 3.25 or older switch them off again.
 SHIPPED_326 = ("named_target_head", "acronym_plurals", "party_heads", "capitalised_body")
-SHIPPED_BY_RELEASE = {"3.19": SHIPPED_319, "3.21": SHIPPED_321, "3.22": SHIPPED_322, "3.26": SHIPPED_326}
+# The switch release 3.27 turned on: the runs measured on 3.26 or older switch it off again.
+SHIPPED_327 = ("corpus_people",)
+SHIPPED_BY_RELEASE = {"3.19": SHIPPED_319, "3.21": SHIPPED_321, "3.22": SHIPPED_322, "3.26": SHIPPED_326,
+                      "3.27": SHIPPED_327}
 # Each release's measuring run (``--rulesNN``): (release, the shipped coder it was measured on,
 # kept rules, candidates, what the run scores).
 RELEASE_RUNS = {
@@ -459,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     coder.classifier = MemoClassifier(coder.classifier)
     shipped = coder.config
     base = replace(shipped, **{r: False for r in RULES + TRIED + RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311
-                               + SHIPPED_319 + SHIPPED_326 + ("place_first", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision")})
+                               + SHIPPED_319 + SHIPPED_326 + SHIPPED_327 + ("place_first", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision")})
     if args.categories:
         coder.config = base if args.base else shipped
         print_categories(args.categories, args.cache, nlp, resolver, coder)

@@ -1,4 +1,4 @@
-"""Build pipelines/resources/events/corpus_agents.json: agent words learned from the PLOVER corpus.
+"""Build corpus_agents.json, corpus_parties.json and corpus_people.json from the PLOVER corpus's gold actors.
 
     python scripts/build_corpus_agents.py [--out pipelines/resources/events/corpus_agents.json]
 
@@ -22,12 +22,14 @@ It also writes corpus_parties.json (release 3.26's candidate ``party_heads``): t
 at least ``PARTY_MIN_SPANS`` gold spans with the same share of uses inside one, whatever their
 sector: nouns that name a party the agent table lacks ("prefecture").
 
-And corpus_people.json (release 3.27's candidate ``corpus_people``): a person's country, for
-people the Phoenix dictionary does not know in a current role (its roles end about 2015). Each
-gold actor span is parsed alone as above; each PERSON entity inside it counts once per item for
-its name key (``actors._name_key``) and, for a name of two words or more, for its last word, with
-the span's gold country; a last word of fewer than four letters, or one that is a country name or
-an agent word, is no key. A key is kept when it counts at least ``PEOPLE_MIN_ITEMS`` items and one
+And corpus_people.json (release 3.27's ``corpus_people``): a person's country, which the coder
+reads for people the Phoenix dictionary does not know in a current role (its roles end about
+2015; the table itself holds dictionary people too, "putin", and the coder does the filtering).
+Each gold actor span with a country is parsed alone as above; each PERSON entity inside it counts
+once per item for its name key (``actors._name_key``) and, for a name of two words or more, for
+its last word, with the span's gold country; a last word of fewer than four letters, not all
+letters ("sa'ar"), or one that is a country name or an agent word, is no key (a one-word name is
+a key as written). A key is kept when it counts at least ``PEOPLE_MIN_ITEMS`` items and one
 country holds at least ``PEOPLE_MIN_SHARE`` of them.
 """
 from __future__ import annotations

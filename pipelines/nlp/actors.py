@@ -949,7 +949,7 @@ class ActorResolver:
         self.org_subdivision = False
         # Release 3.25 candidate
         self.acronym_plurals = False
-        # Release 3.27 candidate
+        # Release 3.27 (on in the shipped coder)
         self.corpus_people = False
         self._dictionary_agents = tables.agents
         self._prefixes: dict[str, set[str]] | None = None
@@ -997,7 +997,8 @@ class ActorResolver:
         return None
 
     def _person_rules(self) -> bool:
-        return self.own_country or self.introduced_country or self.surname_dated or self.surname_country
+        return self.own_country or self.introduced_country or self.surname_dated or self.surname_country \
+            or self.corpus_people
 
     def new_context(self, entities: list[dict], published_at: datetime | None, docs=()) -> ArticleContext:
         """Fresh per-article state; ``docs`` (field, parsed doc) let ``introduced_country`` read
@@ -1253,7 +1254,8 @@ class ActorResolver:
                       and span.sent.start_char <= e["start_char"] and e["end_char"] <= span.start_char]
             person = before[-1] if before else context.last_person
             if span[0].lower_ in MALE_FEMALE and person is not None:
-                country = (self.own_country and self._own_country([person], context)) or person.get("country") \
+                country = ((self.own_country or self.corpus_people) and self._own_country([person], context)) \
+                    or person.get("country") \
                     or self._dictionary_actor(person, context)[0]
                 if country is None and self.introduced_country:
                     country = context.introduced.get(person.get("entity_id"))
@@ -1277,7 +1279,7 @@ class ActorResolver:
         persons = self._persons(span, inside, context) if self._person_rules() else []
         # Only the person the phrase is about: "Putin's envoy" is no Russian by Putin's role.
         own = self._own_country([p for p in persons if p["start_char"] <= span.root.idx < p["end_char"]], context) \
-            if self.own_country else None
+            if self.own_country or self.corpus_people else None
         if dict_country is None and head is not None and head.get("label") == "ORG" and \
                 international_body(head.get("canonical") or head["text"]):
             dict_country = "IGO"
@@ -1474,21 +1476,26 @@ class ActorResolver:
     def _own_country(self, persons: list[dict], context: ArticleContext) -> str | None:
         """(``own_country``) the country of a person the phrase names whom the actor dictionary
         knows in a role covering the article's day: a person's own country comes before the
-        words around them and the article's ("Putin" in a story about a visit to Pyongyang)."""
-        for ent in persons:
+        words around them and the article's ("Putin" in a story about a visit to Pyongyang).
+        (``corpus_people``, 3.27, with or without ``own_country``) else the country the
+        corpus's gold actor spans give a person the dictionary does not know in such a role."""
+        for ent in persons if self.own_country else ():
             for name in (ent.get("canonical"), ent.get("text")):
                 country = self._dated_country(_name_key(name), context) if name else None
                 if country:
                     return country
         if self.corpus_people:
             for ent in persons:
+                names = [_name_key(n) for n in (ent.get("canonical"), ent.get("text")) if n]
+                if any(self._dated_country(name, context) for name in names):
+                    continue   # the dictionary knows them in a current role: its entry decides, as before
                 country = self._corpus_person(ent)
                 if country:
                     return country
         return None
 
     def _corpus_person(self, ent: dict) -> str | None:
-        """(``corpus_people``, 3.27 candidate) the country the PLOVER corpus's gold actor spans give
+        """(``corpus_people``, 3.27) the country the PLOVER corpus's gold actor spans give
         a person the dictionary does not know in a current role: by the full name's key, else by
         its last word ("Trudeau" for "Justin Trudeau")."""
         people = self.tables.corpus_people

@@ -68,8 +68,8 @@ def test_releases_measured_on_an_older_coder_start_without_the_newer_releases_ru
     # of rules is added together (release 3.19's pair)
     from dataclasses import replace
 
-    from actor_rules_events import (RULES_319, RULES_321, RULES_322, RULES_326, SHIPPED_319, SHIPPED_321,
-                                    SHIPPED_322, SHIPPED_326, release_configs, release_start)
+    from actor_rules_events import (RULES_319, RULES_321, RULES_322, RULES_326, RULES_327, SHIPPED_319, SHIPPED_321,
+                                    SHIPPED_322, SHIPPED_326, SHIPPED_327, release_configs, release_start)
 
     from pipelines.nlp.events import CoderConfig
 
@@ -82,8 +82,10 @@ def test_releases_measured_on_an_older_coder_start_without_the_newer_releases_ru
     on_321 = release_start(shipped, "3.21")
     assert all(getattr(on_321, r) for r in SHIPPED_321) and not any(getattr(on_321, r) for r in SHIPPED_322)
     on_322 = release_start(shipped, "3.22")
-    assert on_322 == release_start(shipped, "3.25") == replace(shipped, **{r: False for r in SHIPPED_326})
-    assert release_start(shipped, "3.26") == shipped and all(getattr(shipped, r) for r in SHIPPED_326)
+    assert on_322 == release_start(shipped, "3.25") == replace(shipped, **{r: False for r in SHIPPED_326 + SHIPPED_327})
+    on_326 = release_start(shipped, "3.26")
+    assert on_326 == replace(shipped, **{r: False for r in SHIPPED_327}) and all(getattr(on_326, r) for r in SHIPPED_326)
+    assert release_start(shipped, "3.27") == shipped and all(getattr(shipped, r) for r in SHIPPED_326 + SHIPPED_327)
     configs = dict(release_configs(old, "3.19", "3.14", (), RULES_319))
     assert configs["3.14 + kept 3.19 rules"] == old
     pair = configs["3.19 + shared_names + empty_target_head"]
@@ -93,7 +95,9 @@ def test_releases_measured_on_an_older_coder_start_without_the_newer_releases_ru
     configs = dict(release_configs(on_321, "3.22", "3.21", (), RULES_322))
     assert configs["3.22 + norp_home + contained_names + org_subdivision + learned_nouns"] == on_322
     configs = dict(release_configs(on_322, "3.26", "3.25", (), RULES_326))
-    assert configs["3.26 + named_target_head + acronym_plurals + party_heads + capitalised_body"] == shipped
+    assert configs["3.26 + named_target_head + acronym_plurals + party_heads + capitalised_body"] == on_326
+    configs = dict(release_configs(on_326, "3.27", "3.26", (), RULES_327))
+    assert configs["3.27 + corpus_people"] == shipped
 
 
 def test_every_release_run_names_coder_switches():

@@ -612,7 +612,20 @@ def test_actor_kinds_of_the_market_kind_filter():
 def test_market_kind_drops_sport_and_business_acts_and_keeps_the_police_against_fans(nlp, resolver):
     from pipelines.nlp.events import CoderConfig
 
-    off, on = EventCoder.load(config=CoderConfig()), EventCoder.load(config=CoderConfig(market_kind=True))
+    import numpy as np
+
+    def protest_at(coder, threshold):
+        # Release 3.27's classifier codes the shareholders' revolt no event (PROTEST 0.31 against a
+        # threshold of 0.35; 3.26's coded it PROTEST): with a low PROTEST threshold both items are
+        # coded with political words without the filter, so the filter itself is what is tested.
+        k = list(coder.classifier.types).index("PROTEST")
+        thresholds = np.array(coder.classifier.thresholds, dtype=float)
+        thresholds[k] = threshold
+        coder.classifier.thresholds = thresholds
+        return coder
+
+    off = protest_at(EventCoder.load(config=CoderConfig()), 0.05)
+    on = protest_at(EventCoder.load(config=CoderConfig(market_kind=True)), 0.05)
     invented = [("Rovers ultras boycott cup final over ticket prices",
                  "Supporters of the invented club Rovers said on Sunday they would stay away from the cup final in "
                  "protest at ticket prices set by the club's owners."),
@@ -620,8 +633,9 @@ def test_market_kind_drops_sport_and_business_acts_and_keeps_the_police_against_
                  "Shareholders of the invented mining firm Globex voted against the board's pay report on Thursday, "
                  "the largest protest vote in the company's history.")]
     for title, body in invented:
-        assert code(nlp, off, title, body, resolver=resolver)[1] == "PROTEST"   # political words, coded today
+        assert code(nlp, off, title, body, resolver=resolver)[1] == "PROTEST"   # political words
         assert code(nlp, on, title, body, resolver=resolver) == ([], None)
+    on = EventCoder.load(config=CoderConfig(market_kind=True))   # the shipped thresholds from here on
     title, body = ("Police fire tear gas at Rovers fans after cup final",
                    "Riot police fired tear gas at supporters of the invented club Rovers outside the stadium on Sunday "
                    "after fans threw bottles at officers.")
