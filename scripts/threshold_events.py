@@ -88,6 +88,13 @@ RECIPES = {
     "ranker-headline-verb-feature, headline shift to 0.4, set floor": ("ranker-headline-verb-feature", "both",
                                                                        "noevent-sets", False, False,
                                                                        "headline-rank", 0.4),
+    # release 3.28 options: 3.13's recipe with the shift chosen by the shipped rule's own primaries
+    # (the ranker with the headline's verb types) instead of headline-rank's, under the set floor
+    # (0.955) or the high set floor (0.965)
+    "ranker-headline-verb-feature, own shift, headline shift, set floor": ("ranker-headline-verb-feature", "both",
+                                                                           "noevent-sets", False, False, None, True),
+    "ranker-headline-verb-feature, own shift, headline shift, high set floor": (
+        "ranker-headline-verb-feature", "both", "noevent-sets-high", False, False, None, True),
 }
 # Release 2.7's keep rule, fixed before the runs (docs/eval-events.md, "Release 2.7 classifier"):
 # against BASELINE on the same data, the mean type accuracy over the held-out sets rises by at

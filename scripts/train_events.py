@@ -454,17 +454,19 @@ def set_noevent_rate(primary: np.ndarray, noevent: np.ndarray, groups: np.ndarra
 def shift_thresholds(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
                      noevent: np.ndarray, start: np.ndarray, rule: str = PRIMARY_RULE,
                      grid=SHIFT_GRIDS["raise"], objective: str = "sum", ranker=None,
-                     groups: np.ndarray | None = None) -> np.ndarray:
+                     groups: np.ndarray | None = None, named: np.ndarray | None = None) -> np.ndarray:
     """``start`` moved by the one shift (the same for every type) that maximises the objective
     (objective_value) of the type targets on the given items: one parameter for real news's larger
     share of no-event items, where per-type tuning would fit noise. Ties go to the smallest shift.
-    The objectives of SET_FLOORS need ``groups``, each item's set."""
+    The objectives of SET_FLOORS need ``groups``, each item's set; the rules of NAMED_RULES need
+    ``named`` (headline_named; release 3.28 option: the shift chosen with the shipped rule's own
+    primaries, not headline-rank's)."""
     if objective in SET_FLOORS and groups is None:
         raise ValueError(f"objective {objective} needs each item's set (groups)")
 
     def score(shift):
         thr = np.clip(start + shift, 0.01, 0.99)
-        prim = primaries(both, alone, has_title, thr, rule, ranker=ranker)
+        prim = primaries(both, alone, has_title, thr, rule, ranker=ranker, named=named)
         f1, acc, rate = target_figures(prim, gold, noevent)
         if objective in SET_FLOORS:
             rate = set_noevent_rate(prim, noevent, groups)
@@ -618,7 +620,8 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
         clf.thresholds = shift_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
                                           start, srule, SHIFT_GRIDS[shift_grid], objective,
                                           clf.ranker if srule in RANKED_RULES else None,
-                                          np.array([i.get("group") for i in items])[real])
+                                          np.array([i.get("group") for i in items])[real],
+                                          named[real] if srule in NAMED_RULES else None)
         if tune_on == "lead":   # release 2.4 option: a second shift for items whose headline passes nothing
             clf.lead_shift = lead_shift_for(pb[real], pa[real], has_title[real], gold[real],
                                             noevent_mask(items)[real], clf.thresholds, rule, ranker=clf.ranker)

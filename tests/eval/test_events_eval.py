@@ -825,6 +825,60 @@ def test_the_ranker_can_take_headline_ranks_shift(monkeypatch):
     assert len(prim) == sum(1 for i in items if i["group"] == "blind1")
 
 
+def test_the_feature_ranker_can_choose_its_own_shift(monkeypatch):
+    # Release 3.28 option (recipes "..., own shift, ..." of threshold_events.py): with no shift rule
+    # the shipped rule, ranker-headline-verb-feature, chooses the threshold shift with its own
+    # primaries, so the shift search gets the ranker and the headline's verb types; with
+    # --shift-rule headline-rank (3.13-3.27) it gets neither.
+    import numpy as np
+    import threshold_events
+    import train_events
+
+    items, both, alone = ranked_scores(second_alone=2.6)
+    items = [{**i, "title": f"headline {i['id']}"} for i in items]
+    named = np.zeros(both.shape, dtype=bool)
+    named[::7, 2] = True   # some headlines whose verb names the third type
+    calls = []
+    real_shift = train_events.shift_thresholds
+
+    def spy(*args):
+        calls.append((args[6], args[9], args[11] if len(args) > 11 else None))
+        return real_shift(*args)
+
+    monkeypatch.setattr(train_events, "shift_thresholds", spy)
+    rule = "ranker-headline-verb-feature"
+    clf = threshold_events.blank_classifier
+    own = train_events.calibrate_real(clf(), both, alone, items, rule, shift_grid="both", objective="noevent-sets",
+                                      headline_shift=True, named=named)
+    old = train_events.calibrate_real(clf(), both, alone, items, rule, shift_grid="both", objective="noevent-sets",
+                                      shift_rule="headline-rank", headline_shift=True, named=named)
+    assert calls[0][0] == rule and calls[0][1] is not None and calls[0][2] is not None
+    real = np.array([not i["group"].startswith("w") for i in items])
+    assert np.array_equal(calls[0][2], named[real])
+    assert calls[1][0] == "headline-rank" and calls[1][1] is None and calls[1][2] is None
+    assert own.primary_rule == old.primary_rule == rule
+    # The chosen shift is the best of the grid for the rule's own primaries under the floor.
+    start = train_events.calibrate_real(clf(), both, alone, items, tune_on="f1").thresholds
+    pb, pa = train_events.calibrated(own.platt, both), train_events.calibrated(own.platt, alone)
+    has_title = np.ones(len(items), dtype=bool)
+    gold, ne = train_events.gold_columns(items), train_events.noevent_mask(items)
+    groups = np.array([i["group"] for i in items])
+
+    def value(thr):
+        prim = train_events.primaries(pb[real], pa[real], has_title[real], thr, rule, ranker=own.ranker,
+                                      named=named[real])
+        f1, acc, _ = train_events.target_figures(prim, gold[real], ne[real])
+        rate = train_events.set_noevent_rate(prim, ne[real], groups[real])
+        return train_events.objective_value((f1, acc, rate), "noevent-sets")
+
+    assert all(value(own.thresholds) >= value(np.clip(start + s, 0.01, 0.99))
+               for s in train_events.SHIFT_GRIDS["both"])
+    # threshold_events's 3.28 recipes pass no shift rule, the set floors as named.
+    for name, floor in (("set floor", "noevent-sets"), ("high set floor", "noevent-sets-high")):
+        recipe = threshold_events.RECIPES[f"ranker-headline-verb-feature, own shift, headline shift, {name}"]
+        assert recipe[0] == rule and recipe[2] == floor and recipe[5] is None and recipe[6] is True
+
+
 def test_cv_events_reads_the_folds_fold_events_wrote(tmp_path, monkeypatch):
     # Release 2.8, cv_events.py --folds: the out-of-fold scores come from fold_events.py's oof.npz,
     # a group's fold model from its saved folder, and only a group without one is fitted again.
