@@ -808,8 +808,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="how passing types are ranked for the primary (pipelines.nlp.events.TypeClassifier; "
                              "ranker: a learned ranker, release 2.7 option)")
     parser.add_argument("--shift-rule", choices=RULES, default=None,
-                        help="the rule whose primaries choose the threshold shift (default: --rule's; release 2.8 "
-                             "ships --rule ranker --shift-rule headline-rank)")
+                        help="the rule whose primaries choose the threshold shift (default: --rule's own, ranker and "
+                             "headline verb types included, release 3.28 option; releases 2.8-3.28 ship "
+                             "--shift-rule headline-rank)")
     parser.add_argument("--oof-cache", type=Path, metavar="NPZ",
                         help="reuse the grouped out-of-fold scores scripts/loso_events.py wrote for the same "
                              "items and settings (out/loso_events/<settings>/oof.npz) instead of refitting the folds")
@@ -830,10 +831,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--headline-shift MAX must be over 0, not {args.headline_shift:g}")
     if args.headline_shift and args.rule not in HEADLINE_FIRST_RULES:
         parser.error(f"--headline-shift needs --rule {' or '.join(HEADLINE_FIRST_RULES)}, not {args.rule}")
-    if args.rule in FEATURE_RULES and (args.shift_rule is None or args.shift_rule in RANKED_RULES):
-        # the threshold shift is chosen without the ranker, which needs the headline's verb types
-        parser.error(f"--rule {args.rule} needs a --shift-rule that is not ranked "
-                     f"(headline-rank, as make events-model gives it)")
+    if args.shift_rule not in (None, args.rule) and args.shift_rule in RANKED_RULES + tuple(NAMED_RULES):
+        # a ranked shift rule needs --rule's ranker, a named one its headline verb types (release
+        # 3.28: no --shift-rule chooses the shift with --rule's own primaries, the ranker and the
+        # headline's verb types included)
+        parser.error(f"--shift-rule {args.shift_rule} needs --rule {args.shift_rule} or none "
+                     f"(headline-rank, as make events-model gives it, needs neither)")
     require(args.shared, BBC)
     t0 = time.time()
     try:

@@ -880,6 +880,26 @@ def test_the_feature_ranker_can_choose_its_own_shift(monkeypatch):
         assert recipe[0] == rule and recipe[2] == floor and recipe[5] is None and recipe[6] is True
 
 
+def test_train_events_takes_the_feature_rule_without_a_shift_rule(tmp_path, capsys):
+    # Release 3.28: train_events.py --rule ranker-headline-verb-feature without --shift-rule gets
+    # past the options (to the data check: here a shared folder without the BBC archive), while a
+    # ranked shift rule other than --rule is refused, before any data is read.
+    import pytest
+    import train_events
+
+    rule = ["--encoder", "wordllama+minilm", "--rule", "ranker-headline-verb-feature", "--shared", str(tmp_path)]
+    with pytest.raises(SystemExit) as stop:
+        train_events.main(rule)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "needs" in err and "--shift-rule" not in err
+    with pytest.raises(SystemExit) as stop:
+        train_events.main(rule + ["--shift-rule", "ranker"])
+    assert stop.value.code == 2 and "--shift-rule ranker needs --rule ranker" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        train_events.main(rule + ["--shift-rule", "headline-rank"])
+    assert stop.value.code == 2 and "--shift-rule" not in capsys.readouterr().err
+
+
 def test_cv_events_reads_the_folds_fold_events_wrote(tmp_path, monkeypatch):
     # Release 2.8, cv_events.py --folds: the out-of-fold scores come from fold_events.py's oof.npz,
     # a group's fold model from its saved folder, and only a group without one is fitted again.
