@@ -517,6 +517,31 @@ def headline_shift_for(both: np.ndarray, alone: np.ndarray, has_title: np.ndarra
     return round(float(max(grid, key=lambda m: (round(score(m), 9), -m))), 3)
 
 
+def joint_shifts(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
+                 noevent: np.ndarray, start: np.ndarray, rule: str, grid, objective: str, ranker,
+                 groups: np.ndarray | None, named: np.ndarray | None, headline_grid) -> tuple[np.ndarray, float]:
+    """Release 3.29 option: (thresholds, headline shift) where the one threshold shift of ``grid``
+    maximises the objective (objective_value, as shift_thresholds) of ``rule``'s own primaries
+    scored with the headline shift headline_shift_for gives those thresholds (from
+    ``headline_grid``), instead of with no headline shift (release 3.28's candidate A, whose
+    search ran before the headline shift was chosen). Ties go to the smallest shift."""
+    if objective in SET_FLOORS and groups is None:
+        raise ValueError(f"objective {objective} needs each item's set (groups)")
+    scored = {}
+    for m in grid:
+        shift = round(float(m), 3)
+        thr = np.clip(start + shift, 0.01, 0.99)
+        hs = headline_shift_for(both, alone, has_title, gold, noevent, thr, rule, ranker, grid=headline_grid,
+                                named=named)
+        prim = primaries(both, alone, has_title, thr, rule, ranker=ranker, headline_shift=hs, named=named)
+        f1, acc, rate = target_figures(prim, gold, noevent)
+        if objective in SET_FLOORS:
+            rate = set_noevent_rate(prim, noevent, groups)
+        scored[shift] = (objective_value((f1, acc, rate), objective), thr, hs)
+    best = max(scored, key=lambda s: (scored[s][0], -abs(s), -s))
+    return scored[best][1], scored[best][2]
+
+
 def fit_ranker(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
                weight: np.ndarray | None = None, C: float = RANKER_C,
                named: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -558,7 +583,7 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
                    rule: str = PRIMARY_RULE, tune_on: str = "shift", headline_platt: bool = HEADLINE_PLATT,
                    shift_grid: str = SHIFT_GRID, objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE,
                    shift_rule: str | None = None, headline_shift: bool | float = False,
-                   named: np.ndarray | None = None) -> TypeClassifier:
+                   named: np.ndarray | None = None, joint_shift: bool = False) -> TypeClassifier:
     """Release 2.3: Platt maps on the out-of-fold scores of every group; thresholds start at each
     type's best F1 there and are then tuned for the type targets on the real-news items
     (``tune_on="all"``: on every item, corpus included; "shift": one shift added to every type's
@@ -615,7 +640,21 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
                                 named=named if rule in FEATURE_RULES else None)
     if tune_on == "f1":
         clf.thresholds = start
+    elif tune_on == "shift" and joint_shift:
+        # release 3.29 option: the threshold shift chosen with --rule's own primaries, each
+        # candidate shift scored with the headline shift it would get (joint_shifts)
+        if shift_rule not in (None, rule) or not headline_shift or rule not in HEADLINE_FIRST_RULES:
+            raise ValueError(f"joint_shift needs a headline shift, a rule of {HEADLINE_FIRST_RULES} and no other "
+                             f"shift rule")
+        top = HEADLINE_SHIFT_MAX if headline_shift is True else float(headline_shift)
+        clf.thresholds, clf.headline_shift = joint_shifts(
+            pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real], start, rule,
+            SHIFT_GRIDS[shift_grid], objective, clf.ranker if rule in RANKED_RULES else None,
+            np.array([i.get("group") for i in items])[real], None if named is None else named[real],
+            np.arange(0.0, top + 1e-9, 0.025))
     elif tune_on in ("shift", "lead"):
+        if joint_shift:
+            raise ValueError("joint_shift needs tune_on 'shift'")
         srule = rule if shift_rule is None else shift_rule
         clf.thresholds = shift_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
                                           start, srule, SHIFT_GRIDS[shift_grid], objective,
@@ -628,7 +667,9 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
     else:
         clf.thresholds = tune_thresholds(pb[real], pa[real], has_title[real], gold[real], noevent_mask(items)[real],
                                          start, rule, ranker=clf.ranker)
-    if headline_shift and rule in HEADLINE_FIRST_RULES and tune_on in ("shift", "lead"):
+    if joint_shift and tune_on == "shift":
+        pass   # the headline shift was chosen with the thresholds (joint_shifts)
+    elif headline_shift and rule in HEADLINE_FIRST_RULES and tune_on in ("shift", "lead"):
         top = HEADLINE_SHIFT_MAX if headline_shift is True else float(headline_shift)
         clf.headline_shift = headline_shift_for(pb[real], pa[real], has_title[real], gold[real],
                                                 noevent_mask(items)[real], clf.thresholds, rule, clf.ranker,
@@ -690,7 +731,7 @@ def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 
           rule: str = PRIMARY_RULE, oof_cache: Path | None = None, log=print, shift_grid: str = SHIFT_GRID,
           objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE, shift_rule: str | None = None,
           headline_shift: bool | float = False, headline_rows: bool = False,
-          vectors: Path | None = None) -> TypeClassifier:
+          vectors: Path | None = None, joint_shift: bool = False) -> TypeClassifier:
     """Fit on every item; calibrate and choose thresholds on every group's out-of-fold scores
     (read from ``oof_cache`` when it holds them for these items); ``shift_rule``: the rule whose
     primaries choose the threshold shift (default ``rule``; ``calibrate_real``); ``vectors``: the
@@ -707,7 +748,7 @@ def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 
     clf = fit(items, extractor, encoder, C, embed_scale, real_weight, headline_rows)
     named = headline_named(items) if rule in NAMED_RULES else None
     return calibrate_real(clf, both, alone, items, rule, TUNE_ON, HEADLINE_PLATT, shift_grid, objective, event_gate,
-                          shift_rule, headline_shift, named)
+                          shift_rule, headline_shift, named, joint_shift)
 
 
 def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:
@@ -819,6 +860,10 @@ def main(argv: list[str] | None = None) -> int:
                              "its headline-alone probability reaches its threshold minus one shift chosen on "
                              f"the out-of-fold scores from 0 to MAX (default {HEADLINE_SHIFT_MAX}; release 3.5 "
                              "option, MAX release 3.15's)")
+    parser.add_argument("--joint-shift", action="store_true",
+                        help="with --headline-shift and no --shift-rule: each threshold shift is scored with "
+                             "--rule's own primaries at the headline shift it would get (joint_shifts; release "
+                             "3.29 option)")
     parser.add_argument("--vectors", default=str(VECTORS), metavar="DIR",
                         help="the vector store of scripts/encode_events.py to start from (default out/vectors; "
                              "'none': encode every text; release 3.23)")
@@ -837,6 +882,8 @@ def main(argv: list[str] | None = None) -> int:
         # headline's verb types included)
         parser.error(f"--shift-rule {args.shift_rule} needs --rule {args.shift_rule} or none "
                      f"(headline-rank, as make events-model gives it, needs neither)")
+    if args.joint_shift and (not args.headline_shift or args.shift_rule not in (None, args.rule)):
+        parser.error("--joint-shift needs --headline-shift and no --shift-rule other than --rule")
     require(args.shared, BBC)
     t0 = time.time()
     try:
@@ -847,11 +894,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(items)} training items ({sum(1 for i in items if item_types(i))} with an event)")
     clf = train(items, extractor_from(), encoder, args.C, args.embed_scale, args.real_weight, args.rule,
                 args.oof_cache, print, args.shift_grid, args.objective, args.event_gate, args.shift_rule,
-                args.headline_shift, args.headline_rows, None if args.vectors == "none" else Path(args.vectors))
+                args.headline_shift, args.headline_rows, None if args.vectors == "none" else Path(args.vectors),
+                args.joint_shift)
     save(clf, args.out, {"C": args.C, "real_weight": args.real_weight, "training_items": len(items),
                          **({"headline_rows": True} if args.headline_rows else {}),
                          "shift_grid": args.shift_grid, "objective": args.objective,
                          "shift_rule": args.shift_rule or args.rule,
+                         **({"joint_shift": True} if args.joint_shift else {}),
                          **({"headline_shift_max": args.headline_shift} if isinstance(args.headline_shift, float) else {}),
                          **({"left_out": sorted(args.leave_out)} if args.leave_out else {})})
     print("thresholds: " + ", ".join(f"{t} {v:.3f}" for t, v in zip(clf.types, clf.thresholds))

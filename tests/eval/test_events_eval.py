@@ -882,6 +882,65 @@ def test_the_feature_ranker_can_choose_its_own_shift(monkeypatch):
         assert recipe[0] == rule and recipe[2] == floor and recipe[5] is None and recipe[6] is True
 
 
+def test_joint_shifts_score_each_threshold_shift_with_its_headline_shift(monkeypatch):
+    # Release 3.29 option (recipe "..., joint shifts, set floor"; train_events.py --joint-shift):
+    # each threshold shift is scored with the shipped rule's primaries at the headline shift
+    # headline_shift_for gives it, so the pair chosen scores at least as well as 3.28's candidate
+    # A (threshold shift chosen with no headline shift, the headline shift after), and best of the
+    # grid's pairs.
+    import numpy as np
+    import pytest
+    import threshold_events
+    import train_events
+
+    items, both, alone = ranked_scores(second_alone=2.6)
+    items = [{**i, "title": f"headline {i['id']}"} for i in items]
+    named = np.zeros(both.shape, dtype=bool)
+    named[::7, 2] = True
+    rule = "ranker-headline-verb-feature"
+    clf = threshold_events.blank_classifier
+    kw = dict(shift_grid="both", objective="noevent-sets", headline_shift=True, named=named)
+    asked = []
+    real_for = train_events.headline_shift_for
+
+    def spy(*args, **kwargs):
+        asked.append(np.round(args[5], 3).tolist())   # the thresholds a headline shift is chosen for
+        return real_for(*args, **kwargs)
+
+    monkeypatch.setattr(train_events, "headline_shift_for", spy)
+    joint = train_events.calibrate_real(clf(), both, alone, items, rule, **kw, joint_shift=True)
+    # one headline shift for every threshold shift of the grid, each for its own thresholds
+    assert len(asked) == len(train_events.SHIFT_GRIDS["both"]) and len({tuple(a) for a in asked}) > 1
+    asked.clear()
+    seq = train_events.calibrate_real(clf(), both, alone, items, rule, **kw)
+    assert len(asked) == 1   # 3.28's candidate A: one headline shift, after the thresholds
+    start = train_events.calibrate_real(clf(), both, alone, items, tune_on="f1").thresholds
+    real = np.array([not i["group"].startswith("w") for i in items])
+    pb, pa = train_events.calibrated(joint.platt, both), train_events.calibrated(joint.platt, alone)
+    has_title = np.ones(len(items), dtype=bool)
+    gold, ne = train_events.gold_columns(items), train_events.noevent_mask(items)
+    groups = np.array([i["group"] for i in items])
+
+    def value(thr, hs):
+        prim = train_events.primaries(pb[real], pa[real], has_title[real], thr, rule, ranker=joint.ranker,
+                                      headline_shift=hs, named=named[real])
+        f1, acc, _ = train_events.target_figures(prim, gold[real], ne[real])
+        return train_events.objective_value((f1, acc, train_events.set_noevent_rate(prim, ne[real], groups[real])),
+                                            "noevent-sets")
+
+    assert value(joint.thresholds, joint.headline_shift) >= value(seq.thresholds, seq.headline_shift)
+    grid_h = np.arange(0.0, train_events.HEADLINE_SHIFT_MAX + 1e-9, 0.025)
+    for s in train_events.SHIFT_GRIDS["both"]:
+        thr = np.clip(start + round(float(s), 3), 0.01, 0.99)
+        hs = train_events.headline_shift_for(pb[real], pa[real], has_title[real], gold[real], ne[real], thr, rule,
+                                             joint.ranker, grid=grid_h, named=named[real])
+        assert value(joint.thresholds, joint.headline_shift) >= value(thr, hs)
+    with pytest.raises(ValueError, match="joint_shift"):
+        train_events.calibrate_real(clf(), both, alone, items, rule, **kw, shift_rule="headline-rank", joint_shift=True)
+    recipe = threshold_events.RECIPES["ranker-headline-verb-feature, joint shifts, set floor"]
+    assert recipe[0] == rule and recipe[2] == "noevent-sets" and recipe[5] is None and recipe[6] is True and recipe[7]
+
+
 def test_train_events_takes_the_feature_rule_without_a_shift_rule(tmp_path, capsys):
     # Release 3.28: train_events.py --rule ranker-headline-verb-feature without --shift-rule gets
     # past the options (to the data check: here a shared folder without the BBC archive), while a
@@ -900,6 +959,13 @@ def test_train_events_takes_the_feature_rule_without_a_shift_rule(tmp_path, caps
     with pytest.raises(SystemExit) as stop:
         train_events.main(rule + ["--shift-rule", "headline-rank"])
     assert stop.value.code == 2 and "--shift-rule" not in capsys.readouterr().err
+    # release 3.29 option --joint-shift: with --headline-shift and no other shift rule only
+    with pytest.raises(SystemExit) as stop:
+        train_events.main(rule + ["--joint-shift", "--shift-rule", "headline-rank", "--headline-shift"])
+    assert stop.value.code == 2 and "--joint-shift needs" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        train_events.main(rule + ["--joint-shift", "--headline-shift"])
+    assert stop.value.code == 2 and "--joint-shift" not in capsys.readouterr().err
 
 
 def test_cv_events_reads_the_folds_fold_events_wrote(tmp_path, monkeypatch):
