@@ -99,6 +99,12 @@ RECIPES = {
     # shift it would get (train_events.joint_shifts), under the set floor (0.955)
     "ranker-headline-verb-feature, joint shifts, set floor": ("ranker-headline-verb-feature", "both", "noevent-sets",
                                                               False, False, None, True, True),
+    # release 3.30 options: 3.28's recipe (K) and 3.29's candidate J (JK) with the ranker fitted over
+    # each item's passing types only (train_events.fit_choice_ranker)
+    "ranker-headline-verb-feature, choice ranker, headline shift, set floor": (
+        "ranker-headline-verb-feature", "both", "noevent-sets", False, False, "headline-rank", True, False, "choice"),
+    "ranker-headline-verb-feature, choice ranker, joint shifts, set floor": (
+        "ranker-headline-verb-feature", "both", "noevent-sets", False, False, None, True, True, "choice"),
 }
 # Release 2.7's keep rule, fixed before the runs (docs/eval-events.md, "Release 2.7 classifier"):
 # against BASELINE on the same data, the mean type accuracy over the held-out sets rises by at
@@ -117,13 +123,13 @@ def blank_classifier() -> TypeClassifier:
 
 def held_out_primaries(items, both, alone, g, recipe) -> tuple[np.ndarray, TypeClassifier, np.ndarray]:
     """(primary columns of set ``g``, the calibrated stand-in, the set's calibrated probabilities)."""
-    rule, grid, objective, gate, headline_platt, shift_rule, headline_shift, joint = \
-        (tuple(recipe) + (False, None, False, False)[len(recipe) - 4:])[:8]
+    rule, grid, objective, gate, headline_platt, shift_rule, headline_shift, joint, ranker_fit = \
+        (tuple(recipe) + (False, None, False, False, "all")[len(recipe) - 4:])[:9]
     keep = np.array([i["group"] != g for i in items])
     named = headline_named(items) if rule in NAMED_RULES else None
     clf = calibrate_real(blank_classifier(), both[keep], alone[keep], [i for i, k in zip(items, keep) if k], rule,
                          "shift", headline_platt, grid, objective, gate, shift_rule, headline_shift,
-                         None if named is None else named[keep], joint)
+                         None if named is None else named[keep], joint, ranker_fit)
     test = [i for i in items if i["group"] == g]
     has_title = np.array([bool(i.get("title")) for i in test])
     pb = calibrated(clf.platt, both[~keep])

@@ -568,6 +568,64 @@ def fit_ranker(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold:
     return coef, intercept
 
 
+# Release 3.30 option, ranker fit "choice" (docs/eval-events.md, "Release 3.30 classifier"): the
+# candidates a row's ranker is fitted over are the types passing the F1 thresholds lowered by this
+# margin, on headline + lead or on the headline alone (the shifts chosen since 3.28 lie within it).
+CHOICE_MARGIN = 0.1
+RANKER_FITS = ("all", "choice")
+
+
+def choice_candidates(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, start: np.ndarray,
+                      margin: float = CHOICE_MARGIN) -> np.ndarray:
+    """Which types each row's choice ranker is fitted over (fit_choice_ranker): those passing
+    ``start`` - ``margin`` on headline + lead, or on the headline alone when there is one."""
+    thr = start - margin
+    return (both >= thr) | (has_title[:, None] & (alone >= thr))
+
+
+def fit_choice_ranker(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray, gold: np.ndarray,
+                      candidates: np.ndarray, weight: np.ndarray | None = None, C: float = RANKER_C,
+                      named: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Release 3.30 option, ranker fit "choice": fit_ranker's linear scores over the same inputs,
+    fitted as a conditional logit over each row's ``candidates`` only (the gold type's score against
+    the other candidates', softmax over the candidates), on the event-bearing rows whose gold type
+    is a candidate beside at least one other: the choice the primary rule makes among passing
+    types, where fit_ranker's multinomial fit also spends itself on types that never pass. The
+    penalty is fit_ranker's (0.5 |coef|^2 / C, intercepts free); the stored form is fit_ranker's, so
+    the coder reads it unchanged. A type that is never a gold row's candidate gets coefficients 0
+    and intercept -30, as in fit_ranker."""
+    from scipy.optimize import minimize
+
+    n, k = both.shape
+    rows = np.arange(n)
+    ok = (gold >= 0) & candidates[rows, np.maximum(gold, 0)] & (candidates.sum(axis=1) >= 2)
+    x = ranker_features(both[ok], np.where(has_title[:, None], alone, both)[ok],
+                        None if named is None else (named & has_title[:, None])[ok])
+    cand, g = candidates[ok], gold[ok]
+    w = np.ones(len(g)) if weight is None else np.asarray(weight, dtype=np.float64)[ok]
+    d, r = x.shape[1], np.arange(len(g))
+
+    def loss(theta):
+        coef, intercept = theta[:k * d].reshape(k, d), theta[k * d:]
+        s = np.where(cand, x @ coef.T + intercept, -np.inf)
+        top = s.max(axis=1, keepdims=True)
+        e = np.exp(s - top)
+        z = e.sum(axis=1, keepdims=True)
+        value = float((w * (np.log(z[:, 0]) + top[:, 0] - s[r, g])).sum()) + 0.5 * float((coef ** 2).sum()) / C
+        grad_s = e / z
+        grad_s[r, g] -= 1.0
+        grad_s *= w[:, None]
+        return value, np.concatenate([(grad_s.T @ x + coef / C).ravel(), grad_s.sum(axis=0)])
+
+    fitted = minimize(loss, np.zeros(k * d + k), jac=True, method="L-BFGS-B", options={"maxiter": 2000})
+    coef, intercept = fitted.x[:k * d].reshape(k, d), fitted.x[k * d:].copy()
+    seen = np.zeros(k, dtype=bool)
+    seen[np.unique(g)] = True
+    coef[~seen], intercept[~seen] = 0.0, -30.0
+    intercept[seen] -= intercept[seen].mean()   # a constant added to every score changes no choice
+    return coef, intercept
+
+
 def gold_columns(items: list[dict]) -> np.ndarray:
     """The primary gold type of each item as a column (-1 for no event)."""
     col = {t: j for j, t in enumerate(EVENT_TYPES)}
@@ -583,7 +641,8 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
                    rule: str = PRIMARY_RULE, tune_on: str = "shift", headline_platt: bool = HEADLINE_PLATT,
                    shift_grid: str = SHIFT_GRID, objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE,
                    shift_rule: str | None = None, headline_shift: bool | float = False,
-                   named: np.ndarray | None = None, joint_shift: bool = False) -> TypeClassifier:
+                   named: np.ndarray | None = None, joint_shift: bool = False,
+                   ranker_fit: str = "all") -> TypeClassifier:
     """Release 2.3: Platt maps on the out-of-fold scores of every group; thresholds start at each
     type's best F1 there and are then tuned for the type targets on the real-news items
     (``tune_on="all"``: on every item, corpus included; "shift": one shift added to every type's
@@ -617,7 +676,14 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
     shift's no-event floor holds for the mean of the real-news sets' own rates.
 
     Release 3.15 option: ``headline_shift`` a number instead of True widens the headline shift's
-    grid from 0-HEADLINE_SHIFT_MAX to 0-that number (steps of 0.025)."""
+    grid from 0-HEADLINE_SHIFT_MAX to 0-that number (steps of 0.025).
+
+    Release 3.30 option, ``ranker_fit`` "choice": the ranker is fitted over each row's passing
+    types only (fit_choice_ranker, choice_candidates at the F1 thresholds)."""
+    if ranker_fit not in RANKER_FITS:
+        raise ValueError(f"ranker_fit must be one of {RANKER_FITS}, not {ranker_fit!r}")
+    if ranker_fit != "all" and rule not in RANKED_RULES:
+        raise ValueError(f"ranker_fit {ranker_fit!r} needs a rule of {RANKED_RULES}")
     y = label_matrix(items)
     clf.lead_shift, clf.platt_alone, clf.event_gate, clf.ranker = 0.0, None, None, None
     clf.headline_shift = 0.0
@@ -635,9 +701,12 @@ def calibrate_real(clf: TypeClassifier, both: np.ndarray, alone: np.ndarray, ite
     if rule in RANKED_RULES:
         if rule in FEATURE_RULES and named is None:
             raise ValueError(f"rule {rule} needs the headline's verb types (named)")
-        clf.ranker = fit_ranker(pb, pa, has_title, gold,
-                                np.array([1.0 if is_corpus(i) else RANKER_REAL_WEIGHT for i in items]),
-                                named=named if rule in FEATURE_RULES else None)
+        weight = np.array([1.0 if is_corpus(i) else RANKER_REAL_WEIGHT for i in items])
+        if ranker_fit == "choice":
+            clf.ranker = fit_choice_ranker(pb, pa, has_title, gold, choice_candidates(pb, pa, has_title, start),
+                                           weight, named=named if rule in FEATURE_RULES else None)
+        else:
+            clf.ranker = fit_ranker(pb, pa, has_title, gold, weight, named=named if rule in FEATURE_RULES else None)
     if tune_on == "f1":
         clf.thresholds = start
     elif tune_on == "shift" and joint_shift:
@@ -731,7 +800,7 @@ def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 
           rule: str = PRIMARY_RULE, oof_cache: Path | None = None, log=print, shift_grid: str = SHIFT_GRID,
           objective: str = OBJECTIVE, event_gate: bool = EVENT_GATE, shift_rule: str | None = None,
           headline_shift: bool | float = False, headline_rows: bool = False,
-          vectors: Path | None = None, joint_shift: bool = False) -> TypeClassifier:
+          vectors: Path | None = None, joint_shift: bool = False, ranker_fit: str = "all") -> TypeClassifier:
     """Fit on every item; calibrate and choose thresholds on every group's out-of-fold scores
     (read from ``oof_cache`` when it holds them for these items); ``shift_rule``: the rule whose
     primaries choose the threshold shift (default ``rule``; ``calibrate_real``); ``vectors``: the
@@ -748,7 +817,7 @@ def train(items: list[dict], extractor, encoder, C: float, embed_scale: float = 
     clf = fit(items, extractor, encoder, C, embed_scale, real_weight, headline_rows)
     named = headline_named(items) if rule in NAMED_RULES else None
     return calibrate_real(clf, both, alone, items, rule, TUNE_ON, HEADLINE_PLATT, shift_grid, objective, event_gate,
-                          shift_rule, headline_shift, named, joint_shift)
+                          shift_rule, headline_shift, named, joint_shift, ranker_fit)
 
 
 def save(clf: TypeClassifier, out: Path, extra: dict | None = None) -> None:
@@ -864,6 +933,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --headline-shift and no --shift-rule: each threshold shift is scored with "
                              "--rule's own primaries at the headline shift it would get (joint_shifts; release "
                              "3.29 option)")
+    parser.add_argument("--ranker-fit", choices=RANKER_FITS, default="all",
+                        help="with a ranked --rule: fit the ranker over every type (all) or over each item's "
+                             "passing types only (choice: a conditional logit; release 3.30 option)")
     parser.add_argument("--vectors", default=str(VECTORS), metavar="DIR",
                         help="the vector store of scripts/encode_events.py to start from (default out/vectors; "
                              "'none': encode every text; release 3.23)")
@@ -884,6 +956,8 @@ def main(argv: list[str] | None = None) -> int:
                      f"(headline-rank, as make events-model gives it, needs neither)")
     if args.joint_shift and (not args.headline_shift or args.shift_rule not in (None, args.rule)):
         parser.error("--joint-shift needs --headline-shift and no --shift-rule other than --rule")
+    if args.ranker_fit != "all" and args.rule not in RANKED_RULES:
+        parser.error(f"--ranker-fit {args.ranker_fit} needs a ranked --rule ({', '.join(RANKED_RULES)})")
     require(args.shared, BBC)
     t0 = time.time()
     try:
@@ -895,12 +969,13 @@ def main(argv: list[str] | None = None) -> int:
     clf = train(items, extractor_from(), encoder, args.C, args.embed_scale, args.real_weight, args.rule,
                 args.oof_cache, print, args.shift_grid, args.objective, args.event_gate, args.shift_rule,
                 args.headline_shift, args.headline_rows, None if args.vectors == "none" else Path(args.vectors),
-                args.joint_shift)
+                args.joint_shift, args.ranker_fit)
     save(clf, args.out, {"C": args.C, "real_weight": args.real_weight, "training_items": len(items),
                          **({"headline_rows": True} if args.headline_rows else {}),
                          "shift_grid": args.shift_grid, "objective": args.objective,
                          "shift_rule": args.shift_rule or args.rule,
                          **({"joint_shift": True} if args.joint_shift else {}),
+                         **({"ranker_fit": args.ranker_fit} if args.ranker_fit != "all" else {}),
                          **({"headline_shift_max": args.headline_shift} if isinstance(args.headline_shift, float) else {}),
                          **({"left_out": sorted(args.leave_out)} if args.leave_out else {})})
     print("thresholds: " + ", ".join(f"{t} {v:.3f}" for t, v in zip(clf.types, clf.thresholds))

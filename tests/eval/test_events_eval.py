@@ -941,6 +941,85 @@ def test_joint_shifts_score_each_threshold_shift_with_its_headline_shift(monkeyp
     assert recipe[0] == rule and recipe[2] == "noevent-sets" and recipe[5] is None and recipe[6] is True and recipe[7]
 
 
+def test_the_choice_ranker_is_fitted_over_each_items_passing_types(monkeypatch):
+    # Release 3.30 option (ranker fit "choice"; train_events.py --ranker-fit choice; recipes
+    # "..., choice ranker, ..."): the ranker is a conditional logit over the types passing the F1
+    # thresholds lowered by CHOICE_MARGIN. It minimises that objective (fit_ranker's coefficients
+    # score worse on it), reads nothing of the rows it is not fitted on (gold not a candidate, or
+    # alone), keeps fit_ranker's stored form, and calibrate_real uses it only when asked.
+    import numpy as np
+    import pytest
+    import threshold_events
+    import train_events
+
+    items, both, alone = ranked_scores(second_alone=2.6)
+    items = [{**i, "title": f"headline {i['id']}"} for i in items]
+    named = np.zeros(both.shape, dtype=bool)
+    named[::7, 2] = True
+    clf = threshold_events.blank_classifier
+    start = train_events.calibrate_real(clf(), both, alone, items, tune_on="f1")
+    pb, pa = train_events.calibrated(start.platt, both), train_events.calibrated(start.platt, alone)
+    has_title = np.ones(len(items), dtype=bool)
+    gold = train_events.gold_columns(items)
+    cand = train_events.choice_candidates(pb, pa, has_title, start.thresholds)
+    assert np.array_equal(cand, (pb >= start.thresholds - 0.1) | (pa >= start.thresholds - 0.1))
+    ev = gold >= 0
+    fitted = ev & cand[np.arange(len(gold)), np.maximum(gold, 0)] & (cand.sum(axis=1) >= 2)
+    assert 50 < fitted.sum() < ev.sum()   # some rows are fitted on, some are not
+    weight = np.where([i["group"].startswith("w") for i in items], 1.0, 2.0)
+    coef, intercept = train_events.fit_choice_ranker(pb, pa, has_title, gold, cand, weight, named=named)
+    whole = train_events.fit_ranker(pb, pa, has_title, gold, weight, named=named)
+    assert coef.shape == whole[0].shape == (len(EVENT_TYPES), 3 * len(EVENT_TYPES))
+
+    def conditional_loss(c, b):
+        x = train_events.ranker_features(pb, pa, named)[fitted]
+        s = np.where(cand[fitted], x @ c.T + b, -np.inf)
+        top = s.max(axis=1)
+        lse = np.log(np.exp(s - top[:, None]).sum(axis=1)) + top
+        g = gold[fitted]
+        return float((weight[fitted] * (lse - s[np.arange(len(g)), g])).sum()) + 0.5 * float((c ** 2).sum())
+
+    assert conditional_loss(coef, intercept) < conditional_loss(*whole) - 1.0
+
+    def conditional_gradient(c, b):
+        x = train_events.ranker_features(pb, pa, named)[fitted]
+        s = np.where(cand[fitted], x @ c.T + b, -np.inf)
+        p = np.exp(s - s.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        p[np.arange(fitted.sum()), gold[fitted]] -= 1.0
+        p *= weight[fitted][:, None]
+        return np.concatenate([(p.T @ x + c).ravel(), p.sum(axis=0)])
+
+    # a minimum of the conditional objective, not of another one (a softmax over every type)
+    assert np.linalg.norm(conditional_gradient(coef, intercept)) < 0.01 * np.linalg.norm(conditional_gradient(*whole))
+    # rows it is not fitted on change nothing, whatever their gold type
+    moved = gold.copy()
+    outside = np.flatnonzero(ev & ~fitted)
+    moved[outside] = (gold[outside] + 5) % len(EVENT_TYPES)
+    moved[outside] = np.where(cand[outside, moved[outside]] & (cand[outside].sum(axis=1) >= 2),
+                              gold[outside], moved[outside])   # keep it outside
+    again = train_events.fit_choice_ranker(pb, pa, has_title, moved, cand, weight, named=named)
+    assert not np.array_equal(moved, gold)
+    assert np.allclose(again[0], coef) and np.allclose(again[1], intercept)
+    # calibrate_real: "choice" fits this ranker (on the F1 thresholds' candidates), "all" fit_ranker's
+    rule = "ranker-headline-verb-feature"
+    kw = dict(shift_grid="both", objective="noevent-sets", shift_rule="headline-rank", headline_shift=True,
+              named=named)
+    chosen = train_events.calibrate_real(clf(), both, alone, items, rule, **kw, ranker_fit="choice")
+    plain = train_events.calibrate_real(clf(), both, alone, items, rule, **kw)
+    assert np.allclose(chosen.ranker[0], coef) and np.allclose(plain.ranker[0], whole[0])
+    assert np.array_equal(chosen.thresholds, plain.thresholds)   # headline-rank's shift: the ranker is not in it
+    with pytest.raises(ValueError, match="ranker_fit"):
+        train_events.calibrate_real(clf(), both, alone, items, "headline-rank", ranker_fit="choice")
+    with pytest.raises(ValueError, match="ranker_fit"):
+        train_events.calibrate_real(clf(), both, alone, items, rule, **kw, ranker_fit="pairs")
+    k = threshold_events.RECIPES["ranker-headline-verb-feature, choice ranker, headline shift, set floor"]
+    jk = threshold_events.RECIPES["ranker-headline-verb-feature, choice ranker, joint shifts, set floor"]
+    base = threshold_events.RECIPES["ranker-headline-verb-feature, headline shift, set floor"]
+    assert k[:7] == base[:7] and k[8] == "choice" and not k[7]
+    assert jk[:8] == threshold_events.RECIPES["ranker-headline-verb-feature, joint shifts, set floor"] and jk[8] == "choice"
+
+
 def test_train_events_takes_the_feature_rule_without_a_shift_rule(tmp_path, capsys):
     # Release 3.28: train_events.py --rule ranker-headline-verb-feature without --shift-rule gets
     # past the options (to the data check: here a shared folder without the BBC archive), while a
@@ -966,6 +1045,13 @@ def test_train_events_takes_the_feature_rule_without_a_shift_rule(tmp_path, caps
     with pytest.raises(SystemExit) as stop:
         train_events.main(rule + ["--joint-shift", "--headline-shift"])
     assert stop.value.code == 2 and "--joint-shift" not in capsys.readouterr().err
+    # release 3.30 option --ranker-fit choice: with a ranked rule only
+    with pytest.raises(SystemExit) as stop:
+        train_events.main(["--rule", "headline-rank", "--ranker-fit", "choice", "--shared", str(tmp_path)])
+    assert stop.value.code == 2 and "--ranker-fit choice needs a ranked --rule" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        train_events.main(rule + ["--ranker-fit", "choice"])
+    assert stop.value.code == 2 and "--ranker-fit" not in capsys.readouterr().err
 
 
 def test_cv_events_reads_the_folds_fold_events_wrote(tmp_path, monkeypatch):
