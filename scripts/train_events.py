@@ -590,10 +590,14 @@ def fit_choice_ranker(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray
     fitted as a conditional logit over each row's ``candidates`` only (the gold type's score against
     the other candidates', softmax over the candidates), on the event-bearing rows whose gold type
     is a candidate beside at least one other: the choice the primary rule makes among passing
-    types, where fit_ranker's multinomial fit also spends itself on types that never pass. The
-    penalty is fit_ranker's (0.5 |coef|^2 / C, intercepts free); the stored form is fit_ranker's, so
-    the coder reads it unchanged. A type that is never a gold row's candidate gets coefficients 0
-    and intercept -30, as in fit_ranker."""
+    types (an approximation: the rule ranks only the headline's own passing types when it has any,
+    or those its verbs name), where fit_ranker's multinomial fit also spends itself on types that
+    never pass. The penalty is fit_ranker's on the coefficients (0.5 |coef|^2 / C) and the same on
+    the intercepts (a type that wins every row it is a candidate of would otherwise get an unbounded
+    intercept, a fixed priority); the stored form is fit_ranker's, so the coder reads it unchanged.
+    A type that is the gold type of no fitted row gets coefficients 0 and intercept -30, as a type
+    no row has in fit_ranker. Raises ValueError when no row is fitted (every event row alone or its
+    gold type not a candidate)."""
     from scipy.optimize import minimize
 
     n, k = both.shape
@@ -601,6 +605,8 @@ def fit_choice_ranker(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray
     ok = (gold >= 0) & candidates[rows, np.maximum(gold, 0)] & (candidates.sum(axis=1) >= 2)
     x = ranker_features(both[ok], np.where(has_title[:, None], alone, both)[ok],
                         None if named is None else (named & has_title[:, None])[ok])
+    if not ok.any():
+        raise ValueError("fit_choice_ranker: no event-bearing row has its gold type among two or more candidates")
     cand, g = candidates[ok], gold[ok]
     w = np.ones(len(g)) if weight is None else np.asarray(weight, dtype=np.float64)[ok]
     d, r = x.shape[1], np.arange(len(g))
@@ -611,18 +617,18 @@ def fit_choice_ranker(both: np.ndarray, alone: np.ndarray, has_title: np.ndarray
         top = s.max(axis=1, keepdims=True)
         e = np.exp(s - top)
         z = e.sum(axis=1, keepdims=True)
-        value = float((w * (np.log(z[:, 0]) + top[:, 0] - s[r, g])).sum()) + 0.5 * float((coef ** 2).sum()) / C
+        value = (float((w * (np.log(z[:, 0]) + top[:, 0] - s[r, g])).sum())
+                 + 0.5 * (float((coef ** 2).sum()) + float((intercept ** 2).sum())) / C)
         grad_s = e / z
         grad_s[r, g] -= 1.0
         grad_s *= w[:, None]
-        return value, np.concatenate([(grad_s.T @ x + coef / C).ravel(), grad_s.sum(axis=0)])
+        return value, np.concatenate([(grad_s.T @ x + coef / C).ravel(), grad_s.sum(axis=0) + intercept / C])
 
     fitted = minimize(loss, np.zeros(k * d + k), jac=True, method="L-BFGS-B", options={"maxiter": 2000})
     coef, intercept = fitted.x[:k * d].reshape(k, d), fitted.x[k * d:].copy()
     seen = np.zeros(k, dtype=bool)
     seen[np.unique(g)] = True
     coef[~seen], intercept[~seen] = 0.0, -30.0
-    intercept[seen] -= intercept[seen].mean()   # a constant added to every score changes no choice
     return coef, intercept
 
 

@@ -953,16 +953,16 @@ def test_the_choice_ranker_is_fitted_over_each_items_passing_types(monkeypatch):
     import train_events
 
     items, both, alone = ranked_scores(second_alone=2.6)
-    items = [{**i, "title": f"headline {i['id']}"} for i in items]
+    items = [{**i, "title": f"headline {i['id']}"} if n % 4 else i for n, i in enumerate(items)]   # a quarter without
     named = np.zeros(both.shape, dtype=bool)
     named[::7, 2] = True
     clf = threshold_events.blank_classifier
     start = train_events.calibrate_real(clf(), both, alone, items, tune_on="f1")
     pb, pa = train_events.calibrated(start.platt, both), train_events.calibrated(start.platt, alone)
-    has_title = np.ones(len(items), dtype=bool)
+    has_title = np.array([bool(i.get("title")) for i in items])
     gold = train_events.gold_columns(items)
     cand = train_events.choice_candidates(pb, pa, has_title, start.thresholds)
-    assert np.array_equal(cand, (pb >= start.thresholds - 0.1) | (pa >= start.thresholds - 0.1))
+    assert np.array_equal(cand, (pb >= start.thresholds - 0.1) | (has_title[:, None] & (pa >= start.thresholds - 0.1)))
     ev = gold >= 0
     fitted = ev & cand[np.arange(len(gold)), np.maximum(gold, 0)] & (cand.sum(axis=1) >= 2)
     assert 50 < fitted.sum() < ev.sum()   # some rows are fitted on, some are not
@@ -971,24 +971,28 @@ def test_the_choice_ranker_is_fitted_over_each_items_passing_types(monkeypatch):
     whole = train_events.fit_ranker(pb, pa, has_title, gold, weight, named=named)
     assert coef.shape == whole[0].shape == (len(EVENT_TYPES), 3 * len(EVENT_TYPES))
 
+    def features():   # the headline's row and verb types only where there is a headline (fit_ranker's)
+        return train_events.ranker_features(pb, np.where(has_title[:, None], pa, pb), named & has_title[:, None])[fitted]
+
     def conditional_loss(c, b):
-        x = train_events.ranker_features(pb, pa, named)[fitted]
+        x = features()
         s = np.where(cand[fitted], x @ c.T + b, -np.inf)
         top = s.max(axis=1)
         lse = np.log(np.exp(s - top[:, None]).sum(axis=1)) + top
         g = gold[fitted]
-        return float((weight[fitted] * (lse - s[np.arange(len(g)), g])).sum()) + 0.5 * float((c ** 2).sum())
+        return (float((weight[fitted] * (lse - s[np.arange(len(g)), g])).sum())
+                + 0.5 * float((c ** 2).sum()) + 0.5 * float((b[b > -29] ** 2).sum()))
 
     assert conditional_loss(coef, intercept) < conditional_loss(*whole) - 1.0
 
     def conditional_gradient(c, b):
-        x = train_events.ranker_features(pb, pa, named)[fitted]
+        x = features()
         s = np.where(cand[fitted], x @ c.T + b, -np.inf)
         p = np.exp(s - s.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
         p[np.arange(fitted.sum()), gold[fitted]] -= 1.0
         p *= weight[fitted][:, None]
-        return np.concatenate([(p.T @ x + c).ravel(), p.sum(axis=0)])
+        return np.concatenate([(p.T @ x + c).ravel(), p.sum(axis=0) + np.where(b > -29, b, 0.0)])
 
     # a minimum of the conditional objective, not of another one (a softmax over every type)
     assert np.linalg.norm(conditional_gradient(coef, intercept)) < 0.01 * np.linalg.norm(conditional_gradient(*whole))
@@ -1001,6 +1005,11 @@ def test_the_choice_ranker_is_fitted_over_each_items_passing_types(monkeypatch):
     again = train_events.fit_choice_ranker(pb, pa, has_title, moved, cand, weight, named=named)
     assert not np.array_equal(moved, gold)
     assert np.allclose(again[0], coef) and np.allclose(again[1], intercept)
+    # a type that is no fitted row's gold type is never ranked over one that is; no row fitted: an error
+    never = [j for j in range(len(EVENT_TYPES)) if not (gold[fitted] == j).any()]
+    assert all(intercept[j] == -30.0 and not coef[j].any() for j in never)
+    with pytest.raises(ValueError, match="no event-bearing row"):
+        train_events.fit_choice_ranker(pb, pa, has_title, gold, np.eye(len(EVENT_TYPES), dtype=bool)[np.maximum(gold, 0)])
     # calibrate_real: "choice" fits this ranker (on the F1 thresholds' candidates), "all" fit_ranker's
     rule = "ranker-headline-verb-feature"
     kw = dict(shift_grid="both", objective="noevent-sets", shift_rule="headline-rank", headline_shift=True,
@@ -1018,6 +1027,18 @@ def test_the_choice_ranker_is_fitted_over_each_items_passing_types(monkeypatch):
     base = threshold_events.RECIPES["ranker-headline-verb-feature, headline shift, set floor"]
     assert k[:7] == base[:7] and k[8] == "choice" and not k[7]
     assert jk[:8] == threshold_events.RECIPES["ranker-headline-verb-feature, joint shifts, set floor"] and jk[8] == "choice"
+    # threshold_events passes the recipe's ranker fit on ("all" for the recipes before 3.30)
+    fits = []
+    real_calibrate = threshold_events.calibrate_real
+
+    def spy(*args):
+        fits.append(args[-1])
+        return real_calibrate(*args)
+
+    monkeypatch.setattr(threshold_events, "calibrate_real", spy)
+    for recipe in (k, jk, base):
+        threshold_events.held_out_primaries(items, both, alone, "blind1", recipe)
+    assert fits == ["choice", "choice", "all"]
 
 
 def test_train_events_takes_the_feature_rule_without_a_shift_rule(tmp_path, capsys):
