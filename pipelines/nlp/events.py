@@ -41,6 +41,9 @@ from pipelines.nlp.countries import country_for, country_table, normalize_name
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
+# Release 3.30: 3.28's recipe retrained with blind v30 in the headline + lead classifier's weights,
+# folds recomputed (3.29's joint shifts and a ranker fitted over the passing types alone were
+# measured, not kept); 3.27's actor rules (docs/eval-events.md, "Release 3.30 classifier").
 # Release 3.28: 3.27's recipe retrained with blind v29 in the headline + lead classifier's weights,
 # folds recomputed (a threshold shift chosen by the shipped rule itself was measured, not kept);
 # 3.27's actor rules (docs/eval-events.md, "Release 3.28 classifier").
@@ -68,7 +71,7 @@ from pipelines.resources import resource_path
 # with a ranker that also reads the headline's verb types); body sentences by 3.5's classifier
 # (ranker-headline with a headline shift); 3.0's actor rules, 3.1's pronoun_home and 3.11's
 # agent_complement (CoderConfig).
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.28"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.30"
 # Primary rules that order the passing types with the learned ranker (release 2.7's "ranker";
 # 3.2's "ranker-headline": the headline's own passing types first; 3.4 option
 # "ranker-headline-rank": the same, and the headline's own probability orders the types when the
