@@ -54,7 +54,8 @@ test: $(STAMP) $(if $(GO),$(BIN)/prism) chromium registry
 # The PLOVER event coder's assets, rebuilt in order from the repository and ../shared
 # (docs/eval-events.md): dictionaries, then the type classifiers. Deterministic (MiniLM's vectors
 # move by ~1e-7 with the texts that share a batch, so a rebuild on other vectors may differ in the
-# last bits). Two classifiers
+# last bits, and multi-threaded BLAS may too: OMP_NUM_THREADS=1 gives the shipped bytes, as a
+# review of 3.30 found). Two classifiers
 # since release 3.9: body sentences keep release 3.5's (WordLlama; ranker-headline with a headline
 # shift, trained before blind v14 was seen, so it is left out and the weights rebuilt are the
 # shipped ones); headline + lead get 3.30's (3.14's recipe on WordLlama joined to MiniLM-L6, the
@@ -63,7 +64,8 @@ test: $(STAMP) $(if $(GO),$(BIN)/prism) chromium registry
 # sets' mean no-event rate), trained on every seen set, blind v30 included. Without out/loso_events'
 # fold cache for these items every fold is refitted in one process: an hour or more here;
 # scripts/encode_events.py and scripts/fold_events.py compute it two processes at a time
-# (docs/eval-events.md, "Release 3.23 classifier" and "Release 3.28 classifier").
+# (docs/eval-events.md, "Release 3.23 classifier", "Release 3.28 classifier" and "Release 3.30
+# classifier").
 events-model: $(STAMP)
 	$(BIN)/python scripts/build_event_resources.py
 	$(BIN)/python scripts/build_corpus_agents.py
