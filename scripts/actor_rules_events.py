@@ -178,6 +178,11 @@ KEPT_326: tuple[str, ...] = ()
 # (docs/eval-events.md, "Release 3.27 classifier and actors").
 RULES_327 = ("corpus_people",)
 KEPT_327: tuple[str, ...] = ()
+# Release 3.31's candidates (``--rules331``): five country rules read from blind v31's wrong
+# countries, each added to shipped 3.30 with ``--folds`` (docs/eval-events.md, "Release 3.31
+# classifier and actors").
+RULES_331 = ("own_conjunct", "inner_names", "descriptor_places", "unknown_places", "org_demonym")
+KEPT_331: tuple[str, ...] = ()
 # The switch release 3.21 turned on: the runs measured on 3.19 or older switch it off again.
 SHIPPED_321 = ("corpus_agents",)
 # The switches release 3.22 turned on (round 2's kept config): the runs measured on 3.21 or older
@@ -211,6 +216,7 @@ RELEASE_RUNS = {
     "rules326": ("3.26", "3.25", KEPT_326, RULES_326,
                  "named_target_head + acronym_plurals, alone, with party_heads, capitalised_body, both"),
     "rules327": ("3.27", "3.26", KEPT_327, RULES_327, "corpus_people added"),
+    "rules331": ("3.31", "3.30", KEPT_331, RULES_331, "each of five country rules added"),
 }
 # The fold group of a set under scripts/fold_events.py (the set's own name otherwise).
 FOLD_GROUPS = {"devtune": "tune"}
@@ -438,9 +444,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="print one set's found gold actors coded with another country, as JSON lines")
     parser.add_argument("--wrong-kinds", nargs="*", choices=list(SETS),
                         help="print a table of the found gold actors of another country of these sets by kind")
-    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals", "party_heads", "capitalised_body", "corpus_people")),
+    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals", "party_heads", "capitalised_body", "corpus_people") + RULES_331),
                         help="with --misses/--wrong: switch these 2.8 / 2.9 candidates on as well")
-    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals", "party_heads", "capitalised_body", "corpus_people")),
+    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals", "party_heads", "capitalised_body", "corpus_people") + RULES_331),
                         help="with --misses/--wrong/--wrong-kinds: switch these rules off (--off "
                              + " ".join(RULES_29) + ": release 2.8's coder)")
     for flag, (release, before, _kept, _rules, what) in RELEASE_RUNS.items():

@@ -871,6 +871,8 @@ def _name_key(name: str) -> str:
 
 
 # The kind word a subdivision's name may carry in the text ("Rakhine State", "Sindh province").
+# (``org_demonym``) how the nationality words the country table lacks end ("Philippine", "Bavarian")
+DEMONYM_ENDINGS = ("an", "ese", "ine", "ish", "i")
 SUBDIVISION_WORDS = frozenset({"state", "province", "region", "department", "district", "governorate",
                                "county", "prefecture", "division"})
 
@@ -951,6 +953,12 @@ class ActorResolver:
         self.acronym_plurals = False
         # Release 3.27 (on in the shipped coder)
         self.corpus_people = False
+        # Release 3.31 candidates
+        self.own_conjunct = False
+        self.inner_names = False
+        self.descriptor_places = False
+        self.unknown_places = False
+        self.org_demonym = False
         self._dictionary_agents = tables.agents
         self._prefixes: dict[str, set[str]] | None = None
         self._shared: dict[str, frozenset[str]] | None = None
@@ -969,6 +977,8 @@ class ActorResolver:
             setattr(self, name, getattr(config, name))
         self.acronym_plurals = getattr(config, "acronym_plurals", False)
         self.corpus_people = getattr(config, "corpus_people", False)
+        for name in ("own_conjunct", "inner_names", "descriptor_places", "unknown_places", "org_demonym"):
+            setattr(self, name, getattr(config, name, False))
         if self.wide_datelines and getattr(config, "joined_datelines", False):
             self.wide_datelines = JOINED   # (3.24) datelines of joined capitals too (``dateline_end``)
         # (``corpus_agents``, 3.21) the dictionaries' agent words plus those the corpus teaches;
@@ -1017,10 +1027,14 @@ class ActorResolver:
             for ent in entities:
                 if ent.get("label") == "ORG" and not ent.get("country"):
                     ent["country"] = self._leading_subdivision(ent.get("text") or "")
+        if self.org_demonym:
+            for ent in entities:
+                if ent.get("label") == "ORG" and not ent.get("country"):
+                    ent["country"] = self._leading_demonym(ent.get("text") or "")
         if self.contained_names:
             self._name_endings(entities)
         if self.subdivisions or self.demonym_stems or self.mistagged_home or self.shared_names \
-                or self.org_subdivision or self.contained_names:
+                or self.org_subdivision or self.contained_names or self.org_demonym:
             context.rank_countries(self._ranked_place, ("PERSON",) if self.mistagged_home else ())
         if self.mistagged_default and not self.mistagged_home and context.default_country is None:
             # only an article that names no country otherwise: a mistagged place fills the gap
@@ -1100,6 +1114,16 @@ class ActorResolver:
                 if code and rest and agents.get(rest[0]):
                     return code
         return None
+
+    def _leading_demonym(self, name: str) -> str | None:
+        """(``org_demonym``, 3.31 candidate) the country ``demonym_stems`` reads from the first word
+        of an organisation's name when that word is a nationality word the country table lacks,
+        ending as one does ("-an", "-ese", "-ine", "-ish", "-i": "Philippine Coast Guard"), not a
+        word such as "Islamic" that only shares a city's first letters."""
+        words = name.split()
+        if len(words) < 2 or not words[0].isalpha() or not words[0].endswith(DEMONYM_ENDINGS):
+            return None
+        return self._demonym(words[0])
 
     @staticmethod
     def _name_endings(entities: list[dict]) -> None:
@@ -1184,6 +1208,8 @@ class ActorResolver:
             words = [t for t in phrase if t.i < span.start]
             if head.i < span.start:
                 words = [t for t in doc[phrase.start:span.start]]
+            if self.own_conjunct:
+                words = _own_conjunct(words, ent, mine, entities)
             for tok in words:
                 # The nationality word itself, whatever the tagger called it ("his
                 # [Azerbaijani] counterpart" is often tagged PERSON).
@@ -1191,6 +1217,8 @@ class ActorResolver:
                               and e.get("label") in ("NORP", "GPE") and e.get("country") in self._codes), None)
                 if found is None and tok.is_alpha and tok.text[:1].isupper():
                     found = self.tables.countries.get(normalize_name(tok.text))
+                if found is None and self.descriptor_places and tok.is_alpha and tok.text[:1].isupper():
+                    found = _named_place(tok.text, entities)
                 if found and found not in ("IGO", "NGO", "MNC"):
                     out[ent["entity_id"]] = found
                     break
@@ -1315,6 +1343,10 @@ class ActorResolver:
             country = self._surname_country(persons, context)
         # (``norp_home``, 3.22) a nationality or group without a country, as an organisation
         bodies = ("ORG", "PERSON", "NORP") if self.norp_home else ("ORG", "PERSON")
+        if self.unknown_places and head is not None and head.get("label") == "GPE" and not head.get("geo") \
+                and not (self.subdivisions and self._subdivision(head)):
+            # (3.31 candidate) a "place" no table knows is a name the tagger misread ("Yoon")
+            bodies += ("GPE",)
         if country is None and (sector or (head and head.get("label") in bodies)):
             country = context.default_country
             if self.unmarked_home and head is not None and head.get("label") == "PERSON":
@@ -1417,6 +1449,11 @@ class ActorResolver:
             full = {e.get("canonical") or e["text"] for e in context.entities if e.get("label") == "PERSON"
                     and len(_name_key(e.get("canonical") or e["text"]).split()) > 1
                     and _name_key(e.get("canonical") or e["text"]).split()[-1] == word}
+            if not full and self.inner_names and len(span) == 1:
+                # (3.31 candidate) a one-word mention that is another word of one longer name:
+                # "Lula" for "Luiz Inácio Lula da Silva"
+                full = {e.get("canonical") or e["text"] for e in context.entities if e.get("label") == "PERSON"
+                        and word in _name_key(e.get("canonical") or e["text"]).split()[:-1]}
             if len(full) == 1:
                 name = full.pop()
                 ent = next(e for e in context.entities if (e.get("canonical") or e["text"]) == name)
@@ -1637,3 +1674,28 @@ def _named_people(entities: list[dict], docs, done: dict):
                     and head.head.i != head.i:
                 head = head.head
             yield doc, mine, ent, span, head
+
+
+def _own_conjunct(words: list, ent: dict, mine: list[dict], entities: list[dict]) -> list:
+    """(``own_conjunct``, 3.31 candidate) the words of an introducing phrase that belong to the
+    person's own conjunct: those after the last coordinating conjunction, comma, semicolon or
+    other person's name before them ("Bavarian Minister-President Markus Söder and [Quebec
+    Premier] François Legault"). A "person" the article names elsewhere as a place is none
+    ("[Zaporizhzhia] regional governor", tagged PERSON)."""
+    cut = 0
+    for k, tok in enumerate(words):
+        other = any(e.get("label") == "PERSON" and e.get("entity_id") != ent.get("entity_id")
+                    and e["start_char"] <= tok.idx < e["end_char"] and not _named_place(e.get("text") or "", entities)
+                    for e in mine)
+        if tok.pos_ == "CCONJ" or tok.text in (",", ";") or other:
+            cut = k + 1
+    return words[cut:]
+
+
+def _named_place(text: str, entities: list[dict]) -> str | None:
+    """(``descriptor_places``, 3.31 candidate) the country of the article's place mentions
+    (GPE or LOC) written as ``text``, when they agree on one."""
+    key = normalize_name(text)
+    codes = {e["country"] for e in entities if e.get("label") in ("GPE", "LOC") and e.get("country")
+             and normalize_name(e.get("text") or "") == key}
+    return codes.pop() if len(codes) == 1 else None

@@ -1148,3 +1148,85 @@ def test_the_corpus_teaches_a_persons_country_from_two_items_that_agree(nlp):
     assert table.get("sean o'brien") == "XXA"
     assert not {"li", "o'brien", "jordan", "castro"} & set(table)
     assert table.get("ana li") == "XXA"   # XXA in 4 items, XXB in one (two spans): 4 of 5
+
+
+# Release 3.31 candidates (docs/eval-events.md, "Release 3.31 classifier and actors"): made-up
+# articles with the shapes of the errors they were read from.
+def _introduced(nlp, title, body, **rules):
+    from datetime import datetime
+
+    day = datetime(2024, 6, 10)
+    t, b, ents = _article(nlp, title, body, day)
+    people = {e["text"]: e["entity_id"] for e in ents if e["label"] == "PERSON"}
+    ctx = _resolver(**rules).new_context([dict(e) for e in ents], day, (("title", t), ("body", b)))
+    return people, ctx.introduced
+
+
+def test_a_person_is_introduced_by_their_own_conjunct_with_own_conjunct(nlp):
+    article = ("Huber and Tremblay sign hydrogen declaration",
+               "Bavarian Minister-President Karl Huber and Quebec Premier François Tremblay signed a joint "
+               "declaration on hydrogen and battery research during Tremblay's visit to Munich on Monday.")
+    people, off = _introduced(nlp, *article, own_conjunct=False)
+    _, on = _introduced(nlp, *article, own_conjunct=True)
+    # the parser hangs the whole coordination under the second name: its first word introduced him
+    assert off[people["François Tremblay"]] == "DEU" and on[people["François Tremblay"]] == "CAN"
+    assert on[people["Karl Huber"]] == "DEU"
+
+
+def test_a_descriptor_word_the_article_names_as_a_place_introduces_with_descriptor_places(nlp):
+    article = ("Sweden to fund rebuilding of two Mykolaiv clinics",
+               "Swedish officials and Mykolaiv regional governor Oleh Petrenko signed agreements in Mykolaiv on "
+               "Tuesday under which Sweden will pay to rebuild two clinics.")
+    people, off = _introduced(nlp, *article, descriptor_places=False)
+    _, on = _introduced(nlp, *article, descriptor_places=True)
+    # "Mykolaiv" before the title is tagged ORG without a country; the later "in Mykolaiv" is a place
+    assert people["Oleh Petrenko"] not in off and on[people["Oleh Petrenko"]] == "UKR"
+
+
+def test_a_one_word_mention_inside_one_longer_name_is_that_person_with_inner_names(nlp):
+    from datetime import datetime
+
+    day = datetime(2024, 6, 4)
+    t, b, ents = _article(nlp, "Amaral addresses Kenyan parliament",
+                          "Brazilian President João Amaral Vieira spoke to the National Assembly in Nairobi on "
+                          "Tuesday, and Kenyan lawmakers applauded.", day)
+    title = [e for e in ents if e["field"] == "title"]
+    coded = {}
+    for on in (False, True):
+        actors = _resolver(inner_names=on)
+        ctx = actors.new_context([dict(e) for e in ents], day, (("title", t), ("body", b)))
+        coded[on] = actors.actor(t[0:1], title, ctx)["country"]
+    assert coded == {False: None, True: "BRA"}   # "Amaral" is the second word, not the last
+
+
+def test_a_place_the_resolver_cannot_place_takes_the_articles_country_with_unknown_places(nlp):
+    from datetime import datetime
+
+    day = datetime(2024, 6, 7)
+    t, b, ents = _article(nlp, "Klitschko and Trzaskowski agree joint group",
+                          "Kyiv Mayor Vitali Klitschko and Warsaw Mayor Rafał Trzaskowski agreed on Friday in "
+                          "Warsaw to set up a joint group.", day)
+    title = [e for e in ents if e["field"] == "title"]
+    assert any(e["text"] == "Trzaskowski" and e["label"] == "GPE" and not e.get("country") for e in title)
+    coded = {}
+    for on in (False, True):
+        actors = _resolver(unknown_places=on)
+        ctx = actors.new_context([dict(e) for e in ents], day, (("title", t), ("body", b)))
+        coded[on] = actors.actor(t[2:3], title, ctx)["country"]
+    assert coded == {False: None, True: "POL"}
+    # a place the gazetteer knows keeps its own country
+    actors = _resolver(unknown_places=True)
+    ctx = actors.new_context([dict(e) for e in ents], day, (("title", t), ("body", b)))
+    warsaw = next(e for e in ents if e["text"] == "Warsaw")
+    assert actors.actor(b.char_span(warsaw["start_char"], warsaw["end_char"]), ents, ctx)["country"] == "POL"
+
+
+def test_an_organisation_opening_with_a_nationality_word_takes_its_country_with_org_demonym():
+    actors = _resolver(org_demonym=True)
+    assert actors._leading_demonym("Philippine Coast Guard") == "PHL"
+    assert actors._leading_demonym("Islamic State") is None        # "-ic": no nationality ending
+    assert actors._leading_demonym("Philippine") is None           # one word: the resolver's
+    entities = [{"label": "ORG", "text": "Philippine Coast Guard", "country": None}]
+    on = actors.new_context([dict(e) for e in entities], None, ())
+    off = _resolver(org_demonym=False).new_context([dict(e) for e in entities], None, ())
+    assert on.default_country == "PHL" and off.default_country is None
