@@ -218,6 +218,10 @@ RELEASE_RUNS = {
     "rules327": ("3.27", "3.26", KEPT_327, RULES_327, "corpus_people added"),
     "rules331": ("3.31", "3.30", KEPT_331, RULES_331, "each of five country rules added"),
 }
+# Every switch ``--with`` and ``--off`` accept.
+SWITCHES = RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + (
+    "place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names",
+    "org_subdivision", "acronym_plurals", "party_heads", "capitalised_body", "corpus_people") + RULES_331
 # The fold group of a set under scripts/fold_events.py (the set's own name otherwise).
 FOLD_GROUPS = {"devtune": "tune"}
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")
@@ -444,9 +448,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="print one set's found gold actors coded with another country, as JSON lines")
     parser.add_argument("--wrong-kinds", nargs="*", choices=list(SETS),
                         help="print a table of the found gold actors of another country of these sets by kind")
-    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals", "party_heads", "capitalised_body", "corpus_people") + RULES_331),
+    parser.add_argument("--with", dest="with_rules", nargs="*", default=[], choices=list(SWITCHES),
                         help="with --misses/--wrong: switch these 2.8 / 2.9 candidates on as well")
-    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + ("place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names", "org_subdivision", "acronym_plurals", "party_heads", "capitalised_body", "corpus_people") + RULES_331),
+    parser.add_argument("--off", dest="off_rules", nargs="*", default=[], choices=list(SWITCHES),
                         help="with --misses/--wrong/--wrong-kinds: switch these rules off (--off "
                              + " ".join(RULES_29) + ": release 2.8's coder)")
     for flag, (release, before, _kept, _rules, what) in RELEASE_RUNS.items():

@@ -11,14 +11,17 @@ sector from agent words ("leader", "police", "rebels") or the actor dictionary.
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 
 from pipelines.nlp.countries import country_for, normalize_name
 from pipelines.nlp.dates import resolve_date
 from pipelines.nlp.geo import PLACE_LABELS
+from pipelines.resources import resource_path
 
 SUBJECTS = ("nsubj", "csubj")
 # A participle modifying a noun names no act of the sentence ("the ruling party", "armed men",
@@ -871,10 +874,10 @@ def _name_key(name: str) -> str:
 
 
 # The kind word a subdivision's name may carry in the text ("Rakhine State", "Sindh province").
-# (``org_demonym``) how the nationality words the country table lacks end ("Philippine", "Bavarian")
-DEMONYM_ENDINGS = ("an", "ese", "ine", "ish", "i")
 SUBDIVISION_WORDS = frozenset({"state", "province", "region", "department", "district", "governorate",
                                "county", "prefecture", "division"})
+# (``org_demonym``) how nationality words end ("Philippine", "Maldivian", "Surinamese")
+DEMONYM_ENDINGS = ("an", "ese", "ine", "ish", "i")
 
 
 def fold_accents(text: str) -> str:
@@ -1116,14 +1119,28 @@ class ActorResolver:
         return None
 
     def _leading_demonym(self, name: str) -> str | None:
-        """(``org_demonym``, 3.31 candidate) the country ``demonym_stems`` reads from the first word
-        of an organisation's name when that word is a nationality word the country table lacks,
-        ending as one does ("-an", "-ese", "-ine", "-ish", "-i": "Philippine Coast Guard"), not a
-        word such as "Islamic" that only shares a city's first letters."""
+        """(``org_demonym``, 3.31 candidate) the country an organisation's first word names when
+        it is a nationality word the country table lacks: capitalised, ending as one does ("-an",
+        "-ese", "-ine", "-ish", "-i"), sharing its longest prefix (five letters or more) with the
+        names of one country only among the gazetteer's countries (not its cities: "Marine" is no
+        word of Maringá), and not a word of a stem the table already has a nationality word for
+        ("Roman" beside "Romanian", "Libertarian" beside "Liberian"): "Philippine Coast Guard"."""
         words = name.split()
-        if len(words) < 2 or not words[0].isalpha() or not words[0].endswith(DEMONYM_ENDINGS):
+        word = words[0] if len(words) >= 2 else ""
+        key = normalize_name(word)
+        if not (word[:1].isupper() and key.isalpha() and len(key) >= 5 and key.endswith(DEMONYM_ENDINGS)) \
+                or key in self.tables.countries:
             return None
-        return self._demonym(words[0])
+        names = _country_level_names()
+        for k in range(len(key), 4, -1):
+            codes = {code for n, code in names if n.startswith(key[:k])}
+            if not codes:
+                continue
+            code = codes.pop() if len(codes) == 1 else None
+            known = any(other.startswith(key[:k]) and other.endswith(DEMONYM_ENDINGS) and c == code
+                        for other, c in self.tables.countries.items() if other.isalpha())
+            return None if known else code
+        return None
 
     @staticmethod
     def _name_endings(entities: list[dict]) -> None:
@@ -1217,7 +1234,8 @@ class ActorResolver:
                               and e.get("label") in ("NORP", "GPE") and e.get("country") in self._codes), None)
                 if found is None and tok.is_alpha and tok.text[:1].isupper():
                     found = self.tables.countries.get(normalize_name(tok.text))
-                if found is None and self.descriptor_places and tok.is_alpha and tok.text[:1].isupper():
+                if found is None and self.descriptor_places and tok.is_alpha and tok.text[:1].isupper() \
+                        and not any(e["start_char"] <= tok.idx < e["end_char"] and e.get("country") for e in mine):
                     found = _named_place(tok.text, entities)
                 if found and found not in ("IGO", "NGO", "MNC"):
                     out[ent["entity_id"]] = found
@@ -1343,8 +1361,8 @@ class ActorResolver:
             country = self._surname_country(persons, context)
         # (``norp_home``, 3.22) a nationality or group without a country, as an organisation
         bodies = ("ORG", "PERSON", "NORP") if self.norp_home else ("ORG", "PERSON")
-        if self.unknown_places and head is not None and head.get("label") == "GPE" and not head.get("geo") \
-                and not (self.subdivisions and self._subdivision(head)):
+        if self.unknown_places and head is not None and head.get("label") == "GPE" and not head.get("country") \
+                and not head.get("geo"):
             # (3.31 candidate) a "place" no table knows is a name the tagger misread ("Yoon")
             bodies += ("GPE",)
         if country is None and (sector or (head and head.get("label") in bodies)):
@@ -1449,7 +1467,8 @@ class ActorResolver:
             full = {e.get("canonical") or e["text"] for e in context.entities if e.get("label") == "PERSON"
                     and len(_name_key(e.get("canonical") or e["text"]).split()) > 1
                     and _name_key(e.get("canonical") or e["text"]).split()[-1] == word}
-            if not full and self.inner_names and len(span) == 1:
+            if not full and self.inner_names and (tok.i == span.root.i or any(
+                    e["start_char"] == tok.idx and e["end_char"] == tok.idx + len(tok) for e in inside)):
                 # (3.31 candidate) a one-word mention that is another word of one longer name:
                 # "Lula" for "Luiz Inácio Lula da Silva"
                 full = {e.get("canonical") or e["text"] for e in context.entities if e.get("label") == "PERSON"
@@ -1678,17 +1697,22 @@ def _named_people(entities: list[dict], docs, done: dict):
 
 def _own_conjunct(words: list, ent: dict, mine: list[dict], entities: list[dict]) -> list:
     """(``own_conjunct``, 3.31 candidate) the words of an introducing phrase that belong to the
-    person's own conjunct: those after the last coordinating conjunction, comma, semicolon or
-    other person's name before them ("Bavarian Minister-President Markus Söder and [Quebec
-    Premier] François Legault"). A "person" the article names elsewhere as a place is none
-    ("[Zaporizhzhia] regional governor", tagged PERSON)."""
-    cut = 0
-    for k, tok in enumerate(words):
-        other = any(e.get("label") == "PERSON" and e.get("entity_id") != ent.get("entity_id")
-                    and e["start_char"] <= tok.idx < e["end_char"] and not _named_place(e.get("text") or "", entities)
-                    for e in mine)
-        if tok.pos_ == "CCONJ" or tok.text in (",", ";") or other:
-            cut = k + 1
+    person's own conjunct: those after another person's name before them and the conjunction,
+    comma or semicolon that follows it ("Bavarian Minister-President Markus Söder and [Quebec
+    Premier] François Legault"); with no one else named before, the whole phrase ("Japan's
+    Minister of Economy, Trade and Industry X"). A "person" the article names elsewhere as a
+    place is none ("[Zaporizhzhia] regional governor", tagged PERSON)."""
+    def other_person(tok):
+        return any(e.get("label") == "PERSON" and e.get("entity_id") != ent.get("entity_id")
+                   and e["start_char"] <= tok.idx < e["end_char"] and not _named_place(e.get("text") or "", entities)
+                   for e in mine)
+
+    last = max((k for k, tok in enumerate(words) if other_person(tok)), default=None)
+    if last is None:
+        return words   # no one else named before: "Minister of Economy, Trade and Industry X" stays whole
+    cut = last + 1
+    if cut < len(words) and (words[cut].pos_ == "CCONJ" or words[cut].text in (",", ";")):
+        cut += 1
     return words[cut:]
 
 
@@ -1699,3 +1723,11 @@ def _named_place(text: str, entities: list[dict]) -> str | None:
     codes = {e["country"] for e in entities if e.get("label") in ("GPE", "LOC") and e.get("country")
              and normalize_name(e.get("text") or "") == key}
     return codes.pop() if len(codes) == 1 else None
+
+
+@lru_cache(maxsize=1)
+def _country_level_names() -> tuple[tuple[str, str], ...]:
+    """(``org_demonym``) (one-word name, ISO-3) of the gazetteer's countries, not its cities."""
+    rows = json.loads(resource_path("entities/gazetteer.json").read_text(encoding="utf-8"))
+    return tuple(sorted({(key, country) for names, _lat, _lon, country, _fclass, _pop, kind in rows
+                         if kind == "country" and country for key in map(normalize_name, names) if key.isalpha()}))

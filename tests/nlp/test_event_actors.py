@@ -1171,6 +1171,14 @@ def test_a_person_is_introduced_by_their_own_conjunct_with_own_conjunct(nlp):
     # the parser hangs the whole coordination under the second name: its first word introduced him
     assert off[people["François Tremblay"]] == "DEU" and on[people["François Tremblay"]] == "CAN"
     assert on[people["Karl Huber"]] == "DEU"
+    # with no one else named before the person, a comma or "and" of a title cuts nothing
+    for body, name, code in (
+            ("Japan's Minister of Economy, Trade and Industry Yuki Tanabe announced tighter export rules on "
+             "Monday.", "Yuki Tanabe", "JPN"),
+            ("Polish Foreign Minister, Tomasz Nowak, said on Monday that talks would resume.", "Tomasz Nowak", "POL")):
+        people, on = _introduced(nlp, "Talks held", body, own_conjunct=True)
+        _, off = _introduced(nlp, "Talks held", body, own_conjunct=False)
+        assert on[people[name]] == off[people[name]] == code
 
 
 def test_a_descriptor_word_the_article_names_as_a_place_introduces_with_descriptor_places(nlp):
@@ -1214,11 +1222,12 @@ def test_a_place_the_resolver_cannot_place_takes_the_articles_country_with_unkno
         ctx = actors.new_context([dict(e) for e in ents], day, (("title", t), ("body", b)))
         coded[on] = actors.actor(t[2:3], title, ctx)["country"]
     assert coded == {False: None, True: "POL"}
-    # a place the gazetteer knows keeps its own country
+    # a place the gazetteer placed (coordinates) without a country is left as it was
+    placed = [dict(e, geo={"name": "Trzaskowski", "latitude": 0.0, "longitude": 0.0, "country": None,
+                           "feature_class": "P"}) if e["text"] == "Trzaskowski" else dict(e) for e in ents]
     actors = _resolver(unknown_places=True)
-    ctx = actors.new_context([dict(e) for e in ents], day, (("title", t), ("body", b)))
-    warsaw = next(e for e in ents if e["text"] == "Warsaw")
-    assert actors.actor(b.char_span(warsaw["start_char"], warsaw["end_char"]), ents, ctx)["country"] == "POL"
+    ctx = actors.new_context(placed, day, (("title", t), ("body", b)))
+    assert actors.actor(t[2:3], [e for e in placed if e["field"] == "title"], ctx)["country"] is None
 
 
 def test_an_organisation_opening_with_a_nationality_word_takes_its_country_with_org_demonym():
@@ -1226,7 +1235,32 @@ def test_an_organisation_opening_with_a_nationality_word_takes_its_country_with_
     assert actors._leading_demonym("Philippine Coast Guard") == "PHL"
     assert actors._leading_demonym("Islamic State") is None        # "-ic": no nationality ending
     assert actors._leading_demonym("Philippine") is None           # one word: the resolver's
+    # countries only, not cities ("Marine" / Maringá, "Christian" / Christiania), and not a word
+    # of a stem the table has a nationality word for ("Roman" / "Romanian", "Libertarian" / "Liberian")
+    for name in ("Marine Corps", "Christian Democratic Union", "Metropolitan Police", "Roman Catholic Church",
+                 "Libertarian Party", "Bolivarian National Guard"):
+        assert actors._leading_demonym(name) is None, name
     entities = [{"label": "ORG", "text": "Philippine Coast Guard", "country": None}]
     on = actors.new_context([dict(e) for e in entities], None, ())
     off = _resolver(org_demonym=False).new_context([dict(e) for e in entities], None, ())
     assert on.default_country == "PHL" and off.default_country is None
+
+
+def test_org_demonym_codes_the_organisation_as_an_actor_of_its_country(nlp):
+    from datetime import datetime
+
+    day = datetime(2024, 5, 20)
+    t, b, ents = _article(nlp, "Coast guard sends patrol boats north",
+                          "The Philippine Coast Guard sent two more patrol vessels to the northern islands on "
+                          "Monday.", day)
+    body = [e for e in ents if e["field"] == "body"]
+    guard = next(e for e in body if e["text"] == "Philippine Coast Guard")
+    assert guard["label"] == "ORG" and not guard.get("country")
+    coded = {}
+    for on in (False, True):
+        actors = _resolver(org_demonym=on)
+        article = [dict(e) for e in ents]
+        ctx = actors.new_context(article, day, (("title", t), ("body", b)))
+        span = b.char_span(guard["start_char"], guard["end_char"])
+        coded[on] = actors.actor(span, [e for e in article if e["field"] == "body"], ctx)["country"]
+    assert coded == {False: None, True: "PHL"}
