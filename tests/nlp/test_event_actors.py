@@ -1264,3 +1264,10 @@ def test_org_demonym_codes_the_organisation_as_an_actor_of_its_country(nlp):
         span = b.char_span(guard["start_char"], guard["end_char"])
         coded[on] = actors.actor(span, [e for e in article if e["field"] == "body"], ctx)["country"]
     assert coded == {False: None, True: "PHL"}
+
+
+def test_the_shipped_coder_has_release_3_31s_country_rules_on():
+    # kept in 3.31 (docs/eval-events.md, "Release 3.31 classifier and actors"); the other two measured, not kept
+    shipped = CoderConfig()
+    assert shipped.inner_names and shipped.unknown_places and shipped.org_demonym
+    assert not shipped.own_conjunct and not shipped.descriptor_places
