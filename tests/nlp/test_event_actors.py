@@ -1162,6 +1162,17 @@ def _introduced(nlp, title, body, **rules):
     return people, ctx.introduced
 
 
+def _country_off_on(switch, day, t, b, ents, field, span):
+    """The country ``span`` of ``field`` is coded with, the switch off and on (each run on copies)."""
+    coded = {}
+    for on in (False, True):
+        actors = _resolver(**{switch: on})
+        article = [dict(e) for e in ents]
+        ctx = actors.new_context(article, day, (("title", t), ("body", b)))
+        coded[on] = actors.actor(span, [e for e in article if e["field"] == field], ctx)["country"]
+    return coded
+
+
 def test_a_person_is_introduced_by_their_own_conjunct_with_own_conjunct(nlp):
     article = ("Huber and Tremblay sign hydrogen declaration",
                "Bavarian Minister-President Karl Huber and Quebec Premier François Tremblay signed a joint "
@@ -1198,12 +1209,7 @@ def test_a_one_word_mention_inside_one_longer_name_is_that_person_with_inner_nam
     t, b, ents = _article(nlp, "Amaral addresses Kenyan parliament",
                           "Brazilian President João Amaral Vieira spoke to the National Assembly in Nairobi on "
                           "Tuesday, and Kenyan lawmakers applauded.", day)
-    title = [e for e in ents if e["field"] == "title"]
-    coded = {}
-    for on in (False, True):
-        actors = _resolver(inner_names=on)
-        ctx = actors.new_context([dict(e) for e in ents], day, (("title", t), ("body", b)))
-        coded[on] = actors.actor(t[0:1], title, ctx)["country"]
+    coded = _country_off_on("inner_names", day, t, b, ents, "title", t[0:1])
     assert coded == {False: None, True: "BRA"}   # "Amaral" is the second word, not the last
 
 
@@ -1216,12 +1222,7 @@ def test_a_place_the_resolver_cannot_place_takes_the_articles_country_with_unkno
                           "Warsaw to set up a joint group.", day)
     title = [e for e in ents if e["field"] == "title"]
     assert any(e["text"] == "Trzaskowski" and e["label"] == "GPE" and not e.get("country") for e in title)
-    coded = {}
-    for on in (False, True):
-        actors = _resolver(unknown_places=on)
-        ctx = actors.new_context([dict(e) for e in ents], day, (("title", t), ("body", b)))
-        coded[on] = actors.actor(t[2:3], title, ctx)["country"]
-    assert coded == {False: None, True: "POL"}
+    assert _country_off_on("unknown_places", day, t, b, ents, "title", t[2:3]) == {False: None, True: "POL"}
     # a place the gazetteer placed (coordinates) without a country is left as it was
     placed = [dict(e, geo={"name": "Trzaskowski", "latitude": 0.0, "longitude": 0.0, "country": None,
                            "feature_class": "P"}) if e["text"] == "Trzaskowski" else dict(e) for e in ents]
@@ -1256,14 +1257,8 @@ def test_org_demonym_codes_the_organisation_as_an_actor_of_its_country(nlp):
     body = [e for e in ents if e["field"] == "body"]
     guard = next(e for e in body if e["text"] == "Philippine Coast Guard")
     assert guard["label"] == "ORG" and not guard.get("country")
-    coded = {}
-    for on in (False, True):
-        actors = _resolver(org_demonym=on)
-        article = [dict(e) for e in ents]
-        ctx = actors.new_context(article, day, (("title", t), ("body", b)))
-        span = b.char_span(guard["start_char"], guard["end_char"])
-        coded[on] = actors.actor(span, [e for e in article if e["field"] == "body"], ctx)["country"]
-    assert coded == {False: None, True: "PHL"}
+    span = b.char_span(guard["start_char"], guard["end_char"])
+    assert _country_off_on("org_demonym", day, t, b, ents, "body", span) == {False: None, True: "PHL"}
 
 
 def test_the_shipped_coder_has_release_3_31s_country_rules_on():
