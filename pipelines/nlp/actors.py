@@ -956,7 +956,7 @@ class ActorResolver:
         self.acronym_plurals = False
         # Release 3.27 (on in the shipped coder)
         self.corpus_people = False
-        # Release 3.31 candidates
+        # Release 3.31 (inner_names, unknown_places and org_demonym on in the shipped coder)
         self.own_conjunct = False
         self.inner_names = False
         self.descriptor_places = False
@@ -1119,7 +1119,7 @@ class ActorResolver:
         return None
 
     def _leading_demonym(self, name: str) -> str | None:
-        """(``org_demonym``, 3.31 candidate) the country an organisation's first word names when
+        """(``org_demonym``, 3.31) the country an organisation's first word names when
         it is a nationality word the country table lacks: capitalised, ending as one does ("-an",
         "-ese", "-ine", "-ish", "-i"), sharing its longest prefix (five letters or more) with the
         names of one country only among the gazetteer's countries (not its cities: "Marine" is no
@@ -1363,7 +1363,7 @@ class ActorResolver:
         bodies = ("ORG", "PERSON", "NORP") if self.norp_home else ("ORG", "PERSON")
         if self.unknown_places and head is not None and head.get("label") == "GPE" and not head.get("country") \
                 and not head.get("geo"):
-            # (3.31 candidate) a "place" no table knows is a name the tagger misread ("Yoon")
+            # (``unknown_places``, 3.31) a "place" no table knows is a name the tagger misread ("Yoon")
             bodies += ("GPE",)
         if country is None and (sector or (head and head.get("label") in bodies)):
             country = context.default_country
@@ -1469,7 +1469,7 @@ class ActorResolver:
                     and _name_key(e.get("canonical") or e["text"]).split()[-1] == word}
             if not full and self.inner_names and (tok.i == span.root.i or any(
                     e["start_char"] == tok.idx and e["end_char"] == tok.idx + len(tok) for e in inside)):
-                # (3.31 candidate) a one-word mention that is another word of one longer name:
+                # (``inner_names``, 3.31) a one-word mention that is another word of one longer name:
                 # "Lula" for "Luiz Inácio Lula da Silva"
                 full = {e.get("canonical") or e["text"] for e in context.entities if e.get("label") == "PERSON"
                         and word in _name_key(e.get("canonical") or e["text"]).split()[:-1]}
@@ -1696,7 +1696,7 @@ def _named_people(entities: list[dict], docs, done: dict):
 
 
 def _own_conjunct(words: list, ent: dict, mine: list[dict], entities: list[dict]) -> list:
-    """(``own_conjunct``, 3.31 candidate) the words of an introducing phrase that belong to the
+    """(``own_conjunct``, measured in 3.31, not kept) the words of an introducing phrase that belong to the
     person's own conjunct: those after another person's name before them and the conjunction,
     comma or semicolon that follows it ("Bavarian Minister-President Markus Söder and [Quebec
     Premier] François Legault"); with no one else named before, the whole phrase ("Japan's
@@ -1717,7 +1717,7 @@ def _own_conjunct(words: list, ent: dict, mine: list[dict], entities: list[dict]
 
 
 def _named_place(text: str, entities: list[dict]) -> str | None:
-    """(``descriptor_places``, 3.31 candidate) the country of the article's place mentions
+    """(``descriptor_places``, measured in 3.31, not kept; also ``own_conjunct``) the country of the article's place mentions
     (GPE or LOC) written as ``text``, when they agree on one."""
     key = normalize_name(text)
     codes = {e["country"] for e in entities if e.get("label") in ("GPE", "LOC") and e.get("country")
