@@ -92,6 +92,9 @@ class ArticleContext:
     ranked: list[str] = field(default_factory=list)
     # entity_id of a person -> IGO / NGO when a phrase names them by an international office (3.0)
     offices: dict[str, str] = field(default_factory=dict)
+    # (``titled_people``, 3.32 candidate) a title word's lemma -> the people the article introduces
+    # by it just before their name ("Iranian [ambassador] Ahmad Sadeghi"), each once
+    titled: dict[str, list[dict]] = field(default_factory=dict)
 
     def __post_init__(self):
         self.rank_countries()
@@ -962,6 +965,8 @@ class ActorResolver:
         self.descriptor_places = False
         self.unknown_places = False
         self.org_demonym = False
+        # Release 3.32 candidate
+        self.titled_people = False
         self._dictionary_agents = tables.agents
         self._prefixes: dict[str, set[str]] | None = None
         self._shared: dict[str, frozenset[str]] | None = None
@@ -980,7 +985,8 @@ class ActorResolver:
             setattr(self, name, getattr(config, name))
         self.acronym_plurals = getattr(config, "acronym_plurals", False)
         self.corpus_people = getattr(config, "corpus_people", False)
-        for name in ("own_conjunct", "inner_names", "descriptor_places", "unknown_places", "org_demonym"):
+        for name in ("own_conjunct", "inner_names", "descriptor_places", "unknown_places", "org_demonym",
+                     "titled_people"):
             setattr(self, name, getattr(config, name, False))
         if self.wide_datelines and getattr(config, "joined_datelines", False):
             self.wide_datelines = JOINED   # (3.24) datelines of joined capitals too (``dateline_end``)
@@ -1046,6 +1052,8 @@ class ActorResolver:
             context.offices = self._offices(entities, docs)
         if self.introduced_country:
             context.introduced = self._introductions(entities, docs)
+        if self.titled_people:
+            context.titled = self._titles(entities, docs)
         if self.dateline_home or self.dateline_default:
             body = next((doc for name, doc in docs if name == "body" and doc is not None), None)
             context.dateline_country = dateline_country(body.text) if body is not None else None
@@ -1248,6 +1256,54 @@ class ActorResolver:
                     break
         return out
 
+    def _titles(self, entities: list[dict], docs) -> dict[str, list[dict]]:
+        """(``titled_people``, 3.32 candidate) a title word's lemma -> the people the article
+        introduces by it: the agent word just before a person's name in the phrase that names
+        them ("Iranian [ambassador] Ahmad Sadeghi", "Prime [Minister] Kristen Michal"), each
+        person once (body first, then the headline)."""
+        agents, out = self.tables.agents, {}
+        for doc, mine, ent, span, head in _named_people(entities, sorted(docs, key=lambda fd: fd[0] != "body"), {}):
+            if span.start == 0:
+                continue
+            tok = doc[span.start - 1]
+            if tok.pos_ not in ("NOUN", "PROPN") or tok.ent_type_ or tok.tag_ in ("NNS", "NNPS") \
+                    or not (agents.get(tok.lower_) or agents.get(tok.lemma_.lower())):
+                continue
+            people = out.setdefault(tok.lemma_.lower(), [])
+            if all(p["entity_id"] != ent["entity_id"] for p in people):
+                people.append(ent)
+        return out
+
+    def _titled_person(self, span, inside: list[dict], context: ArticleContext) -> dict | None:
+        """(``titled_people``) the one person the article introduces by the title word heading a
+        singular phrase with no person in it ("Iran's [ambassador]" -> "Ahmad Sadeghi"), else None."""
+        root = span.root
+        if root.pos_ not in ("NOUN", "PROPN") or root.ent_type_ or root.tag_ in ("NNS", "NNPS") \
+                or any(e.get("label") == "PERSON" for e in inside):
+            return None
+        people = context.titled.get(root.lemma_.lower()) or []
+        return people[0] if len(people) == 1 else None
+
+    def _person_record(self, person: dict, context: ArticleContext) -> dict:
+        """The actor record of a person entity named elsewhere (a pronoun's person, a titled
+        phrase's): the person's words, their own country, else the article's."""
+        country = ((self.own_country or self.corpus_people) and self._own_country([person], context)) \
+            or person.get("country") \
+            or self._dictionary_actor(person, context)[0]
+        if country is None and self.introduced_country:
+            country = context.introduced.get(person.get("entity_id"))
+        if country is None and (self.surname_dated or self.surname_country):
+            country = self._surname_country([person], context)
+        if country is None and self.pronoun_home:
+            # (3.1) what the person's own mention had: the country the article gave it,
+            # else the article's country, as for a named person without a country word
+            country = (context.known.get(person.get("entity_id")) or (None,))[0] \
+                or (self._unmarked_country(context.default_country, context) if self.unmarked_home
+                    else context.default_country)
+        sector = self._dictionary_actor(person, context)[1]
+        return {"text": person["text"], "entity_id": person.get("entity_id"), "country": country,
+                "sector": sector}
+
     def _body_code(self, ent: dict) -> str | None:
         """(``introduced_body``) IGO or NGO for an organisation the actor dictionary knows only as
         one of those, or whose name reads as an international body; else None."""
@@ -1300,22 +1356,7 @@ class ActorResolver:
                       and span.sent.start_char <= e["start_char"] and e["end_char"] <= span.start_char]
             person = before[-1] if before else context.last_person
             if span[0].lower_ in MALE_FEMALE and person is not None:
-                country = ((self.own_country or self.corpus_people) and self._own_country([person], context)) \
-                    or person.get("country") \
-                    or self._dictionary_actor(person, context)[0]
-                if country is None and self.introduced_country:
-                    country = context.introduced.get(person.get("entity_id"))
-                if country is None and (self.surname_dated or self.surname_country):
-                    country = self._surname_country([person], context)
-                if country is None and self.pronoun_home:
-                    # (3.1) what the person's own mention had: the country the article gave it,
-                    # else the article's country, as for a named person without a country word
-                    country = (context.known.get(person.get("entity_id")) or (None,))[0] \
-                        or (self._unmarked_country(context.default_country, context) if self.unmarked_home
-                            else context.default_country)
-                sector = self._dictionary_actor(person, context)[1]
-                return {"text": person["text"], "entity_id": person.get("entity_id"), "country": country,
-                        "sector": sector}
+                return self._person_record(person, context)
             return None
         inside = [e for e in _overlapping(ents, span.start_char, span.end_char) if e.get("label") in ACTOR_LABELS]
         head = self._head_entity(span, inside)
@@ -1371,6 +1412,13 @@ class ActorResolver:
                 country = self._unmarked_country(country, context)
         if entity_id and (country or sector):
             context.known.setdefault(entity_id, (country, sector))
+        titled = self._titled_person(span, inside, context) if self.titled_people else None
+        if titled is not None:
+            # (``titled_people``) "Iran's ambassador" is the article's "Iranian ambassador Ahmad
+            # Sadeghi", unless the phrase gives another country than the person's own
+            record = self._person_record(titled, context)
+            if country is None or record["country"] in (None, country):
+                return {**record, "country": record["country"] or country, "sector": record["sector"] or sector}
         return {"text": span.text, "entity_id": entity_id, "country": country, "sector": sector}
 
     def location(self, sent, verb, ents: list[dict], source_span, target_span):

@@ -1266,3 +1266,70 @@ def test_the_shipped_coder_has_release_3_31s_country_rules_on():
     shipped = CoderConfig()
     assert shipped.inner_names and shipped.unknown_places and shipped.org_demonym
     assert not shipped.own_conjunct and not shipped.descriptor_places
+
+
+# Release 3.32 candidates (docs/eval-events.md, "Release 3.32 classifier and actors"): made-up
+# sentences with the shapes of the misses they were read from.
+def test_a_source_that_names_no_actor_gives_way_to_the_speaker_with_speaker_nonactor(nlp, coder):
+    off, on = _event_actors(nlp, coder, "Air strikes hit rebel hideouts in the northern forest, the Ruritanian "
+                            "air force said on Sunday.", "ASSAULT", "hit", speaker_nonactor=True)
+    assert off[0] == "Air strikes" and on[0] == "Ruritanian air force" and off[1] == on[1]
+    # a source that names an actor, or a sentence with no reporting verb: nothing changes
+    off, on = _event_actors(nlp, coder, "Soldiers raided rebel hideouts in the forest, the ministry said on Sunday.",
+                            "COERCE", "raided", speaker_nonactor=True)
+    assert off == on and on[0] == "Soldiers"
+    off, on = _event_actors(nlp, coder, "Heavy rain hit a market in the north on Tuesday.", "ASSAULT", "hit",
+                            speaker_nonactor=True)
+    assert off == on == ("Heavy rain", "market")
+
+
+def test_an_empty_source_of_a_non_verbal_type_is_the_speaker_with_speaker_empty(nlp, coder):
+    off, on = _event_actors(nlp, coder, "Two rebel commanders were captured near the border on Saturday, the "
+                            "Ruritanian army said.", "COERCE", "captured", speaker_empty=True)
+    assert off == (None, "Two rebel commanders") and on == ("Ruritanian army", "Two rebel commanders")
+    # a source found by the parse stays
+    off, on = _event_actors(nlp, coder, "Police captured two rebel commanders near the border on Saturday, the "
+                            "Ruritanian army said.", "COERCE", "captured", speaker_empty=True)
+    assert off == on and on[0] == "Police"
+
+
+def _titled(nlp, title, body, field, words, **rules):
+    from datetime import datetime
+
+    day = datetime(2024, 3, 12)
+    t, b, ents = _article(nlp, title, body, day)
+    doc = t if field == "title" else b
+    start = doc.text.index(words)
+    span = doc.char_span(start, start + len(words))
+    coded = {}
+    for on in (False, True):
+        actors = _resolver(titled_people=on, **rules)
+        article = [dict(e) for e in ents]
+        ctx = actors.new_context(article, day, (("title", t), ("body", b)))
+        actor = actors.actor(span, [e for e in article if e["field"] == field], ctx)
+        coded[on] = (actor["text"], actor["country"])
+    return coded
+
+
+def test_a_title_phrase_is_the_one_person_introduced_by_that_title_with_titled_people(nlp):
+    title = "Chile expels Peru's ambassador over spying claims"
+    body = ("Chile expelled Peruvian ambassador Jorge Salas Mendoza on Monday after prosecutors linked two "
+            "embassy staff to the theft of defence documents.")
+    coded = _titled(nlp, title, body, "title", "Peru's ambassador")
+    assert coded[False] == ("Peru's ambassador", "PER") and coded[True] == ("Jorge Salas Mendoza", "PER")
+    # two people introduced by the title: no one is chosen
+    body2 = ("Chile expelled Peruvian ambassador Jorge Salas Mendoza on Monday and summoned Bolivian "
+             "ambassador Ana Quispe Mamani to explain her country's role.")
+    coded = _titled(nlp, title, body2, "title", "Peru's ambassador")
+    assert coded[False] == coded[True] == ("Peru's ambassador", "PER")
+    # the phrase names another country than the person's own: the phrase stays
+    coded = _titled(nlp, "Chile expels Bolivia's ambassador over spying claims", body, "title", "Bolivia's ambassador")
+    assert coded[False] == coded[True] == ("Bolivia's ambassador", "BOL")
+    # a plural title phrase is a group, not the one person
+    coded = _titled(nlp, "Chile expels Peru's ambassadors over spying claims", body, "title", "Peru's ambassadors")
+    assert coded[False] == coded[True]
+
+
+def test_the_shipped_coder_has_release_3_32s_candidates_off_until_measured():
+    shipped = CoderConfig()
+    assert not shipped.speaker_nonactor and not shipped.speaker_empty and not shipped.titled_people
