@@ -603,6 +603,10 @@ def demanded_party(verb, is_actor, is_request):
     return None
 
 
+# (``titled_people``) determiners of a phrase that means someone other than a person already named
+INDEFINITE = frozenset({"a", "an", "another", "some", "any", "one"})
+
+
 # Prepositions whose object is where or when an event happens, not who it happens to.
 PLACE_TIME_PREPS = frozenset({"in", "at", "near", "during", "since", "after", "before", "off", "within",
                               "across", "around", "throughout", "until", "inside", "outside", "amid"})
@@ -696,6 +700,34 @@ def reporting_speaker(sent, verb, is_actor):
         if subject is not None and subject.i not in {t.i for t in verb.subtree} and is_actor(subject):
             return noun_phrase(subject)
     return None
+
+
+def governing_speaker(sent, verb, is_actor):
+    """(``speaker_nonactor``, ``speaker_empty``; 3.32 candidates) the subject of the reporting
+    verb that governs the event verb: the nearest one among its heads ("The army said [rebels
+    attacked] ...") or hung on it ("[Air strikes hit] hideouts, the air force says", parsed with
+    "says" under "hit"); else that of the sentence's only reporting verb. None when the subject
+    is no actor, lies inside the event verb's clause, or the sentence has several reporting verbs
+    and none governs the event verb."""
+    clause = {t.i for t in verb.subtree}
+
+    def subject_of(tok):
+        subject = next((c for c in tok.children if c.dep_ in SUBJECTS), None)
+        # a subject of the event's own clause is its agent or patient, not a speaker
+        inside = subject is not None and subject.i in clause and tok.i not in clause
+        return noun_phrase(subject) if subject is not None and not inside and is_actor(subject) else None
+
+    def reporting(tok):
+        return tok.pos_ == "VERB" and tok.lemma_.lower() in REPORTING | SPEECH and tok.i != verb.i
+
+    for tok in verb.ancestors:
+        if reporting(tok):
+            return subject_of(tok)
+    hung = [c for c in verb.children if reporting(c)]
+    if hung:
+        return subject_of(hung[0])
+    others = [t for t in sent if reporting(t)]
+    return subject_of(others[0]) if len(others) == 1 else None
 
 
 def _actor_inside_object(verb, is_actor):
@@ -1266,22 +1298,31 @@ class ActorResolver:
             if span.start == 0:
                 continue
             tok = doc[span.start - 1]
-            if tok.pos_ not in ("NOUN", "PROPN") or tok.ent_type_ or tok.tag_ in ("NNS", "NNPS") \
-                    or not (agents.get(tok.lower_) or agents.get(tok.lemma_.lower())):
+            if tok.sent.start != span.sent.start or tok.pos_ not in ("NOUN", "PROPN") or tok.ent_type_ \
+                    or tok.tag_ in ("NNS", "NNPS") or not (agents.get(tok.lower_) or agents.get(tok.lemma_.lower())):
                 continue
-            people = out.setdefault(tok.lemma_.lower(), [])
+            people = out.setdefault(self._title_key(tok), [])
             if all(p["entity_id"] != ent["entity_id"] for p in people):
                 people.append(ent)
         return out
+
+    def _title_key(self, tok) -> str:
+        """(``titled_people``) a title word with the words that make it one office ("[Prime]
+        Minister", "[finance] minister", "[opposition] leader"), lower case, leaving out names,
+        nationality and country words ("[Iranian] ambassador", "[Iran's] ambassador")."""
+        words = [t for t in tok.lefts if t.dep_ in ("compound", "amod") and not t.ent_type_ and t.is_alpha
+                 and normalize_name(t.text) not in self.tables.countries and not self._demonym(t.text)]
+        return " ".join([t.lower_ for t in words] + [tok.lemma_.lower()])
 
     def _titled_person(self, span, inside: list[dict], context: ArticleContext) -> dict | None:
         """(``titled_people``) the one person the article introduces by the title word heading a
         singular phrase with no person in it ("Iran's [ambassador]" -> "Ahmad Sadeghi"), else None."""
         root = span.root
         if root.pos_ not in ("NOUN", "PROPN") or root.ent_type_ or root.tag_ in ("NNS", "NNPS") \
-                or any(e.get("label") == "PERSON" for e in inside):
-            return None
-        people = context.titled.get(root.lemma_.lower()) or []
+                or any(e.get("label") == "PERSON" for e in inside) \
+                or any(c.dep_ == "det" and c.lower_ in INDEFINITE for c in root.children):
+            return None   # "a spokesman", "another minister": someone else
+        people = context.titled.get(self._title_key(root)) or []
         return people[0] if len(people) == 1 else None
 
     def _person_record(self, person: dict, context: ArticleContext) -> dict:
@@ -1406,6 +1447,7 @@ class ActorResolver:
                 and not head.get("geo"):
             # (``unknown_places``, 3.31) a "place" no table knows is a name the tagger misread ("Yoon")
             bodies += ("GPE",)
+        own_words = country   # (``titled_people``) the country the phrase's own words give
         if country is None and (sector or (head and head.get("label") in bodies)):
             country = context.default_country
             if self.unmarked_home and head is not None and head.get("label") == "PERSON":
@@ -1417,7 +1459,7 @@ class ActorResolver:
             # (``titled_people``) "Iran's ambassador" is the article's "Iranian ambassador Ahmad
             # Sadeghi", unless the phrase gives another country than the person's own
             record = self._person_record(titled, context)
-            if country is None or record["country"] in (None, country):
+            if own_words is None or record["country"] in (None, own_words):
                 return {**record, "country": record["country"] or country, "sector": record["sector"] or sector}
         return {"text": span.text, "entity_id": entity_id, "country": country, "sector": sector}
 

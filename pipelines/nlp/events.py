@@ -25,6 +25,7 @@ Pyongyang"), date from the sentence's DATE entities resolved against ``published
 """
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections import Counter
@@ -36,7 +37,7 @@ import numpy as np
 
 from pipelines.nlp.actors import (MODIFIER_DEPS, ActorResolver, ActorTables, demanded_party, event_verb,
                                   acting_party, find_arguments, glued_verb_arguments, main_predicate, named_party,
-                                  names_actor, reporting_speaker, verb_entry)
+                                  governing_speaker, names_actor, reporting_speaker, verb_entry)
 from pipelines.nlp.countries import country_for, country_table, normalize_name
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
@@ -105,6 +106,11 @@ QUAD_CLASS = {"AGREE": 1, "CONSULT": 1, "SUPPORT": 1, "CONCEDE": 1, "COOPERATE":
               "SANCTION": 4, "MOBILIZE": 4, "COERCE": 4, "ASSAULT": 4}
 # Events that are acts of speech: the speaker of "X said ..." is their source when the clause names none.
 VERBAL = frozenset({"AGREE", "SUPPORT", "CONCEDE", "REQUEST", "ACCUSE", "REJECT", "THREATEN"})
+# (``speaker_nonactor``, ``speaker_empty``; 3.32 candidates) the sectors of a speaker who may be
+# the source of a non-verbal event, keyed by whether the source was empty: for a source that
+# names no act's agent ("Air strikes hit ...") armed forces and armed groups claiming their own
+# operations; for an empty one ("... were arrested, police said") the police and intelligence too
+SPEAKER_SECTORS = {False: frozenset({"MIL", "REB", "UAF"}), True: frozenset({"MIL", "REB", "UAF", "COP", "SPY"})}
 # CAMEO root used when the sentence's verb does not give one (PLOVER.md, "approx." column).
 DEFAULT_ROOT = {"AGREE": "03", "CONSULT": "04", "SUPPORT": "05", "CONCEDE": "08",
                 "COOPERATE": "06", "AID": "07", "RETREAT": "08", "REQUEST": "10", "ACCUSE": "11",
@@ -596,21 +602,33 @@ class EventCoder:
         hit = verb_entry(tok, self.strong_verbs)
         return bool(hit) and hit[0] == "REQUEST"
 
-    def _speaker_source(self, etype, sent, verb, source_span, target_span):
-        """(``speaker_nonactor``, ``speaker_empty``; 3.32 candidates) the speaker of the sentence's
-        reporting verb in place of a source phrase that names no actor ("[Air strikes] hit
-        bandit hideouts, NAF says": NAF), or of a source left empty in an event of a non-verbal
-        type; the source as it was when the sentence has no such speaker, or the speaker's phrase
-        overlaps the target's."""
+    def _speaker_source(self, etype, sent, verb, source_span, target_span, ents, context):
+        """(``speaker_nonactor``, ``speaker_empty``; 3.32 candidates) the speaker of the reporting
+        verb that governs the event verb (``governing_speaker``) in place of a source phrase that
+        names no actor ("[Air strikes] hit bandit hideouts, the air force says"), or of a source
+        left empty in an event of a non-verbal type ("Two commanders were captured, the army
+        said"). In a non-verbal event the speaker must be an armed force (``SPEAKER_SECTORS``:
+        "A car bomb killed ten, [police] said" reports someone else's act; a ministry or a rights
+        group reports, it does not strike) and not of the target's sector ("Two soldiers were
+        killed, the army said"). The source as it was when no speaker qualifies, or the speaker's
+        phrase overlaps the target's."""
         cfg, is_actor = self.config, self.actors.is_actor
         empty = source_span is None and cfg.speaker_empty and etype not in VERBAL
         nonactor = source_span is not None and cfg.speaker_nonactor and not names_actor(source_span, is_actor)
         if not (empty or nonactor):
             return source_span
-        speaker = reporting_speaker(sent, verb, is_actor)
+        speaker = governing_speaker(sent, verb, is_actor)
         if speaker is None or (target_span is not None and speaker.start < target_span.end
                                and target_span.start < speaker.end):
             return source_span
+        if etype not in VERBAL:
+            # read on a copy of the article's state: these two records are not the event's actors
+            peek = copy.copy(context)
+            peek.known = dict(context.known)
+            sector = (self.actors.actor(speaker, ents, peek) or {}).get("sector")
+            target = self.actors.actor(target_span, ents, peek) if target_span is not None else None
+            if sector not in SPEAKER_SECTORS[empty] or (target and target.get("sector") == sector):
+                return source_span
         return speaker
 
     def _event(self, etype, confidence, field, sent, verb, verb_hit, ents, context, published_at) -> dict:
@@ -622,7 +640,7 @@ class EventCoder:
         if source_span is None and verb is not None and etype in VERBAL and self.config.speaker_source:
             source_span = reporting_speaker(sent, verb, self.actors.is_actor)
         if verb is not None and (cfg.speaker_nonactor or cfg.speaker_empty):
-            source_span = self._speaker_source(etype, sent, verb, source_span, target_span)
+            source_span = self._speaker_source(etype, sent, verb, source_span, target_span, ents, context)
         if verb is not None and (target_span is None or not self.actors.is_actor(target_span.root)):
             target_span = demanded_party(verb, self.actors.is_actor, self._is_request) or target_span
         if verb is not None and (cfg.named_target or cfg.named_target_head) and target_span is not None \

@@ -1281,6 +1281,20 @@ def test_a_source_that_names_no_actor_gives_way_to_the_speaker_with_speaker_nona
     off, on = _event_actors(nlp, coder, "Heavy rain hit a market in the north on Tuesday.", "ASSAULT", "hit",
                             speaker_nonactor=True)
     assert off == on == ("Heavy rain", "market")
+    # a speaker who reports someone else's act (the police of a bombing) is no source of it
+    off, on = _event_actors(nlp, coder, "A car bomb killed ten people in the central market on Friday, police said.",
+                            "ASSAULT", "killed", speaker_nonactor=True)
+    assert off == on and on[0] == "car bomb"
+
+
+def test_the_speaker_is_the_one_whose_reporting_verb_governs_the_event_verb(nlp):
+    from pipelines.nlp.actors import governing_speaker
+
+    actors = _resolver()
+    doc = nlp("The army said rebels attacked the base, and officials said air strikes hit the town.")
+    sent = next(doc.sents)
+    assert governing_speaker(sent, _token(doc, "hit"), actors.is_actor).text == "officials"
+    assert governing_speaker(sent, _token(doc, "attacked"), actors.is_actor).text == "army"
 
 
 def test_an_empty_source_of_a_non_verbal_type_is_the_speaker_with_speaker_empty(nlp, coder):
@@ -1291,6 +1305,13 @@ def test_an_empty_source_of_a_non_verbal_type_is_the_speaker_with_speaker_empty(
     off, on = _event_actors(nlp, coder, "Police captured two rebel commanders near the border on Saturday, the "
                             "Ruritanian army said.", "COERCE", "captured", speaker_empty=True)
     assert off == on and on[0] == "Police"
+    # a speaker of the target's own side, or one that is no armed force, did not do it
+    off, on = _event_actors(nlp, coder, "Two soldiers were killed in an ambush near the border on Sunday, the "
+                            "Ruritanian army said.", "ASSAULT", "killed", speaker_empty=True)
+    assert off == on and on[0] is None
+    off, on = _event_actors(nlp, coder, "Three civilians were killed in the north on Sunday, the health ministry "
+                            "said.", "ASSAULT", "killed", speaker_empty=True)
+    assert off == on and on[0] is None
 
 
 def _titled(nlp, title, body, field, words, **rules):
@@ -1327,6 +1348,19 @@ def test_a_title_phrase_is_the_one_person_introduced_by_that_title_with_titled_p
     assert coded[False] == coded[True] == ("Bolivia's ambassador", "BOL")
     # a plural title phrase is a group, not the one person
     coded = _titled(nlp, "Chile expels Peru's ambassadors over spying claims", body, "title", "Peru's ambassadors")
+    assert coded[False] == coded[True]
+    # a bare title in an article of another country: the person's own country, not the article's
+    body3 = body + " The ambassador left Santiago on Tuesday, the Chilean foreign ministry said."
+    coded = _titled(nlp, title, body3, "body", "The ambassador")
+    assert coded[False][0] == "The ambassador" and coded[True] == ("Jorge Salas Mendoza", "PER")
+    # "a spokesman" is someone else; "the defence minister" is another office than "Finance Minister"
+    coded = _titled(nlp, "Rebels deny attack on convoy",
+                    "Army spokesman Ali Musa said rebels attacked the convoy. A spokesman for the rebels denied it.",
+                    "body", "A spokesman")
+    assert coded[False] == coded[True]
+    coded = _titled(nlp, "Chile raises spending",
+                    "Chilean Finance Minister Mario Marcel presented the budget on Monday. The defence minister "
+                    "said the army would get more.", "body", "The defence minister")
     assert coded[False] == coded[True]
 
 
