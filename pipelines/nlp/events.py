@@ -42,6 +42,9 @@ from pipelines.nlp.countries import country_for, country_table, normalize_name
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
+# Release 3.32: 3.28's recipe retrained with blind v32 in the headline + lead classifier's weights,
+# folds recomputed; 3.31's actor rules with 3.32's kept ones (docs/eval-events.md, "Release 3.32
+# classifier and actors").
 # Release 3.31: 3.28's recipe retrained with blind v31 in the headline + lead classifier's weights,
 # folds recomputed; 3.27's actor rules with 3.31's country rules (docs/eval-events.md, "Release
 # 3.31 classifier and actors").
@@ -75,7 +78,7 @@ from pipelines.resources import resource_path
 # with a ranker that also reads the headline's verb types); body sentences by 3.5's classifier
 # (ranker-headline with a headline shift); 3.0's actor rules, 3.1's pronoun_home and 3.11's
 # agent_complement (CoderConfig).
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.31"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.32"
 # Primary rules that order the passing types with the learned ranker (release 2.7's "ranker";
 # 3.2's "ranker-headline": the headline's own passing types first; 3.4 option
 # "ranker-headline-rank": the same, and the headline's own probability orders the types when the
@@ -613,8 +616,12 @@ class EventCoder:
         killed, the army said"). The source as it was when no speaker qualifies, or the speaker's
         phrase overlaps the target's."""
         cfg, is_actor = self.config, self.actors.is_actor
+        if verb.pos_ not in ("VERB", "AUX"):
+            return source_span   # (round 2) "guards report [Russian shelling]": an act the speaker names
         empty = source_span is None and cfg.speaker_empty and etype not in VERBAL
-        nonactor = source_span is not None and cfg.speaker_nonactor and not names_actor(source_span, is_actor)
+        # (round 2) a capitalised name the tagger missed ("The Eastern Sabah Security [Command]") is one
+        nonactor = source_span is not None and cfg.speaker_nonactor and not names_actor(source_span, is_actor) \
+            and not capitalised_body(source_span)
         if not (empty or nonactor):
             return source_span
         speaker = governing_speaker(sent, verb, is_actor)
