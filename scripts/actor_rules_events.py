@@ -190,7 +190,8 @@ KEPT_331: tuple[str, ...] = ("inner_names", "unknown_places", "org_demonym")
 # Round 1 measured the three as first built (none kept: speaker_nonactor +47 gold actors on 31 sets,
 # up on 22, but one actor lost on v7 and v25 and v1 country -0.0033); this is round 2: the two
 # speaker rules only for an event verb that is a verb, and speaker_nonactor not for a capitalised
-# name the tagger missed.
+# name the tagger missed (neither kept: speaker_nonactor +44, but v7 -1 actor, v1 country -0.0033,
+# v22 -0.0043; speaker_empty +16, v1 and v30 -1 actor each).
 RULES_332 = ("speaker_nonactor", "speaker_empty")
 KEPT_332: tuple[str, ...] = ()
 # The switch release 3.21 turned on: the runs measured on 3.19 or older switch it off again.

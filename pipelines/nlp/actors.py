@@ -92,7 +92,7 @@ class ArticleContext:
     ranked: list[str] = field(default_factory=list)
     # entity_id of a person -> IGO / NGO when a phrase names them by an international office (3.0)
     offices: dict[str, str] = field(default_factory=dict)
-    # (``titled_people``, 3.32 candidate) a title word's lemma -> the people the article introduces
+    # (``titled_people``, measured in 3.32, not kept) a title word's lemma -> the people the article introduces
     # by it just before their name ("Iranian [ambassador] Ahmad Sadeghi"), each once
     titled: dict[str, list[dict]] = field(default_factory=dict)
 
@@ -703,7 +703,7 @@ def reporting_speaker(sent, verb, is_actor):
 
 
 def governing_speaker(sent, verb, is_actor):
-    """(``speaker_nonactor``, ``speaker_empty``; 3.32 candidates) the subject of the reporting
+    """(``speaker_nonactor``, ``speaker_empty``; measured in 3.32, not kept) the subject of the reporting
     verb that governs the event verb: the nearest one among its heads ("The army said [rebels
     attacked] ...") or hung on it ("[Air strikes hit] hideouts, the air force says", parsed with
     "says" under "hit"); else that of the sentence's only reporting verb. None when the subject
@@ -997,7 +997,7 @@ class ActorResolver:
         self.descriptor_places = False
         self.unknown_places = False
         self.org_demonym = False
-        # Release 3.32 candidate
+        # Release 3.32 candidate (measured, not kept)
         self.titled_people = False
         self._dictionary_agents = tables.agents
         self._prefixes: dict[str, set[str]] | None = None
@@ -1289,7 +1289,7 @@ class ActorResolver:
         return out
 
     def _titles(self, entities: list[dict], docs) -> dict[str, list[dict]]:
-        """(``titled_people``, 3.32 candidate) a title word's lemma -> the people the article
+        """(``titled_people``, measured in 3.32, not kept) a title word's lemma -> the people the article
         introduces by it: the agent word just before a person's name in the phrase that names
         them ("Iranian [ambassador] Ahmad Sadeghi", "Prime [Minister] Kristen Michal"), each
         person once (body first, then the headline)."""

@@ -1287,6 +1287,35 @@ def test_a_source_that_names_no_actor_gives_way_to_the_speaker_with_speaker_nona
     assert off == on and on[0] == "car bomb"
 
 
+def test_the_speaker_rules_leave_a_missed_name_and_an_act_named_by_a_noun_alone(nlp, coder):
+    # (3.32 round 2) a capitalised name the tagger missed is an actor; an act named by a noun
+    # ("guards reported [shelling]") is what the speaker reports, not a clause they govern
+    from dataclasses import replace
+
+    from pipelines.nlp.actors import noun_phrase
+
+    saved = coder.config
+    try:
+        coder.config = replace(saved, speaker_nonactor=True, speaker_empty=True)
+        coder.actors.configure(coder.config)
+        doc = nlp("The Northern Border Command extended the sea curfew on Saturday, the army said.")
+        doc.ents = []   # as if the tagger had missed the name
+        sent, verb = next(doc.sents), _token(doc, "extended")
+        context = coder.actors.new_context([], None, (("body", doc),))
+        name = noun_phrase(_token(doc, "Command"))
+        assert coder._speaker_source("MOBILIZE", sent, verb, name, None, [], context) is name
+        other = noun_phrase(_token(doc, "curfew"))   # a phrase naming no actor does give way
+        assert coder._speaker_source("MOBILIZE", sent, verb, other, None, [], context).text == "army"
+        doc = nlp("Border guards reported heavy shelling near the crossing, the Ruritanian army said.")
+        sent = next(doc.sents)
+        context = coder.actors.new_context([], None, (("body", doc),))
+        assert coder._speaker_source("ASSAULT", sent, _token(doc, "shelling"), None, None, [], context) is None
+        assert coder._speaker_source("ASSAULT", sent, _token(doc, "reported"), None, None, [], context) is not None
+    finally:
+        coder.config = saved
+        coder.actors.configure(saved)
+
+
 def test_the_speaker_is_the_one_whose_reporting_verb_governs_the_event_verb(nlp):
     from pipelines.nlp.actors import governing_speaker
 
@@ -1364,6 +1393,7 @@ def test_a_title_phrase_is_the_one_person_introduced_by_that_title_with_titled_p
     assert coded[False] == coded[True]
 
 
-def test_the_shipped_coder_has_release_3_32s_candidates_off_until_measured():
+def test_the_shipped_coder_has_release_3_32s_candidates_off_as_measured():
+    # measured in 3.32 and not kept (docs/eval-events.md, "Release 3.32 classifier and actors")
     shipped = CoderConfig()
     assert not shipped.speaker_nonactor and not shipped.speaker_empty and not shipped.titled_people
