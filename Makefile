@@ -73,8 +73,8 @@ events-model: $(STAMP)
 	$(BIN)/python scripts/train_events.py --encoder wordllama+minilm --rule ranker-headline-verb-feature --shift-rule headline-rank --headline-shift --shift-grid both --objective noevent-sets --oof-cache out/loso_events/C2-w2-enc-wordllama+minilm/oof.npz
 
 # Every figure of docs/eval-events.md: CV grouped by writer and real-news set, the shipped
-# release's blind set (blind v32: a training group since 3.31 was scored on it, left out of the
-# shipped weights), leave-one-real-news-set-out against release 2.2, and inter-annotator agreement.
+# release's blind set (blind v32: a training group since 3.31 was scored on it, in the headline +
+# lead weights since 3.32), leave-one-real-news-set-out against release 2.2, and inter-annotator agreement.
 events-eval: $(STAMP)
 	$(BIN)/python scripts/cv_events.py --blind data/eval/events_blind32.jsonl
 	$(BIN)/python scripts/loso_events.py
