@@ -42,6 +42,8 @@ from pipelines.nlp.countries import country_for, country_table, normalize_name
 from pipelines.nlp.event_features import FeatureExtractor
 from pipelines.resources import resource_path
 
+# Release 3.33: 3.28's recipe retrained with blind v33 in the headline + lead classifier's weights,
+# folds recomputed; 3.32's actor rules unchanged (docs/eval-events.md, "Release 3.33 classifier").
 # Release 3.32: 3.28's recipe retrained with blind v32 in the headline + lead classifier's weights,
 # folds recomputed; 3.31's actor rules unchanged (3.32's three candidates measured, not kept;
 # docs/eval-events.md, "Release 3.32 classifier and actors").
@@ -78,7 +80,7 @@ from pipelines.resources import resource_path
 # with a ranker that also reads the headline's verb types); body sentences by 3.5's classifier
 # (ranker-headline with a headline shift); 3.0's actor rules, 3.1's pronoun_home and 3.11's
 # agent_complement (CoderConfig).
-MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.32"
+MODEL_VERSION = "plover-ovr-tfidf-wordllama-minilm-3.33"
 # Primary rules that order the passing types with the learned ranker (release 2.7's "ranker";
 # 3.2's "ranker-headline": the headline's own passing types first; 3.4 option
 # "ranker-headline-rank": the same, and the headline's own probability orders the types when the
