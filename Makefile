@@ -74,8 +74,9 @@ events-model: $(STAMP)
 	$(BIN)/python scripts/train_events.py --encoder wordllama+minilm --rule ranker-headline-verb-feature --shift-rule headline-rank --headline-shift --shift-grid both --objective noevent-sets --oof-cache out/loso_events/C2-w2-enc-wordllama+minilm/oof.npz
 
 # Every figure of docs/eval-events.md: CV grouped by writer and real-news set, the shipped
-# release's blind set (blind v33: a training group since 3.32 was scored on it, left out of the
-# shipped weights), leave-one-real-news-set-out against release 2.2, and inter-annotator agreement.
+# release's blind set (blind v33, scored by 3.32: a training group since, in 3.33's headline +
+# lead weights; 3.33's own, v34, is sealed until it is scored), leave-one-real-news-set-out
+# against release 2.2, and inter-annotator agreement.
 events-eval: $(STAMP)
 	$(BIN)/python scripts/cv_events.py --blind data/eval/events_blind33.jsonl
 	$(BIN)/python scripts/loso_events.py
