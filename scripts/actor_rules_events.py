@@ -39,6 +39,8 @@ rate and primary accuracy (which actor rules should leave unchanged).
                                                                # release 3.26's candidates (the target search with party_heads, capitalised_body) on shipped 3.25
     python scripts/actor_rules_events.py --rules327 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
                                                                # release 3.27's candidate (corpus_people) on shipped 3.26
+    python scripts/actor_rules_events.py --rules334 --folds out/loso_events/C2-w2-enc-wordllama+minilm --sets ...
+                                                               # release 3.34's candidate (speaker_guarded) on shipped 3.33
 
 ``--folds DIR`` (release 3.16): each set whose fold group (``FOLD_GROUPS``; the set's name
 otherwise) has a model in DIR (``scripts/fold_events.py``'s cache) is coded with that model's
@@ -194,6 +196,11 @@ KEPT_331: tuple[str, ...] = ("inner_names", "unknown_places", "org_demonym")
 # v22 -0.0043; speaker_empty +16, v1 and v30 -1 actor each).
 RULES_332 = ("speaker_nonactor", "speaker_empty")
 KEPT_332: tuple[str, ...] = ()
+# Release 3.34's candidate (``--rules334``): speaker_nonactor (3.32 round 2) with two guards read
+# from its 3.32 losses on seen sets, added to shipped 3.33 with ``--folds`` (docs/eval-events.md,
+# "Release 3.34 classifier and actors").
+RULES_334 = ("speaker_guarded",)
+KEPT_334: tuple[str, ...] = ()
 # The switch release 3.21 turned on: the runs measured on 3.19 or older switch it off again.
 SHIPPED_321 = ("corpus_agents",)
 # The switches release 3.22 turned on (round 2's kept config): the runs measured on 3.21 or older
@@ -229,11 +236,12 @@ RELEASE_RUNS = {
     "rules327": ("3.27", "3.26", KEPT_327, RULES_327, "corpus_people added"),
     "rules331": ("3.31", "3.30", KEPT_331, RULES_331, "each of five country rules added"),
     "rules332": ("3.32", "3.31", KEPT_332, RULES_332, "round 2: each of the two revised source rules added"),
+    "rules334": ("3.34", "3.33", KEPT_334, RULES_334, "speaker_guarded added"),
 }
 # Every switch ``--with`` and ``--off`` accept.
 SWITCHES = RULES_28 + RULES_29 + RULES_30 + RULES_31 + RULES_311 + (
     "place_first", "shared_names", "named_target_head", "corpus_agents", "learned_nouns", "norp_home", "contained_names",
-    "org_subdivision", "acronym_plurals", "party_heads", "capitalised_body", "corpus_people") + RULES_331 + RULES_332 + ("titled_people",)
+    "org_subdivision", "acronym_plurals", "party_heads", "capitalised_body", "corpus_people") + RULES_331 + RULES_332 + ("titled_people",) + RULES_334
 # The fold group of a set under scripts/fold_events.py (the set's own name otherwise).
 FOLD_GROUPS = {"devtune": "tune"}
 RULES_26 = ("wide_datelines", "glued_prep", "glued_any_verb", "dative", "bare_passive", "listed_any")

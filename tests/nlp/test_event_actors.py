@@ -1397,3 +1397,50 @@ def test_the_shipped_coder_has_release_3_32s_candidates_off_as_measured():
     # measured in 3.32 and not kept (docs/eval-events.md, "Release 3.32 classifier and actors")
     shipped = CoderConfig()
     assert not shipped.speaker_nonactor and not shipped.speaker_empty and not shipped.titled_people
+
+
+# Release 3.34 candidate (docs/eval-events.md, "Release 3.34 classifier and actors"): made-up
+# sentences with the shapes of speaker_nonactor's 3.32 losses on seen sets.
+def test_speaker_guarded_keeps_a_crowd_or_a_body_named_by_other_words(nlp, coder):
+    text = "Tens of thousands of mostly young people crossed the northern border on Sunday, the army said."
+    off, on = _event_actors(nlp, coder, text, "MOBILIZE", "crossed", speaker_nonactor=True)
+    assert on[0] == "army" and off[0] != "army"   # the unguarded rule takes the speaker
+    off, on = _event_actors(nlp, coder, text, "MOBILIZE", "crossed", speaker_guarded=True)
+    assert off == on and "thousands" in on[0].lower()
+    text = "A federal congressional inquiry accused the agency of negligence, the senator said on Friday."
+    off, on = _event_actors(nlp, coder, text, "ACCUSE", "accused", speaker_nonactor=True)
+    assert on[0] == "senator"
+    off, on = _event_actors(nlp, coder, text, "ACCUSE", "accused", speaker_guarded=True)
+    assert off == on and on[0].endswith("inquiry")
+    # a phrase that names no one still gives way, as with speaker_nonactor
+    off, on = _event_actors(nlp, coder, "Air strikes hit rebel hideouts in the northern forest, the Ruritanian "
+                            "air force said on Sunday.", "ASSAULT", "hit", speaker_guarded=True)
+    assert off[0] == "Air strikes" and on[0] == "Ruritanian air force"
+
+
+def test_speaker_guarded_takes_no_speaker_whose_country_only_the_article_gives_against_the_event(nlp, coder):
+    from dataclasses import replace
+
+    from pipelines.nlp.actors import noun_phrase
+
+    saved = coder.config
+    try:
+        coder.config = replace(saved, speaker_guarded=True)
+        coder.actors.configure(coder.config)
+        doc = nlp("Air strikes hit Malian rebel hideouts on Sunday, the air force said.")
+        sent, verb = next(doc.sents), _token(doc, "hit")
+        source, target = noun_phrase(_token(doc, "strikes")), noun_phrase(_token(doc, "hideouts"))
+        for home, expected in (("FRA", "Air strikes"), ("MLI", "air force"), (None, "air force")):
+            context = coder.actors.new_context([], None, (("body", doc),))
+            context.default_country = home
+            assert coder._speaker_source("ASSAULT", sent, verb, source, target, [], context).text == expected
+        # a speaker whose own words give a country is taken whatever the article's country
+        doc = nlp("Air strikes hit Malian rebel hideouts on Sunday, the French air force said.")
+        sent, verb = next(doc.sents), _token(doc, "hit")
+        source, target = noun_phrase(_token(doc, "strikes")), noun_phrase(_token(doc, "hideouts"))
+        context = coder.actors.new_context([], None, (("body", doc),))
+        context.default_country = "DEU"
+        assert coder._speaker_source("ASSAULT", sent, verb, source, target, [], context).text == "French air force"
+    finally:
+        coder.config = saved
+        coder.actors.configure(saved)
