@@ -1402,6 +1402,7 @@ def test_the_shipped_coder_has_release_3_32s_candidates_off_as_measured():
 # Release 3.34 candidate (docs/eval-events.md, "Release 3.34 classifier and actors"): made-up
 # sentences with the shapes of speaker_nonactor's 3.32 losses on seen sets.
 def test_speaker_guarded_keeps_a_crowd_or_a_body_named_by_other_words(nlp, coder):
+    assert not CoderConfig().speaker_guarded   # measured in 3.34, not kept
     text = "Tens of thousands of mostly young people crossed the northern border on Sunday, the army said."
     off, on = _event_actors(nlp, coder, text, "MOBILIZE", "crossed", speaker_nonactor=True)
     assert on[0] == "army" and off[0] != "army"   # the unguarded rule takes the speaker
