@@ -205,7 +205,7 @@ def test_shipped_classifiers_are_release_3_14s_and_3_5s():
     base = REPO / "pipelines" / "resources" / "events"
     article = json.loads((base / "classifier.json").read_text(encoding="utf-8"))
     sentences = json.loads((base / "sentences" / "classifier.json").read_text(encoding="utf-8"))
-    assert MODEL_VERSION == "plover-ovr-tfidf-wordllama-minilm-3.34"   # 3.34's weights (3.14's recipe), ACTORS334
+    assert MODEL_VERSION == "plover-ovr-tfidf-wordllama-minilm-3.34"   # 3.34's weights (3.14's recipe), 3.33's actor rules (3.32's)
     assert "headline_rows" not in article and "headline_rows" not in sentences
     assert article["encoder"] == f"{WORDLLAMA}+{MINILM}" and sentences["encoder"] == WORDLLAMA
     assert article["primary_rule"] == "ranker-headline-verb-feature" and sentences["primary_rule"] == "ranker-headline"
