@@ -152,7 +152,7 @@ NEWS_LABELS = REPO / "data" / "train" / "events_news_labels.jsonl"
 HARD_NEGATIVES = REPO / "data" / "train" / "events_news_negatives.jsonl"
 TUNING_SETS = tuple(REPO / "data" / "eval" / name for name in EVAL_SETS)
 # Blind sets of past releases, scored once each and seen since: real-news training data now,
-# one CV group per set (release 2.3; v4 since release 2.4, v5 since 2.5, v6 since 2.6, v7 since 2.7, v8 since 2.8, v9 since 2.9, v10 since 3.0, v11 since 3.1, v12 since 3.2, v13 since 3.5 (3.3 and 3.4 never shipped), v14 since 3.9 (its headline + lead classifier), v15 and v16 from the release after 3.10, v17 after 3.11, v18 after 3.12, v21 after 3.13 (v19 and v20 were lost unscored), v22 after 3.14, v23 after 3.19 (scored with 3.14's weights), v24 after 3.21 (the same weights), v25 after 3.22 (the same weights), v26 after 3.23 (3.23's weights: 3.14's recipe with v22-v25), v27 after 3.25 (3.25's weights: the same recipe with v22-v26), v28 after 3.26 (3.25's weights), v29 after 3.27 (3.27's weights: the same recipe with v22-v28), v30 after 3.28 (3.28's weights: the same recipe with v22-v29), v31 after 3.30 (3.30's weights: the same data with v30), v32 after 3.31 (3.31's weights: the same recipe with v31), v33 after 3.32 (3.32's weights: the same recipe with v32), v34 after 3.33 (3.33's weights: the same recipe with v33);
+# one CV group per set (release 2.3; v4 since release 2.4, v5 since 2.5, v6 since 2.6, v7 since 2.7, v8 since 2.8, v9 since 2.9, v10 since 3.0, v11 since 3.1, v12 since 3.2, v13 since 3.5 (3.3 and 3.4 never shipped), v14 since 3.9 (its headline + lead classifier), v15 and v16 from the release after 3.10, v17 after 3.11, v18 after 3.12, v21 after 3.13 (v19 and v20 were lost unscored), v22 after 3.14, v23 after 3.19 (scored with 3.14's weights), v24 after 3.21 (the same weights), v25 after 3.22 (the same weights), v26 after 3.23 (3.23's weights: 3.14's recipe with v22-v25), v27 after 3.25 (3.25's weights: the same recipe with v22-v26), v28 after 3.26 (3.25's weights), v29 after 3.27 (3.27's weights: the same recipe with v22-v28), v30 after 3.28 (3.28's weights: the same recipe with v22-v29), v31 after 3.30 (3.30's weights: the same data with v30), v32 after 3.31 (3.31's weights: the same recipe with v31), v33 after 3.32 (3.32's weights: the same recipe with v32), v34 after 3.33 (3.33's weights: the same recipe with v33), v35 after 3.34 (3.34's weights: the same recipe with v34);
 # docs/eval-events.md).
 SEEN_BLIND = (("blind1", REPO / "data" / "eval" / "events_blind.jsonl"),
               ("blind2", REPO / "data" / "eval" / "events_blind2.jsonl"),
@@ -185,7 +185,8 @@ SEEN_BLIND = (("blind1", REPO / "data" / "eval" / "events_blind.jsonl"),
               ("blind31", REPO / "data" / "eval" / "events_blind31.jsonl"),
               ("blind32", REPO / "data" / "eval" / "events_blind32.jsonl"),
               ("blind33", REPO / "data" / "eval" / "events_blind33.jsonl"),
-              ("blind34", REPO / "data" / "eval" / "events_blind34.jsonl"))
+              ("blind34", REPO / "data" / "eval" / "events_blind34.jsonl"),
+              ("blind35", REPO / "data" / "eval" / "events_blind35.jsonl"))
 # Groups of real-news items (headline + lead as published); every other group is a corpus writer.
 REAL_NEWS_GROUPS = ("bbc", "tune") + tuple(name for name, _ in SEEN_BLIND)
 EVENT_TYPES = ("AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
